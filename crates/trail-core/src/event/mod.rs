@@ -1,0 +1,20 @@
+//! Events: what a client sends (SPEC 2.1), how it is checked, and what Trail stores (SPEC 2.2).
+//!
+//! - [`model`]: the typed parts of an event, shared by what is sent and what is stored.
+//! - [`validate`]: one client event, from JSON to a [`NewEvent`] that satisfies every rule, or an
+//!   error naming the JSON path of the offending field.
+//! - [`batch`]: a request body (one object, a JSON array or NDJSON) into a batch of events, all or
+//!   nothing, with the limits of SPEC section 3.
+//! - [`stored`]: the event as Trail keeps and returns it, with defaults filled in and enrichment.
+
+pub mod batch;
+pub mod model;
+pub mod stored;
+pub mod validate;
+
+pub use batch::{BatchError, BatchErrorKind, BodyFormat, Limits, parse_batch};
+pub use model::{
+    Action, Actor, ActorType, Category, Client, Context, Location, Method, Outcome, Target,
+};
+pub use stored::{EventBody, StoredEvent};
+pub use validate::{FieldError, NewEvent};

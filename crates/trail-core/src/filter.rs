@@ -1,0 +1,364 @@
+//! The filters of SPEC section 4, shared by the event query, export, stream and reports, and the
+//! page cursor.
+//!
+//! Parameters arrive as `(name, value)` pairs (from a query string or the command line) and are
+//! resolved here, once, into a [`Filter`] whose time bounds are absolute instants: the tenant's
+//! time zone and "now" are applied at the edge, so backends only compare numbers.
+
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use jiff::{Timestamp, tz::TimeZone};
+use serde::Serialize;
+
+use crate::{
+    event::{Category, EventBody, Outcome},
+    time::{RangePreset, TimeBounds, parse_bound, time_zone},
+};
+
+/// An action filter: exact (`document.signed`) or a prefix ending in `*` (`document.*`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
+pub enum ActionPattern {
+    Exact(String),
+    /// The text before the `*`; `document.*` is `Prefix("document.")`.
+    Prefix(String),
+}
+
+impl ActionPattern {
+    pub fn parse(s: &str) -> Result<Self, String> {
+        let bad = || {
+            format!(
+                "action filter {s:?} is invalid: give an action such as document.signed, or a prefix ending in * such as document.*"
+            )
+        };
+        if let Some(prefix) = s.strip_suffix('*') {
+            if prefix.contains('*')
+                || !prefix
+                    .bytes()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'_' || c == b'.')
+            {
+                return Err(bad());
+            }
+            return Ok(ActionPattern::Prefix(prefix.to_owned()));
+        }
+        crate::event::Action::parse(s).map_err(|_| bad())?;
+        Ok(ActionPattern::Exact(s.to_owned()))
+    }
+
+    pub fn matches(&self, action: &str) -> bool {
+        match self {
+            ActionPattern::Exact(a) => a == action,
+            ActionPattern::Prefix(p) => action.starts_with(p.as_str()),
+        }
+    }
+}
+
+/// What to find. An empty list means "any"; values within one list are alternatives (OR) and
+/// the lists combine with AND.
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+pub struct Filter {
+    pub time: TimeBounds,
+    /// Matches `actor.id` or `actor.email` exactly.
+    pub actors: Vec<String>,
+    pub actions: Vec<ActionPattern>,
+    pub categories: Vec<Category>,
+    pub outcomes: Vec<Outcome>,
+}
+
+impl Filter {
+    /// Whether one event passes the filter. Backends translate the filter into their own query
+    /// language; this is the reference they are tested against, and what the live stream uses.
+    pub fn matches(&self, e: &EventBody) -> bool {
+        self.time.contains(e.occurred_at)
+            && (self.actors.is_empty()
+                || self.actors.iter().any(|a| {
+                    Some(a.as_str()) == e.actor_id() || Some(a.as_str()) == e.actor_email()
+                }))
+            && (self.actions.is_empty()
+                || self.actions.iter().any(|p| p.matches(e.action.as_str())))
+            && (self.categories.is_empty() || self.categories.contains(&e.category))
+            && (self.outcomes.is_empty() || self.outcomes.contains(&e.outcome))
+    }
+}
+
+/// Where a page starts: just after the last event of the previous page. It also pins the view:
+/// `snapshot` is the tenant's highest seq when the first page was read, so events that arrive
+/// while someone pages through are not mixed in, and `time` is the first page's resolved range,
+/// so "last 30 days" does not slide between pages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cursor {
+    pub occurred_at_us: i64,
+    pub seq: u64,
+    pub snapshot: u64,
+    pub time: TimeBounds,
+}
+
+impl Cursor {
+    pub fn encode(&self) -> String {
+        let opt = |t: Option<Timestamp>| {
+            t.map(|t| t.as_microsecond().to_string())
+                .unwrap_or_default()
+        };
+        let raw = format!(
+            "1:{}:{}:{}:{}:{}",
+            self.occurred_at_us,
+            self.seq,
+            self.snapshot,
+            opt(self.time.from),
+            opt(self.time.to)
+        );
+        URL_SAFE_NO_PAD.encode(raw)
+    }
+
+    pub fn decode(s: &str) -> Result<Self, String> {
+        let bad = || {
+            "cursor is not valid: pass next_cursor exactly as the previous page returned it"
+                .to_owned()
+        };
+        let raw = URL_SAFE_NO_PAD.decode(s).map_err(|_| bad())?;
+        let raw = String::from_utf8(raw).map_err(|_| bad())?;
+        let parts: Vec<&str> = raw.split(':').collect();
+        if parts.len() != 6 || parts[0] != "1" {
+            return Err(bad());
+        }
+        let ts = |p: &str| -> Result<Option<Timestamp>, String> {
+            if p.is_empty() {
+                return Ok(None);
+            }
+            let us: i64 = p.parse().map_err(|_| bad())?;
+            Timestamp::from_microsecond(us).map(Some).map_err(|_| bad())
+        };
+        Ok(Cursor {
+            occurred_at_us: parts[1].parse().map_err(|_| bad())?,
+            seq: parts[2].parse().map_err(|_| bad())?,
+            snapshot: parts[3].parse().map_err(|_| bad())?,
+            time: TimeBounds {
+                from: ts(parts[4])?,
+                to: ts(parts[5])?,
+            },
+        })
+    }
+}
+
+/// A page request: how many, and from where.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Page {
+    pub limit: usize,
+    pub cursor: Option<Cursor>,
+}
+
+impl Default for Page {
+    fn default() -> Self {
+        Self {
+            limit: Page::DEFAULT_LIMIT,
+            cursor: None,
+        }
+    }
+}
+
+impl Page {
+    pub const DEFAULT_LIMIT: usize = 50;
+    pub const MAX_LIMIT: usize = 1000;
+}
+
+/// A parameter that could not be understood.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct ParamError {
+    pub param: String,
+    pub message: String,
+}
+
+fn perr(param: &str, message: impl Into<String>) -> ParamError {
+    ParamError {
+        param: param.to_owned(),
+        message: message.into(),
+    }
+}
+
+/// The filter parameters this module understands.
+pub const FILTER_PARAMS: &[&str] = &[
+    "range", "from", "to", "tz", "actor", "action", "category", "outcome",
+];
+
+/// Reads filter and page parameters.
+///
+/// `tenant_tz` is the tenant's zone (overridden by `tz=`); `extra` names the parameters the caller
+/// handles itself (such as `format` for exports); any other name is an error, so a misspelt
+/// filter is reported instead of silently ignored.
+pub fn parse_params<'a>(
+    pairs: impl IntoIterator<Item = (&'a str, &'a str)>,
+    tenant_tz: &TimeZone,
+    now: Timestamp,
+    extra: &[&str],
+) -> Result<(Filter, Page), ParamError> {
+    let pairs: Vec<(&str, &str)> = pairs.into_iter().collect();
+    let mut f = Filter::default();
+    let mut page = Page::default();
+    let mut range = None;
+    let (mut from, mut to, mut tz) = (None, None, None);
+    let single = |name: &str, seen: bool| {
+        if seen {
+            Err(perr(name, format!("{name} is given twice: give it once")))
+        } else {
+            Ok(())
+        }
+    };
+    for &(k, v) in &pairs {
+        match k {
+            "range" => {
+                single(k, range.is_some())?;
+                range = Some(RangePreset::parse(v).map_err(|m| perr(k, m))?);
+            }
+            "from" => {
+                single(k, from.is_some())?;
+                from = Some(v);
+            }
+            "to" => {
+                single(k, to.is_some())?;
+                to = Some(v);
+            }
+            "tz" => {
+                single(k, tz.is_some())?;
+                tz = Some(time_zone(v).map_err(|m| perr(k, m))?);
+            }
+            "actor" => {
+                if v.is_empty() {
+                    return Err(perr(k, "actor is empty: give an actor id or e-mail"));
+                }
+                f.actors.push(v.to_owned());
+            }
+            "action" => f
+                .actions
+                .push(ActionPattern::parse(v).map_err(|m| perr(k, m))?),
+            "category" => f
+                .categories
+                .push(Category::parse(v).map_err(|m| perr(k, m))?),
+            "outcome" => f.outcomes.push(Outcome::parse(v).map_err(|m| perr(k, m))?),
+            "limit" => {
+                page.limit = v
+                    .parse::<usize>()
+                    .ok()
+                    .filter(|l| (1..=Page::MAX_LIMIT).contains(l))
+                    .ok_or_else(|| {
+                        perr(
+                            k,
+                            format!(
+                                "limit {v:?} is invalid: use a number from 1 to {}",
+                                Page::MAX_LIMIT
+                            ),
+                        )
+                    })?;
+            }
+            "cursor" => page.cursor = Some(Cursor::decode(v).map_err(|m| perr(k, m))?),
+            _ if extra.contains(&k) => {}
+            _ => {
+                let mut known: Vec<&str> = FILTER_PARAMS.to_vec();
+                known.extend(["limit", "cursor"]);
+                known.extend(extra);
+                return Err(perr(
+                    k,
+                    format!(
+                        "unknown parameter {k:?}: the parameters here are {}",
+                        known.join(", ")
+                    ),
+                ));
+            }
+        }
+    }
+    let tz = tz.as_ref().unwrap_or(tenant_tz);
+    f.time = if from.is_some() || to.is_some() {
+        if range.is_some() {
+            return Err(perr("range", "give either range or from/to, not both"));
+        }
+        let from = from
+            .map(|s| parse_bound(s, false, tz).map_err(|m| perr("from", m)))
+            .transpose()?;
+        let to = to
+            .map(|s| parse_bound(s, true, tz).map_err(|m| perr("to", m)))
+            .transpose()?;
+        if let (Some(a), Some(b)) = (from, to)
+            && a >= b
+        {
+            return Err(perr("to", "to must be later than from"));
+        }
+        TimeBounds { from, to }
+    } else {
+        range.unwrap_or_default().bounds(now, tz)
+    };
+    if let Some(c) = page.cursor {
+        f.time = c.time;
+    }
+    Ok((f, page))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(q: &[(&str, &str)]) -> Result<(Filter, Page), ParamError> {
+        parse_params(
+            q.iter().copied(),
+            &TimeZone::UTC,
+            "2026-11-22T12:00:00Z".parse().unwrap(),
+            &[],
+        )
+    }
+
+    #[test]
+    fn defaults_to_last_30_days() {
+        let (f, p) = parse(&[]).unwrap();
+        assert_eq!(f.time.from, Some("2026-10-24T00:00:00Z".parse().unwrap()));
+        assert_eq!(p.limit, 50);
+    }
+
+    #[test]
+    fn repeatable_and_prefix() {
+        let (f, _) = parse(&[
+            ("actor", "u1"),
+            ("actor", "a@x"),
+            ("action", "document.*"),
+            ("action", "auth.login.failed"),
+        ])
+        .unwrap();
+        assert_eq!(f.actors, vec!["u1", "a@x"]);
+        assert_eq!(f.actions[0], ActionPattern::Prefix("document.".into()));
+        assert!(f.actions[0].matches("document.signed"));
+        assert!(!f.actions[0].matches("documents"));
+    }
+
+    #[test]
+    fn errors_name_the_parameter() {
+        assert_eq!(parse(&[("actr", "x")]).unwrap_err().param, "actr");
+        assert_eq!(parse(&[("limit", "0")]).unwrap_err().param, "limit");
+        assert_eq!(parse(&[("limit", "1001")]).unwrap_err().param, "limit");
+        assert_eq!(parse(&[("range", "week")]).unwrap_err().param, "range");
+        assert_eq!(parse(&[("action", "Doc*")]).unwrap_err().param, "action");
+        assert_eq!(
+            parse(&[("from", "2026-11-23"), ("to", "2026-11-22")])
+                .unwrap_err()
+                .param,
+            "to"
+        );
+        assert_eq!(
+            parse(&[("range", "all"), ("from", "2026-11-22")])
+                .unwrap_err()
+                .param,
+            "range"
+        );
+        assert_eq!(parse(&[("cursor", "zzz")]).unwrap_err().param, "cursor");
+    }
+
+    #[test]
+    fn cursor_round_trips() {
+        let c = Cursor {
+            occurred_at_us: -5,
+            seq: 9,
+            snapshot: 100,
+            time: TimeBounds {
+                from: Some(Timestamp::UNIX_EPOCH),
+                to: None,
+            },
+        };
+        assert_eq!(Cursor::decode(&c.encode()).unwrap(), c);
+    }
+}

@@ -1,0 +1,22 @@
+//! Trail's domain, with no I/O.
+//!
+//! Everything that enters Trail becomes a typed value here first ("parse, don't validate"): a
+//! [`TenantId`], an [`event::NewEvent`] checked against every rule of SPEC section 2.1, a
+//! [`filter::Filter`] with its time bounds resolved in the tenant's time zone. Backends and the HTTP
+//! layer only ever handle these typed values, so a query cannot be built without a tenant and an
+//! event cannot be stored without having been validated.
+//!
+//! Modules:
+//! - [`ids`]: identifiers (tenants, API keys) and their syntax.
+//! - [`event`]: what a client sends, its validation, and what Trail stores and returns.
+//! - [`catalogue`]: the well-known actions and the human "report type" labels.
+//! - [`time`]: timestamps as Trail prints them, and the `range` presets.
+//! - [`filter`]: the query filters shared by query, export, stream and reports, and the page cursor.
+
+pub mod catalogue;
+pub mod event;
+pub mod filter;
+pub mod ids;
+pub mod time;
+
+pub use ids::TenantId;

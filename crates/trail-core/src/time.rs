@@ -1,0 +1,287 @@
+//! Time as Trail stores and prints it, and the `range` presets of SPEC section 4.
+//!
+//! Trail keeps instants with microsecond precision (the precision PostgreSQL's `timestamptz` has, so
+//! both backends return exactly the same values) and prints them in UTC as RFC 3339: with three
+//! fractional digits when the instant falls on a millisecond, six otherwise.
+
+use jiff::{Timestamp, Zoned, civil::Date, tz::TimeZone};
+use serde::{Deserialize, Serialize};
+
+/// Truncates an instant to Trail's precision (microseconds).
+pub fn truncate_us(ts: Timestamp) -> Timestamp {
+    Timestamp::from_microsecond(ts.as_microsecond()).expect("a truncated timestamp stays in range")
+}
+
+/// Formats an instant the way Trail returns it: `2026-11-22T10:15:30.120Z`.
+pub fn format_rfc3339(ts: Timestamp) -> String {
+    let us = ts.as_microsecond();
+    let precision = if us.rem_euclid(1000) == 0 { 3 } else { 6 };
+    format!("{ts:.precision$}")
+}
+
+/// Parses an RFC 3339 instant (with `Z` or an offset).
+pub fn parse_rfc3339(s: &str) -> Result<Timestamp, String> {
+    // jiff accepts a few extensions to RFC 3339 (such as a bracketed time zone); insist on the
+    // plain form so that what we accept is what the spec promises.
+    let b = s.as_bytes();
+    let plausible = b.len() >= 20
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && (b[10] == b'T' || b[10] == b't' || b[10] == b' ')
+        && !s.contains('[');
+    if !plausible {
+        return Err(format!(
+            "{s:?} is not an RFC 3339 time: use a form like 2026-11-22T10:15:30Z or 2026-11-22T10:15:30.120+05:30"
+        ));
+    }
+    s.parse::<Timestamp>().map(truncate_us).map_err(|e| {
+        format!(
+            "{s:?} is not an RFC 3339 time ({e}): use a form like 2026-11-22T10:15:30Z or 2026-11-22T10:15:30.120+05:30"
+        )
+    })
+}
+
+/// Serde adapter for instants in Trail's printed form.
+pub mod serde_rfc3339 {
+    use super::*;
+
+    pub fn serialize<S: serde::Serializer>(ts: &Timestamp, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&format_rfc3339(*ts))
+    }
+
+    pub fn deserialize<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Timestamp, D::Error> {
+        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        parse_rfc3339(&s).map_err(serde::de::Error::custom)
+    }
+}
+
+/// Serde adapter for optional instants.
+pub mod serde_rfc3339_opt {
+    use super::*;
+
+    pub fn serialize<S: serde::Serializer>(
+        ts: &Option<Timestamp>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        match ts {
+            Some(ts) => s.serialize_str(&format_rfc3339(*ts)),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: serde::Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<Timestamp>, D::Error> {
+        let s = <Option<std::borrow::Cow<'de, str>>>::deserialize(d)?;
+        s.map(|s| parse_rfc3339(&s).map_err(serde::de::Error::custom))
+            .transpose()
+    }
+}
+
+/// Looks up an IANA time zone name (`Europe/Paris`, `Asia/Kolkata`, `UTC`).
+///
+/// The time zone database is compiled into the binary, so this answers the same on every machine.
+pub fn time_zone(name: &str) -> Result<TimeZone, String> {
+    TimeZone::get(name).map_err(|_| {
+        format!(
+            "unknown time zone {name:?}: use an IANA name such as UTC, Europe/Paris or Asia/Kolkata"
+        )
+    })
+}
+
+/// The `range` presets of SPEC section 4.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum RangePreset {
+    Today,
+    Yesterday,
+    Last7Days,
+    #[default]
+    Last30Days,
+    Last90Days,
+    All,
+}
+
+impl RangePreset {
+    pub const ALL: [RangePreset; 6] = [
+        RangePreset::Today,
+        RangePreset::Yesterday,
+        RangePreset::Last7Days,
+        RangePreset::Last30Days,
+        RangePreset::Last90Days,
+        RangePreset::All,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RangePreset::Today => "today",
+            RangePreset::Yesterday => "yesterday",
+            RangePreset::Last7Days => "last_7_days",
+            RangePreset::Last30Days => "last_30_days",
+            RangePreset::Last90Days => "last_90_days",
+            RangePreset::All => "all",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<Self, String> {
+        Self::ALL.into_iter().find(|p| p.as_str() == s).ok_or_else(|| {
+            format!(
+                "unknown range {s:?}: use today, yesterday, last_7_days, last_30_days, last_90_days or all, or give from/to"
+            )
+        })
+    }
+
+    /// The half-open interval `[from, to)` this preset means at `now` in `tz`.
+    ///
+    /// "Last N days" is N calendar days ending with today, as a person reading a log means it:
+    /// `last_7_days` on a Wednesday starts at the beginning of the previous Thursday. Open ends
+    /// are `None` (events may be dated up to five minutes ahead, so "today" has no upper bound).
+    pub fn bounds(self, now: Timestamp, tz: &TimeZone) -> TimeBounds {
+        let today = now.to_zoned(tz.clone()).date();
+        let days_back =
+            |n: i32| start_of_day(today.checked_sub(jiff::Span::new().days(n)).ok(), tz);
+        match self {
+            RangePreset::Today => TimeBounds {
+                from: start_of_day(Some(today), tz),
+                to: None,
+            },
+            RangePreset::Yesterday => TimeBounds {
+                from: days_back(1),
+                to: start_of_day(Some(today), tz),
+            },
+            RangePreset::Last7Days => TimeBounds {
+                from: days_back(6),
+                to: None,
+            },
+            RangePreset::Last30Days => TimeBounds {
+                from: days_back(29),
+                to: None,
+            },
+            RangePreset::Last90Days => TimeBounds {
+                from: days_back(89),
+                to: None,
+            },
+            RangePreset::All => TimeBounds::default(),
+        }
+    }
+}
+
+/// The first instant of `date` in `tz` (which is not always midnight: some zones skip it).
+pub fn start_of_day(date: Option<Date>, tz: &TimeZone) -> Option<Timestamp> {
+    let date = date?;
+    date.to_zoned(tz.clone())
+        .ok()
+        .and_then(|z: Zoned| z.start_of_day().ok())
+        .map(|z| z.timestamp())
+}
+
+/// A half-open time interval `[from, to)` over `occurred_at`; `None` is unbounded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct TimeBounds {
+    pub from: Option<Timestamp>,
+    pub to: Option<Timestamp>,
+}
+
+impl TimeBounds {
+    pub fn contains(&self, ts: Timestamp) -> bool {
+        self.from.is_none_or(|f| ts >= f) && self.to.is_none_or(|t| ts < t)
+    }
+}
+
+/// Parses a `from` or `to` parameter: an RFC 3339 instant or a `YYYY-MM-DD` date in `tz`.
+/// A date `from` is the start of that day; a date `to` includes the whole day (so it becomes the
+/// start of the next day, the interval being half-open).
+pub fn parse_bound(s: &str, is_to: bool, tz: &TimeZone) -> Result<Timestamp, String> {
+    if s.len() == 10 {
+        let date: Date = s
+            .parse()
+            .map_err(|_| format!("{s:?} is not a date: use YYYY-MM-DD or an RFC 3339 time"))?;
+        let day = if is_to {
+            date.tomorrow().map_err(|e| e.to_string())?
+        } else {
+            date
+        };
+        return start_of_day(Some(day), tz).ok_or_else(|| format!("{s:?} is out of range"));
+    }
+    parse_rfc3339(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ts(s: &str) -> Timestamp {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn prints_millis_or_micros() {
+        assert_eq!(
+            format_rfc3339(ts("2026-11-22T10:15:30Z")),
+            "2026-11-22T10:15:30.000Z"
+        );
+        assert_eq!(
+            format_rfc3339(ts("2026-11-22T10:15:30.12Z")),
+            "2026-11-22T10:15:30.120Z"
+        );
+        assert_eq!(
+            format_rfc3339(ts("2026-11-22T10:15:30.123456Z")),
+            "2026-11-22T10:15:30.123456Z"
+        );
+        assert_eq!(
+            format_rfc3339(parse_rfc3339("2026-11-22T15:45:30.1234567+05:30").unwrap()),
+            "2026-11-22T10:15:30.123456Z"
+        );
+    }
+
+    #[test]
+    fn rejects_non_rfc3339() {
+        for bad in [
+            "2026-11-22",
+            "2026-11-22T10:15:30",
+            "yesterday",
+            "2026-11-22T10:15:30Z[Europe/Paris]",
+            "1700000000",
+        ] {
+            assert!(parse_rfc3339(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn presets_follow_the_tenant_day() {
+        let kolkata = time_zone("Asia/Kolkata").unwrap();
+        // 2026-11-22 01:00 in Kolkata is 2026-11-21 19:30 UTC.
+        let now = ts("2026-11-21T19:30:00Z");
+        let today = RangePreset::Today.bounds(now, &kolkata);
+        assert_eq!(today.from, Some(ts("2026-11-21T18:30:00Z")));
+        assert_eq!(today.to, None);
+        let y = RangePreset::Yesterday.bounds(now, &kolkata);
+        assert_eq!(y.from, Some(ts("2026-11-20T18:30:00Z")));
+        assert_eq!(y.to, Some(ts("2026-11-21T18:30:00Z")));
+        let w = RangePreset::Last7Days.bounds(now, &kolkata);
+        assert_eq!(w.from, Some(ts("2026-11-15T18:30:00Z")));
+        assert_eq!(
+            RangePreset::All.bounds(now, &kolkata),
+            TimeBounds::default()
+        );
+        let utc = time_zone("UTC").unwrap();
+        assert_eq!(
+            RangePreset::Today.bounds(now, &utc).from,
+            Some(ts("2026-11-21T00:00:00Z"))
+        );
+    }
+
+    #[test]
+    fn date_bounds() {
+        let paris = time_zone("Europe/Paris").unwrap();
+        assert_eq!(
+            parse_bound("2026-11-22", false, &paris).unwrap(),
+            ts("2026-11-21T23:00:00Z")
+        );
+        assert_eq!(
+            parse_bound("2026-11-22", true, &paris).unwrap(),
+            ts("2026-11-22T23:00:00Z")
+        );
+        assert!(parse_bound("2026-13-01", false, &paris).is_err());
+    }
+}
