@@ -2,9 +2,7 @@
 //! people in place of action names.
 
 /// The categories Trail builds views on, in the order the console shows them.
-pub const KNOWN_CATEGORIES: [&str; 9] = [
-    "auth", "panel", "api", "message", "sms", "link", "file", "document", "trail",
-];
+pub const KNOWN_CATEGORIES: [&str; 9] = ["auth", "panel", "api", "message", "sms", "link", "file", "document", "trail"];
 
 /// Labels for the actions of the catalogue; any other action gets a label made from its words.
 const LABELS: &[(&str, &str)] = &[
@@ -53,11 +51,7 @@ pub fn report_type(action: &str) -> String {
         return (*label).to_owned();
     }
     let mut out = String::with_capacity(action.len());
-    for (i, word) in action
-        .split(['.', '_'])
-        .filter(|w| !w.is_empty())
-        .enumerate()
-    {
+    for (i, word) in action.split(['.', '_']).filter(|w| !w.is_empty()).enumerate() {
         if i > 0 {
             out.push(' ');
         }

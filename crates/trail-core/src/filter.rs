@@ -32,9 +32,7 @@ impl ActionPattern {
         };
         if let Some(prefix) = s.strip_suffix('*') {
             if prefix.contains('*')
-                || !prefix
-                    .bytes()
-                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'_' || c == b'.')
+                || !prefix.bytes().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'_' || c == b'.')
             {
                 return Err(bad());
             }
@@ -70,11 +68,8 @@ impl Filter {
     pub fn matches(&self, e: &EventBody) -> bool {
         self.time.contains(e.occurred_at)
             && (self.actors.is_empty()
-                || self.actors.iter().any(|a| {
-                    Some(a.as_str()) == e.actor_id() || Some(a.as_str()) == e.actor_email()
-                }))
-            && (self.actions.is_empty()
-                || self.actions.iter().any(|p| p.matches(e.action.as_str())))
+                || self.actors.iter().any(|a| Some(a.as_str()) == e.actor_id() || Some(a.as_str()) == e.actor_email()))
+            && (self.actions.is_empty() || self.actions.iter().any(|p| p.matches(e.action.as_str())))
             && (self.categories.is_empty() || self.categories.contains(&e.category))
             && (self.outcomes.is_empty() || self.outcomes.contains(&e.outcome))
     }
@@ -94,10 +89,7 @@ pub struct Cursor {
 
 impl Cursor {
     pub fn encode(&self) -> String {
-        let opt = |t: Option<Timestamp>| {
-            t.map(|t| t.as_microsecond().to_string())
-                .unwrap_or_default()
-        };
+        let opt = |t: Option<Timestamp>| t.map(|t| t.as_microsecond().to_string()).unwrap_or_default();
         let raw = format!(
             "1:{}:{}:{}:{}:{}",
             self.occurred_at_us,
@@ -110,10 +102,7 @@ impl Cursor {
     }
 
     pub fn decode(s: &str) -> Result<Self, String> {
-        let bad = || {
-            "cursor is not valid: pass next_cursor exactly as the previous page returned it"
-                .to_owned()
-        };
+        let bad = || "cursor is not valid: pass next_cursor exactly as the previous page returned it".to_owned();
         let raw = URL_SAFE_NO_PAD.decode(s).map_err(|_| bad())?;
         let raw = String::from_utf8(raw).map_err(|_| bad())?;
         let parts: Vec<&str> = raw.split(':').collect();
@@ -131,10 +120,7 @@ impl Cursor {
             occurred_at_us: parts[1].parse().map_err(|_| bad())?,
             seq: parts[2].parse().map_err(|_| bad())?,
             snapshot: parts[3].parse().map_err(|_| bad())?,
-            time: TimeBounds {
-                from: ts(parts[4])?,
-                to: ts(parts[5])?,
-            },
+            time: TimeBounds { from: ts(parts[4])?, to: ts(parts[5])? },
         })
     }
 }
@@ -148,10 +134,7 @@ pub struct Page {
 
 impl Default for Page {
     fn default() -> Self {
-        Self {
-            limit: Page::DEFAULT_LIMIT,
-            cursor: None,
-        }
+        Self { limit: Page::DEFAULT_LIMIT, cursor: None }
     }
 }
 
@@ -169,16 +152,11 @@ pub struct ParamError {
 }
 
 fn perr(param: &str, message: impl Into<String>) -> ParamError {
-    ParamError {
-        param: param.to_owned(),
-        message: message.into(),
-    }
+    ParamError { param: param.to_owned(), message: message.into() }
 }
 
 /// The filter parameters this module understands.
-pub const FILTER_PARAMS: &[&str] = &[
-    "range", "from", "to", "tz", "actor", "action", "category", "outcome",
-];
+pub const FILTER_PARAMS: &[&str] = &["range", "from", "to", "tz", "actor", "action", "category", "outcome"];
 
 /// Reads filter and page parameters.
 ///
@@ -197,11 +175,7 @@ pub fn parse_params<'a>(
     let mut range = None;
     let (mut from, mut to, mut tz) = (None, None, None);
     let single = |name: &str, seen: bool| {
-        if seen {
-            Err(perr(name, format!("{name} is given twice: give it once")))
-        } else {
-            Ok(())
-        }
+        if seen { Err(perr(name, format!("{name} is given twice: give it once"))) } else { Ok(()) }
     };
     for &(k, v) in &pairs {
         match k {
@@ -227,26 +201,13 @@ pub fn parse_params<'a>(
                 }
                 f.actors.push(v.to_owned());
             }
-            "action" => f
-                .actions
-                .push(ActionPattern::parse(v).map_err(|m| perr(k, m))?),
-            "category" => f
-                .categories
-                .push(Category::parse(v).map_err(|m| perr(k, m))?),
+            "action" => f.actions.push(ActionPattern::parse(v).map_err(|m| perr(k, m))?),
+            "category" => f.categories.push(Category::parse(v).map_err(|m| perr(k, m))?),
             "outcome" => f.outcomes.push(Outcome::parse(v).map_err(|m| perr(k, m))?),
             "limit" => {
-                page.limit = v
-                    .parse::<usize>()
-                    .ok()
-                    .filter(|l| (1..=Page::MAX_LIMIT).contains(l))
-                    .ok_or_else(|| {
-                        perr(
-                            k,
-                            format!(
-                                "limit {v:?} is invalid: use a number from 1 to {}",
-                                Page::MAX_LIMIT
-                            ),
-                        )
+                page.limit =
+                    v.parse::<usize>().ok().filter(|l| (1..=Page::MAX_LIMIT).contains(l)).ok_or_else(|| {
+                        perr(k, format!("limit {v:?} is invalid: use a number from 1 to {}", Page::MAX_LIMIT))
                     })?;
             }
             "cursor" => page.cursor = Some(Cursor::decode(v).map_err(|m| perr(k, m))?),
@@ -255,13 +216,7 @@ pub fn parse_params<'a>(
                 let mut known: Vec<&str> = FILTER_PARAMS.to_vec();
                 known.extend(["limit", "cursor"]);
                 known.extend(extra);
-                return Err(perr(
-                    k,
-                    format!(
-                        "unknown parameter {k:?}: the parameters here are {}",
-                        known.join(", ")
-                    ),
-                ));
+                return Err(perr(k, format!("unknown parameter {k:?}: the parameters here are {}", known.join(", "))));
             }
         }
     }
@@ -270,12 +225,8 @@ pub fn parse_params<'a>(
         if range.is_some() {
             return Err(perr("range", "give either range or from/to, not both"));
         }
-        let from = from
-            .map(|s| parse_bound(s, false, tz).map_err(|m| perr("from", m)))
-            .transpose()?;
-        let to = to
-            .map(|s| parse_bound(s, true, tz).map_err(|m| perr("to", m)))
-            .transpose()?;
+        let from = from.map(|s| parse_bound(s, false, tz).map_err(|m| perr("from", m))).transpose()?;
+        let to = to.map(|s| parse_bound(s, true, tz).map_err(|m| perr("to", m))).transpose()?;
         if let (Some(a), Some(b)) = (from, to)
             && a >= b
         {
@@ -296,12 +247,7 @@ mod tests {
     use super::*;
 
     fn parse(q: &[(&str, &str)]) -> Result<(Filter, Page), ParamError> {
-        parse_params(
-            q.iter().copied(),
-            &TimeZone::UTC,
-            "2026-11-22T12:00:00Z".parse().unwrap(),
-            &[],
-        )
+        parse_params(q.iter().copied(), &TimeZone::UTC, "2026-11-22T12:00:00Z".parse().unwrap(), &[])
     }
 
     #[test]
@@ -313,13 +259,9 @@ mod tests {
 
     #[test]
     fn repeatable_and_prefix() {
-        let (f, _) = parse(&[
-            ("actor", "u1"),
-            ("actor", "a@x"),
-            ("action", "document.*"),
-            ("action", "auth.login.failed"),
-        ])
-        .unwrap();
+        let (f, _) =
+            parse(&[("actor", "u1"), ("actor", "a@x"), ("action", "document.*"), ("action", "auth.login.failed")])
+                .unwrap();
         assert_eq!(f.actors, vec!["u1", "a@x"]);
         assert_eq!(f.actions[0], ActionPattern::Prefix("document.".into()));
         assert!(f.actions[0].matches("document.signed"));
@@ -333,18 +275,8 @@ mod tests {
         assert_eq!(parse(&[("limit", "1001")]).unwrap_err().param, "limit");
         assert_eq!(parse(&[("range", "week")]).unwrap_err().param, "range");
         assert_eq!(parse(&[("action", "Doc*")]).unwrap_err().param, "action");
-        assert_eq!(
-            parse(&[("from", "2026-11-23"), ("to", "2026-11-22")])
-                .unwrap_err()
-                .param,
-            "to"
-        );
-        assert_eq!(
-            parse(&[("range", "all"), ("from", "2026-11-22")])
-                .unwrap_err()
-                .param,
-            "range"
-        );
+        assert_eq!(parse(&[("from", "2026-11-23"), ("to", "2026-11-22")]).unwrap_err().param, "to");
+        assert_eq!(parse(&[("range", "all"), ("from", "2026-11-22")]).unwrap_err().param, "range");
         assert_eq!(parse(&[("cursor", "zzz")]).unwrap_err().param, "cursor");
     }
 
@@ -354,10 +286,7 @@ mod tests {
             occurred_at_us: -5,
             seq: 9,
             snapshot: 100,
-            time: TimeBounds {
-                from: Some(Timestamp::UNIX_EPOCH),
-                to: None,
-            },
+            time: TimeBounds { from: Some(Timestamp::UNIX_EPOCH), to: None },
         };
         assert_eq!(Cursor::decode(&c.encode()).unwrap(), c);
     }

@@ -59,22 +59,16 @@ pub mod serde_rfc3339 {
 pub mod serde_rfc3339_opt {
     use super::*;
 
-    pub fn serialize<S: serde::Serializer>(
-        ts: &Option<Timestamp>,
-        s: S,
-    ) -> Result<S::Ok, S::Error> {
+    pub fn serialize<S: serde::Serializer>(ts: &Option<Timestamp>, s: S) -> Result<S::Ok, S::Error> {
         match ts {
             Some(ts) => s.serialize_str(&format_rfc3339(*ts)),
             None => s.serialize_none(),
         }
     }
 
-    pub fn deserialize<'de, D: serde::Deserializer<'de>>(
-        d: D,
-    ) -> Result<Option<Timestamp>, D::Error> {
+    pub fn deserialize<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Timestamp>, D::Error> {
         let s = <Option<std::borrow::Cow<'de, str>>>::deserialize(d)?;
-        s.map(|s| parse_rfc3339(&s).map_err(serde::de::Error::custom))
-            .transpose()
+        s.map(|s| parse_rfc3339(&s).map_err(serde::de::Error::custom)).transpose()
     }
 }
 
@@ -82,11 +76,8 @@ pub mod serde_rfc3339_opt {
 ///
 /// The time zone database is compiled into the binary, so this answers the same on every machine.
 pub fn time_zone(name: &str) -> Result<TimeZone, String> {
-    TimeZone::get(name).map_err(|_| {
-        format!(
-            "unknown time zone {name:?}: use an IANA name such as UTC, Europe/Paris or Asia/Kolkata"
-        )
-    })
+    TimeZone::get(name)
+        .map_err(|_| format!("unknown time zone {name:?}: use an IANA name such as UTC, Europe/Paris or Asia/Kolkata"))
 }
 
 /// The `range` presets of SPEC section 4.
@@ -138,29 +129,13 @@ impl RangePreset {
     /// are `None` (events may be dated up to five minutes ahead, so "today" has no upper bound).
     pub fn bounds(self, now: Timestamp, tz: &TimeZone) -> TimeBounds {
         let today = now.to_zoned(tz.clone()).date();
-        let days_back =
-            |n: i32| start_of_day(today.checked_sub(jiff::Span::new().days(n)).ok(), tz);
+        let days_back = |n: i32| start_of_day(today.checked_sub(jiff::Span::new().days(n)).ok(), tz);
         match self {
-            RangePreset::Today => TimeBounds {
-                from: start_of_day(Some(today), tz),
-                to: None,
-            },
-            RangePreset::Yesterday => TimeBounds {
-                from: days_back(1),
-                to: start_of_day(Some(today), tz),
-            },
-            RangePreset::Last7Days => TimeBounds {
-                from: days_back(6),
-                to: None,
-            },
-            RangePreset::Last30Days => TimeBounds {
-                from: days_back(29),
-                to: None,
-            },
-            RangePreset::Last90Days => TimeBounds {
-                from: days_back(89),
-                to: None,
-            },
+            RangePreset::Today => TimeBounds { from: start_of_day(Some(today), tz), to: None },
+            RangePreset::Yesterday => TimeBounds { from: days_back(1), to: start_of_day(Some(today), tz) },
+            RangePreset::Last7Days => TimeBounds { from: days_back(6), to: None },
+            RangePreset::Last30Days => TimeBounds { from: days_back(29), to: None },
+            RangePreset::Last90Days => TimeBounds { from: days_back(89), to: None },
             RangePreset::All => TimeBounds::default(),
         }
     }
@@ -169,10 +144,7 @@ impl RangePreset {
 /// The first instant of `date` in `tz` (which is not always midnight: some zones skip it).
 pub fn start_of_day(date: Option<Date>, tz: &TimeZone) -> Option<Timestamp> {
     let date = date?;
-    date.to_zoned(tz.clone())
-        .ok()
-        .and_then(|z: Zoned| z.start_of_day().ok())
-        .map(|z| z.timestamp())
+    date.to_zoned(tz.clone()).ok().and_then(|z: Zoned| z.start_of_day().ok()).map(|z| z.timestamp())
 }
 
 /// A half-open time interval `[from, to)` over `occurred_at`; `None` is unbounded.
@@ -193,14 +165,8 @@ impl TimeBounds {
 /// start of the next day, the interval being half-open).
 pub fn parse_bound(s: &str, is_to: bool, tz: &TimeZone) -> Result<Timestamp, String> {
     if s.len() == 10 {
-        let date: Date = s
-            .parse()
-            .map_err(|_| format!("{s:?} is not a date: use YYYY-MM-DD or an RFC 3339 time"))?;
-        let day = if is_to {
-            date.tomorrow().map_err(|e| e.to_string())?
-        } else {
-            date
-        };
+        let date: Date = s.parse().map_err(|_| format!("{s:?} is not a date: use YYYY-MM-DD or an RFC 3339 time"))?;
+        let day = if is_to { date.tomorrow().map_err(|e| e.to_string())? } else { date };
         return start_of_day(Some(day), tz).ok_or_else(|| format!("{s:?} is out of range"));
     }
     parse_rfc3339(s)
@@ -216,18 +182,9 @@ mod tests {
 
     #[test]
     fn prints_millis_or_micros() {
-        assert_eq!(
-            format_rfc3339(ts("2026-11-22T10:15:30Z")),
-            "2026-11-22T10:15:30.000Z"
-        );
-        assert_eq!(
-            format_rfc3339(ts("2026-11-22T10:15:30.12Z")),
-            "2026-11-22T10:15:30.120Z"
-        );
-        assert_eq!(
-            format_rfc3339(ts("2026-11-22T10:15:30.123456Z")),
-            "2026-11-22T10:15:30.123456Z"
-        );
+        assert_eq!(format_rfc3339(ts("2026-11-22T10:15:30Z")), "2026-11-22T10:15:30.000Z");
+        assert_eq!(format_rfc3339(ts("2026-11-22T10:15:30.12Z")), "2026-11-22T10:15:30.120Z");
+        assert_eq!(format_rfc3339(ts("2026-11-22T10:15:30.123456Z")), "2026-11-22T10:15:30.123456Z");
         assert_eq!(
             format_rfc3339(parse_rfc3339("2026-11-22T15:45:30.1234567+05:30").unwrap()),
             "2026-11-22T10:15:30.123456Z"
@@ -236,13 +193,9 @@ mod tests {
 
     #[test]
     fn rejects_non_rfc3339() {
-        for bad in [
-            "2026-11-22",
-            "2026-11-22T10:15:30",
-            "yesterday",
-            "2026-11-22T10:15:30Z[Europe/Paris]",
-            "1700000000",
-        ] {
+        for bad in
+            ["2026-11-22", "2026-11-22T10:15:30", "yesterday", "2026-11-22T10:15:30Z[Europe/Paris]", "1700000000"]
+        {
             assert!(parse_rfc3339(bad).is_err(), "{bad}");
         }
     }
@@ -260,28 +213,16 @@ mod tests {
         assert_eq!(y.to, Some(ts("2026-11-21T18:30:00Z")));
         let w = RangePreset::Last7Days.bounds(now, &kolkata);
         assert_eq!(w.from, Some(ts("2026-11-15T18:30:00Z")));
-        assert_eq!(
-            RangePreset::All.bounds(now, &kolkata),
-            TimeBounds::default()
-        );
+        assert_eq!(RangePreset::All.bounds(now, &kolkata), TimeBounds::default());
         let utc = time_zone("UTC").unwrap();
-        assert_eq!(
-            RangePreset::Today.bounds(now, &utc).from,
-            Some(ts("2026-11-21T00:00:00Z"))
-        );
+        assert_eq!(RangePreset::Today.bounds(now, &utc).from, Some(ts("2026-11-21T00:00:00Z")));
     }
 
     #[test]
     fn date_bounds() {
         let paris = time_zone("Europe/Paris").unwrap();
-        assert_eq!(
-            parse_bound("2026-11-22", false, &paris).unwrap(),
-            ts("2026-11-21T23:00:00Z")
-        );
-        assert_eq!(
-            parse_bound("2026-11-22", true, &paris).unwrap(),
-            ts("2026-11-22T23:00:00Z")
-        );
+        assert_eq!(parse_bound("2026-11-22", false, &paris).unwrap(), ts("2026-11-21T23:00:00Z"));
+        assert_eq!(parse_bound("2026-11-22", true, &paris).unwrap(), ts("2026-11-22T23:00:00Z"));
         assert!(parse_bound("2026-13-01", false, &paris).is_err());
     }
 }

@@ -1,1 +1,40 @@
+//! Trail's embedded store: one SQLite database in the data directory, no setup.
+//!
+//! Design decisions, each measured on the 2-core machine of `DESIGN.md` section 3:
+//!
+//! - **One writer, group commit** ([`writer`]). A single thread owns the write connection. It
+//!   takes every append that is waiting, writes them all in one transaction (each request inside
+//!   its own savepoint, so one request's conflict does not sink the others), commits with
+//!   `synchronous=FULL` (the WAL is fsynced), and only then answers every request of the group.
+//!   Many concurrent requests therefore share one fsync, and no request is acknowledged before
+//!   its events are on disk.
+//! - **Events keyed by place** ([`schema`]). An event's integer primary key is
+//!   `tenant_number << 40 | seq`, so the table is clustered by tenant and seq: fetching an event
+//!   by seq, or walking a tenant's log in order (as `trail verify` does), reads one B-tree range,
+//!   and no separate `(tenant, seq)` index is needed.
+//! - **Sequence state read inside the write transaction.** The next seq of a tenant is read
+//!   from its row under the write lock for every group, never cached, so another process (the
+//!   CLI's `trail ingest` while a server runs) can safely append to the same data directory.
+//! - **Readers in parallel** ([`pool`]). Queries run on a small pool of read-only connections on
+//!   blocking threads; WAL mode lets them read while the writer writes.
 
+mod error;
+mod pool;
+mod query;
+mod schema;
+mod store;
+mod writer;
+
+pub use store::SqliteStore;
+
+/// The database file inside a data directory.
+pub const DB_FILE: &str = "trail.db";
+
+/// Bits of an event's primary key given to its seq; the tenant number takes the rest.
+pub(crate) const SEQ_BITS: u32 = 40;
+pub(crate) const SEQ_MASK: i64 = (1 << SEQ_BITS) - 1;
+
+/// The primary key of a tenant's event.
+pub(crate) fn event_pos(tid: i64, seq: u64) -> i64 {
+    (tid << SEQ_BITS) | seq as i64
+}

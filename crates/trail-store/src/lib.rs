@@ -1,1 +1,69 @@
+//! The storage boundary of Trail.
+//!
+//! [`Store`] is everything the server needs from a database. Each backend is a sibling crate
+//! (`trail-store-sqlite`, later `trail-store-postgres`) and must pass the [`conformance`] suite,
+//! which is the executable definition of the trait's contract: seq numbering, idempotency,
+//! all-or-nothing batches, ordering and paging, tenant isolation.
+//!
+//! The binary chooses a backend once, at start-up, from a [`StoreLocation`]; an unknown URL
+//! scheme is an error there, not a surprise later.
 
+pub mod conformance;
+mod error;
+mod location;
+mod types;
+
+use async_trait::async_trait;
+pub use error::{StoreError, StoreResult};
+pub use location::StoreLocation;
+use trail_core::{
+    TenantId,
+    event::StoredEvent,
+    filter::{Filter, Page},
+};
+pub use types::*;
+
+/// A Trail database. Every method that reads or writes a tenant's data takes that tenant's
+/// [`TenantId`]; nothing a method returns ever belongs to another tenant.
+///
+/// Writes are durable when they return `Ok`: a backend acknowledges an append only after the
+/// events are on disk (SQLite: the WAL fsynced; PostgreSQL: the commit flushed).
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Whether the store can answer (for `/readyz`).
+    async fn ping(&self) -> StoreResult<()>;
+
+    /// Creates a tenant; [`StoreError::AlreadyExists`] if its id is taken.
+    async fn create_tenant(&self, tenant: NewTenant) -> StoreResult<Tenant>;
+    /// Every tenant, ordered by id.
+    async fn tenants(&self) -> StoreResult<Vec<Tenant>>;
+    async fn tenant(&self, id: &TenantId) -> StoreResult<Option<Tenant>>;
+    /// Changes what the patch names; [`StoreError::NotFound`] for an unknown tenant.
+    async fn update_tenant(&self, id: &TenantId, patch: TenantPatch) -> StoreResult<Tenant>;
+
+    async fn create_api_key(&self, tenant: &TenantId, key: NewApiKey) -> StoreResult<ApiKey>;
+    /// A tenant's keys, newest first, revoked ones included (with `revoked_at`).
+    async fn api_keys(&self, tenant: &TenantId) -> StoreResult<Vec<ApiKey>>;
+    /// Revokes a key; revoking a revoked key keeps its first `revoked_at`.
+    async fn revoke_api_key(&self, tenant: &TenantId, key_id: &str) -> StoreResult<ApiKey>;
+    /// The key whose token hashes to `token_hash`, revoked or not, for authentication.
+    async fn api_key_by_token_hash(&self, token_hash: &[u8; 32]) -> StoreResult<Option<ApiKey>>;
+
+    /// Appends a batch, all or nothing: each new event gets the tenant's next seq, an event
+    /// whose `id` was seen before is reported as a duplicate of the first one, and an `id` seen
+    /// before with a different body fails the whole batch with [`StoreError::Conflict`].
+    async fn append(&self, tenant: &TenantId, events: Vec<PreparedEvent>) -> StoreResult<AppendReceipt>;
+    /// One page of events matching `filter`, newest first (`occurred_at`, then `seq`, descending).
+    async fn query(&self, tenant: &TenantId, filter: &Filter, page: Page) -> StoreResult<EventPage>;
+    /// One event by seq.
+    async fn event(&self, tenant: &TenantId, seq: u64) -> StoreResult<Option<StoredEvent>>;
+
+    /// A server-wide setting (such as the operator key's hash).
+    async fn setting(&self, key: &str) -> StoreResult<Option<String>>;
+    async fn set_setting(&self, key: &str, value: &str) -> StoreResult<()>;
+}
+
+/// The clock the conformance suite stamps events with.
+fn types_now() -> jiff::Timestamp {
+    trail_core::time::truncate_us(jiff::Timestamp::now())
+}

@@ -28,10 +28,7 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Self {
-            max_events: 10_000,
-            max_bytes: 16 * 1024 * 1024,
-        }
+        Self { max_events: 10_000, max_bytes: 16 * 1024 * 1024 }
     }
 }
 
@@ -59,18 +56,8 @@ pub struct BatchError {
 }
 
 impl BatchError {
-    fn new(
-        kind: BatchErrorKind,
-        code: &'static str,
-        field: Option<String>,
-        message: String,
-    ) -> Self {
-        Self {
-            kind,
-            code,
-            field,
-            message,
-        }
+    fn new(kind: BatchErrorKind, code: &'static str, field: Option<String>, message: String) -> Self {
+        Self { kind, code, field, message }
     }
 }
 
@@ -98,10 +85,7 @@ pub fn parse_batch(
             BatchErrorKind::Malformed,
             "malformed_json",
             None,
-            format!(
-                "the body is not UTF-8 (invalid byte at offset {}): send UTF-8 encoded JSON",
-                e.valid_up_to()
-            ),
+            format!("the body is not UTF-8 (invalid byte at offset {}): send UTF-8 encoded JSON", e.valid_up_to()),
         )
     })?;
     let raws = split(text, format)?;
@@ -129,11 +113,8 @@ pub fn parse_batch(
         .enumerate()
         .map(|(i, raw)| {
             NewEvent::from_json(raw, now).map_err(|e| {
-                let field = if e.field.is_empty() {
-                    format!("events[{i}]")
-                } else {
-                    format!("events[{i}].{}", e.field)
-                };
+                let field =
+                    if e.field.is_empty() { format!("events[{i}]") } else { format!("events[{i}].{}", e.field) };
                 let (kind, code) = if raw.len() > super::validate::limits::EVENT_BYTES {
                     (BatchErrorKind::TooLarge, "event_too_large")
                 } else {
@@ -163,16 +144,14 @@ fn strip_field_prefix<'a>(message: &'a str, field: &str) -> &'a str {
 }
 
 fn split(text: &str, format: BodyFormat) -> Result<Vec<&str>, BatchError> {
-    let malformed = |field: Option<String>, what: String| {
-        BatchError::new(BatchErrorKind::Malformed, "malformed_json", field, what)
-    };
+    let malformed =
+        |field: Option<String>, what: String| BatchError::new(BatchErrorKind::Malformed, "malformed_json", field, what);
     match format {
         BodyFormat::Json => {
             let trimmed = text.trim_start();
             if trimmed.starts_with('[') {
-                let raws: Vec<&RawValue> = serde_json::from_str(text).map_err(|e| {
-                    malformed(None, format!("the body is not a JSON array of events: {e}"))
-                })?;
+                let raws: Vec<&RawValue> = serde_json::from_str(text)
+                    .map_err(|e| malformed(None, format!("the body is not a JSON array of events: {e}")))?;
                 raws.iter()
                     .enumerate()
                     .map(|(i, r)| {
@@ -235,50 +214,21 @@ mod tests {
 
     #[test]
     fn three_shapes() {
-        assert_eq!(
-            parse(r#"{"action":"a.b"}"#, BodyFormat::Json)
-                .unwrap()
-                .len(),
-            1
-        );
-        assert_eq!(
-            parse(r#"[{"action":"a.b"},{"action":"c"}]"#, BodyFormat::Json)
-                .unwrap()
-                .len(),
-            2
-        );
-        assert_eq!(
-            parse(
-                "{\"action\":\"a\"}\n\n{\"action\":\"b\"}\r\n",
-                BodyFormat::Ndjson
-            )
-            .unwrap()
-            .len(),
-            2
-        );
+        assert_eq!(parse(r#"{"action":"a.b"}"#, BodyFormat::Json).unwrap().len(), 1);
+        assert_eq!(parse(r#"[{"action":"a.b"},{"action":"c"}]"#, BodyFormat::Json).unwrap().len(), 2);
+        assert_eq!(parse("{\"action\":\"a\"}\n\n{\"action\":\"b\"}\r\n", BodyFormat::Ndjson).unwrap().len(), 2);
     }
 
     #[test]
     fn errors_carry_the_index() {
-        let e = parse(
-            r#"[{"action":"a"},{"action":"a","context":{"ip":"x"}}]"#,
-            BodyFormat::Json,
-        )
-        .unwrap_err();
+        let e = parse(r#"[{"action":"a"},{"action":"a","context":{"ip":"x"}}]"#, BodyFormat::Json).unwrap_err();
         assert_eq!(e.field.as_deref(), Some("events[1].context.ip"));
         assert_eq!(e.kind, BatchErrorKind::Invalid);
-        assert!(
-            e.message.starts_with("events[1].context.ip: "),
-            "{}",
-            e.message
-        );
+        assert!(e.message.starts_with("events[1].context.ip: "), "{}", e.message);
         let e = parse("{\"action\":\"a\"}\n{\"action\":\"B\"}", BodyFormat::Ndjson).unwrap_err();
         assert_eq!(e.field.as_deref(), Some("events[1].action"));
         let e = parse("{\"action\":\"a\"}\n{oops", BodyFormat::Ndjson).unwrap_err();
-        assert_eq!(
-            (e.kind, e.field.as_deref()),
-            (BatchErrorKind::Malformed, Some("events[1]"))
-        );
+        assert_eq!((e.kind, e.field.as_deref()), (BatchErrorKind::Malformed, Some("events[1]")));
         let e = parse(r#"[{"action":"a"}, 5]"#, BodyFormat::Json).unwrap_err();
         assert_eq!(e.field.as_deref(), Some("events[1]"));
     }
@@ -286,26 +236,14 @@ mod tests {
     #[test]
     fn limits() {
         let body = format!("[{}]", vec![r#"{"action":"a"}"#; 11].join(","));
-        let small = Limits {
-            max_events: 10,
-            max_bytes: 1 << 20,
-        };
+        let small = Limits { max_events: 10, max_bytes: 1 << 20 };
         let e = parse_batch(body.as_bytes(), BodyFormat::Json, now(), small).unwrap_err();
-        assert_eq!(
-            (e.kind, e.code),
-            (BatchErrorKind::TooLarge, "too_many_events")
-        );
-        let tiny = Limits {
-            max_events: 10,
-            max_bytes: 10,
-        };
+        assert_eq!((e.kind, e.code), (BatchErrorKind::TooLarge, "too_many_events"));
+        let tiny = Limits { max_events: 10, max_bytes: 10 };
         let e = parse_batch(body.as_bytes(), BodyFormat::Json, now(), tiny).unwrap_err();
         assert_eq!(e.code, "request_too_large");
         let big = format!(r#"{{"action":"a","description":"{}"}}"#, "x".repeat(70_000));
         let e = parse(&big, BodyFormat::Json).unwrap_err();
-        assert_eq!(
-            (e.code, e.field.as_deref()),
-            ("event_too_large", Some("events[0]"))
-        );
+        assert_eq!((e.code, e.field.as_deref()), ("event_too_large", Some("events[0]")));
     }
 }

@@ -13,8 +13,6 @@ pub mod stored;
 pub mod validate;
 
 pub use batch::{BatchError, BatchErrorKind, BodyFormat, Limits, parse_batch};
-pub use model::{
-    Action, Actor, ActorType, Category, Client, Context, Location, Method, Outcome, Target,
-};
+pub use model::{Action, Actor, ActorType, Category, Client, Context, Location, Method, Outcome, Target};
 pub use stored::{EventBody, StoredEvent};
 pub use validate::{FieldError, NewEvent};

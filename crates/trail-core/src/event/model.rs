@@ -18,9 +18,7 @@ impl Action {
 
     pub fn parse(s: &str) -> Result<Self, String> {
         if s.is_empty() {
-            return Err(
-                "action must not be empty: use a dotted name such as document.signed".into(),
-            );
+            return Err("action must not be empty: use a dotted name such as document.signed".into());
         }
         if s.len() > Self::MAX_LEN {
             return Err(format!(
@@ -29,10 +27,7 @@ impl Action {
                 Self::MAX_LEN
             ));
         }
-        if !s
-            .split('.')
-            .all(|w| !w.is_empty() && w.bytes().all(is_word_byte))
-        {
+        if !s.split('.').all(|w| !w.is_empty() && w.bytes().all(is_word_byte)) {
             return Err(format!(
                 "action {s:?} is invalid: use lowercase words of a-z, 0-9 and '_' separated by single dots, such as document.signed"
             ));
@@ -145,17 +140,10 @@ impl ActorType {
     }
 
     pub fn parse(s: &str) -> Result<Self, String> {
-        [
-            ActorType::User,
-            ActorType::ApiKey,
-            ActorType::System,
-            ActorType::Anonymous,
-        ]
-        .into_iter()
-        .find(|t| t.as_str() == s)
-        .ok_or_else(|| {
-            format!("actor type {s:?} is invalid: use user, api_key, system or anonymous")
-        })
+        [ActorType::User, ActorType::ApiKey, ActorType::System, ActorType::Anonymous]
+            .into_iter()
+            .find(|t| t.as_str() == s)
+            .ok_or_else(|| format!("actor type {s:?} is invalid: use user, api_key, system or anonymous"))
     }
 }
 
@@ -195,15 +183,8 @@ pub enum Method {
 }
 
 impl Method {
-    pub const ALL: [Method; 7] = [
-        Method::Get,
-        Method::Head,
-        Method::Post,
-        Method::Put,
-        Method::Patch,
-        Method::Delete,
-        Method::Options,
-    ];
+    pub const ALL: [Method; 7] =
+        [Method::Get, Method::Head, Method::Post, Method::Put, Method::Patch, Method::Delete, Method::Options];
 
     pub fn as_str(self) -> &'static str {
         match self {

@@ -38,9 +38,7 @@ pub struct EventBody {
 impl NewEvent {
     /// Fills in what the client left out. `received_at` is when the request arrived.
     pub fn into_body(self, received_at: Timestamp) -> EventBody {
-        let category = self
-            .category
-            .unwrap_or_else(|| self.action.default_category());
+        let category = self.category.unwrap_or_else(|| self.action.default_category());
         EventBody {
             report_type: catalogue::report_type(self.action.as_str()),
             id: self.id,
@@ -95,12 +93,7 @@ impl Serialize for StoredEvent {
             #[serde(flatten)]
             body: &'a EventBody,
         }
-        Out {
-            tenant: &self.tenant,
-            seq: self.seq,
-            body: &self.body,
-        }
-        .serialize(s)
+        Out { tenant: &self.tenant, seq: self.seq, body: &self.body }.serialize(s)
     }
 }
 
@@ -114,19 +107,14 @@ mod tests {
 
     #[test]
     fn defaults_are_filled() {
-        let e = NewEvent::from_json(r#"{"action":"document.signed","actor":{"id":"u"}}"#, now())
-            .unwrap();
+        let e = NewEvent::from_json(r#"{"action":"document.signed","actor":{"id":"u"}}"#, now()).unwrap();
         let b = e.into_body(now());
         assert_eq!(b.category.as_str(), "document");
         assert_eq!(b.outcome, Outcome::Success);
         assert_eq!(b.occurred_at, now());
         assert_eq!(b.report_type, "Document signed");
-        let json = serde_json::to_value(StoredEvent {
-            tenant: TenantId::parse("t").unwrap(),
-            seq: 7,
-            body: b,
-        })
-        .unwrap();
+        let json =
+            serde_json::to_value(StoredEvent { tenant: TenantId::parse("t").unwrap(), seq: 7, body: b }).unwrap();
         assert_eq!(json["seq"], 7);
         assert_eq!(json["tenant"], "t");
         assert_eq!(json["actor"]["type"], "user");
@@ -149,15 +137,9 @@ mod tests {
 
     #[test]
     fn digest_ignores_key_order_not_content() {
-        let a = NewEvent::from_json(r#"{"action":"a","id":"1","metadata":{"x":1,"y":2}}"#, now())
-            .unwrap();
-        let b = NewEvent::from_json(
-            r#"{ "id":"1", "metadata":{"y":2,"x":1}, "action":"a" }"#,
-            now(),
-        )
-        .unwrap();
-        let c = NewEvent::from_json(r#"{"action":"a","id":"1","metadata":{"x":1,"y":3}}"#, now())
-            .unwrap();
+        let a = NewEvent::from_json(r#"{"action":"a","id":"1","metadata":{"x":1,"y":2}}"#, now()).unwrap();
+        let b = NewEvent::from_json(r#"{ "id":"1", "metadata":{"y":2,"x":1}, "action":"a" }"#, now()).unwrap();
+        let c = NewEvent::from_json(r#"{"action":"a","id":"1","metadata":{"x":1,"y":3}}"#, now()).unwrap();
         assert_eq!(a.request_digest(), b.request_digest());
         assert_ne!(a.request_digest(), c.request_digest());
     }

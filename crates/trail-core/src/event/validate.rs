@@ -44,10 +44,7 @@ pub struct FieldError {
 
 impl FieldError {
     fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self {
-            field: field.into(),
-            message: message.into(),
-        }
+        Self { field: field.into(), message: message.into() }
     }
 }
 
@@ -138,10 +135,7 @@ fn max_chars(field: &str, value: Option<String>, max: usize) -> Result<Option<St
     match value {
         Some(v) if v.len() > max && v.chars().count() > max => Err(FieldError::new(
             field,
-            format!(
-                "{field} is {} characters long; at most {max} are allowed",
-                v.chars().count()
-            ),
+            format!("{field} is {} characters long; at most {max} are allowed", v.chars().count()),
         )),
         v => Ok(v),
     }
@@ -187,14 +181,7 @@ impl NewEvent {
                 );
             }
             let msg = msg.split(" at line ").next().unwrap_or(&msg).to_owned();
-            FieldError::new(
-                path.clone(),
-                if path.is_empty() {
-                    msg
-                } else {
-                    format!("{path}: {msg}")
-                },
-            )
+            FieldError::new(path.clone(), if path.is_empty() { msg } else { format!("{path}: {msg}") })
         })?;
         Self::from_wire(wire, now)
     }
@@ -211,10 +198,7 @@ impl NewEvent {
         };
         let id = match w.id {
             Some(id) if id.is_empty() => {
-                return Err(FieldError::new(
-                    "id",
-                    "id must not be empty: leave it out or send a unique key",
-                ));
+                return Err(FieldError::new("id", "id must not be empty: leave it out or send a unique key"));
             }
             id => max_chars("id", id, limits::ID)?,
         };
@@ -222,9 +206,7 @@ impl NewEvent {
             None => None,
             Some(s) => {
                 let ts = parse_rfc3339(&s).map_err(|m| FieldError::new("occurred_at", m))?;
-                let latest = now
-                    .checked_add(jiff::SignedDuration::from_secs(limits::FUTURE_SKEW_SECS))
-                    .unwrap_or(now);
+                let latest = now.checked_add(jiff::SignedDuration::from_secs(limits::FUTURE_SKEW_SECS)).unwrap_or(now);
                 if ts > latest {
                     return Err(FieldError::new(
                         "occurred_at",
@@ -236,33 +218,19 @@ impl NewEvent {
                 Some(ts)
             }
         };
-        let category = w
-            .category
-            .map(|c| Category::parse(&c).map_err(|m| FieldError::new("category", m)))
-            .transpose()?;
-        let outcome = w
-            .outcome
-            .map(|o| Outcome::parse(&o).map_err(|m| FieldError::new("outcome", m)))
-            .transpose()?;
+        let category =
+            w.category.map(|c| Category::parse(&c).map_err(|m| FieldError::new("category", m))).transpose()?;
+        let outcome = w.outcome.map(|o| Outcome::parse(&o).map_err(|m| FieldError::new("outcome", m))).transpose()?;
         let actor = w.actor.map(validate_actor).transpose()?;
         let targets = match w.targets {
             None => None,
             Some(ts) if ts.len() > limits::TARGETS => {
                 return Err(FieldError::new(
                     "targets",
-                    format!(
-                        "targets has {} entries; at most {} are allowed",
-                        ts.len(),
-                        limits::TARGETS
-                    ),
+                    format!("targets has {} entries; at most {} are allowed", ts.len(), limits::TARGETS),
                 ));
             }
-            Some(ts) => Some(
-                ts.into_iter()
-                    .enumerate()
-                    .map(validate_target)
-                    .collect::<Result<Vec<_>, _>>()?,
-            ),
+            Some(ts) => Some(ts.into_iter().enumerate().map(validate_target).collect::<Result<Vec<_>, _>>()?),
         };
         let description = max_chars("description", w.description, limits::DESCRIPTION)?;
         let context = w.context.map(validate_context).transpose()?;
@@ -280,9 +248,7 @@ impl NewEvent {
                         ),
                     ));
                 }
-                let size = serde_json::to_vec(&v)
-                    .map(|b| b.len())
-                    .unwrap_or(usize::MAX);
+                let size = serde_json::to_vec(&v).map(|b| b.len()).unwrap_or(usize::MAX);
                 if size > limits::METADATA_BYTES {
                     return Err(FieldError::new(
                         "metadata",
@@ -298,24 +264,10 @@ impl NewEvent {
                 }
             }
             Some(_) => {
-                return Err(FieldError::new(
-                    "metadata",
-                    "metadata must be a JSON object of your own keys",
-                ));
+                return Err(FieldError::new("metadata", "metadata must be a JSON object of your own keys"));
             }
         };
-        Ok(NewEvent {
-            id,
-            occurred_at,
-            action,
-            category,
-            outcome,
-            actor,
-            targets,
-            description,
-            context,
-            metadata,
-        })
+        Ok(NewEvent { id, occurred_at, action, category, outcome, actor, targets, description, context, metadata })
     }
 }
 
@@ -335,24 +287,16 @@ fn validate_actor(a: WireActor) -> Result<Actor, FieldError> {
 fn validate_target((i, t): (usize, WireTarget)) -> Result<Target, FieldError> {
     let p = |f: &str| format!("targets[{i}].{f}");
     let kind = match t.kind {
-        Some(k) if !k.is_empty() => {
-            max_chars(&p("type"), Some(k), limits::TARGET_TYPE)?.unwrap_or_default()
-        }
+        Some(k) if !k.is_empty() => max_chars(&p("type"), Some(k), limits::TARGET_TYPE)?.unwrap_or_default(),
         _ => {
             return Err(FieldError::new(
                 p("type"),
-                format!(
-                    "{} is required: say what kind of thing the target is, such as document",
-                    p("type")
-                ),
+                format!("{} is required: say what kind of thing the target is, such as document", p("type")),
             ));
         }
     };
     if t.id.is_none() && t.name.is_none() {
-        return Err(FieldError::new(
-            format!("targets[{i}]"),
-            format!("targets[{i}] needs an id or a name (or both)"),
-        ));
+        return Err(FieldError::new(format!("targets[{i}]"), format!("targets[{i}] needs an id or a name (or both)")));
     }
     Ok(Target {
         kind,
@@ -373,10 +317,7 @@ fn validate_context(c: WireContext) -> Result<Context, FieldError> {
             })
         })
         .transpose()?;
-    let method = c
-        .method
-        .map(|m| Method::parse(&m).map_err(|e| FieldError::new("context.method", e)))
-        .transpose()?;
+    let method = c.method.map(|m| Method::parse(&m).map_err(|e| FieldError::new("context.method", e))).transpose()?;
     let status = match c.status {
         None => None,
         Some(s @ 100..=599) => Some(s as u16),
@@ -403,9 +344,7 @@ fn validate_context(c: WireContext) -> Result<Context, FieldError> {
 fn validate_location(l: WireLocation) -> Result<Location, FieldError> {
     let country = match l.country {
         None => None,
-        Some(c) if c.len() == 2 && c.bytes().all(|b| b.is_ascii_alphabetic()) => {
-            Some(c.to_ascii_uppercase())
-        }
+        Some(c) if c.len() == 2 && c.bytes().all(|b| b.is_ascii_alphabetic()) => Some(c.to_ascii_uppercase()),
         Some(c) => {
             return Err(FieldError::new(
                 "context.location.country",
@@ -454,27 +393,15 @@ mod tests {
 
     #[test]
     fn paths_name_the_field() {
-        assert_eq!(
-            err(r#"{"action":"a","context":{"ip":"nope"}}"#).field,
-            "context.ip"
-        );
-        assert_eq!(
-            err(r#"{"action":"a","context":{"status":"200"}}"#).field,
-            "context.status"
-        );
+        assert_eq!(err(r#"{"action":"a","context":{"ip":"nope"}}"#).field, "context.ip");
+        assert_eq!(err(r#"{"action":"a","context":{"status":"200"}}"#).field, "context.status");
         assert_eq!(err(r#"{"action":"a","actoor":{}}"#).field, "actoor");
-        assert_eq!(
-            err(r#"{"action":"a","actor":{"mail":"x"}}"#).field,
-            "actor.mail"
-        );
+        assert_eq!(err(r#"{"action":"a","actor":{"mail":"x"}}"#).field, "actor.mail");
         assert_eq!(
             err(r#"{"action":"a","targets":[{"type":"d","id":"1"},{"type":"d","idd":"1"}]}"#).field,
             "targets[1].idd"
         );
-        assert_eq!(
-            err(r#"{"action":"a","targets":[{"type":"d","id":5}]}"#).field,
-            "targets[0].id"
-        );
+        assert_eq!(err(r#"{"action":"a","targets":[{"type":"d","id":5}]}"#).field, "targets[0].id");
         assert_eq!(err(r#"{}"#).field, "action");
         assert_eq!(err(r#"[]"#).field, "");
     }

@@ -1,0 +1,75 @@
+//! The schema, as numbered migrations applied at open (`PRAGMA user_version` holds the number).
+//!
+//! Migrations are append-only: a released migration is never edited; a change is a new one.
+
+use rusqlite::Connection;
+
+use crate::error::SqlResultExt;
+use trail_store::StoreResult;
+
+const MIGRATIONS: &[&str] = &[
+    // 1: tenants, keys, events, settings.
+    r#"
+    CREATE TABLE tenants (
+        tid        INTEGER PRIMARY KEY,          -- internal tenant number, part of event keys
+        id         TEXT NOT NULL UNIQUE,
+        name       TEXT NOT NULL,
+        plan       TEXT NOT NULL,
+        time_zone  TEXT NOT NULL,
+        settings   TEXT NOT NULL DEFAULT '{}',
+        created_at INTEGER NOT NULL,            -- microseconds since the epoch
+        next_seq   INTEGER NOT NULL DEFAULT 1
+    );
+    CREATE TABLE api_keys (
+        id         TEXT PRIMARY KEY,
+        tid        INTEGER NOT NULL REFERENCES tenants(tid),
+        name       TEXT NOT NULL,
+        scopes     TEXT NOT NULL,                -- comma-separated
+        token_hash BLOB NOT NULL UNIQUE,         -- SHA-256 of the token
+        created_at INTEGER NOT NULL,
+        revoked_at INTEGER
+    );
+    CREATE INDEX api_keys_by_tenant ON api_keys(tid, created_at);
+    CREATE TABLE events (
+        pos         INTEGER PRIMARY KEY,         -- tid << 40 | seq
+        tid         INTEGER NOT NULL,
+        occurred_at INTEGER NOT NULL,            -- microseconds since the epoch
+        received_at INTEGER NOT NULL,
+        action      TEXT NOT NULL,
+        category    TEXT NOT NULL,
+        outcome     INTEGER NOT NULL,            -- 0 success, 1 failure
+        actor_id    TEXT,
+        actor_email TEXT,
+        ext_id      TEXT,                        -- the client's idempotency id
+        digest      BLOB,                        -- digest of the event as sent, when ext_id is set
+        body        BLOB NOT NULL                -- the stored event as JSON (trail_core::event::EventBody)
+    );
+    CREATE INDEX events_by_time ON events(tid, occurred_at);
+    CREATE UNIQUE INDEX events_by_ext_id ON events(tid, ext_id) WHERE ext_id IS NOT NULL;
+    CREATE TABLE server_settings (
+        key   TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );
+    "#,
+];
+
+/// The schema version this build writes.
+pub(crate) const VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// Brings the database up to [`VERSION`]; refuses a database written by a newer Trail.
+pub(crate) fn migrate(conn: &mut Connection) -> StoreResult<()> {
+    let current: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).sql()?;
+    if current > VERSION {
+        return Err(trail_store::StoreError::Unavailable(format!(
+            "the database has schema version {current}, newer than this Trail's {VERSION}: upgrade Trail"
+        )));
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
+        let tx = conn.transaction().sql()?;
+        tx.execute_batch(sql).sql()?;
+        tx.pragma_update(None, "user_version", (i + 1) as i64).sql()?;
+        tx.commit().sql()?;
+        tracing::info!(version = i + 1, "applied sqlite migration");
+    }
+    Ok(())
+}

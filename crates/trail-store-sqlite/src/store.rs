@@ -1,0 +1,393 @@
+//! [`SqliteStore`]: the [`Store`] trait over the writer thread and the read pool.
+
+use std::{
+    collections::HashMap,
+    path::{Path, PathBuf},
+    sync::{Arc, RwLock},
+};
+
+use async_trait::async_trait;
+use jiff::Timestamp;
+use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
+use serde_json::{Map, Value};
+use tokio::sync::{mpsc, oneshot};
+use trail_core::{
+    TenantId,
+    event::StoredEvent,
+    filter::{Filter, Page},
+    ids::Scope,
+};
+use trail_store::{
+    ApiKey, AppendReceipt, EventPage, NewApiKey, NewTenant, PreparedEvent, Store, StoreError, StoreResult, Tenant,
+    TenantPatch,
+};
+
+use crate::{
+    DB_FILE,
+    error::{SqlResultExt, from_sqlite},
+    event_pos,
+    pool::{ReadPool, configure},
+    query, schema,
+    writer::{self, Job},
+};
+
+/// The embedded store. Cheap to clone; all clones share one writer and one read pool.
+#[derive(Clone)]
+pub struct SqliteStore {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    dir: PathBuf,
+    jobs: mpsc::Sender<Job>,
+    readers: ReadPool,
+    /// Tenant id to internal number. Numbers never change, so this cache never goes stale.
+    tids: RwLock<HashMap<TenantId, i64>>,
+}
+
+fn now_us() -> i64 {
+    Timestamp::now().as_microsecond()
+}
+
+fn ts(us: i64) -> Timestamp {
+    Timestamp::from_microsecond(us).unwrap_or(Timestamp::UNIX_EPOCH)
+}
+
+fn unavailable() -> StoreError {
+    StoreError::Unavailable("the store is shutting down".into())
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the store in data directory `dir`, and migrates it.
+    pub fn open(dir: &Path) -> StoreResult<Self> {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| StoreError::Unavailable(format!("cannot create the data directory {}: {e}", dir.display())))?;
+        let path = dir.join(DB_FILE);
+        let mut conn = Connection::open(&path)
+            .map_err(|e| StoreError::Unavailable(format!("cannot open the database {}: {e}", path.display())))?;
+        conn.pragma_update(None, "journal_mode", "wal").sql()?;
+        // FULL: every commit fsyncs the WAL, so an acknowledged append survives power loss.
+        conn.pragma_update(None, "synchronous", "full").sql()?;
+        configure(&conn).sql()?;
+        schema::migrate(&mut conn)?;
+        let (tx, rx) = mpsc::channel(4096);
+        writer::spawn(conn, rx).map_err(StoreError::internal)?;
+        Ok(SqliteStore {
+            inner: Arc::new(Inner {
+                dir: dir.to_owned(),
+                jobs: tx,
+                readers: ReadPool::new(&path),
+                tids: RwLock::new(HashMap::new()),
+            }),
+        })
+    }
+
+    /// The data directory.
+    pub fn dir(&self) -> &Path {
+        &self.inner.dir
+    }
+
+    /// Runs `f` on a read connection, on a blocking thread.
+    async fn read<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Connection) -> StoreResult<T> + Send + 'static,
+    ) -> StoreResult<T> {
+        let inner = self.inner.clone();
+        tokio::task::spawn_blocking(move || inner.readers.with(f)).await.map_err(StoreError::internal)?
+    }
+
+    /// Runs `f` in a write transaction of its own on the writer thread.
+    async fn write<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&rusqlite::Transaction<'_>) -> StoreResult<T> + Send + 'static,
+    ) -> StoreResult<T> {
+        let (tx, rx) = oneshot::channel();
+        let job = Job::Exec(Box::new(move |conn: &mut Connection| {
+            let result = (|| {
+                let t = conn.transaction_with_behavior(TransactionBehavior::Immediate).sql()?;
+                let v = f(&t)?;
+                t.commit().sql()?;
+                Ok(v)
+            })();
+            let _ = tx.send(result);
+        }));
+        self.inner.jobs.send(job).await.map_err(|_| unavailable())?;
+        rx.await.map_err(|_| unavailable())?
+    }
+
+    /// The internal number of a tenant, or `NotFound`.
+    async fn tid(&self, tenant: &TenantId) -> StoreResult<i64> {
+        if let Some(&tid) = self.inner.tids.read().expect("tid cache").get(tenant) {
+            return Ok(tid);
+        }
+        let t = tenant.clone();
+        let tid = self
+            .read(move |c| {
+                c.prepare_cached("SELECT tid FROM tenants WHERE id = ?1")
+                    .sql()?
+                    .query_row([t.as_str()], |r| r.get::<_, i64>(0))
+                    .optional()
+                    .sql()
+            })
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("tenant {tenant}")))?;
+        self.inner.tids.write().expect("tid cache").insert(tenant.clone(), tid);
+        Ok(tid)
+    }
+}
+
+const TENANT_COLUMNS: &str = "id, name, plan, time_zone, settings, created_at, next_seq";
+
+fn tenant_row(r: &Row<'_>) -> rusqlite::Result<Tenant> {
+    let id: String = r.get(0)?;
+    let settings: String = r.get(4)?;
+    Ok(Tenant {
+        id: TenantId::parse(&id)
+            .map_err(|e| rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e)))?,
+        name: r.get(1)?,
+        plan: r.get(2)?,
+        time_zone: r.get(3)?,
+        settings: serde_json::from_str(&settings).unwrap_or_default(),
+        created_at: ts(r.get(5)?),
+        event_count: (r.get::<_, i64>(6)? - 1) as u64,
+    })
+}
+
+fn get_tenant(c: &Connection, id: &TenantId) -> StoreResult<Option<Tenant>> {
+    c.prepare_cached(&format!("SELECT {TENANT_COLUMNS} FROM tenants WHERE id = ?1"))
+        .sql()?
+        .query_row([id.as_str()], tenant_row)
+        .optional()
+        .sql()
+}
+
+const KEY_COLUMNS: &str = "k.id, t.id, k.name, k.scopes, k.created_at, k.revoked_at";
+
+fn key_row(r: &Row<'_>) -> rusqlite::Result<ApiKey> {
+    let tenant: String = r.get(1)?;
+    let scopes: String = r.get(3)?;
+    Ok(ApiKey {
+        id: r.get(0)?,
+        tenant: TenantId::parse(&tenant)
+            .map_err(|e| rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e)))?,
+        name: r.get(2)?,
+        scopes: scopes.split(',').filter_map(|s| Scope::parse(s).ok()).collect(),
+        created_at: ts(r.get(4)?),
+        revoked_at: r.get::<_, Option<i64>>(5)?.map(ts),
+    })
+}
+
+fn apply_settings(settings: &mut Map<String, Value>, patch: Map<String, Value>) {
+    for (k, v) in patch {
+        if v.is_null() {
+            settings.remove(&k);
+        } else {
+            settings.insert(k, v);
+        }
+    }
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn ping(&self) -> StoreResult<()> {
+        self.read(|c| c.query_row("SELECT 1", [], |_| Ok(())).sql()).await
+    }
+
+    async fn create_tenant(&self, t: NewTenant) -> StoreResult<Tenant> {
+        self.write(move |tx| {
+            let exists = tx
+                .query_row("SELECT 1 FROM tenants WHERE id = ?1", [t.id.as_str()], |_| Ok(()))
+                .optional()
+                .sql()?
+                .is_some();
+            if exists {
+                return Err(StoreError::AlreadyExists(format!("tenant {}", t.id)));
+            }
+            tx.execute(
+                "INSERT INTO tenants (id, name, plan, time_zone, settings, created_at, next_seq) VALUES (?1, ?2, ?3, ?4, '{}', ?5, 1)",
+                params![t.id.as_str(), t.name, t.plan, t.time_zone, now_us()],
+            )
+            .sql()?;
+            get_tenant(tx, &t.id)?.ok_or_else(|| StoreError::NotFound(format!("tenant {}", t.id)))
+        })
+        .await
+    }
+
+    async fn tenants(&self) -> StoreResult<Vec<Tenant>> {
+        self.read(|c| {
+            c.prepare_cached(&format!("SELECT {TENANT_COLUMNS} FROM tenants ORDER BY id"))
+                .sql()?
+                .query_map([], tenant_row)
+                .sql()?
+                .collect::<rusqlite::Result<Vec<_>>>()
+                .sql()
+        })
+        .await
+    }
+
+    async fn tenant(&self, id: &TenantId) -> StoreResult<Option<Tenant>> {
+        let id = id.clone();
+        self.read(move |c| get_tenant(c, &id)).await
+    }
+
+    async fn update_tenant(&self, id: &TenantId, patch: TenantPatch) -> StoreResult<Tenant> {
+        let id = id.clone();
+        self.write(move |tx| {
+            let mut t = get_tenant(tx, &id)?.ok_or_else(|| StoreError::NotFound(format!("tenant {id}")))?;
+            if let Some(name) = patch.name {
+                t.name = name;
+            }
+            if let Some(plan) = patch.plan {
+                t.plan = plan;
+            }
+            if let Some(tz) = patch.time_zone {
+                t.time_zone = tz;
+            }
+            if let Some(s) = patch.settings {
+                apply_settings(&mut t.settings, s);
+            }
+            let settings = serde_json::to_string(&t.settings).map_err(StoreError::internal)?;
+            tx.execute(
+                "UPDATE tenants SET name = ?1, plan = ?2, time_zone = ?3, settings = ?4 WHERE id = ?5",
+                params![t.name, t.plan, t.time_zone, settings, id.as_str()],
+            )
+            .sql()?;
+            Ok(t)
+        })
+        .await
+    }
+
+    async fn create_api_key(&self, tenant: &TenantId, key: NewApiKey) -> StoreResult<ApiKey> {
+        let tid = self.tid(tenant).await?;
+        let tenant = tenant.clone();
+        self.write(move |tx| {
+            let scopes: Vec<&str> = key.scopes.iter().map(|s| s.as_str()).collect();
+            let created = now_us();
+            tx.execute(
+                "INSERT INTO api_keys (id, tid, name, scopes, token_hash, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![key.id, tid, key.name, scopes.join(","), &key.token_hash[..], created],
+            )
+            .map_err(|e| match e {
+                rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::ConstraintViolation => {
+                    StoreError::AlreadyExists(format!("api key {}", key.id))
+                }
+                e => from_sqlite(e),
+            })?;
+            Ok(ApiKey {
+                id: key.id,
+                tenant,
+                name: key.name,
+                scopes: key.scopes,
+                created_at: ts(created),
+                revoked_at: None,
+            })
+        })
+        .await
+    }
+
+    async fn api_keys(&self, tenant: &TenantId) -> StoreResult<Vec<ApiKey>> {
+        let tid = self.tid(tenant).await?;
+        self.read(move |c| {
+            c.prepare_cached(&format!(
+                "SELECT {KEY_COLUMNS} FROM api_keys k JOIN tenants t ON t.tid = k.tid WHERE k.tid = ?1 ORDER BY k.created_at DESC, k.id"
+            ))
+            .sql()?
+            .query_map([tid], key_row)
+            .sql()?
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .sql()
+        })
+        .await
+    }
+
+    async fn revoke_api_key(&self, tenant: &TenantId, key_id: &str) -> StoreResult<ApiKey> {
+        let tid = self.tid(tenant).await?;
+        let key_id = key_id.to_owned();
+        self.write(move |tx| {
+            tx.execute(
+                "UPDATE api_keys SET revoked_at = ?1 WHERE id = ?2 AND tid = ?3 AND revoked_at IS NULL",
+                params![now_us(), key_id, tid],
+            )
+            .sql()?;
+            tx.query_row(
+                &format!("SELECT {KEY_COLUMNS} FROM api_keys k JOIN tenants t ON t.tid = k.tid WHERE k.id = ?1 AND k.tid = ?2"),
+                params![key_id, tid],
+                key_row,
+            )
+            .optional()
+            .sql()?
+            .ok_or_else(|| StoreError::NotFound(format!("api key {key_id}")))
+        })
+        .await
+    }
+
+    async fn api_key_by_token_hash(&self, token_hash: &[u8; 32]) -> StoreResult<Option<ApiKey>> {
+        let hash = *token_hash;
+        self.read(move |c| {
+            c.prepare_cached(&format!(
+                "SELECT {KEY_COLUMNS} FROM api_keys k JOIN tenants t ON t.tid = k.tid WHERE k.token_hash = ?1"
+            ))
+            .sql()?
+            .query_row([&hash[..]], key_row)
+            .optional()
+            .sql()
+        })
+        .await
+    }
+
+    async fn append(&self, tenant: &TenantId, events: Vec<PreparedEvent>) -> StoreResult<AppendReceipt> {
+        let tid = self.tid(tenant).await?;
+        let (reply, rx) = oneshot::channel();
+        self.inner
+            .jobs
+            .send(Job::Append { tid, tenant: tenant.clone(), events, reply })
+            .await
+            .map_err(|_| unavailable())?;
+        rx.await.map_err(|_| unavailable())?
+    }
+
+    async fn query(&self, tenant: &TenantId, filter: &Filter, page: Page) -> StoreResult<EventPage> {
+        let tid = self.tid(tenant).await?;
+        let (tenant, filter) = (tenant.clone(), filter.clone());
+        self.read(move |c| query::run(c, &tenant, tid, &filter, page)).await
+    }
+
+    async fn event(&self, tenant: &TenantId, seq: u64) -> StoreResult<Option<StoredEvent>> {
+        let tid = self.tid(tenant).await?;
+        if seq == 0 || seq as i64 > crate::SEQ_MASK {
+            return Ok(None);
+        }
+        let tenant = tenant.clone();
+        self.read(move |c| {
+            let row = c
+                .prepare_cached("SELECT body FROM events WHERE pos = ?1")
+                .sql()?
+                .query_row([event_pos(tid, seq)], |r| r.get::<_, Vec<u8>>(0))
+                .optional()
+                .sql()?;
+            row.map(|body| query::decode(&tenant, event_pos(tid, seq), &body)).transpose()
+        })
+        .await
+    }
+
+    async fn setting(&self, key: &str) -> StoreResult<Option<String>> {
+        let key = key.to_owned();
+        self.read(move |c| {
+            c.query_row("SELECT value FROM server_settings WHERE key = ?1", [key], |r| r.get(0)).optional().sql()
+        })
+        .await
+    }
+
+    async fn set_setting(&self, key: &str, value: &str) -> StoreResult<()> {
+        let (key, value) = (key.to_owned(), value.to_owned());
+        self.write(move |tx| {
+            tx.execute(
+                "INSERT INTO server_settings (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                params![key, value],
+            )
+            .sql()?;
+            Ok(())
+        })
+        .await
+    }
+}

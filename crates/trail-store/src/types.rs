@@ -1,0 +1,120 @@
+//! The values that cross the [`crate::Store`] boundary.
+
+use jiff::Timestamp;
+use serde::Serialize;
+use serde_json::{Map, Value};
+use trail_core::{
+    TenantId,
+    event::{EventBody, NewEvent, StoredEvent},
+    filter::Cursor,
+    ids::Scope,
+    time::{serde_rfc3339, serde_rfc3339_opt},
+};
+
+/// A customer account.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Tenant {
+    pub id: TenantId,
+    pub name: String,
+    pub plan: String,
+    /// IANA time zone name.
+    pub time_zone: String,
+    /// Per-tenant options (IP truncation, retention overrides, ...), as a JSON object.
+    pub settings: Map<String, Value>,
+    #[serde(with = "serde_rfc3339")]
+    pub created_at: Timestamp,
+    /// How many events the tenant's log holds: the size of its Merkle tree.
+    pub event_count: u64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewTenant {
+    pub id: TenantId,
+    pub name: String,
+    pub plan: String,
+    pub time_zone: String,
+}
+
+/// A change to a tenant; `None` leaves a field as it is.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct TenantPatch {
+    pub name: Option<String>,
+    pub plan: Option<String>,
+    pub time_zone: Option<String>,
+    /// Keys to set in `settings` (a `null` value removes the key).
+    pub settings: Option<Map<String, Value>>,
+}
+
+/// An API key as Trail keeps it: the token itself is never stored, only its SHA-256.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ApiKey {
+    pub id: String,
+    pub tenant: TenantId,
+    pub name: String,
+    pub scopes: Vec<Scope>,
+    #[serde(with = "serde_rfc3339")]
+    pub created_at: Timestamp,
+    #[serde(with = "serde_rfc3339_opt", skip_serializing_if = "Option::is_none")]
+    pub revoked_at: Option<Timestamp>,
+}
+
+impl ApiKey {
+    pub fn is_active(&self) -> bool {
+        self.revoked_at.is_none()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewApiKey {
+    pub id: String,
+    pub name: String,
+    pub scopes: Vec<Scope>,
+    pub token_hash: [u8; 32],
+}
+
+/// An event ready to append: validated, defaults filled in, enriched, and serialised once (on
+/// the request's thread, not the single writer's).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PreparedEvent {
+    pub body: EventBody,
+    /// `body` as JSON, which is what backends store.
+    pub body_json: Vec<u8>,
+    /// [`NewEvent::request_digest`] of the event as sent, for the idempotency check.
+    pub digest: [u8; 16],
+}
+
+impl PreparedEvent {
+    /// Prepares a validated event received at `received_at`; `enrich` may add to the body
+    /// (location, client) before it is frozen.
+    pub fn new(event: NewEvent, received_at: Timestamp, enrich: impl FnOnce(&mut EventBody)) -> Self {
+        let digest = event.request_digest();
+        let mut body = event.into_body(received_at);
+        enrich(&mut body);
+        let body_json = serde_json::to_vec(&body).expect("an event body serialises");
+        PreparedEvent { body, body_json, digest }
+    }
+}
+
+/// Where one event of an appended batch went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Appended {
+    pub seq: u64,
+    /// The event's `id` was seen before (with the same body): nothing new was stored and `seq`
+    /// is the first event's.
+    pub duplicate: bool,
+}
+
+/// The answer to an append: one entry per event, in order, and the tree size after it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppendReceipt {
+    pub events: Vec<Appended>,
+    pub tree_size: u64,
+}
+
+/// One page of a query.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EventPage {
+    pub events: Vec<StoredEvent>,
+    /// Where the next page starts, or `None` on the last page.
+    pub next_cursor: Option<Cursor>,
+}
