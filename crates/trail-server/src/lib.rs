@@ -1,1 +1,32 @@
+//! Trail's HTTP server.
+//!
+//! - [`error`]: every failure becomes `{"error": {"code", "message", "field"}}` here, in one place;
+//!   a 5xx is logged with its cause and shown as a generic message.
+//! - [`auth`]: who is calling (operator key or tenant API key) and what they may do; a tenant key
+//!   on another tenant's path is answered 404 so that tenant ids cannot be probed.
+//! - [`api`]: one file per group of routes.
+//! - [`secrets`]: token generation and hashing; tokens are only ever stored as SHA-256.
+//!
+//! [`serve_with_listener`] takes a bound listener and a shutdown future, so tests can run many
+//! servers on port 0 at once.
 
+pub mod admin;
+pub mod api;
+pub mod auth;
+pub mod error;
+pub mod metrics;
+pub mod secrets;
+mod state;
+
+use std::future::Future;
+
+pub use state::{AppState, ServerConfig};
+
+/// Serves the API on `listener` until `shutdown` completes.
+pub async fn serve_with_listener(
+    state: AppState,
+    listener: tokio::net::TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, api::router(state)).with_graceful_shutdown(shutdown).await
+}

@@ -1,0 +1,157 @@
+//! `/v1/tenants/{t}/events`: ingest, query, and one event.
+
+use axum::{
+    Json,
+    body::Bytes,
+    extract::{Path, State, rejection::BytesRejection},
+    http::{HeaderMap, StatusCode, Uri, header},
+    response::{IntoResponse, Response},
+};
+use jiff::Timestamp;
+use serde::Serialize;
+use trail_core::{
+    TenantId,
+    event::{BodyFormat, StoredEvent, parse_batch},
+    filter::parse_params,
+    ids::Scope,
+    time::{time_zone, truncate_us},
+};
+use trail_store::{PreparedEvent, Tenant};
+
+use super::{TenantPath, extract::query_pairs};
+use crate::{
+    AppState,
+    auth::Principal,
+    error::{ApiError, ApiResult},
+    metrics::Metrics,
+};
+
+#[derive(Serialize)]
+pub struct IngestResponse<'a> {
+    accepted: usize,
+    duplicates: usize,
+    events: Vec<IngestedEvent<'a>>,
+    tree_size: u64,
+}
+
+#[derive(Serialize)]
+pub struct EventsResponse {
+    events: Vec<StoredEvent>,
+    next_cursor: Option<String>,
+}
+
+#[derive(Serialize)]
+struct IngestedEvent<'a> {
+    index: usize,
+    seq: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    id: Option<&'a str>,
+    duplicate: bool,
+}
+
+fn body_format(headers: &HeaderMap) -> BodyFormat {
+    let ct = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    if ct.contains("ndjson") || ct.contains("jsonlines") || ct.contains("jsonl") {
+        BodyFormat::Ndjson
+    } else {
+        BodyFormat::Json
+    }
+}
+
+pub async fn ingest(
+    State(s): State<AppState>,
+    who: Principal,
+    TenantPath(t): TenantPath,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> ApiResult<Response> {
+    Metrics::add(&s.metrics.ingest_requests, 1);
+    let result = ingest_inner(&s, who, t, headers, body).await;
+    if let Err(e) = &result {
+        Metrics::add(&s.metrics.ingest_rejected, 1);
+        if e.status.is_server_error() {
+            Metrics::add(&s.metrics.server_errors, 1);
+        }
+    }
+    result
+}
+
+async fn ingest_inner(
+    s: &AppState,
+    who: Principal,
+    t: TenantId,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> ApiResult<Response> {
+    who.require(&t, Scope::Ingest)?;
+    let limits = s.config.limits;
+    let body = body.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "request_too_large",
+                format!(
+                    "the request is larger than {} bytes: split it into several requests; nothing was stored",
+                    limits.max_bytes
+                ),
+            )
+        } else {
+            ApiError::new(e.status(), "invalid_body", format!("cannot read the request body: {e}"))
+        }
+    })?;
+    let received_at = truncate_us(Timestamp::now());
+    let events = parse_batch(&body, body_format(&headers), received_at, limits)?;
+    let prepared: Vec<PreparedEvent> =
+        events.into_iter().map(|e| PreparedEvent::new(e, received_at, |_body| {})).collect();
+    let ids: Vec<Option<String>> = prepared.iter().map(|p| p.body.id.clone()).collect();
+    let receipt = s.store.append(&t, prepared).await?;
+    let duplicates = receipt.events.iter().filter(|e| e.duplicate).count();
+    Metrics::add(&s.metrics.events_stored, (receipt.events.len() - duplicates) as u64);
+    Metrics::add(&s.metrics.events_duplicate, duplicates as u64);
+    let listed: Vec<IngestedEvent<'_>> = receipt
+        .events
+        .iter()
+        .zip(&ids)
+        .enumerate()
+        .map(|(index, (a, id))| IngestedEvent { index, seq: a.seq, id: id.as_deref(), duplicate: a.duplicate })
+        .collect();
+    let body =
+        IngestResponse { accepted: receipt.events.len(), duplicates, events: listed, tree_size: receipt.tree_size };
+    Ok((StatusCode::CREATED, Json(body)).into_response())
+}
+
+/// The tenant, or the same 404 whoever asks.
+async fn tenant(s: &AppState, t: &TenantId) -> ApiResult<Tenant> {
+    s.store.tenant(t).await?.ok_or_else(|| ApiError::not_found(format!("tenant {t}")))
+}
+
+pub async fn query(
+    State(s): State<AppState>,
+    who: Principal,
+    TenantPath(t): TenantPath,
+    uri: Uri,
+) -> ApiResult<Json<EventsResponse>> {
+    who.require(&t, Scope::Read)?;
+    Metrics::add(&s.metrics.query_requests, 1);
+    let tenant = tenant(&s, &t).await?;
+    let tz = time_zone(&tenant.time_zone).map_err(ApiError::internal)?;
+    let pairs = query_pairs(uri.query());
+    let (filter, page) = parse_params(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())), &tz, Timestamp::now(), &[])?;
+    let result = s.store.query(&t, &filter, page).await?;
+    Ok(Json(EventsResponse { events: result.events, next_cursor: result.next_cursor.map(|c| c.encode()) }))
+}
+
+pub async fn get_one(
+    State(s): State<AppState>,
+    who: Principal,
+    TenantPath(t): TenantPath,
+    Path((_, seq)): Path<(String, String)>,
+) -> ApiResult<Json<StoredEvent>> {
+    who.require(&t, Scope::Read)?;
+    let seq: u64 = seq.parse().map_err(|_| {
+        ApiError::bad_request("invalid_parameter", format!("{seq:?} is not a seq: use the event's number, such as 42"))
+            .with_field("seq")
+    })?;
+    let event = s.store.event(&t, seq).await?.ok_or_else(|| ApiError::not_found(format!("event {seq}")))?;
+    Ok(Json(event))
+}

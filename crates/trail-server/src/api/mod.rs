@@ -1,0 +1,36 @@
+//! The routes of SPEC section 3, one file per group.
+
+mod events;
+mod extract;
+mod health;
+mod keys;
+mod tenants;
+
+use axum::{
+    Router,
+    extract::DefaultBodyLimit,
+    routing::{get, post},
+};
+
+use crate::AppState;
+
+pub use extract::{JsonBody, TenantPath};
+
+pub fn router(state: AppState) -> Router {
+    // The ingest limit is checked by the handler against the configured one (to answer with a
+    // clear 413); the transport limit sits a little above it.
+    let body_limit = state.config.limits.max_bytes + 64 * 1024;
+    Router::new()
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .route("/metrics", get(health::metrics))
+        .route("/v1/tenants", post(tenants::create).get(tenants::list))
+        .route("/v1/tenants/{t}", get(tenants::get).patch(tenants::patch))
+        .route("/v1/tenants/{t}/keys", post(keys::create).get(keys::list))
+        .route("/v1/tenants/{t}/keys/{key_id}", axum::routing::delete(keys::revoke))
+        .route("/v1/tenants/{t}/events", post(events::ingest).get(events::query))
+        .route("/v1/tenants/{t}/events/{seq}", get(events::get_one))
+        .fallback(health::not_found)
+        .layer(DefaultBodyLimit::max(body_limit))
+        .with_state(state)
+}

@@ -1,0 +1,78 @@
+//! `/v1/tenants`: create, list, read, change.
+
+use axum::{Json, extract::State, http::StatusCode};
+use serde::Deserialize;
+use serde_json::{Map, Value};
+use trail_core::ids::Scope;
+use trail_store::{Tenant, TenantPatch};
+
+use super::{JsonBody, TenantPath};
+use crate::{
+    AppState,
+    admin::{self, TenantRequest},
+    auth::Principal,
+    error::{ApiError, ApiResult},
+};
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateTenant {
+    id: String,
+    name: Option<String>,
+    plan: Option<String>,
+    time_zone: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PatchTenant {
+    name: Option<String>,
+    plan: Option<String>,
+    time_zone: Option<String>,
+    settings: Option<Map<String, Value>>,
+}
+
+pub async fn create(
+    State(s): State<AppState>,
+    who: Principal,
+    JsonBody(body): JsonBody<CreateTenant>,
+) -> ApiResult<(StatusCode, Json<Tenant>)> {
+    who.require_operator("create tenants")?;
+    let req = TenantRequest { id: body.id, name: body.name, plan: body.plan, time_zone: body.time_zone };
+    let t = admin::create_tenant(&*s.store, &s.config, req).await?;
+    Ok((StatusCode::CREATED, Json(t)))
+}
+
+pub async fn list(State(s): State<AppState>, who: Principal) -> ApiResult<Json<Value>> {
+    who.require_operator("list all tenants")?;
+    let tenants = s.store.tenants().await?;
+    Ok(Json(serde_json::json!({ "tenants": tenants })))
+}
+
+pub async fn get(State(s): State<AppState>, who: Principal, TenantPath(t): TenantPath) -> ApiResult<Json<Tenant>> {
+    who.require(&t, Scope::Admin)?;
+    let tenant = s.store.tenant(&t).await?.ok_or_else(|| ApiError::not_found(format!("tenant {t}")))?;
+    Ok(Json(tenant))
+}
+
+pub async fn patch(
+    State(s): State<AppState>,
+    who: Principal,
+    TenantPath(t): TenantPath,
+    JsonBody(body): JsonBody<PatchTenant>,
+) -> ApiResult<Json<Tenant>> {
+    who.require(&t, Scope::Admin)?;
+    if let Some(name) = &body.name {
+        admin::check_name(name)?;
+    }
+    if let Some(plan) = &body.plan {
+        // Plans decide retention and what a tenant may see: only the operator changes them.
+        who.require_operator("change a tenant's plan")?;
+        admin::check_plan(&s.config, plan)?;
+    }
+    if let Some(tz) = &body.time_zone {
+        admin::check_time_zone(tz)?;
+    }
+    let patch = TenantPatch { name: body.name, plan: body.plan, time_zone: body.time_zone, settings: body.settings };
+    Ok(Json(s.store.update_tenant(&t, patch).await?))
+}

@@ -1,0 +1,36 @@
+//! Counters for `GET /metrics`, in the Prometheus text format.
+
+use std::{
+    fmt::Write,
+    sync::atomic::{AtomicU64, Ordering::Relaxed},
+};
+
+#[derive(Default)]
+pub struct Metrics {
+    pub ingest_requests: AtomicU64,
+    pub ingest_rejected: AtomicU64,
+    pub events_stored: AtomicU64,
+    pub events_duplicate: AtomicU64,
+    pub query_requests: AtomicU64,
+    pub server_errors: AtomicU64,
+}
+
+impl Metrics {
+    pub fn add(counter: &AtomicU64, n: u64) {
+        counter.fetch_add(n, Relaxed);
+    }
+
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        let mut counter = |name: &str, help: &str, v: &AtomicU64| {
+            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter\n{name} {}", v.load(Relaxed));
+        };
+        counter("trail_ingest_requests_total", "Event ingest requests received.", &self.ingest_requests);
+        counter("trail_ingest_rejected_total", "Event ingest requests rejected (4xx or 5xx).", &self.ingest_rejected);
+        counter("trail_events_stored_total", "Events durably stored.", &self.events_stored);
+        counter("trail_events_duplicate_total", "Events recognised as resent duplicates.", &self.events_duplicate);
+        counter("trail_query_requests_total", "Event queries answered.", &self.query_requests);
+        counter("trail_server_errors_total", "Requests answered with a 5xx status.", &self.server_errors);
+        out
+    }
+}

@@ -1,0 +1,45 @@
+use std::sync::Arc;
+
+use trail_core::event::Limits;
+use trail_store::Store;
+
+use crate::metrics::Metrics;
+
+/// What the server needs to know beyond its store. Built by the binary from the config file.
+#[derive(Clone)]
+pub struct ServerConfig {
+    /// Names this server in checkpoints' origin lines (`trail/{server_name}/{tenant}`).
+    pub server_name: String,
+    /// SHA-256 of the operator key. The key itself is never kept.
+    pub operator_key_hash: [u8; 32],
+    /// Plan names a tenant may have.
+    pub plans: Vec<String>,
+    /// The plan of a tenant created without one.
+    pub default_plan: String,
+    pub limits: Limits,
+}
+
+impl std::fmt::Debug for ServerConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServerConfig")
+            .field("server_name", &self.server_name)
+            .field("operator_key_hash", &"<redacted>")
+            .field("plans", &self.plans)
+            .field("default_plan", &self.default_plan)
+            .finish()
+    }
+}
+
+/// Shared by every request.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Arc<dyn Store>,
+    pub config: Arc<ServerConfig>,
+    pub metrics: Arc<Metrics>,
+}
+
+impl AppState {
+    pub fn new(store: Arc<dyn Store>, config: ServerConfig) -> Self {
+        Self { store, config: Arc::new(config), metrics: Arc::new(Metrics::default()) }
+    }
+}

@@ -1,0 +1,155 @@
+//! A server per test, and a client that speaks to it.
+
+use std::sync::Arc;
+
+use reqwest::{Client, StatusCode};
+use serde_json::{Value, json};
+use trail_core::event::Limits;
+use trail_server::{AppState, ServerConfig, secrets::hash_token, serve_with_listener};
+use trail_store::Store;
+use trail_store_sqlite::SqliteStore;
+
+pub const OPERATOR: &str = "trail_op_test-operator-key-0123456789";
+
+pub struct TestServer {
+    pub base: String,
+    pub client: Client,
+    _dir: tempfile::TempDir,
+    _stop: tokio::sync::oneshot::Sender<()>,
+}
+
+pub fn config() -> ServerConfig {
+    ServerConfig {
+        server_name: "test".into(),
+        operator_key_hash: hash_token(OPERATOR),
+        plans: ["basic", "professional", "business", "enterprise"].map(String::from).to_vec(),
+        default_plan: "enterprise".into(),
+        limits: Limits::default(),
+    }
+}
+
+impl TestServer {
+    pub async fn start() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let store: Arc<dyn Store> = Arc::new(SqliteStore::open(dir.path()).unwrap());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let state = AppState::new(store, config());
+        tokio::spawn(serve_with_listener(state, listener, async {
+            let _ = stopped.await;
+        }));
+        TestServer { base, client: Client::new(), _dir: dir, _stop: stop }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    async fn send(&self, req: reqwest::RequestBuilder) -> (StatusCode, Value) {
+        let resp = req.send().await.unwrap();
+        let status = resp.status();
+        let text = resp.text().await.unwrap();
+        let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        (status, body)
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> (StatusCode, Value) {
+        self.send(self.client.get(self.url(path)).bearer_auth(token)).await
+    }
+
+    pub async fn post(&self, path: &str, token: &str, body: &Value) -> (StatusCode, Value) {
+        self.send(self.client.post(self.url(path)).bearer_auth(token).json(body)).await
+    }
+
+    pub async fn patch(&self, path: &str, token: &str, body: &Value) -> (StatusCode, Value) {
+        self.send(self.client.patch(self.url(path)).bearer_auth(token).json(body)).await
+    }
+
+    pub async fn delete(&self, path: &str, token: &str) -> (StatusCode, Value) {
+        self.send(self.client.delete(self.url(path)).bearer_auth(token)).await
+    }
+
+    pub async fn post_raw(&self, path: &str, token: &str, content_type: &str, body: Vec<u8>) -> (StatusCode, Value) {
+        self.send(self.client.post(self.url(path)).bearer_auth(token).header("content-type", content_type).body(body))
+            .await
+    }
+
+    /// Creates a tenant (as the operator) and returns its id.
+    pub async fn tenant(&self, id: &str) -> String {
+        self.tenant_in(id, "UTC").await
+    }
+
+    pub async fn tenant_in(&self, id: &str, tz: &str) -> String {
+        let (s, b) = self
+            .post("/v1/tenants", OPERATOR, &json!({"id": id, "name": format!("Tenant {id}"), "time_zone": tz}))
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{b}");
+        id.to_owned()
+    }
+
+    /// Creates a key with `scopes` for `tenant` and returns its token.
+    pub async fn key(&self, tenant: &str, scopes: &[&str]) -> String {
+        let (s, b) = self
+            .post(&format!("/v1/tenants/{tenant}/keys"), OPERATOR, &json!({"name": "test", "scopes": scopes}))
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{b}");
+        b["token"].as_str().unwrap().to_owned()
+    }
+
+    /// Ingests `events` (a JSON value: object or array) as the operator; asserts success.
+    pub async fn ingest(&self, tenant: &str, events: Value) -> Value {
+        let (s, b) = self.post(&format!("/v1/tenants/{tenant}/events"), OPERATOR, &events).await;
+        assert_eq!(s, StatusCode::CREATED, "{b}");
+        b
+    }
+
+    /// Every event of the tenant, newest first.
+    pub async fn all_events(&self, tenant: &str) -> Vec<Value> {
+        self.events(tenant, "range=all").await
+    }
+
+    /// Every event matching the query string, following cursors.
+    pub async fn events(&self, tenant: &str, query: &str) -> Vec<Value> {
+        let mut out = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let mut q = format!("/v1/tenants/{tenant}/events?{query}&limit=1000");
+            if let Some(c) = &cursor {
+                q.push_str(&format!("&cursor={c}"));
+            }
+            let (s, b) = self.get(&q, OPERATOR).await;
+            assert_eq!(s, StatusCode::OK, "{q}: {b}");
+            out.extend(b["events"].as_array().unwrap().iter().cloned());
+            match b["next_cursor"].as_str() {
+                Some(c) => cursor = Some(c.to_owned()),
+                None => return out,
+            }
+        }
+    }
+
+    pub async fn event_count(&self, tenant: &str) -> u64 {
+        let (s, b) = self.get(&format!("/v1/tenants/{tenant}"), OPERATOR).await;
+        assert_eq!(s, StatusCode::OK, "{b}");
+        b["event_count"].as_u64().unwrap()
+    }
+}
+
+/// Asserts an error response: status, code and (if given) field.
+#[track_caller]
+pub fn assert_error(got: &(StatusCode, Value), status: StatusCode, code: &str, field: Option<&str>) {
+    let (s, b) = got;
+    assert_eq!(*s, status, "{b}");
+    assert_eq!(b["error"]["code"], code, "{b}");
+    assert!(b["error"]["message"].as_str().is_some_and(|m| m.len() > 10), "a helpful message: {b}");
+    if let Some(f) = field {
+        assert_eq!(b["error"]["field"], f, "{b}");
+    }
+}
+
+impl TestServer {
+    /// GET without any Authorization header; returns the status.
+    pub async fn send_without_auth(&self, path: &str) -> StatusCode {
+        self.client.get(self.url(path)).send().await.unwrap().status()
+    }
+}

@@ -1,0 +1,55 @@
+//! `trail key create|list|revoke`.
+
+use std::process::ExitCode;
+
+use trail_core::ids::Scope;
+use trail_server::admin;
+
+use super::existing_tenant;
+use crate::{cli::KeyCommand, config::Config, open};
+
+pub async fn run(config: Config, cmd: KeyCommand) -> anyhow::Result<ExitCode> {
+    let store = open::store(&config)?;
+    match cmd {
+        KeyCommand::Create { tenant, name, scopes } => {
+            let t = existing_tenant(&*store, &tenant).await?;
+            let scopes = scopes.iter().map(|s| Scope::parse(s)).collect::<Result<Vec<_>, _>>()?;
+            let (key, token) = admin::issue_api_key(&*store, &t.id, name, scopes).await?;
+            let scopes: Vec<&str> = key.scopes.iter().map(|s| s.as_str()).collect();
+            println!("Created key {} ({}) with scopes {}", key.id, key.name, scopes.join(", "));
+            println!("Token (shown only now; keep it safe): {token}");
+        }
+        KeyCommand::List { tenant } => {
+            let t = existing_tenant(&*store, &tenant).await?;
+            let keys = store.api_keys(&t.id).await?;
+            if keys.is_empty() {
+                println!(
+                    "Tenant {} has no keys: create one with `trail key create --tenant {} --name NAME --scope ingest`",
+                    t.id, t.id
+                );
+                return Ok(ExitCode::SUCCESS);
+            }
+            println!("{:<22} {:<20} {:<20} {:<26} STATUS", "ID", "NAME", "SCOPES", "CREATED");
+            for k in keys {
+                let scopes: Vec<&str> = k.scopes.iter().map(|s| s.as_str()).collect();
+                let status = match k.revoked_at {
+                    Some(at) => format!("revoked {}", trail_core::time::format_rfc3339(at)),
+                    None => "active".into(),
+                };
+                println!(
+                    "{:<22} {:<20} {:<20} {:<26} {status}",
+                    k.id,
+                    k.name,
+                    scopes.join(","),
+                    trail_core::time::format_rfc3339(k.created_at)
+                );
+            }
+        }
+        KeyCommand::Revoke { tenant, key_id } => {
+            let t = existing_tenant(&*store, &tenant).await?;
+            let k = store.revoke_api_key(&t.id, &key_id).await?;
+            println!("Revoked key {} ({})", k.id, k.name);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,46 @@
+//! One module per command.
+
+mod ingest;
+mod init;
+mod key;
+mod query;
+mod serve;
+mod tenant;
+
+use std::process::ExitCode;
+
+use anyhow::Context;
+use trail_core::TenantId;
+use trail_store::{Store, Tenant};
+
+use crate::{
+    cli::{Cli, Command},
+    config::{Config, Secret},
+};
+
+pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let mut config = Config::load(cli.config.as_deref())?;
+    if let Some(data) = cli.data {
+        config.data = data;
+    }
+    if let Some(db) = cli.database {
+        config.database = Some(Secret::new(db));
+    }
+    match cli.command {
+        Command::Serve(args) => serve::run(config, args).await,
+        Command::Init(args) => init::run(config, args).await,
+        Command::Tenant(cmd) => tenant::run(config, cmd).await,
+        Command::Key(cmd) => key::run(config, cmd).await,
+        Command::Ingest(args) => ingest::run(config, args).await,
+        Command::Query(args) => query::run(config, args).await,
+    }
+}
+
+/// The tenant named on the command line, or an error saying how to see which exist.
+pub async fn existing_tenant(store: &dyn Store, id: &str) -> anyhow::Result<Tenant> {
+    let tid = TenantId::parse(id).map_err(anyhow::Error::msg)?;
+    store
+        .tenant(&tid)
+        .await?
+        .with_context(|| format!("there is no tenant {id:?}: `trail tenant list` shows the tenants"))
+}

@@ -1,0 +1,81 @@
+//! `trail serve`.
+
+use std::process::ExitCode;
+
+use anyhow::Context;
+use trail_server::{AppState, admin::OperatorKey, serve_with_listener};
+
+use crate::{cli::ServeArgs, config::Config, demo, open};
+
+pub async fn run(mut config: Config, args: ServeArgs) -> anyhow::Result<ExitCode> {
+    if let Some(listen) = args.listen {
+        config.listen = crate::config::parse_listen(&listen)?;
+    }
+    let location = open::location(&config)?;
+    let store = open::store(&config)?;
+    // With --demo and no configured key, a fresh key is printed on every start: a demo should
+    // always say how to get in.
+    let rotate = args.demo && config.operator_key.is_none();
+    let key =
+        trail_server::admin::operator_key(&*store, config.operator_key.as_ref().map(|k| k.expose()), rotate).await?;
+    let server_config = open::server_config(&config, key.hash());
+    let demo_events = if args.demo {
+        let (created, n) = demo::seed(&*store, &server_config).await.context("cannot create the demo tenant")?;
+        Some((created, n))
+    } else {
+        None
+    };
+    let listener = tokio::net::TcpListener::bind(config.listen).await.with_context(|| {
+        format!("cannot listen on {}: is another server using it? choose another with --listen", config.listen)
+    })?;
+    let addr = listener.local_addr()?;
+    let base = format!("http://{addr}");
+    println!("Trail {} listening on {base} ({})", env!("CARGO_PKG_VERSION"), location.describe());
+    match &key {
+        OperatorKey::Generated { token, .. } => {
+            println!("Operator key (shown only now; keep it safe): {token}");
+        }
+        OperatorKey::Configured(_) => println!("Operator key: the one configured (TRAIL_OPERATOR_KEY or operator_key)"),
+        OperatorKey::Stored(_) => {
+            println!("Operator key: the one printed at first start (lost it? `trail init --new-operator-key`)")
+        }
+    }
+    if let Some((created, n)) = demo_events {
+        let key_text = match &key {
+            OperatorKey::Generated { token, .. } => token.clone(),
+            _ => "$TRAIL_OPERATOR_KEY".into(),
+        };
+        println!(
+            "Demo tenant `{}` {} with {n} events. Try:\n  curl -s -H 'Authorization: Bearer {key_text}' '{base}/v1/tenants/demo/events?range=last_7_days&limit=5'\n  curl -s -H 'Authorization: Bearer {key_text}' '{base}/v1/tenants/demo/events?action=auth.login.failed&limit=5'",
+            demo::TENANT,
+            if created { "created" } else { "already present" }
+        );
+    }
+    println!("Health: {base}/healthz   API reference: docs/api.md   Stop with Ctrl-C");
+    tracing::info!(%addr, "serving");
+    let state = AppState::new(store, server_config);
+    serve_with_listener(state, listener, shutdown_signal()).await?;
+    tracing::info!("stopped");
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}

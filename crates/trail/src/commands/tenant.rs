@@ -1,0 +1,34 @@
+//! `trail tenant create|list|show`.
+
+use std::process::ExitCode;
+
+use trail_server::admin::{self, TenantRequest};
+
+use super::existing_tenant;
+use crate::{cli::TenantCommand, config::Config, open};
+
+pub async fn run(config: Config, cmd: TenantCommand) -> anyhow::Result<ExitCode> {
+    let store = open::store(&config)?;
+    match cmd {
+        TenantCommand::Create { id, name, plan, time_zone } => {
+            let sc = open::server_config(&config, [0; 32]);
+            let t = admin::create_tenant(&*store, &sc, TenantRequest { id, name, plan, time_zone }).await?;
+            println!("{}", serde_json::to_string_pretty(&t)?);
+        }
+        TenantCommand::List => {
+            let tenants = store.tenants().await?;
+            if tenants.is_empty() {
+                println!("No tenants yet: create one with `trail tenant create ID --name NAME`");
+            }
+            println!("{:<24} {:<14} {:<20} {:>10}  NAME", "ID", "PLAN", "TIME ZONE", "EVENTS");
+            for t in tenants {
+                println!("{:<24} {:<14} {:<20} {:>10}  {}", t.id, t.plan, t.time_zone, t.event_count, t.name);
+            }
+        }
+        TenantCommand::Show { id } => {
+            let t = existing_tenant(&*store, &id).await?;
+            println!("{}", serde_json::to_string_pretty(&t)?);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,197 @@
+//! Configuration: one typed struct, from defaults, then the TOML file, then `TRAIL_*`
+//! environment variables, then command-line flags (each later source wins).
+//!
+//! Secrets (the operator key, database URLs with passwords) are wrapped in [`Secret`], whose
+//! `Debug` never shows them, so a config can be logged whole.
+
+use std::{collections::BTreeMap, fmt, net::SocketAddr, path::PathBuf};
+
+use anyhow::{Context, bail};
+use serde::Deserialize;
+
+/// A value that must never be printed.
+#[derive(Clone, Deserialize, PartialEq, Eq)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(s: impl Into<String>) -> Self {
+        Secret(s.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+/// A plan: what a tenant on it keeps and sees (SPEC section 9).
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct PlanConfig {
+    /// Days events are kept, by `occurred_at`; absent means forever.
+    pub retention_days: Option<u32>,
+    /// Whether link access logs show IP, location, platform and e-mail (or dates only).
+    #[serde(default = "yes")]
+    pub link_detail: bool,
+    /// Export formats allowed.
+    #[serde(default = "all_formats")]
+    pub exports: Vec<String>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn all_formats() -> Vec<String> {
+    ["csv", "xlsx", "pdf", "docx", "ndjson"].map(String::from).to_vec()
+}
+
+/// The four plans every Trail knows; the config file may change them or add more.
+pub fn builtin_plans() -> BTreeMap<String, PlanConfig> {
+    let plan = |days: Option<u32>, detail: bool, exports: &[&str]| PlanConfig {
+        retention_days: days,
+        link_detail: detail,
+        exports: exports.iter().map(|s| s.to_string()).collect(),
+    };
+    BTreeMap::from([
+        ("basic".into(), plan(Some(30), false, &["csv"])),
+        ("professional".into(), plan(Some(365), true, &["csv", "xlsx", "pdf"])),
+        ("business".into(), plan(Some(3 * 365), true, &["csv", "xlsx", "pdf", "docx", "ndjson"])),
+        ("enterprise".into(), plan(None, true, &["csv", "xlsx", "pdf", "docx", "ndjson"])),
+    ])
+}
+
+/// The config file's shape. Every key is optional; unknown keys are errors (typos surface).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    pub data: Option<PathBuf>,
+    pub database: Option<Secret>,
+    pub listen: Option<String>,
+    pub operator_key: Option<Secret>,
+    pub server_name: Option<String>,
+    pub default_plan: Option<String>,
+    #[serde(default)]
+    pub plans: BTreeMap<String, PlanConfig>,
+}
+
+/// The settled configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Data directory of the embedded store.
+    pub data: PathBuf,
+    /// A database URL; when set, used instead of `data`.
+    pub database: Option<Secret>,
+    pub listen: SocketAddr,
+    pub operator_key: Option<Secret>,
+    pub server_name: String,
+    pub default_plan: String,
+    pub plans: BTreeMap<String, PlanConfig>,
+}
+
+impl Config {
+    /// Loads defaults, then `file` (if given), then the environment.
+    pub fn load(file: Option<&std::path::Path>) -> anyhow::Result<Config> {
+        let from_file: FileConfig = match file {
+            None => FileConfig::default(),
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .with_context(|| format!("cannot read the config file {}", path.display()))?;
+                toml::from_str(&text).with_context(|| format!("the config file {} is not valid", path.display()))?
+            }
+        };
+        Self::from_sources(from_file, |k| std::env::var(k).ok())
+    }
+
+    pub fn from_sources(file: FileConfig, env: impl Fn(&str) -> Option<String>) -> anyhow::Result<Config> {
+        let env_nonempty = |k: &str| env(k).filter(|v| !v.is_empty());
+        let mut plans = builtin_plans();
+        plans.extend(file.plans);
+        let listen_text = env_nonempty("TRAIL_LISTEN").or(file.listen).unwrap_or_else(|| "127.0.0.1:8080".into());
+        let config = Config {
+            data: env_nonempty("TRAIL_DATA").map(PathBuf::from).or(file.data).unwrap_or_else(|| "trail-data".into()),
+            database: env_nonempty("TRAIL_DATABASE").map(Secret::new).or(file.database),
+            listen: parse_listen(&listen_text)?,
+            operator_key: env_nonempty("TRAIL_OPERATOR_KEY").map(Secret::new).or(file.operator_key),
+            server_name: env_nonempty("TRAIL_SERVER_NAME").or(file.server_name).unwrap_or_else(default_server_name),
+            default_plan: env_nonempty("TRAIL_DEFAULT_PLAN")
+                .or(file.default_plan)
+                .unwrap_or_else(|| "enterprise".into()),
+            plans,
+        };
+        if !config.plans.contains_key(&config.default_plan) {
+            bail!(
+                "default_plan {:?} is not a plan: use one of {}",
+                config.default_plan,
+                config.plans.keys().cloned().collect::<Vec<_>>().join(", ")
+            );
+        }
+        if let Some(key) = &config.operator_key
+            && key.expose().len() < 16
+        {
+            bail!("the operator key must be at least 16 characters long: generate one with `openssl rand -base64 32`");
+        }
+        Ok(config)
+    }
+}
+
+pub fn parse_listen(s: &str) -> anyhow::Result<SocketAddr> {
+    s.parse().with_context(|| {
+        format!("listen address {s:?} is not valid: use HOST:PORT, such as 127.0.0.1:8080 or 0.0.0.0:8080")
+    })
+}
+
+fn default_server_name() -> String {
+    std::fs::read_to_string("/etc/hostname")
+        .ok()
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.'))
+        .unwrap_or_else(|| "localhost".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn env_wins_over_file_and_file_over_defaults() {
+        let file: FileConfig = toml::from_str(
+            r#"
+            listen = "0.0.0.0:9000"
+            data = "/srv/trail"
+            [plans.starter]
+            retention_days = 7
+            link_detail = false
+            exports = ["csv"]
+            "#,
+        )
+        .unwrap();
+        let c = Config::from_sources(file, |k| (k == "TRAIL_LISTEN").then(|| "127.0.0.1:7000".to_string())).unwrap();
+        assert_eq!(c.listen.to_string(), "127.0.0.1:7000");
+        assert_eq!(c.data, PathBuf::from("/srv/trail"));
+        assert_eq!(c.plans.len(), 5);
+        assert_eq!(c.plans["starter"].retention_days, Some(7));
+        assert_eq!(c.plans["basic"].retention_days, Some(30));
+    }
+
+    #[test]
+    fn secrets_do_not_print() {
+        let c = Config::from_sources(FileConfig::default(), |k| {
+            (k == "TRAIL_OPERATOR_KEY").then(|| "super-secret-operator-key".to_string())
+        })
+        .unwrap();
+        assert!(!format!("{c:?}").contains("super-secret"));
+    }
+
+    #[test]
+    fn typos_are_errors() {
+        assert!(toml::from_str::<FileConfig>("listn = \"x\"").is_err());
+        assert!(Config::from_sources(FileConfig::default(), |k| (k == "TRAIL_LISTEN").then(|| "nope".into())).is_err());
+    }
+}

@@ -1,0 +1,44 @@
+//! From configuration to a running store and server settings.
+
+use std::sync::Arc;
+
+use anyhow::{Context, bail};
+use trail_core::event::Limits;
+use trail_server::ServerConfig;
+use trail_store::{Store, StoreLocation};
+use trail_store_sqlite::SqliteStore;
+
+use crate::config::Config;
+
+/// Where the configured data lives.
+pub fn location(config: &Config) -> anyhow::Result<StoreLocation> {
+    match &config.database {
+        Some(url) => StoreLocation::from_url(url.expose()).map_err(anyhow::Error::msg),
+        None => Ok(StoreLocation::Sqlite(config.data.clone())),
+    }
+}
+
+/// Opens the configured store (the backend is chosen here, once).
+pub fn store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
+    match location(config)? {
+        StoreLocation::Sqlite(dir) => {
+            let store =
+                SqliteStore::open(&dir).with_context(|| format!("cannot open the data directory {}", dir.display()))?;
+            Ok(Arc::new(store))
+        }
+        StoreLocation::Postgres(_) => {
+            bail!("this build of Trail has no PostgreSQL backend yet: use the embedded store (--data DIR) for now")
+        }
+    }
+}
+
+/// The server's settings from the configuration and the settled operator key.
+pub fn server_config(config: &Config, operator_key_hash: [u8; 32]) -> ServerConfig {
+    ServerConfig {
+        server_name: config.server_name.clone(),
+        operator_key_hash,
+        plans: config.plans.keys().cloned().collect(),
+        default_plan: config.default_plan.clone(),
+        limits: Limits::default(),
+    }
+}
