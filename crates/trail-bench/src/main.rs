@@ -1,1 +1,34 @@
-fn main() {}
+//! Trail's benchmark harness (DESIGN.md section 4).
+//!
+//! Every figure is printed beside a baseline measured in the same run on the same machine, with
+//! the ratio between them: this machine is noisy, so only same-run ratios mean much. Timings
+//! are never asserted in tests; they are measured here and written into `BENCHMARKS.md`.
+//!
+//! Run: `cargo run --release -p trail-bench -- ingest`
+
+mod data;
+mod ingest;
+mod report;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "trail-bench", about = "Trail's benchmarks: figures and ratios against same-run baselines")]
+struct Cli {
+    #[command(subcommand)]
+    bench: Bench,
+}
+
+#[derive(Subcommand)]
+enum Bench {
+    /// Durable ingest through HTTP beside raw SQLite inserts with no index.
+    Ingest(ingest::Args),
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    match cli.bench {
+        Bench::Ingest(args) => rt.block_on(ingest::run(args)),
+    }
+}

@@ -235,7 +235,7 @@ mod tests {
 
     #[test]
     fn limits() {
-        let body = format!("[{}]", vec![r#"{"action":"a"}"#; 11].join(","));
+        let body = format!("[{}]", [r#"{"action":"a"}"#; 11].join(","));
         let small = Limits { max_events: 10, max_bytes: 1 << 20 };
         let e = parse_batch(body.as_bytes(), BodyFormat::Json, now(), small).unwrap_err();
         assert_eq!((e.kind, e.code), (BatchErrorKind::TooLarge, "too_many_events"));

@@ -1,0 +1,222 @@
+//! Durable ingest: events per second through HTTP, against raw SQLite inserts.
+//!
+//! - Baseline: the same rows inserted into a SQLite table with no secondary index, 1,000 rows
+//!   a transaction, WAL with `synchronous=FULL` (an fsync per commit, as Trail does): the
+//!   ceiling of the embedded engine on this machine.
+//! - Trail, store only: `Store::append` with batches of 1,000 from several tasks at once.
+//! - Trail, HTTP: several clients POSTing JSON batches of 1,000 to a server in this process;
+//!   an event counts once its `201` (sent after fsync) has arrived.
+
+use std::{path::PathBuf, sync::Arc, time::Instant};
+
+use clap::Args as ClapArgs;
+use serde_json::Value;
+use trail_core::event::{Limits, NewEvent};
+use trail_server::{AppState, ServerConfig, secrets::hash_token};
+use trail_store::{NewTenant, PreparedEvent, Store};
+use trail_store_sqlite::SqliteStore;
+
+use crate::report::{self, Row};
+
+#[derive(ClapArgs)]
+pub struct Args {
+    /// Events to ingest in each measurement.
+    #[arg(long, default_value_t = 500_000)]
+    events: usize,
+    /// Events per request.
+    #[arg(long, default_value_t = 1000)]
+    batch: usize,
+    /// Concurrent HTTP clients.
+    #[arg(long, default_value_t = 4)]
+    clients: usize,
+    /// The shared data directory.
+    #[arg(long, default_value = "../shared/data")]
+    shared: PathBuf,
+    /// Where to put the databases (default: a temporary directory).
+    #[arg(long)]
+    dir: Option<PathBuf>,
+}
+
+const KEY: &str = "trail_op_bench-operator-key-0000000000";
+
+fn batches(source: &[Value], total: usize, batch: usize, tag: &str) -> Vec<Vec<Value>> {
+    (0..total.div_ceil(batch))
+        .map(|b| {
+            (0..batch.min(total - b * batch))
+                .map(|i| {
+                    let n = b * batch + i;
+                    let mut e = source[n % source.len()].clone();
+                    e["id"] = format!("{tag}-{n}").into();
+                    // Recent dates: the log lines are from 2015, which is fine for ingest.
+                    e
+                })
+                .collect()
+        })
+        .collect()
+}
+
+fn raw_sqlite(dir: &std::path::Path, prepared: &[Vec<PreparedEvent>]) -> anyhow::Result<f64> {
+    let conn = rusqlite::Connection::open(dir.join("raw.db"))?;
+    conn.pragma_update(None, "journal_mode", "wal")?;
+    conn.pragma_update(None, "synchronous", "full")?;
+    conn.execute_batch(
+        "CREATE TABLE events (pos INTEGER PRIMARY KEY, tid INTEGER, occurred_at INTEGER, received_at INTEGER, action TEXT,
+         category TEXT, outcome INTEGER, actor_id TEXT, actor_email TEXT, ext_id TEXT, digest BLOB, body BLOB)",
+    )?;
+    let mut conn = conn;
+    let start = Instant::now();
+    let mut n = 0i64;
+    for batch in prepared {
+        let tx = conn.transaction()?;
+        {
+            let mut stmt = tx.prepare_cached("INSERT INTO events VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)")?;
+            for e in batch {
+                n += 1;
+                let b = &e.body;
+                stmt.execute(rusqlite::params![
+                    n,
+                    1,
+                    b.occurred_at.as_microsecond(),
+                    b.received_at.as_microsecond(),
+                    b.action.as_str(),
+                    b.category.as_str(),
+                    0,
+                    b.actor_id(),
+                    b.actor_email(),
+                    b.id.as_deref(),
+                    &e.digest[..],
+                    &e.body_json[..]
+                ])?;
+            }
+        }
+        tx.commit()?;
+    }
+    Ok(n as f64 / start.elapsed().as_secs_f64())
+}
+
+fn prepare(batches: &[Vec<Value>]) -> Vec<Vec<PreparedEvent>> {
+    let now = jiff::Timestamp::now();
+    batches
+        .iter()
+        .map(|b| {
+            b.iter().map(|v| PreparedEvent::new(NewEvent::from_json(&v.to_string(), now).unwrap(), now, |_| {})).collect()
+        })
+        .collect()
+}
+
+async fn new_tenant(store: &dyn Store, id: &str) -> anyhow::Result<trail_core::TenantId> {
+    let id = trail_core::TenantId::parse(id)?;
+    store
+        .create_tenant(NewTenant { id: id.clone(), name: "bench".into(), plan: "enterprise".into(), time_zone: "UTC".into() })
+        .await?;
+    Ok(id)
+}
+
+pub async fn run(args: Args) -> anyhow::Result<()> {
+    let tmp = tempfile::tempdir()?;
+    let dir = args.dir.clone().unwrap_or_else(|| tmp.path().to_owned());
+    std::fs::create_dir_all(&dir)?;
+    let source = crate::data::events(&args.shared);
+    println!(
+        "ingest benchmark: {} events per figure, batches of {}, {} concurrent clients, {} cores",
+        args.events,
+        args.batch,
+        args.clients,
+        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
+    );
+
+    // Baseline: raw SQLite.
+    let raw_batches = prepare(&batches(&source, args.events, args.batch, "raw"));
+    let raw = raw_sqlite(&dir, &raw_batches)?;
+    drop(raw_batches);
+    eprintln!("raw sqlite: {} rows/s", report::fmt(raw));
+
+    // Trail store only.
+    let store_dir = dir.join("store");
+    let store = Arc::new(SqliteStore::open(&store_dir)?);
+    let tenant = new_tenant(&*store, "direct").await?;
+    let work = prepare(&batches(&source, args.events, args.batch, "direct"));
+    let start = Instant::now();
+    let queue = Arc::new(std::sync::Mutex::new(work));
+    let tasks: Vec<_> = (0..args.clients)
+        .map(|_| {
+            let (store, tenant, queue) = (store.clone(), tenant.clone(), queue.clone());
+            tokio::spawn(async move {
+                loop {
+                    let next = queue.lock().unwrap().pop();
+                    let Some(b) = next else { return };
+                    store.append(&tenant, b).await.unwrap();
+                }
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await?;
+    }
+    let direct = args.events as f64 / start.elapsed().as_secs_f64();
+    eprintln!("store append: {} events/s", report::fmt(direct));
+
+    // Trail through HTTP.
+    let store: Arc<dyn Store> = store;
+    let tenant = new_tenant(&*store, "http").await?;
+    let config = ServerConfig {
+        server_name: "bench".into(),
+        operator_key_hash: hash_token(KEY),
+        plans: vec!["enterprise".into()],
+        default_plan: "enterprise".into(),
+        limits: Limits::default(),
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let url = format!("http://{}/v1/tenants/{tenant}/events", listener.local_addr()?);
+    tokio::spawn(trail_server::serve_with_listener(AppState::new(store.clone(), config), listener, std::future::pending()));
+    let bodies: Vec<Vec<u8>> =
+        batches(&source, args.events, args.batch, "http").iter().map(|b| serde_json::to_vec(b).unwrap()).collect();
+    let bytes: usize = bodies.iter().map(Vec::len).sum();
+    let queue = Arc::new(std::sync::Mutex::new(bodies));
+    let client = reqwest::Client::new();
+    let start = Instant::now();
+    let tasks: Vec<_> = (0..args.clients)
+        .map(|_| {
+            let (client, url, queue) = (client.clone(), url.clone(), queue.clone());
+            tokio::spawn(async move {
+                loop {
+                    let next = queue.lock().unwrap().pop();
+                    let Some(body) = next else { return };
+                    let resp = client
+                        .post(&url)
+                        .bearer_auth(KEY)
+                        .header("content-type", "application/json")
+                        .body(body)
+                        .send()
+                        .await
+                        .unwrap();
+                    assert_eq!(resp.status(), 201, "{}", resp.text().await.unwrap_or_default());
+                    resp.bytes().await.unwrap();
+                }
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await?;
+    }
+    let http = args.events as f64 / start.elapsed().as_secs_f64();
+    eprintln!("http ingest: {} events/s", report::fmt(http));
+    let count = store.tenant(&tenant).await?.map(|t| t.event_count).unwrap_or(0);
+    anyhow::ensure!(count as usize == args.events, "stored {count} of {} events", args.events);
+
+    report::print(
+        "Durable ingest (fsync before acknowledgement)",
+        &[
+            Row { name: "raw SQLite insert, no index, 1,000 rows/txn, synchronous=FULL".into(), value: raw, unit: "rows/s", baseline: None },
+            Row { name: "Trail `Store::append`, batches of 1,000".into(), value: direct, unit: "events/s", baseline: Some(("raw SQLite".into(), raw)) },
+            Row {
+                name: format!("Trail HTTP ingest, batches of {}, {} clients", args.batch, args.clients),
+                value: http,
+                unit: "events/s",
+                baseline: Some(("raw SQLite".into(), raw)),
+            },
+        ],
+    );
+    println!("\nHTTP request bodies averaged {} bytes per event.", bytes / args.events);
+    Ok(())
+}
