@@ -69,7 +69,8 @@ fn raw_sqlite(dir: &std::path::Path, prepared: &[Vec<PreparedEvent>]) -> anyhow:
     for batch in prepared {
         let tx = conn.transaction()?;
         {
-            let mut stmt = tx.prepare_cached("INSERT INTO events VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)")?;
+            let mut stmt =
+                tx.prepare_cached("INSERT INTO events VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)")?;
             for e in batch {
                 n += 1;
                 let b = &e.body;
@@ -99,7 +100,9 @@ fn prepare(batches: &[Vec<Value>]) -> Vec<Vec<PreparedEvent>> {
     batches
         .iter()
         .map(|b| {
-            b.iter().map(|v| PreparedEvent::new(NewEvent::from_json(&v.to_string(), now).unwrap(), now, |_| {})).collect()
+            b.iter()
+                .map(|v| PreparedEvent::new(NewEvent::from_json(&v.to_string(), now).unwrap(), now, |_| {}))
+                .collect()
         })
         .collect()
 }
@@ -107,7 +110,12 @@ fn prepare(batches: &[Vec<Value>]) -> Vec<Vec<PreparedEvent>> {
 async fn new_tenant(store: &dyn Store, id: &str) -> anyhow::Result<trail_core::TenantId> {
     let id = trail_core::TenantId::parse(id)?;
     store
-        .create_tenant(NewTenant { id: id.clone(), name: "bench".into(), plan: "enterprise".into(), time_zone: "UTC".into() })
+        .create_tenant(NewTenant {
+            id: id.clone(),
+            name: "bench".into(),
+            plan: "enterprise".into(),
+            time_zone: "UTC".into(),
+        })
         .await?;
     Ok(id)
 }
@@ -168,7 +176,11 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let url = format!("http://{}/v1/tenants/{tenant}/events", listener.local_addr()?);
-    tokio::spawn(trail_server::serve_with_listener(AppState::new(store.clone(), config), listener, std::future::pending()));
+    tokio::spawn(trail_server::serve_with_listener(
+        AppState::new(store.clone(), config),
+        listener,
+        std::future::pending(),
+    ));
     let bodies: Vec<Vec<u8>> =
         batches(&source, args.events, args.batch, "http").iter().map(|b| serde_json::to_vec(b).unwrap()).collect();
     let bytes: usize = bodies.iter().map(Vec::len).sum();
@@ -207,8 +219,18 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     report::print(
         "Durable ingest (fsync before acknowledgement)",
         &[
-            Row { name: "raw SQLite insert, no index, 1,000 rows/txn, synchronous=FULL".into(), value: raw, unit: "rows/s", baseline: None },
-            Row { name: "Trail `Store::append`, batches of 1,000".into(), value: direct, unit: "events/s", baseline: Some(("raw SQLite".into(), raw)) },
+            Row {
+                name: "raw SQLite insert, no index, 1,000 rows/txn, synchronous=FULL".into(),
+                value: raw,
+                unit: "rows/s",
+                baseline: None,
+            },
+            Row {
+                name: "Trail `Store::append`, batches of 1,000".into(),
+                value: direct,
+                unit: "events/s",
+                baseline: Some(("raw SQLite".into(), raw)),
+            },
             Row {
                 name: format!("Trail HTTP ingest, batches of {}, {} clients", args.batch, args.clients),
                 value: http,
