@@ -8,46 +8,22 @@
 
 use std::{
     collections::HashMap,
-    process::Stdio,
     sync::{Arc, Mutex},
     time::Duration,
 };
 
 use rand::{Rng, SeedableRng, rngs::StdRng};
 use serde_json::{Value, json};
-use tokio::{
-    io::{AsyncBufReadExt, BufReader},
-    process::{Child, Command},
-};
+use tokio::process::Child;
+
+use crate::helpers::serve;
 
 const OPERATOR: &str = "trail_op_crash-test-operator-key-42";
 const CLIENTS: usize = 4;
 
 async fn start(dir: &std::path::Path) -> (Child, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_trail"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--data"])
-        .arg(dir)
-        .env("TRAIL_OPERATOR_KEY", OPERATOR)
-        .env("TRAIL_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("start trail serve");
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let base = tokio::time::timeout(Duration::from_secs(60), async {
-        while let Some(line) = lines.next_line().await.unwrap() {
-            if let Some(rest) = line.split("listening on ").nth(1) {
-                return rest.split_whitespace().next().unwrap().to_owned();
-            }
-        }
-        panic!("trail serve exited before listening");
-    })
-    .await
-    .expect("trail serve starts within 60 s");
-    // Keep draining stdout so the server never blocks on a full pipe.
-    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-    (child, base)
+    let served = serve(dir, &[], &[("TRAIL_OPERATOR_KEY", OPERATOR)]).await;
+    (served.child, served.base)
 }
 
 /// Sends batches until the server goes away; records what was acknowledged.

@@ -1,0 +1,118 @@
+//! The command line, run as a user would: the real binary on a temporary data directory.
+
+use std::{
+    io::Write,
+    path::Path,
+    process::{Command, Output, Stdio},
+};
+
+use serde_json::Value;
+
+fn trail(data: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_trail"))
+        .arg("--data")
+        .arg(data)
+        .args(args)
+        .env_remove("TRAIL_OPERATOR_KEY")
+        .env("TRAIL_LOG", "warn")
+        .output()
+        .expect("run trail")
+}
+
+fn ok(out: &Output) -> String {
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(out.status.success(), "failed: {stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    stdout
+}
+
+fn fails(out: &Output) -> String {
+    assert!(!out.status.success(), "should fail: {}", String::from_utf8_lossy(&out.stdout));
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn init_prints_the_operator_key_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = ok(&trail(dir.path(), &["init"]));
+    assert!(first.contains("trail_op_"), "{first}");
+    let second = ok(&trail(dir.path(), &["init"]));
+    assert!(!second.contains("trail_op_") && second.contains("already created"), "{second}");
+    let rotated = ok(&trail(dir.path(), &["init", "--new-operator-key"]));
+    assert!(rotated.contains("trail_op_"), "{rotated}");
+    assert!(dir.path().join("trail.db").exists());
+}
+
+#[test]
+fn tenants_keys_ingest_and_query() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    ok(&trail(d, &["tenant", "create", "acme", "--name", "Acme Ltd", "--time-zone", "Asia/Kolkata"]));
+    let err = fails(&trail(d, &["tenant", "create", "acme"]));
+    assert!(err.contains("already exists"), "{err}");
+    let err = fails(&trail(d, &["tenant", "create", "x", "--plan", "gold"]));
+    assert!(err.contains("plan \"gold\""), "{err}");
+    let list = ok(&trail(d, &["tenant", "list"]));
+    assert!(list.contains("acme") && list.contains("Asia/Kolkata"), "{list}");
+
+    let key = ok(&trail(d, &["key", "create", "--tenant", "acme", "--name", "ci", "--scope", "ingest"]));
+    assert!(key.contains("trail_key_"), "{key}");
+    let keys = ok(&trail(d, &["key", "list", "--tenant", "acme"]));
+    assert!(keys.contains("ingest") && !keys.contains("trail_key_"), "{keys}");
+    let key_id = keys.lines().nth(1).unwrap().split_whitespace().next().unwrap().to_owned();
+    assert!(ok(&trail(d, &["key", "revoke", "--tenant", "acme", &key_id])).contains("Revoked"));
+    assert!(ok(&trail(d, &["key", "list", "--tenant", "acme"])).contains("revoked"));
+
+    // A file with a bad line stores nothing and names the line.
+    let bad = d.join("bad.ndjson");
+    let mut f = std::fs::File::create(&bad).unwrap();
+    for i in 0..1500 {
+        writeln!(f, r#"{{"action":"file.uploaded","id":"e{i}","actor":{{"id":"u{}"}}}}"#, i % 3).unwrap();
+    }
+    writeln!(f, r#"{{"action":"file.uploaded","context":{{"ip":"not-an-ip"}}}}"#).unwrap();
+    drop(f);
+    let err = fails(&trail(d, &["ingest", "--tenant", "acme", bad.to_str().unwrap()]));
+    assert!(err.contains("bad.ndjson:1501") && err.contains("context.ip"), "{err}");
+    let show: Value = serde_json::from_str(&ok(&trail(d, &["tenant", "show", "acme"]))).unwrap();
+    assert_eq!(show["event_count"], 0, "nothing stored from a file with a bad line");
+
+    // NDJSON and a JSON array; ids make a second load a no-op.
+    let good = d.join("good.ndjson");
+    let mut f = std::fs::File::create(&good).unwrap();
+    for i in 0..2500 {
+        writeln!(f, r#"{{"action":"file.uploaded","id":"e{i}","actor":{{"id":"u{}"}}}}"#, i % 3).unwrap();
+    }
+    drop(f);
+    let arr = d.join("more.json");
+    std::fs::write(&arr, r#"[{"action":"document.signed","actor":{"id":"u9","name":"Asha Rao"}}, {"action":"auth.login.failed","outcome":"failure"}]"#).unwrap();
+    let out = ok(&trail(d, &["ingest", "--tenant", "acme", good.to_str().unwrap(), arr.to_str().unwrap()]));
+    assert!(out.contains("Stored 2502 events"), "{out}");
+    let again = ok(&trail(d, &["ingest", "--tenant", "acme", good.to_str().unwrap()]));
+    assert!(again.contains("Stored 0 events (2500 duplicates skipped)"), "{again}");
+
+    // Standard input.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_trail"))
+        .args(["--data", d.to_str().unwrap(), "ingest", "--tenant", "acme", "-"])
+        .env("TRAIL_LOG", "warn")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(b"{\"action\":\"from.stdin\"}\n").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(ok(&out).contains("Stored 1 events"));
+
+    // Query: JSON lines when piped, filters as in the API.
+    let lines = ok(&trail(d, &["query", "--tenant", "acme", "--actor", "u1", "--all", "--limit", "100"]));
+    let events: Vec<Value> = lines.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(events.len(), 833);
+    assert!(events.iter().all(|e| e["actor"]["id"] == "u1" && e["tenant"] == "acme"));
+    let failed = ok(&trail(d, &["query", "--tenant", "acme", "--outcome", "failure"]));
+    assert_eq!(failed.lines().count(), 1);
+    assert!(failed.contains("auth.login.failed"));
+    let prefix = ok(&trail(d, &["query", "--tenant", "acme", "--action", "document.*", "--range", "today"]));
+    assert_eq!(prefix.lines().count(), 1);
+    let err = fails(&trail(d, &["query", "--tenant", "acme", "--range", "week"]));
+    assert!(err.contains("--range"), "{err}");
+    let err = fails(&trail(d, &["query", "--tenant", "nobody"]));
+    assert!(err.contains("trail tenant list"), "{err}");
+}

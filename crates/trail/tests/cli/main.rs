@@ -1,0 +1,6 @@
+//! Tests of the `trail` binary, run as a user would: the real executable on temporary data.
+
+mod commands;
+mod crash;
+mod helpers;
+mod serve;
