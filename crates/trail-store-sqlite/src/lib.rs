@@ -26,6 +26,7 @@ mod store;
 mod writer;
 
 pub use store::SqliteStore;
+pub use writer::WriterStats;
 
 /// The database file inside a data directory.
 pub const DB_FILE: &str = "trail.db";

@@ -28,7 +28,7 @@ use crate::{
     event_pos,
     pool::{ReadPool, configure},
     query, schema,
-    writer::{self, Job},
+    writer::{self, Job, WriterStats},
 };
 
 /// The embedded store. Cheap to clone; all clones share one writer and one read pool.
@@ -43,6 +43,7 @@ struct Inner {
     readers: ReadPool,
     /// Tenant id to internal number. Numbers never change, so this cache never goes stale.
     tids: RwLock<HashMap<TenantId, i64>>,
+    stats: Arc<WriterStats>,
 }
 
 fn now_us() -> i64 {
@@ -71,15 +72,22 @@ impl SqliteStore {
         configure(&conn).sql()?;
         schema::migrate(&mut conn)?;
         let (tx, rx) = mpsc::channel(4096);
-        writer::spawn(conn, rx).map_err(StoreError::internal)?;
+        let stats = Arc::new(WriterStats::default());
+        writer::spawn(conn, rx, stats.clone()).map_err(StoreError::internal)?;
         Ok(SqliteStore {
             inner: Arc::new(Inner {
                 dir: dir.to_owned(),
                 jobs: tx,
                 readers: ReadPool::new(&path),
                 tids: RwLock::new(HashMap::new()),
+                stats,
             }),
         })
+    }
+
+    /// Counters of the writer: append requests and the group commits that wrote them.
+    pub fn writer_stats(&self) -> &WriterStats {
+        &self.inner.stats
     }
 
     /// The data directory.

@@ -7,7 +7,13 @@
 //! fsynced the WAL (`synchronous=FULL`); if the commit fails, every request of the group gets
 //! the error and nothing of the group is stored.
 
-use std::collections::HashMap;
+use std::{
+    collections::HashMap,
+    sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering},
+    },
+};
 
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 use tokio::sync::{mpsc, oneshot};
@@ -36,11 +42,24 @@ pub(crate) enum Job {
     Exec(ExecFn),
 }
 
-pub(crate) fn spawn(conn: Connection, jobs: mpsc::Receiver<Job>) -> std::io::Result<std::thread::JoinHandle<()>> {
-    std::thread::Builder::new().name("trail-sqlite-writer".into()).spawn(move || run(conn, jobs))
+/// What the writer has done, for metrics and for the test that proves requests share commits.
+#[derive(Debug, Default)]
+pub struct WriterStats {
+    /// Append requests written.
+    pub appends: AtomicU64,
+    /// Transactions committed for them (one per group).
+    pub groups: AtomicU64,
 }
 
-fn run(mut conn: Connection, mut jobs: mpsc::Receiver<Job>) {
+pub(crate) fn spawn(
+    conn: Connection,
+    jobs: mpsc::Receiver<Job>,
+    stats: Arc<WriterStats>,
+) -> std::io::Result<std::thread::JoinHandle<()>> {
+    std::thread::Builder::new().name("trail-sqlite-writer".into()).spawn(move || run(conn, jobs, stats))
+}
+
+fn run(mut conn: Connection, mut jobs: mpsc::Receiver<Job>, stats: Arc<WriterStats>) {
     while let Some(first) = jobs.blocking_recv() {
         let mut appends = Vec::new();
         let mut execs = Vec::new();
@@ -59,6 +78,8 @@ fn run(mut conn: Connection, mut jobs: mpsc::Receiver<Job>) {
             }
         }
         if !appends.is_empty() {
+            stats.appends.fetch_add(appends.len() as u64, Ordering::Relaxed);
+            stats.groups.fetch_add(1, Ordering::Relaxed);
             commit_group(&mut conn, appends);
         }
         for f in execs {
