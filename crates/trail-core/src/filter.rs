@@ -9,10 +9,56 @@ use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use jiff::{Timestamp, tz::TimeZone};
 use serde::Serialize;
 
+use ipnet::IpNet;
+
 use crate::{
-    event::{Category, EventBody, Outcome},
+    event::{Category, EventBody, Outcome, Target},
+    search::SearchQuery,
     time::{RangePreset, TimeBounds, parse_bound, time_zone},
 };
+
+/// A target filter: `type:id`, or a bare id (any type).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TargetRef {
+    pub kind: Option<String>,
+    pub id: String,
+}
+
+impl TargetRef {
+    pub fn parse(s: &str) -> Result<Self, String> {
+        let r = match s.split_once(':') {
+            Some((kind, id)) => TargetRef { kind: Some(kind.to_owned()), id: id.to_owned() },
+            None => TargetRef { kind: None, id: s.to_owned() },
+        };
+        if r.id.is_empty() || r.kind.as_deref() == Some("") {
+            return Err(format!("target {s:?} is invalid: give type:id (document:doc_9) or an id (doc_9)"));
+        }
+        Ok(r)
+    }
+
+    pub fn matches(&self, t: &Target) -> bool {
+        t.id.as_deref() == Some(self.id.as_str()) && self.kind.as_ref().is_none_or(|k| k == &t.kind)
+    }
+}
+
+/// Parses an `ip` filter: an address (a block of one) or a CIDR block, IPv4 or IPv6.
+pub fn parse_ip_filter(s: &str) -> Result<IpNet, String> {
+    if let Ok(net) = s.parse::<IpNet>() {
+        return Ok(net.trunc());
+    }
+    s.parse::<std::net::IpAddr>().map(IpNet::from).map_err(|_| {
+        format!("ip {s:?} is invalid: give an address (203.0.113.7, 2001:db8::1) or a CIDR block (203.0.113.0/24, 2001:db8::/32)")
+    })
+}
+
+/// Parses a country filter: an ISO 3166-1 alpha-2 code, in either case.
+pub fn parse_country(s: &str) -> Result<String, String> {
+    if s.len() == 2 && s.bytes().all(|b| b.is_ascii_alphabetic()) {
+        Ok(s.to_ascii_uppercase())
+    } else {
+        Err(format!("country {s:?} is invalid: give an ISO 3166-1 alpha-2 code such as GB or IN"))
+    }
+}
 
 /// An action filter: exact (`document.signed`) or a prefix ending in `*` (`document.*`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -60,6 +106,13 @@ pub struct Filter {
     pub actions: Vec<ActionPattern>,
     pub categories: Vec<Category>,
     pub outcomes: Vec<Outcome>,
+    pub targets: Vec<TargetRef>,
+    pub ips: Vec<IpNet>,
+    /// ISO codes, upper case, matched against `context.location.country`.
+    pub countries: Vec<String>,
+    pub sessions: Vec<String>,
+    /// The `q` search; `None` when not given or blank.
+    pub q: Option<SearchQuery>,
 }
 
 impl Filter {
@@ -72,6 +125,33 @@ impl Filter {
             && (self.actions.is_empty() || self.actions.iter().any(|p| p.matches(e.action.as_str())))
             && (self.categories.is_empty() || self.categories.contains(&e.category))
             && (self.outcomes.is_empty() || self.outcomes.contains(&e.outcome))
+            && (self.targets.is_empty() || self.targets.iter().any(|r| e.targets.iter().any(|t| r.matches(t))))
+            && (self.ips.is_empty() || {
+                let ip = e.context.as_ref().and_then(|c| c.ip);
+                ip.is_some_and(|ip| self.ips.iter().any(|n| n.contains(&ip)))
+            })
+            && (self.countries.is_empty() || {
+                let c = e.context.as_ref().and_then(|c| c.location.as_ref()).and_then(|l| l.country.as_deref());
+                c.is_some_and(|c| self.countries.iter().any(|x| x == c))
+            })
+            && (self.sessions.is_empty() || {
+                let s = e.context.as_ref().and_then(|c| c.session_id.as_deref());
+                s.is_some_and(|s| self.sessions.iter().any(|x| x == s))
+            })
+            && self.q.as_ref().is_none_or(|q| q.matches(e))
+    }
+
+    /// Whether anything but the time range narrows the filter.
+    pub fn has_conditions(&self) -> bool {
+        !(self.actors.is_empty()
+            && self.actions.is_empty()
+            && self.categories.is_empty()
+            && self.outcomes.is_empty()
+            && self.targets.is_empty()
+            && self.ips.is_empty()
+            && self.countries.is_empty()
+            && self.sessions.is_empty()
+            && self.q.is_none())
     }
 }
 
@@ -156,7 +236,8 @@ fn perr(param: &str, message: impl Into<String>) -> ParamError {
 }
 
 /// The filter parameters this module understands.
-pub const FILTER_PARAMS: &[&str] = &["range", "from", "to", "tz", "actor", "action", "category", "outcome"];
+pub const FILTER_PARAMS: &[&str] =
+    &["range", "from", "to", "tz", "actor", "action", "category", "outcome", "target", "ip", "country", "session", "q"];
 
 /// Reads filter and page parameters.
 ///
@@ -204,6 +285,20 @@ pub fn parse_params<'a>(
             "action" => f.actions.push(ActionPattern::parse(v).map_err(|m| perr(k, m))?),
             "category" => f.categories.push(Category::parse(v).map_err(|m| perr(k, m))?),
             "outcome" => f.outcomes.push(Outcome::parse(v).map_err(|m| perr(k, m))?),
+            "target" => f.targets.push(TargetRef::parse(v).map_err(|m| perr(k, m))?),
+            "ip" => f.ips.push(parse_ip_filter(v).map_err(|m| perr(k, m))?),
+            "country" => f.countries.push(parse_country(v).map_err(|m| perr(k, m))?),
+            "session" => {
+                if v.is_empty() {
+                    return Err(perr(k, "session is empty: give a session id"));
+                }
+                f.sessions.push(v.to_owned());
+            }
+            "q" => {
+                single(k, f.q.is_some())?;
+                let q = SearchQuery::parse(v).map_err(|e| perr(k, e.to_string()))?;
+                f.q = (!q.is_empty()).then_some(q);
+            }
             "limit" => {
                 page.limit =
                     v.parse::<usize>().ok().filter(|l| (1..=Page::MAX_LIMIT).contains(l)).ok_or_else(|| {

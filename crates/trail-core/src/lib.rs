@@ -12,11 +12,13 @@
 //! - [`catalogue`]: the well-known actions and the human "report type" labels.
 //! - [`time`]: timestamps as Trail prints them, and the `range` presets.
 //! - [`filter`]: the query filters shared by query, export, stream and reports, and the page cursor.
+//! - [`search`]: the `q` search syntax and the word rules shared by matching and indexing.
 
 pub mod catalogue;
 pub mod event;
 pub mod filter;
 pub mod ids;
+pub mod search;
 pub mod time;
 
 pub use ids::TenantId;

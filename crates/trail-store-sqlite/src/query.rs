@@ -76,7 +76,14 @@ pub(crate) fn decode(tenant: &TenantId, pos: i64, body: &[u8]) -> StoreResult<St
     Ok(StoredEvent { tenant: tenant.clone(), seq: (pos & SEQ_MASK) as u64, body })
 }
 
+/// Candidate rows read per statement while filling a page.
+const CHUNK: usize = 512;
+
 /// Runs one page of a query in a single read transaction (one consistent snapshot).
+///
+/// SQL narrows by time, actor, action, category and outcome and walks the time index newest
+/// first; every candidate is then checked against the whole filter with [`Filter::matches`],
+/// the reference definition of a match. Candidates are read in chunks until the page is full.
 pub(crate) fn run(
     conn: &mut Connection,
     tenant: &TenantId,
@@ -87,30 +94,38 @@ pub(crate) fn run(
     let tx = conn.transaction().sql()?;
     let snapshot = match page.cursor {
         Some(c) => c.snapshot,
-        None => {
-            let next: i64 = tx
-                .prepare_cached("SELECT next_seq FROM tenants WHERE tid = ?1")
-                .sql()?
-                .query_row([tid], |r| r.get(0))
-                .optional()
-                .sql()?
-                .ok_or_else(|| StoreError::NotFound(format!("tenant {tenant}")))?;
-            (next - 1) as u64
-        }
+        None => next_seq(&tx, tenant, tid)? - 1,
     };
-    let (sql, params) = build(tid, snapshot, filter, &page);
-    let mut stmt = tx.prepare_cached(&sql).sql()?;
-    let mut rows = stmt.query(rusqlite::params_from_iter(params)).sql()?;
     let mut events = Vec::with_capacity(page.limit.min(1000));
     let mut more = false;
-    while let Some(row) = rows.next().sql()? {
-        if events.len() == page.limit {
-            more = true;
+    let mut position = page.cursor.map(|c| (c.occurred_at_us, c.seq));
+    'chunks: loop {
+        let chunk = Page {
+            limit: CHUNK.max(page.limit + 1) - 1,
+            cursor: position.map(|(occurred_at_us, seq)| Cursor { occurred_at_us, seq, snapshot, time: filter.time }),
+        };
+        let (sql, params) = build(tid, snapshot, filter, &chunk);
+        let mut stmt = tx.prepare_cached(&sql).sql()?;
+        let mut rows = stmt.query(rusqlite::params_from_iter(params)).sql()?;
+        let mut read = 0;
+        while let Some(row) = rows.next().sql()? {
+            read += 1;
+            let pos: i64 = row.get(0).sql()?;
+            let body = row.get_ref(1).sql()?.as_blob().map_err(|e| StoreError::internal(rusqlite::Error::from(e)))?;
+            let event = decode(tenant, pos, body)?;
+            position = Some((event.body.occurred_at.as_microsecond(), event.seq));
+            if !filter.matches(&event.body) {
+                continue;
+            }
+            if events.len() == page.limit {
+                more = true;
+                break 'chunks;
+            }
+            events.push(event);
+        }
+        if read < chunk.limit + 1 {
             break;
         }
-        let pos: i64 = row.get(0).sql()?;
-        let body = row.get_ref(1).sql()?.as_blob().map_err(|e| StoreError::internal(rusqlite::Error::from(e)))?;
-        events.push(decode(tenant, pos, body)?);
     }
     let next_cursor = match (more, events.last()) {
         (true, Some(last)) => Some(Cursor {
@@ -122,6 +137,50 @@ pub(crate) fn run(
         _ => None,
     };
     Ok(EventPage { events, next_cursor })
+}
+
+fn next_seq(tx: &rusqlite::Transaction<'_>, tenant: &TenantId, tid: i64) -> StoreResult<u64> {
+    let next: i64 = tx
+        .prepare_cached("SELECT next_seq FROM tenants WHERE tid = ?1")
+        .sql()?
+        .query_row([tid], |r| r.get(0))
+        .optional()
+        .sql()?
+        .ok_or_else(|| StoreError::NotFound(format!("tenant {tenant}")))?;
+    Ok(next as u64)
+}
+
+/// Counts matching events per interval by walking the matching events of the whole range.
+pub(crate) fn count_buckets(
+    conn: &mut Connection,
+    tenant: &TenantId,
+    tid: i64,
+    filter: &Filter,
+    boundaries: &[jiff::Timestamp],
+) -> StoreResult<Vec<u64>> {
+    let mut counts = vec![0u64; boundaries.len().saturating_sub(1)];
+    if counts.is_empty() {
+        return Ok(counts);
+    }
+    let mut f = filter.clone();
+    let lo = boundaries[0].max(filter.time.from.unwrap_or(boundaries[0]));
+    let hi = boundaries[boundaries.len() - 1].min(filter.time.to.unwrap_or(boundaries[boundaries.len() - 1]));
+    f.time = trail_core::time::TimeBounds { from: Some(lo), to: Some(hi) };
+    let mut page = Page { limit: Page::MAX_LIMIT, cursor: None };
+    loop {
+        let p = run(conn, tenant, tid, &f, page)?;
+        for e in &p.events {
+            let at = e.body.occurred_at;
+            let i = boundaries.partition_point(|b| *b <= at);
+            if (1..=counts.len()).contains(&i) {
+                counts[i - 1] += 1;
+            }
+        }
+        match p.next_cursor {
+            Some(c) => page.cursor = Some(c),
+            None => return Ok(counts),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -378,6 +378,49 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn events_after(&self, tenant: &TenantId, after: u64, limit: usize) -> StoreResult<Vec<StoredEvent>> {
+        let tid = self.tid(tenant).await?;
+        let tenant = tenant.clone();
+        let lo = event_pos(tid, after.min(crate::SEQ_MASK as u64));
+        let hi = event_pos(tid, crate::SEQ_MASK as u64);
+        self.read(move |c| {
+            let mut stmt = c
+                .prepare_cached("SELECT pos, body FROM events WHERE pos > ?1 AND pos <= ?2 ORDER BY pos LIMIT ?3")
+                .sql()?;
+            let mut rows = stmt.query(params![lo, hi, limit as i64]).sql()?;
+            let mut out = Vec::new();
+            while let Some(row) = rows.next().sql()? {
+                let pos: i64 = row.get(0).sql()?;
+                let body =
+                    row.get_ref(1).sql()?.as_blob().map_err(|e| StoreError::internal(rusqlite::Error::from(e)))?;
+                out.push(query::decode(&tenant, pos, body)?);
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn count_buckets(
+        &self,
+        tenant: &TenantId,
+        filter: &Filter,
+        boundaries: &[Timestamp],
+    ) -> StoreResult<Vec<u64>> {
+        let tid = self.tid(tenant).await?;
+        let (tenant, filter, boundaries) = (tenant.clone(), filter.clone(), boundaries.to_vec());
+        self.read(move |c| query::count_buckets(c, &tenant, tid, &filter, &boundaries)).await
+    }
+
+    async fn first_occurred_at(&self, tenant: &TenantId) -> StoreResult<Option<Timestamp>> {
+        let tid = self.tid(tenant).await?;
+        self.read(move |c| {
+            let us: Option<i64> =
+                c.query_row("SELECT min(occurred_at) FROM events WHERE tid = ?1", [tid], |r| r.get(0)).sql()?;
+            Ok(us.map(ts))
+        })
+        .await
+    }
+
     async fn setting(&self, key: &str) -> StoreResult<Option<String>> {
         let key = key.to_owned();
         self.read(move |c| {

@@ -35,7 +35,11 @@ macro_rules! store_conformance_tests {
             paging_walks_every_event_once_while_events_arrive,
             tenants_never_see_each_others_events,
             concurrent_appends_share_no_seq_and_leave_no_gap,
-            settings_are_kept
+            settings_are_kept,
+            context_and_search_filters_select_exactly,
+            random_filters_agree_with_the_reference,
+            events_after_follows_seq_order,
+            buckets_count_matching_events
         );
     };
     (@cases $make:path, $($case:ident),+) => {
@@ -422,4 +426,234 @@ pub async fn settings_are_kept(store: Arc<dyn Store>) {
     store.set_setting("operator_key_sha256", "abc").await.unwrap();
     store.set_setting("operator_key_sha256", "def").await.unwrap();
     assert_eq!(store.setting("operator_key_sha256").await.unwrap().as_deref(), Some("def"));
+}
+
+pub async fn context_and_search_filters_select_exactly(store: Arc<dyn Store>) {
+    let a = tenant(&*store, "acme").await;
+    let batch = vec![
+        /* 1 */
+        event(
+            r#"{"action":"document.signed","occurred_at":"2026-01-01T10:00:00Z","description":"Asha Rao signed NDA 2026.pdf",
+                 "actor":{"id":"u1","name":"Asha Rao","email":"asha@acme.example"},"targets":[{"type":"document","id":"doc_9","name":"NDA 2026.pdf"}],
+                 "context":{"ip":"203.0.113.7","session_id":"s_1","location":{"country":"IN","city":"Bengaluru"}}}"#,
+        ),
+        /* 2 */
+        event(
+            r#"{"action":"document.rejected","occurred_at":"2026-01-02T10:00:00Z","description":"Ben rejected the NDA draft",
+                 "actor":{"id":"u2","name":"Ben Khan"},"targets":[{"type":"folder","id":"doc_9"}],
+                 "context":{"ip":"203.0.113.200","session_id":"s_2","location":{"country":"GB"}}}"#,
+        ),
+        /* 3 */
+        event(
+            r#"{"action":"panel.request","occurred_at":"2026-01-03T10:00:00Z","description":"GET /documents/doc_9/sign",
+                 "context":{"ip":"2001:db8::1","session_id":"s_1","url":"/documents/doc_9/sign"}}"#,
+        ),
+        /* 4 */
+        event(
+            r#"{"action":"auth.login.failed","occurred_at":"2026-01-04T10:00:00Z","outcome":"failure","description":"signed in? no",
+                 "context":{"ip":"198.51.100.1","location":{"country":"RU"}}}"#,
+        ),
+    ];
+    store.append(&a, batch).await.unwrap();
+    let q = |build: &dyn Fn(&mut Filter)| {
+        let mut f = everything();
+        build(&mut f);
+        let (store, a) = (store.clone(), a.clone());
+        async move {
+            let mut v = all_seqs(&*store, &a, &f, 2).await;
+            v.sort();
+            v
+        }
+    };
+    let search = |s: &str| trail_core::search::SearchQuery::parse(s).unwrap();
+    assert_eq!(q(&|f| f.targets = vec![trail_core::filter::TargetRef::parse("doc_9").unwrap()]).await, [1, 2]);
+    assert_eq!(q(&|f| f.targets = vec![trail_core::filter::TargetRef::parse("document:doc_9").unwrap()]).await, [1]);
+    assert_eq!(q(&|f| f.ips = vec![trail_core::filter::parse_ip_filter("203.0.113.0/24").unwrap()]).await, [1, 2]);
+    assert_eq!(q(&|f| f.ips = vec![trail_core::filter::parse_ip_filter("203.0.113.7").unwrap()]).await, [1]);
+    assert_eq!(q(&|f| f.ips = vec![trail_core::filter::parse_ip_filter("2001:db8::/32").unwrap()]).await, [3]);
+    assert_eq!(q(&|f| f.countries = vec!["GB".into(), "RU".into()]).await, [2, 4]);
+    assert_eq!(q(&|f| f.sessions = vec!["s_1".into()]).await, [1, 3]);
+    assert_eq!(q(&|f| f.q = Some(search("nda"))).await, [1, 2]);
+    assert_eq!(q(&|f| f.q = Some(search("signed"))).await, [1, 4], "words match whole words: not \"sign\"");
+    assert_eq!(q(&|f| f.q = Some(search("\"nda 2026\""))).await, [1]);
+    assert_eq!(q(&|f| f.q = Some(search("NDA -rejected"))).await, [1]);
+    assert_eq!(q(&|f| f.q = Some(search("asha@acme.example"))).await, [1]);
+    assert_eq!(q(&|f| f.q = Some(search("doc_9"))).await, [1, 2, 3]);
+    assert_eq!(q(&|f| f.q = Some(search("-action:document.* session:s_1"))).await, [3]);
+    assert_eq!(
+        q(&|f| f.q = Some(search("\"login failed\" country:ru outcome:failure"))).await,
+        [4],
+        "report type words are searchable"
+    );
+    assert_eq!(q(&|f| f.q = Some(search("ip:203.0.113.0/24 -target:folder:doc_9"))).await, [1]);
+}
+
+fn random_event(rng: &mut impl rand::Rng, i: usize) -> String {
+    use rand::seq::IndexedRandom;
+    let actions = [
+        "document.signed",
+        "document.rejected",
+        "auth.login.failed",
+        "auth.login.succeeded",
+        "panel.request",
+        "api.request",
+        "link.viewed",
+    ];
+    let words = ["nda", "contract", "signed", "invoice", "report", "q3", "lease", "draft", "final", "ndas"];
+    let desc: Vec<&str> = (0..rng.random_range(0..6)).map(|_| *words.choose(rng).unwrap()).collect();
+    let mut e = serde_json::json!({
+        "action": actions.choose(rng).unwrap(),
+        "occurred_at": format!("2026-01-{:02}T{:02}:{:02}:00Z", rng.random_range(1..=28), rng.random_range(0..24), rng.random_range(0..60)),
+        "outcome": if rng.random_bool(0.2) { "failure" } else { "success" },
+        "description": desc.join(" "),
+    });
+    if rng.random_bool(0.8) {
+        let n = rng.random_range(0..6);
+        e["actor"] = serde_json::json!({"id": format!("u{n}"), "email": format!("user{n}@x.example"), "name": format!("User {}", words[n])});
+    }
+    if rng.random_bool(0.5) {
+        let kind = *["document", "file"].choose(rng).unwrap();
+        e["targets"] = serde_json::json!([{"type": kind, "id": format!("d{}", rng.random_range(0..5))}]);
+    }
+    if rng.random_bool(0.7) {
+        let country = *["GB", "IN", "US"].choose(rng).unwrap();
+        e["context"] = serde_json::json!({
+            "ip": format!("10.{}.{}.{}", rng.random_range(0..3), rng.random_range(0..3), rng.random_range(0..4)),
+            "session_id": format!("s{}", rng.random_range(0..8)),
+            "location": {"country": country}
+        });
+    }
+    if i % 7 == 0 {
+        e["id"] = format!("id{i}").into();
+    }
+    e.to_string()
+}
+
+fn random_filter(rng: &mut impl rand::Rng) -> Filter {
+    use rand::seq::IndexedRandom;
+    let mut f = everything();
+    if rng.random_bool(0.3) {
+        f.time = TimeBounds {
+            from: Some(format!("2026-01-{:02}T00:00:00Z", rng.random_range(1..=14)).parse().unwrap()),
+            to: Some(format!("2026-01-{:02}T00:00:00Z", rng.random_range(15..=28)).parse().unwrap()),
+        };
+    }
+    if rng.random_bool(0.25) {
+        f.actors = vec![format!("u{}", rng.random_range(0..6))];
+        if rng.random_bool(0.3) {
+            f.actors.push(format!("user{}@x.example", rng.random_range(0..6)));
+        }
+    }
+    if rng.random_bool(0.25) {
+        f.actions = vec![
+            ActionPattern::parse(
+                ["document.*", "auth.login.failed", "panel.request", "auth.*", "a*"].choose(rng).unwrap(),
+            )
+            .unwrap(),
+        ];
+    }
+    if rng.random_bool(0.15) {
+        f.outcomes = vec![trail_core::event::Outcome::Failure];
+    }
+    if rng.random_bool(0.2) {
+        f.ips = vec![
+            trail_core::filter::parse_ip_filter(["10.1.0.0/16", "10.0.2.3", "10.2.1.0/24"].choose(rng).unwrap())
+                .unwrap(),
+        ];
+    }
+    if rng.random_bool(0.15) {
+        f.countries = vec![["GB", "IN", "US"].choose(rng).unwrap().to_string()];
+    }
+    if rng.random_bool(0.15) {
+        f.sessions = vec![format!("s{}", rng.random_range(0..8))];
+    }
+    if rng.random_bool(0.15) {
+        f.targets =
+            vec![trail_core::filter::TargetRef::parse(["d1", "document:d2", "file:d0"].choose(rng).unwrap()).unwrap()];
+    }
+    if rng.random_bool(0.4) {
+        let q = [
+            "nda",
+            "-draft",
+            "\"nda contract\"",
+            "signed -final",
+            "user nda",
+            "category:auth",
+            "-country:gb",
+            "report q3",
+            "-action:panel.* lease",
+            "ndas",
+        ];
+        let n = rng.random_range(1..=2);
+        let text: Vec<&str> = (0..n).map(|_| *q.choose(rng).unwrap()).collect();
+        f.q = Some(trail_core::search::SearchQuery::parse(&text.join(" ")).unwrap());
+    }
+    f
+}
+
+pub async fn random_filters_agree_with_the_reference(store: Arc<dyn Store>) {
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand::rngs::StdRng::seed_from_u64(20261122);
+    let a = tenant(&*store, "acme").await;
+    let b = tenant(&*store, "beta").await;
+    for (t, n) in [(&a, 700), (&b, 150)] {
+        let events: Vec<PreparedEvent> = (0..n).map(|i| event(&random_event(&mut rng, i))).collect();
+        for chunk in events.chunks(97) {
+            store.append(t, chunk.to_vec()).await.unwrap();
+        }
+    }
+    let all = {
+        let mut out = Vec::new();
+        let mut page = Page { limit: 1000, cursor: None };
+        loop {
+            let p = store.query(&a, &everything(), page).await.unwrap();
+            out.extend(p.events);
+            match p.next_cursor {
+                Some(c) => page.cursor = Some(c),
+                None => break out,
+            }
+        }
+    };
+    assert_eq!(all.len(), 700);
+    for round in 0..300 {
+        let f = random_filter(&mut rng);
+        let expected: Vec<u64> = all.iter().filter(|e| f.matches(&e.body)).map(|e| e.seq).collect();
+        let limit = rng.random_range(1..40);
+        let got = all_seqs(&*store, &a, &f, limit).await;
+        assert_eq!(got, expected, "round {round}: filter {f:?} with pages of {limit}");
+    }
+}
+
+pub async fn events_after_follows_seq_order(store: Arc<dyn Store>) {
+    let a = tenant(&*store, "acme").await;
+    let b = tenant(&*store, "beta").await;
+    store.append(&b, vec![at("b.one", "u", "2026-01-01T00:00:00Z")]).await.unwrap();
+    let batch = (0..10).map(|i| at("x.y", "u", &format!("2026-01-{:02}T00:00:00Z", 20 - i))).collect();
+    store.append(&a, batch).await.unwrap();
+    let got = store.events_after(&a, 3, 4).await.unwrap();
+    assert_eq!(got.iter().map(|e| e.seq).collect::<Vec<_>>(), [4, 5, 6, 7]);
+    assert!(got.iter().all(|e| e.tenant == a));
+    assert_eq!(store.events_after(&a, 10, 100).await.unwrap().len(), 0);
+    assert_eq!(store.events_after(&a, 0, 100).await.unwrap().len(), 10);
+    assert_eq!(store.events_after(&b, 0, 100).await.unwrap().len(), 1);
+}
+
+pub async fn buckets_count_matching_events(store: Arc<dyn Store>) {
+    let a = tenant(&*store, "acme").await;
+    let batch = vec![
+        at("x.a", "u1", "2026-01-01T00:00:00Z"),
+        at("x.a", "u1", "2026-01-01T23:59:59.999999Z"),
+        at("x.b", "u2", "2026-01-02T00:00:00Z"),
+        at("x.a", "u2", "2026-01-03T12:00:00Z"),
+        at("x.a", "u1", "2026-01-05T00:00:00Z"),
+    ];
+    store.append(&a, batch).await.unwrap();
+    let days: Vec<Timestamp> = (1..=5).map(|d| format!("2026-01-{d:02}T00:00:00Z").parse().unwrap()).collect();
+    assert_eq!(store.count_buckets(&a, &everything(), &days).await.unwrap(), [2, 1, 1, 0]);
+    let mut f = everything();
+    f.actors = vec!["u2".into()];
+    assert_eq!(store.count_buckets(&a, &f, &days).await.unwrap(), [0, 1, 1, 0]);
+    f.time = TimeBounds { from: Some("2026-01-03T00:00:00Z".parse().unwrap()), to: None };
+    assert_eq!(store.count_buckets(&a, &f, &days).await.unwrap(), [0, 0, 1, 0]);
+    assert_eq!(store.first_occurred_at(&a).await.unwrap(), Some("2026-01-01T00:00:00Z".parse().unwrap()));
 }

@@ -57,6 +57,19 @@ pub trait Store: Send + Sync + 'static {
     async fn query(&self, tenant: &TenantId, filter: &Filter, page: Page) -> StoreResult<EventPage>;
     /// One event by seq.
     async fn event(&self, tenant: &TenantId, seq: u64) -> StoreResult<Option<StoredEvent>>;
+    /// Up to `limit` events with seq greater than `after`, in seq order (for the live stream,
+    /// which follows the order events were accepted in, not `occurred_at`).
+    async fn events_after(&self, tenant: &TenantId, after: u64, limit: usize) -> StoreResult<Vec<StoredEvent>>;
+    /// How many events matching `filter` fall in each interval `[boundaries[i], boundaries[i+1])`
+    /// (so the answer has one fewer entry than `boundaries`, which must be ascending).
+    async fn count_buckets(
+        &self,
+        tenant: &TenantId,
+        filter: &Filter,
+        boundaries: &[jiff::Timestamp],
+    ) -> StoreResult<Vec<u64>>;
+    /// The earliest `occurred_at` of the tenant's events, if it has any.
+    async fn first_occurred_at(&self, tenant: &TenantId) -> StoreResult<Option<jiff::Timestamp>>;
 
     /// A server-wide setting (such as the operator key's hash).
     async fn setting(&self, key: &str) -> StoreResult<Option<String>>;
