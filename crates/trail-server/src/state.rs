@@ -36,10 +36,17 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     pub config: Arc<ServerConfig>,
     pub metrics: Arc<Metrics>,
+    /// Woken after every successful append, so live streams answer at once.
+    pub appended: Arc<tokio::sync::Notify>,
 }
 
 impl AppState {
     pub fn new(store: Arc<dyn Store>, config: ServerConfig) -> Self {
-        Self { store, config: Arc::new(config), metrics: Arc::new(Metrics::default()) }
+        Self {
+            store,
+            config: Arc::new(config),
+            metrics: Arc::new(Metrics::default()),
+            appended: Arc::new(tokio::sync::Notify::new()),
+        }
     }
 }

@@ -523,7 +523,7 @@ fn random_event(rng: &mut impl rand::Rng, i: usize) -> String {
             "location": {"country": country}
         });
     }
-    if i % 7 == 0 {
+    if i.is_multiple_of(7) {
         e["id"] = format!("id{i}").into();
     }
     e.to_string()

@@ -105,6 +105,7 @@ async fn ingest_inner(
         events.into_iter().map(|e| PreparedEvent::new(e, received_at, |_body| {})).collect();
     let ids: Vec<Option<String>> = prepared.iter().map(|p| p.body.id.clone()).collect();
     let receipt = s.store.append(&t, prepared).await?;
+    s.appended.notify_waiters();
     let duplicates = receipt.events.iter().filter(|e| e.duplicate).count();
     Metrics::add(&s.metrics.events_stored, (receipt.events.len() - duplicates) as u64);
     Metrics::add(&s.metrics.events_duplicate, duplicates as u64);
@@ -121,8 +122,39 @@ async fn ingest_inner(
 }
 
 /// The tenant, or the same 404 whoever asks.
-async fn tenant(s: &AppState, t: &TenantId) -> ApiResult<Tenant> {
+pub(crate) async fn tenant(s: &AppState, t: &TenantId) -> ApiResult<Tenant> {
     s.store.tenant(t).await?.ok_or_else(|| ApiError::not_found(format!("tenant {t}")))
+}
+
+/// What a filtered request asks for: the filter and page from its query string (with `extra`
+/// parameters allowed and returned), resolved in the tenant's time zone.
+pub(crate) struct Filtered {
+    pub tenant: Tenant,
+    pub tz: jiff::tz::TimeZone,
+    pub filter: trail_core::filter::Filter,
+    pub page: trail_core::filter::Page,
+    pub pairs: Vec<(String, String)>,
+}
+
+impl Filtered {
+    /// The value of an extra parameter.
+    pub fn param(&self, name: &str) -> Option<&str> {
+        self.pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
+
+    /// Whether the request set the time range itself (`range`, `from` or `to`).
+    pub fn has_time(&self) -> bool {
+        self.pairs.iter().any(|(k, _)| matches!(k.as_str(), "range" | "from" | "to"))
+    }
+}
+
+pub(crate) async fn filtered(s: &AppState, t: &TenantId, uri: &Uri, extra: &[&str]) -> ApiResult<Filtered> {
+    let tenant = tenant(s, t).await?;
+    let tz = time_zone(&tenant.time_zone).map_err(ApiError::internal)?;
+    let pairs = query_pairs(uri.query());
+    let (filter, page) =
+        parse_params(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())), &tz, Timestamp::now(), extra)?;
+    Ok(Filtered { tenant, tz, filter, page, pairs })
 }
 
 pub async fn query(
@@ -133,11 +165,8 @@ pub async fn query(
 ) -> ApiResult<Json<EventsResponse>> {
     who.require(&t, Scope::Read)?;
     Metrics::add(&s.metrics.query_requests, 1);
-    let tenant = tenant(&s, &t).await?;
-    let tz = time_zone(&tenant.time_zone).map_err(ApiError::internal)?;
-    let pairs = query_pairs(uri.query());
-    let (filter, page) = parse_params(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())), &tz, Timestamp::now(), &[])?;
-    let result = s.store.query(&t, &filter, page).await?;
+    let f = filtered(&s, &t, &uri, &[]).await?;
+    let result = s.store.query(&t, &f.filter, f.page).await?;
     Ok(Json(EventsResponse { events: result.events, next_cursor: result.next_cursor.map(|c| c.encode()) }))
 }
 

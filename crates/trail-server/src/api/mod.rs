@@ -4,7 +4,9 @@ mod events;
 mod extract;
 mod health;
 mod keys;
+mod stream;
 mod tenants;
+mod timeline;
 
 use axum::{
     Router,
@@ -30,6 +32,8 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/tenants/{t}/keys/{key_id}", axum::routing::delete(keys::revoke))
         .route("/v1/tenants/{t}/events", post(events::ingest).get(events::query))
         .route("/v1/tenants/{t}/events/{seq}", get(events::get_one))
+        .route("/v1/tenants/{t}/stream", get(stream::stream))
+        .route("/v1/tenants/{t}/reports/timeline", get(timeline::timeline))
         .fallback(health::not_found)
         .layer(DefaultBodyLimit::max(body_limit))
         .with_state(state)

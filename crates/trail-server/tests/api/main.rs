@@ -3,6 +3,8 @@
 mod auth;
 mod helpers;
 mod ingest;
+mod live;
 mod query;
+mod real_logs;
 mod rules;
 mod tenants;
