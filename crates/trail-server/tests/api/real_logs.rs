@@ -110,7 +110,7 @@ fn event(l: &Line) -> Value {
 /// The expected answer: matching lines, newest first (occurred_at, then seq, descending).
 fn expect(lines: &[Line], pred: impl Fn(&Line) -> bool) -> Vec<u64> {
     let mut m: Vec<&Line> = lines.iter().filter(|l| pred(l)).collect();
-    m.sort_by(|a, b| (b.at, b.seq).cmp(&(a.at, a.seq)));
+    m.sort_by_key(|l| std::cmp::Reverse((l.at, l.seq)));
     m.iter().map(|l| l.seq).collect()
 }
 
