@@ -1,0 +1,304 @@
+//! [`TermIndex`]: every tenant's sources, the in-memory buffer, flushing and merging.
+//!
+//! One process owns the index directory (an exclusive lock on `LOCK`): it flushes full buffers
+//! to segment files and merges segments, on a background thread. Another process opening the
+//! same directory (the CLI beside a running server) reads the segments and keeps what is newer
+//! in memory only.
+//!
+//! Merging is tiered: when `merge_factor` adjacent segments have the same size class
+//! (`flush_docs` x `merge_factor`^k documents), they become one, up to `max_segment_docs`. A
+//! tenant with n events has O(merge_factor x log n) segments.
+
+use std::{
+    collections::HashMap,
+    fs::File,
+    io,
+    path::{Path, PathBuf},
+    sync::{Arc, Mutex, RwLock, mpsc},
+};
+
+use crate::{
+    mem::Mem,
+    search::{Bounds, Candidates, count_into},
+    segment::{self, Segment},
+    source::Source,
+    terms::{Doc, Plan},
+};
+
+/// Tuning of flushes and merges.
+#[derive(Debug, Clone, Copy)]
+pub struct IndexConfig {
+    /// Documents in memory per tenant before they are written to a segment.
+    pub flush_docs: u32,
+    /// Adjacent segments of one size class merged at once.
+    pub merge_factor: usize,
+    /// No merge makes a segment larger than this.
+    pub max_segment_docs: u32,
+}
+
+impl Default for IndexConfig {
+    fn default() -> Self {
+        IndexConfig { flush_docs: 16_384, merge_factor: 8, max_segment_docs: 8 * 1024 * 1024 }
+    }
+}
+
+/// A seq arrived before the seqs it follows were indexed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("index gap: expected seq {expected}, got {got}")]
+pub struct Gap {
+    pub expected: u64,
+    pub got: u64,
+}
+
+struct Tenant {
+    /// Segments and buffers being written, in seq order.
+    sources: Vec<Arc<dyn Source>>,
+    /// The buffer documents are added to.
+    mem: Mem,
+}
+
+enum Work {
+    Flush(u64, Arc<Mem>),
+}
+
+struct Shared {
+    dir: PathBuf,
+    config: IndexConfig,
+    tenants: RwLock<HashMap<u64, Arc<RwLock<Tenant>>>>,
+}
+
+/// The term index of all tenants of one store.
+pub struct TermIndex {
+    shared: Arc<Shared>,
+    worker: Option<Mutex<mpsc::Sender<Work>>>,
+    _lock: Option<File>,
+}
+
+impl TermIndex {
+    /// Opens (creating if needed) the index in `dir`. The first process to open a directory owns
+    /// it; the segments found are checked and the consecutive ones from seq 1 of each tenant kept.
+    pub fn open(dir: &Path, config: IndexConfig) -> io::Result<TermIndex> {
+        std::fs::create_dir_all(dir)?;
+        let lock = File::options().create(true).truncate(false).write(true).open(dir.join("LOCK"))?;
+        let owner = lock.try_lock().is_ok();
+        let mut by_tenant: HashMap<u64, Vec<(u64, u64, PathBuf)>> = HashMap::new();
+        for entry in std::fs::read_dir(dir)? {
+            let path = entry?.path();
+            let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_owned();
+            if name.ends_with(".tmp") && owner {
+                let _ = std::fs::remove_file(&path);
+            } else if let Some((tid, first, last)) = segment::parse_name(&name) {
+                by_tenant.entry(tid).or_default().push((first, last, path));
+            }
+        }
+        let mut tenants = HashMap::new();
+        for (tid, mut files) in by_tenant {
+            // The cover: from seq 1, at each step the segment reaching furthest.
+            files.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
+            let mut next = 1;
+            let mut sources: Vec<Arc<dyn Source>> = Vec::new();
+            for (first, last, path) in files {
+                let keep = first == next
+                    && match Segment::open(&path) {
+                        Ok(seg) if seg.tid() == tid && seg.first_seq() == first && seg.last_seq() == last => {
+                            sources.push(Arc::new(seg));
+                            true
+                        }
+                        Ok(_) | Err(_) => {
+                            tracing::warn!(segment = %path.display(), "unusable index segment; its events are indexed again");
+                            false
+                        }
+                    };
+                if keep {
+                    next = last + 1;
+                } else if owner {
+                    let _ = std::fs::remove_file(&path);
+                }
+            }
+            tenants.insert(tid, Arc::new(RwLock::new(Tenant { sources, mem: Mem::new(next) })));
+        }
+        let shared = Arc::new(Shared { dir: dir.to_owned(), config, tenants: RwLock::new(tenants) });
+        let worker = if owner {
+            let (tx, rx) = mpsc::channel();
+            let s = shared.clone();
+            std::thread::Builder::new().name("trail-index".into()).spawn(move || work(s, rx))?;
+            Some(Mutex::new(tx))
+        } else {
+            None
+        };
+        Ok(TermIndex { shared, worker, _lock: owner.then_some(lock) })
+    }
+
+    /// Whether this process writes segments.
+    pub fn is_owner(&self) -> bool {
+        self.worker.is_some()
+    }
+
+    fn tenant(&self, tid: u64) -> Arc<RwLock<Tenant>> {
+        if let Some(t) = self.shared.tenants.read().expect("index lock").get(&tid) {
+            return t.clone();
+        }
+        let mut all = self.shared.tenants.write().expect("index lock");
+        all.entry(tid)
+            .or_insert_with(|| Arc::new(RwLock::new(Tenant { sources: Vec::new(), mem: Mem::new(1) })))
+            .clone()
+    }
+
+    /// The highest seq up to which every event of the tenant is indexed.
+    pub fn covered(&self, tid: u64) -> u64 {
+        self.tenant(tid).read().expect("index lock").mem.next_seq() - 1
+    }
+
+    /// Adds documents with consecutive seqs from `first_seq`. Seqs already indexed are skipped;
+    /// a batch starting beyond the next expected seq is a [`Gap`] and adds nothing.
+    pub fn add(&self, tid: u64, first_seq: u64, docs: &[(i64, Doc)]) -> Result<(), Gap> {
+        let tenant = self.tenant(tid);
+        let mut t = tenant.write().expect("index lock");
+        let next = t.mem.next_seq();
+        if first_seq > next {
+            return Err(Gap { expected: next, got: first_seq });
+        }
+        let skip = (next - first_seq) as usize;
+        for (occ, doc) in docs.iter().skip(skip) {
+            t.mem.push(*occ, doc);
+            if t.mem.len() >= self.shared.config.flush_docs
+                && let Some(worker) = &self.worker
+            {
+                let next = t.mem.next_seq();
+                let full = Arc::new(std::mem::replace(&mut t.mem, Mem::new(next)));
+                t.sources.push(full.clone());
+                let _ = worker.lock().expect("worker lock").send(Work::Flush(tid, full));
+            }
+        }
+        Ok(())
+    }
+
+    /// The tenant's candidates for `plan` within `bounds`, newest first.
+    pub fn search(&self, tid: u64, plan: &Plan, bounds: Bounds) -> Candidates {
+        let tenant = self.tenant(tid);
+        let t = tenant.read().expect("index lock");
+        // The buffer changes under the lock, so its matches are taken now; the rest lazily.
+        let ready: Vec<(i64, u64)> = if t.mem.is_empty() { Vec::new() } else { matches_now(&t.mem, plan, &bounds) };
+        Candidates::new(plan.clone(), bounds, t.sources.clone(), ready)
+    }
+
+    /// Adds to `counts` the tenant's matches of `plan` per interval of `boundaries`.
+    pub fn count(&self, tid: u64, plan: &Plan, boundaries: &[i64], counts: &mut [u64]) {
+        let tenant = self.tenant(tid);
+        let t = tenant.read().expect("index lock");
+        for s in &t.sources {
+            count_into(&**s, plan, boundaries, counts);
+        }
+        count_into(&t.mem, plan, boundaries, counts);
+    }
+
+    /// The earliest `occurred_at` indexed for the tenant.
+    pub fn first_occurred_at(&self, tid: u64) -> Option<i64> {
+        let tenant = self.tenant(tid);
+        let t = tenant.read().expect("index lock");
+        t.sources.iter().map(|s| s.min_occurred_at()).chain((!t.mem.is_empty()).then(|| t.mem.min_occurred_at())).min()
+    }
+
+    /// Segment files and documents, for diagnostics and tests: (segments, buffered documents).
+    pub fn shape(&self, tid: u64) -> (usize, u32) {
+        let tenant = self.tenant(tid);
+        let t = tenant.read().expect("index lock");
+        (t.sources.len(), t.mem.len())
+    }
+}
+
+/// The buffer's matches, newest first (computed while its lock is held).
+fn matches_now(mem: &Mem, plan: &Plan, bounds: &Bounds) -> Vec<(i64, u64)> {
+    let first = mem.first_seq();
+    let mut v: Vec<(i64, u64)> = crate::source::evaluate(mem, plan, 0..mem.len())
+        .iter()
+        .map(|o| (mem.occurred_at(o), first + o as u64))
+        .filter(|&(occ, seq)| bounds.admits(occ, seq))
+        .collect();
+    if mem.sorted() {
+        v.reverse();
+    } else {
+        v.sort_unstable_by(|a, b| b.cmp(a));
+    }
+    v
+}
+
+fn work(shared: Arc<Shared>, rx: mpsc::Receiver<Work>) {
+    while let Ok(Work::Flush(tid, mem)) = rx.recv() {
+        let written = segment::write(&shared.dir, tid, &[&*mem]).and_then(|p| Segment::open(&p));
+        let tenant = match shared.tenants.read().expect("index lock").get(&tid) {
+            Some(t) => t.clone(),
+            None => continue,
+        };
+        match written {
+            Ok(seg) => {
+                let seg: Arc<dyn Source> = Arc::new(seg);
+                let mut t = tenant.write().expect("index lock");
+                let frozen: Arc<dyn Source> = mem.clone();
+                if let Some(slot) = t.sources.iter_mut().find(|s| Arc::ptr_eq(s, &frozen)) {
+                    *slot = seg;
+                }
+            }
+            Err(e) => {
+                // The buffer stays in memory and is searched there; a restart indexes it again.
+                tracing::error!(tenant = tid, error = %e, "cannot write an index segment");
+                continue;
+            }
+        }
+        if let Err(e) = merge(&shared, tid, &tenant) {
+            tracing::error!(tenant = tid, error = %e, "cannot merge index segments");
+        }
+    }
+}
+
+fn size_class(docs: u32, config: &IndexConfig) -> u32 {
+    let mut class = 0;
+    let mut size = config.flush_docs as u64 * config.merge_factor as u64;
+    while docs as u64 >= size {
+        class += 1;
+        size *= config.merge_factor as u64;
+    }
+    class
+}
+
+/// Merges runs of `merge_factor` adjacent segments of one size class, repeatedly.
+fn merge(shared: &Shared, tid: u64, tenant: &RwLock<Tenant>) -> io::Result<()> {
+    let config = &shared.config;
+    loop {
+        let sources = tenant.read().expect("index lock").sources.clone();
+        // Only written segments merge (a buffer still being flushed has no file yet).
+        let on_disk: Vec<bool> = sources.iter().map(|s| s.file_path().is_some()).collect();
+        let mut run: Option<std::ops::Range<usize>> = None;
+        let mut i = 0;
+        while i + config.merge_factor <= sources.len() {
+            let window = i..i + config.merge_factor;
+            let class = size_class(sources[i].len(), config);
+            let total: u64 = sources[window.clone()].iter().map(|s| s.len() as u64).sum();
+            let same = window.clone().all(|j| on_disk[j] && size_class(sources[j].len(), config) == class);
+            if same && total <= config.max_segment_docs as u64 {
+                run = Some(window);
+                break;
+            }
+            i += 1;
+        }
+        let Some(run) = run else { return Ok(()) };
+        let inputs: Vec<&dyn Source> = sources[run.clone()].iter().map(|s| &**s).collect();
+        let path = segment::write(&shared.dir, tid, &inputs)?;
+        let merged: Arc<dyn Source> = Arc::new(Segment::open(&path)?);
+        let old_paths: Vec<PathBuf> = sources[run.clone()].iter().filter_map(|s| s.file_path()).collect();
+        {
+            let mut t = tenant.write().expect("index lock");
+            let start = t.sources.iter().position(|s| Arc::ptr_eq(s, &sources[run.start]));
+            match start {
+                Some(start) if (0..run.len()).all(|k| Arc::ptr_eq(&t.sources[start + k], &sources[run.start + k])) => {
+                    t.sources.splice(start..start + run.len(), [merged]);
+                }
+                _ => continue,
+            }
+        }
+        for p in old_paths {
+            let _ = std::fs::remove_file(p);
+        }
+        tracing::debug!(tenant = tid, segments = run.len(), "merged index segments");
+    }
+}

@@ -1,0 +1,300 @@
+//! Segment files: an immutable, memory-mapped index of a contiguous range of a tenant's seqs.
+//!
+//! ```text
+//! header (128 bytes, little-endian)
+//!   0 magic "TRLIDX01"   8 tid u64        16 first_seq u64   24 docs u32   28 terms u32
+//!  32 actions u32       36 flags u32 (1: sorted by time)      40 min_occurred_at i64
+//!  48 max_occurred_at i64   56 offset of times   64 of dictionary   72 of postings
+//!  80 of actions        88 file length
+//! times       docs x i64: occurred_at (microseconds) of each document, by offset
+//! dictionary  terms x (hash u64, a u32, b u32), ascending by hash; b = 0: the one document
+//!             at offset a; otherwise a roaring bitmap at postings + a, b bytes long
+//! postings    serialized roaring bitmaps (the portable format)
+//! actions     actions x (length u16, UTF-8)
+//! ```
+//!
+//! A segment is written to a temporary file, fsynced and renamed into place, so a reader sees a
+//! whole segment or none. Segments are derived data: if one is lost, the store indexes the
+//! missing seqs again from the events themselves.
+
+use std::{
+    fs::File,
+    io::{self, BufWriter, Write},
+    path::{Path, PathBuf},
+};
+
+use memmap2::Mmap;
+use roaring::RoaringBitmap;
+
+use crate::source::Source;
+
+const MAGIC: &[u8; 8] = b"TRLIDX01";
+const HEADER: usize = 128;
+const FLAG_SORTED: u32 = 1;
+
+/// The file name of a segment: tenant and seq range, so the set of live segments can be read
+/// from the directory alone.
+pub fn file_name(tid: u64, first: u64, last: u64) -> String {
+    format!("t{tid:08}-{first:012}-{last:012}.seg")
+}
+
+/// Parses a segment file name into (tid, first, last).
+pub fn parse_name(name: &str) -> Option<(u64, u64, u64)> {
+    let rest = name.strip_prefix('t')?.strip_suffix(".seg")?;
+    let mut parts = rest.split('-');
+    let tid = parts.next()?.parse().ok()?;
+    let first = parts.next()?.parse().ok()?;
+    let last = parts.next()?.parse().ok()?;
+    (parts.next().is_none() && first >= 1 && last >= first).then_some((tid, first, last))
+}
+
+/// Writes the documents of `sources` (consecutive seq ranges, in order) as one segment file in
+/// `dir`, and returns its path.
+pub fn write(dir: &Path, tid: u64, sources: &[&dyn Source]) -> io::Result<PathBuf> {
+    let first = sources.first().map(|s| s.first_seq()).ok_or_else(|| io::Error::other("no sources"))?;
+    let mut next = first;
+    for s in sources {
+        if s.first_seq() != next || s.is_empty() {
+            return Err(io::Error::other("segment sources must be non-empty and consecutive"));
+        }
+        next += s.len() as u64;
+    }
+    let docs = (next - first) as u32;
+    let last = next - 1;
+    let mut sorted = true;
+    let mut prev = i64::MIN;
+    let (mut min, mut max) = (i64::MAX, i64::MIN);
+    let mut times = Vec::with_capacity(docs as usize * 8);
+    for s in sources {
+        sorted &= s.sorted();
+        for o in 0..s.len() {
+            let t = s.occurred_at(o);
+            sorted &= t >= prev;
+            prev = t;
+            min = min.min(t);
+            max = max.max(t);
+            times.extend_from_slice(&t.to_le_bytes());
+        }
+    }
+    let mut terms: Vec<u64> = sources.iter().flat_map(|s| s.terms()).collect();
+    terms.sort_unstable();
+    terms.dedup();
+    let mut dict = Vec::with_capacity(terms.len() * 16);
+    let mut postings = Vec::new();
+    let mut buf = Vec::new();
+    for &t in &terms {
+        let merged = RoaringBitmap::from_sorted_iter(sources.iter().flat_map(|s| {
+            let shift = (s.first_seq() - first) as u32;
+            s.postings(t).into_iter().map(move |o| o + shift)
+        }))
+        .map_err(|_| io::Error::other("postings out of order"))?;
+        dict.extend_from_slice(&t.to_le_bytes());
+        if merged.len() == 1 {
+            dict.extend_from_slice(&merged.min().unwrap_or(0).to_le_bytes());
+            dict.extend_from_slice(&0u32.to_le_bytes());
+        } else {
+            buf.clear();
+            merged.serialize_into(&mut buf)?;
+            dict.extend_from_slice(&(postings.len() as u32).to_le_bytes());
+            dict.extend_from_slice(&(buf.len() as u32).to_le_bytes());
+            postings.extend_from_slice(&buf);
+        }
+    }
+    let mut actions: Vec<String> = sources.iter().flat_map(|s| s.actions()).collect();
+    actions.sort();
+    actions.dedup();
+    let mut action_bytes = Vec::new();
+    for a in &actions {
+        action_bytes.extend_from_slice(&(a.len() as u16).to_le_bytes());
+        action_bytes.extend_from_slice(a.as_bytes());
+    }
+    let times_off = HEADER as u64;
+    let dict_off = times_off + times.len() as u64;
+    let post_off = dict_off + dict.len() as u64;
+    let actions_off = post_off + postings.len() as u64;
+    let end = actions_off + action_bytes.len() as u64;
+    let mut header = Vec::with_capacity(HEADER);
+    header.extend_from_slice(MAGIC);
+    header.extend_from_slice(&tid.to_le_bytes());
+    header.extend_from_slice(&first.to_le_bytes());
+    header.extend_from_slice(&docs.to_le_bytes());
+    header.extend_from_slice(&(terms.len() as u32).to_le_bytes());
+    header.extend_from_slice(&(actions.len() as u32).to_le_bytes());
+    header.extend_from_slice(&(if sorted { FLAG_SORTED } else { 0 }).to_le_bytes());
+    header.extend_from_slice(&min.to_le_bytes());
+    header.extend_from_slice(&max.to_le_bytes());
+    for off in [times_off, dict_off, post_off, actions_off, end] {
+        header.extend_from_slice(&off.to_le_bytes());
+    }
+    header.resize(HEADER, 0);
+
+    let path = dir.join(file_name(tid, first, last));
+    let tmp = dir.join(format!("{}.tmp", file_name(tid, first, last)));
+    {
+        let mut w = BufWriter::with_capacity(1 << 20, File::create(&tmp)?);
+        for part in [&header, &times, &dict, &postings, &action_bytes] {
+            w.write_all(part)?;
+        }
+        let f = w.into_inner().map_err(|e| e.into_error())?;
+        f.sync_all()?;
+    }
+    std::fs::rename(&tmp, &path)?;
+    File::open(dir)?.sync_all()?;
+    Ok(path)
+}
+
+/// An open segment file.
+pub struct Segment {
+    path: PathBuf,
+    map: Mmap,
+    tid: u64,
+    first_seq: u64,
+    docs: u32,
+    terms: u32,
+    actions: u32,
+    sorted: bool,
+    min: i64,
+    max: i64,
+    times_off: usize,
+    dict_off: usize,
+    post_off: usize,
+    actions_off: usize,
+}
+
+fn u32_at(b: &[u8], at: usize) -> u32 {
+    u32::from_le_bytes(b[at..at + 4].try_into().expect("4 bytes"))
+}
+
+fn u64_at(b: &[u8], at: usize) -> u64 {
+    u64::from_le_bytes(b[at..at + 8].try_into().expect("8 bytes"))
+}
+
+fn bad(path: &Path, what: &str) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, format!("segment {}: {what}", path.display()))
+}
+
+impl Segment {
+    pub fn open(path: &Path) -> io::Result<Segment> {
+        let file = File::open(path)?;
+        // SAFETY: segment files are written once (to a temporary name, then renamed) and never
+        // modified afterwards; Trail only deletes them, which leaves existing maps valid. A file
+        // changed behind Trail's back is outside what this map can guard against.
+        #[allow(unsafe_code)]
+        let map = unsafe { Mmap::map(&file)? };
+        let b = &map[..];
+        if b.len() < HEADER || &b[..8] != MAGIC {
+            return Err(bad(path, "not a Trail index segment"));
+        }
+        let seg = Segment {
+            path: path.to_owned(),
+            tid: u64_at(b, 8),
+            first_seq: u64_at(b, 16),
+            docs: u32_at(b, 24),
+            terms: u32_at(b, 28),
+            actions: u32_at(b, 32),
+            sorted: u32_at(b, 36) & FLAG_SORTED != 0,
+            min: u64_at(b, 40) as i64,
+            max: u64_at(b, 48) as i64,
+            times_off: u64_at(b, 56) as usize,
+            dict_off: u64_at(b, 64) as usize,
+            post_off: u64_at(b, 72) as usize,
+            actions_off: u64_at(b, 80) as usize,
+            map,
+        };
+        let end = u64_at(&seg.map, 88) as usize;
+        let consistent = end == seg.map.len()
+            && seg.times_off + seg.docs as usize * 8 == seg.dict_off
+            && seg.dict_off + seg.terms as usize * 16 == seg.post_off
+            && seg.post_off <= seg.actions_off
+            && seg.actions_off <= end
+            && seg.docs > 0;
+        if !consistent {
+            return Err(bad(path, "truncated or inconsistent"));
+        }
+        Ok(seg)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn tid(&self) -> u64 {
+        self.tid
+    }
+
+    fn entry(&self, i: usize) -> (u64, u32, u32) {
+        let at = self.dict_off + i * 16;
+        (u64_at(&self.map, at), u32_at(&self.map, at + 8), u32_at(&self.map, at + 12))
+    }
+}
+
+impl Source for Segment {
+    fn first_seq(&self) -> u64 {
+        self.first_seq
+    }
+
+    fn len(&self) -> u32 {
+        self.docs
+    }
+
+    fn occurred_at(&self, offset: u32) -> i64 {
+        u64_at(&self.map, self.times_off + offset as usize * 8) as i64
+    }
+
+    fn sorted(&self) -> bool {
+        self.sorted
+    }
+
+    fn min_occurred_at(&self) -> i64 {
+        self.min
+    }
+
+    fn max_occurred_at(&self) -> i64 {
+        self.max
+    }
+
+    fn postings(&self, term: u64) -> RoaringBitmap {
+        let (mut lo, mut hi) = (0usize, self.terms as usize);
+        while lo < hi {
+            let mid = (lo + hi) / 2;
+            let (h, a, b) = self.entry(mid);
+            match h.cmp(&term) {
+                std::cmp::Ordering::Less => lo = mid + 1,
+                std::cmp::Ordering::Greater => hi = mid,
+                std::cmp::Ordering::Equal => {
+                    if b == 0 {
+                        let mut one = RoaringBitmap::new();
+                        one.insert(a);
+                        return one;
+                    }
+                    let start = self.post_off + a as usize;
+                    return RoaringBitmap::deserialize_unchecked_from(&self.map[start..start + b as usize])
+                        .unwrap_or_else(|e| {
+                            tracing::error!(segment = %self.path.display(), error = %e, "unreadable postings");
+                            RoaringBitmap::new()
+                        });
+                }
+            }
+        }
+        RoaringBitmap::new()
+    }
+
+    fn actions(&self) -> Vec<String> {
+        let mut out = Vec::with_capacity(self.actions as usize);
+        let mut at = self.actions_off;
+        for _ in 0..self.actions {
+            let len = u16::from_le_bytes([self.map[at], self.map[at + 1]]) as usize;
+            out.push(String::from_utf8_lossy(&self.map[at + 2..at + 2 + len]).into_owned());
+            at += 2 + len;
+        }
+        out
+    }
+
+    fn terms(&self) -> Vec<u64> {
+        (0..self.terms as usize).map(|i| self.entry(i).0).collect()
+    }
+
+    fn file_path(&self) -> Option<PathBuf> {
+        Some(self.path.clone())
+    }
+}

@@ -1,0 +1,82 @@
+//! A source of indexed documents (a segment file or an in-memory buffer) and how a [`Plan`] is
+//! evaluated on one.
+//!
+//! Documents of a source are numbered by offset: the document at offset `o` is the event with
+//! seq `first_seq + o`. Posting lists are roaring bitmaps of offsets.
+
+use roaring::RoaringBitmap;
+
+use crate::terms::{Alt, Clause, Plan};
+
+/// What a search needs from a source.
+pub trait Source: Send + Sync {
+    fn first_seq(&self) -> u64;
+    fn len(&self) -> u32;
+    fn occurred_at(&self, offset: u32) -> i64;
+    /// Whether `occurred_at` never decreases with the offset (events arrived in time order).
+    fn sorted(&self) -> bool;
+    fn min_occurred_at(&self) -> i64;
+    fn max_occurred_at(&self) -> i64;
+    /// The offsets of the documents holding `term`.
+    fn postings(&self, term: u64) -> RoaringBitmap;
+    /// The distinct actions of the source's documents.
+    fn actions(&self) -> Vec<String>;
+    /// Every term of the source, ascending.
+    fn terms(&self) -> Vec<u64>;
+    /// The file holding the source, if it is a written segment.
+    fn file_path(&self) -> Option<std::path::PathBuf> {
+        None
+    }
+
+    fn last_seq(&self) -> u64 {
+        self.first_seq() + self.len() as u64 - 1
+    }
+
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+fn alt_postings(src: &dyn Source, alt: &Alt, actions: &mut Option<Vec<String>>) -> RoaringBitmap {
+    match alt {
+        Alt::Term(t) => src.postings(*t),
+        Alt::ActionPrefix(p) => {
+            let list = actions.get_or_insert_with(|| src.actions());
+            let mut out = RoaringBitmap::new();
+            for a in list.iter().filter(|a| a.starts_with(p.as_str())) {
+                out |= src.postings(crate::terms::action(a));
+            }
+            out
+        }
+    }
+}
+
+/// The offsets of `src` that satisfy `plan`, limited to `offsets` (a half-open range).
+pub fn evaluate(src: &dyn Source, plan: &Plan, offsets: std::ops::Range<u32>) -> RoaringBitmap {
+    let mut acc = RoaringBitmap::new();
+    if offsets.is_empty() {
+        return acc;
+    }
+    acc.insert_range(offsets);
+    let mut actions = None;
+    for clause in &plan.clauses {
+        if acc.is_empty() {
+            break;
+        }
+        match clause {
+            Clause::AnyOf(alts) => {
+                let mut any = RoaringBitmap::new();
+                for a in alts {
+                    any |= alt_postings(src, a, &mut actions);
+                }
+                acc &= any;
+            }
+            Clause::NoneOf(alts) => {
+                for a in alts {
+                    acc -= alt_postings(src, a, &mut actions);
+                }
+            }
+        }
+    }
+    acc
+}

@@ -1,0 +1,296 @@
+//! What is indexed about an event, and how a filter becomes a [`Plan`] over the same terms.
+//!
+//! A term is a 64-bit hash (XXH3) of a kind byte and a value: a word of the searchable text, an
+//! actor id, a target, an address prefix. Hashes keep every posting list keyed by a fixed-size
+//! integer, whatever the value. Two different terms could in principle share a hash; that can
+//! only add candidates, which the store removes by checking every candidate against the
+//! filter itself, so answers stay exact (a negated term colliding with another one is the single,
+//! 2^-64-likely, exception).
+//!
+//! Actions are indexed exactly, and each segment lists its distinct actions, so an action prefix
+//! (`document.*`, or even `doc*`) becomes the union of the exact actions it covers in that
+//! segment.
+
+use std::net::IpAddr;
+
+use ipnet::IpNet;
+use trail_core::{
+    event::{EventBody, Outcome},
+    filter::{ActionPattern, Filter, TargetRef},
+    search::{TermKind, searchable_texts, words},
+};
+use xxhash_rust::xxh3::xxh3_64;
+
+mod kind {
+    pub const WORD: u8 = b'w';
+    pub const ACTOR_ID: u8 = b'a';
+    pub const ACTOR_EMAIL: u8 = b'e';
+    pub const ACTION: u8 = b'x';
+    pub const CATEGORY: u8 = b'c';
+    pub const OUTCOME: u8 = b'o';
+    pub const TARGET: u8 = b't';
+    pub const TARGET_ID: u8 = b'i';
+    pub const COUNTRY: u8 = b'n';
+    pub const SESSION: u8 = b's';
+    pub const IP: u8 = b'p';
+}
+
+/// The prefix lengths at which addresses are indexed (the full length is always indexed too).
+const V4_PREFIXES: [u8; 3] = [8, 16, 24];
+const V6_PREFIXES: [u8; 4] = [16, 32, 48, 64];
+
+fn hash(kind: u8, value: &[u8]) -> u64 {
+    let mut buf = Vec::with_capacity(value.len() + 1);
+    buf.push(kind);
+    buf.extend_from_slice(value);
+    xxh3_64(&buf)
+}
+
+fn hash2(kind: u8, a: &str, b: &str) -> u64 {
+    let mut buf = Vec::with_capacity(a.len() + b.len() + 2);
+    buf.push(kind);
+    buf.extend_from_slice(a.as_bytes());
+    buf.push(0);
+    buf.extend_from_slice(b.as_bytes());
+    xxh3_64(&buf)
+}
+
+pub fn word(w: &str) -> u64 {
+    hash(kind::WORD, w.as_bytes())
+}
+
+pub fn action(a: &str) -> u64 {
+    hash(kind::ACTION, a.as_bytes())
+}
+
+fn actor_terms(v: &str) -> [u64; 2] {
+    [hash(kind::ACTOR_ID, v.as_bytes()), hash(kind::ACTOR_EMAIL, v.as_bytes())]
+}
+
+fn outcome(o: Outcome) -> u64 {
+    hash(kind::OUTCOME, o.as_str().as_bytes())
+}
+
+fn target_terms(r: &TargetRef) -> u64 {
+    match &r.kind {
+        Some(k) => hash2(kind::TARGET, k, &r.id),
+        None => hash(kind::TARGET_ID, r.id.as_bytes()),
+    }
+}
+
+/// The term of the network `addr/len` (`len` is an indexed length).
+fn ip_prefix(addr: IpAddr, len: u8) -> u64 {
+    let net = IpNet::new(addr, len).expect("valid prefix length").trunc();
+    let mut buf = Vec::with_capacity(18);
+    match net.network() {
+        IpAddr::V4(a) => {
+            buf.push(4);
+            buf.extend_from_slice(&a.octets());
+        }
+        IpAddr::V6(a) => {
+            buf.push(6);
+            buf.extend_from_slice(&a.octets());
+        }
+    }
+    buf.push(len);
+    hash(kind::IP, &buf)
+}
+
+fn ip_terms(ip: IpAddr, out: &mut Vec<u64>) {
+    let (prefixes, full): (&[u8], u8) = match ip {
+        IpAddr::V4(_) => (&V4_PREFIXES, 32),
+        IpAddr::V6(_) => (&V6_PREFIXES, 128),
+    };
+    out.extend(prefixes.iter().map(|&p| ip_prefix(ip, p)));
+    out.push(ip_prefix(ip, full));
+}
+
+/// The terms a network filter can use: the network itself when its length is indexed, else the
+/// longest indexed network containing it, else (for short prefixes) every indexed network it
+/// contains, if there are at most 256; `None` when the index cannot narrow it.
+fn net_terms(net: &IpNet) -> Option<Vec<u64>> {
+    let (prefixes, full): (&[u8], u8) = match net {
+        IpNet::V4(_) => (&V4_PREFIXES, 32),
+        IpNet::V6(_) => (&V6_PREFIXES, 128),
+    };
+    let len = net.prefix_len();
+    if len == full || prefixes.contains(&len) {
+        return Some(vec![ip_prefix(net.network(), len)]);
+    }
+    if let Some(&p) = prefixes.iter().rev().find(|&&p| p < len) {
+        return Some(vec![ip_prefix(net.network(), p)]);
+    }
+    // Shorter than every indexed length: enumerate the smallest indexed sub-networks.
+    let p = prefixes[0];
+    let subnets = net.subnets(p).ok()?;
+    let all: Vec<IpNet> = subnets.take(257).collect();
+    (all.len() <= 256).then(|| all.iter().map(|n| ip_prefix(n.network(), p)).collect())
+}
+
+/// Whether `net_terms(net)` is exactly the network (so negating it is exact too).
+fn net_is_exact(net: &IpNet) -> bool {
+    let (prefixes, full): (&[u8], u8) = match net {
+        IpNet::V4(_) => (&V4_PREFIXES, 32),
+        IpNet::V6(_) => (&V6_PREFIXES, 128),
+    };
+    let len = net.prefix_len();
+    len == full || prefixes.contains(&len) || len < prefixes[0] && net_terms(net).is_some()
+}
+
+/// Everything indexed about one event: its terms (deduplicated) and its action.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Doc {
+    pub terms: Vec<u64>,
+    pub action: String,
+}
+
+/// The terms of an event.
+pub fn doc(e: &EventBody) -> Doc {
+    let mut t = Vec::with_capacity(32);
+    for text in searchable_texts(e) {
+        t.extend(words(text).map(|w| word(&w)));
+    }
+    if let Some(a) = &e.actor {
+        if let Some(id) = &a.id {
+            t.push(hash(kind::ACTOR_ID, id.as_bytes()));
+        }
+        if let Some(email) = &a.email {
+            t.push(hash(kind::ACTOR_EMAIL, email.as_bytes()));
+        }
+    }
+    t.push(action(e.action.as_str()));
+    t.push(hash(kind::CATEGORY, e.category.as_str().as_bytes()));
+    t.push(outcome(e.outcome));
+    for target in &e.targets {
+        if let Some(id) = &target.id {
+            t.push(hash2(kind::TARGET, &target.kind, id));
+            t.push(hash(kind::TARGET_ID, id.as_bytes()));
+        }
+    }
+    if let Some(c) = &e.context {
+        if let Some(ip) = c.ip {
+            ip_terms(ip, &mut t);
+        }
+        if let Some(s) = &c.session_id {
+            t.push(hash(kind::SESSION, s.as_bytes()));
+        }
+        if let Some(country) = c.location.as_ref().and_then(|l| l.country.as_deref()) {
+            t.push(hash(kind::COUNTRY, country.as_bytes()));
+        }
+    }
+    t.sort_unstable();
+    t.dedup();
+    Doc { terms: t, action: e.action.as_str().to_owned() }
+}
+
+/// One alternative of a clause.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Alt {
+    Term(u64),
+    /// Every action of the segment starting with this text.
+    ActionPrefix(String),
+}
+
+/// A condition on the terms of a document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Clause {
+    /// At least one of these.
+    AnyOf(Vec<Alt>),
+    /// None of these.
+    NoneOf(Vec<Alt>),
+}
+
+/// What the index can check of a filter: all clauses must hold. A plan selects a superset of
+/// the filter's events (never fewer): whatever the index cannot decide is left to the check
+/// against the stored event. An empty plan selects every event.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Plan {
+    pub clauses: Vec<Clause>,
+}
+
+fn action_alt(p: &ActionPattern) -> Alt {
+    match p {
+        ActionPattern::Exact(a) => Alt::Term(action(a)),
+        ActionPattern::Prefix(p) => Alt::ActionPrefix(p.clone()),
+    }
+}
+
+impl Plan {
+    /// The plan of a filter (its time range is applied separately).
+    pub fn of(f: &Filter) -> Plan {
+        let mut clauses = Vec::new();
+        let mut any = |alts: Vec<Alt>| {
+            if !alts.is_empty() {
+                clauses.push(Clause::AnyOf(alts));
+            }
+        };
+        any(f.actors.iter().flat_map(|a| actor_terms(a)).map(Alt::Term).collect());
+        any(f.actions.iter().map(action_alt).collect());
+        any(f.categories.iter().map(|c| Alt::Term(hash(kind::CATEGORY, c.as_str().as_bytes()))).collect());
+        if f.outcomes.len() == 1 {
+            any(vec![Alt::Term(outcome(f.outcomes[0]))]);
+        }
+        any(f.targets.iter().map(|r| Alt::Term(target_terms(r))).collect());
+        any(f.countries.iter().map(|c| Alt::Term(hash(kind::COUNTRY, c.as_bytes()))).collect());
+        any(f.sessions.iter().map(|s| Alt::Term(hash(kind::SESSION, s.as_bytes()))).collect());
+        if !f.ips.is_empty() {
+            let nets: Option<Vec<Vec<u64>>> = f.ips.iter().map(net_terms).collect();
+            if let Some(nets) = nets {
+                any(nets.into_iter().flatten().map(Alt::Term).collect());
+            }
+        }
+        if let Some(q) = &f.q {
+            for term in &q.terms {
+                let (alts, exact): (Vec<Alt>, bool) = match &term.kind {
+                    TermKind::Text(ws) => (ws.iter().map(|w| Alt::Term(word(w))).collect(), ws.len() == 1),
+                    TermKind::Actor(a) => (actor_terms(a).into_iter().map(Alt::Term).collect(), true),
+                    TermKind::Action(p) => (vec![action_alt(p)], true),
+                    TermKind::Category(c) => (vec![Alt::Term(hash(kind::CATEGORY, c.as_str().as_bytes()))], true),
+                    TermKind::Target(r) => (vec![Alt::Term(target_terms(r))], true),
+                    TermKind::Ip(net) => match net_terms(net) {
+                        Some(ts) => (ts.into_iter().map(Alt::Term).collect(), net_is_exact(net)),
+                        None => (vec![], false),
+                    },
+                    TermKind::Country(c) => (vec![Alt::Term(hash(kind::COUNTRY, c.as_bytes()))], true),
+                    TermKind::Outcome(o) => (vec![Alt::Term(outcome(*o))], true),
+                    TermKind::Session(s) => (vec![Alt::Term(hash(kind::SESSION, s.as_bytes()))], true),
+                };
+                if alts.is_empty() {
+                    continue;
+                }
+                match (&term.kind, term.negated) {
+                    // A phrase needs every one of its words; a negated one cannot be decided here.
+                    (TermKind::Text(_), false) => {
+                        for a in alts {
+                            clauses.push(Clause::AnyOf(vec![a]));
+                        }
+                    }
+                    (_, false) => clauses.push(Clause::AnyOf(alts)),
+                    (_, true) if exact => clauses.push(Clause::NoneOf(alts)),
+                    (_, true) => {}
+                }
+            }
+        }
+        Plan { clauses }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn networks_use_the_closest_indexed_prefix() {
+        let n = |s: &str| s.parse::<IpNet>().unwrap();
+        assert_eq!(net_terms(&n("10.1.2.0/24")), Some(vec![ip_prefix("10.1.2.0".parse().unwrap(), 24)]));
+        assert_eq!(net_terms(&n("10.1.2.0/26")), Some(vec![ip_prefix("10.1.2.0".parse().unwrap(), 24)]));
+        assert_eq!(net_terms(&n("10.1.0.0/19")), Some(vec![ip_prefix("10.1.0.0".parse().unwrap(), 16)]));
+        assert_eq!(net_terms(&n("10.0.0.0/6")).unwrap().len(), 4);
+        assert_eq!(net_terms(&n("0.0.0.0/0")).unwrap().len(), 256);
+        assert_eq!(net_terms(&n("2001:db8::/12")).unwrap().len(), 16);
+        assert_eq!(net_terms(&n("2000::/4")), None, "4096 /16s: not narrowed");
+        assert!(net_is_exact(&n("10.1.0.0/16")));
+        assert!(!net_is_exact(&n("10.1.0.0/19")));
+        assert!(net_is_exact(&n("10.0.0.0/6")));
+    }
+}
