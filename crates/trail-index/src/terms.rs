@@ -203,9 +203,18 @@ pub enum Clause {
 /// What the index can check of a filter: all clauses must hold. A plan selects a superset of
 /// the filter's events (never fewer): whatever the index cannot decide is left to the check
 /// against the stored event. An empty plan selects every event.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Plan {
     pub clauses: Vec<Clause>,
+    /// Whether the plan selects exactly the filter's events (so counts need no check of the
+    /// stored events). Hash collisions aside, which can only add candidates.
+    pub exact: bool,
+}
+
+impl Default for Plan {
+    fn default() -> Self {
+        Plan { clauses: Vec::new(), exact: true }
+    }
 }
 
 fn action_alt(p: &ActionPattern) -> Alt {
@@ -219,6 +228,7 @@ impl Plan {
     /// The plan of a filter (its time range is applied separately).
     pub fn of(f: &Filter) -> Plan {
         let mut clauses = Vec::new();
+        let mut exact = true;
         let mut any = |alts: Vec<Alt>| {
             if !alts.is_empty() {
                 clauses.push(Clause::AnyOf(alts));
@@ -235,13 +245,14 @@ impl Plan {
         any(f.sessions.iter().map(|s| Alt::Term(hash(kind::SESSION, s.as_bytes()))).collect());
         if !f.ips.is_empty() {
             let nets: Option<Vec<Vec<u64>>> = f.ips.iter().map(net_terms).collect();
+            exact &= nets.is_some() && f.ips.iter().all(net_is_exact);
             if let Some(nets) = nets {
                 any(nets.into_iter().flatten().map(Alt::Term).collect());
             }
         }
         if let Some(q) = &f.q {
             for term in &q.terms {
-                let (alts, exact): (Vec<Alt>, bool) = match &term.kind {
+                let (alts, term_exact): (Vec<Alt>, bool) = match &term.kind {
                     TermKind::Text(ws) => (ws.iter().map(|w| Alt::Term(word(w))).collect(), ws.len() == 1),
                     TermKind::Actor(a) => (actor_terms(a).into_iter().map(Alt::Term).collect(), true),
                     TermKind::Action(p) => (vec![action_alt(p)], true),
@@ -256,22 +267,28 @@ impl Plan {
                     TermKind::Session(s) => (vec![Alt::Term(hash(kind::SESSION, s.as_bytes()))], true),
                 };
                 if alts.is_empty() {
+                    exact = false;
                     continue;
                 }
                 match (&term.kind, term.negated) {
-                    // A phrase needs every one of its words; a negated one cannot be decided here.
+                    // A phrase needs every one of its words (and their order, checked later).
                     (TermKind::Text(_), false) => {
+                        exact &= alts.len() == 1;
                         for a in alts {
                             clauses.push(Clause::AnyOf(vec![a]));
                         }
                     }
-                    (_, false) => clauses.push(Clause::AnyOf(alts)),
-                    (_, true) if exact => clauses.push(Clause::NoneOf(alts)),
-                    (_, true) => {}
+                    (_, false) => {
+                        exact &= term_exact;
+                        clauses.push(Clause::AnyOf(alts));
+                    }
+                    (_, true) if term_exact => clauses.push(Clause::NoneOf(alts)),
+                    // A negated phrase or address block the index cannot decide: checked later.
+                    (_, true) => exact = false,
                 }
             }
         }
-        Plan { clauses }
+        Plan { clauses, exact }
     }
 }
 

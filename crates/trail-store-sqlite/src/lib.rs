@@ -15,9 +15,15 @@
 //! - **Sequence state read inside the write transaction.** The next seq of a tenant is read
 //!   from its row under the write lock for every group, never cached, so another process (the
 //!   CLI's `trail ingest` while a server runs) can safely append to the same data directory.
+//! - **A term index beside the log** (`trail-index`): each event's filterable values and words,
+//!   added after each commit; queries take candidates from it newest first and check each
+//!   against the stored event ([`query`]).
+//! - **Compact rows** ([`codec`]): bodies are zstd-compressed with a dictionary trained on the
+//!   store's own events (without their personal fields); the idempotency key is a hash.
 //! - **Readers in parallel** ([`pool`]). Queries run on a small pool of read-only connections on
 //!   blocking threads; WAL mode lets them read while the writer writes.
 
+mod codec;
 mod error;
 mod pool;
 mod query;

@@ -1,131 +1,139 @@
-//! A [`Filter`] and a [`Page`] become one SQL statement here, and only here.
+//! Queries: the term index proposes candidates newest first, each is read and checked against
+//! the whole filter ([`Filter::matches`], the reference definition of a match), until the page
+//! is full. The index never misses a matching event; the check removes what it cannot rule out
+//! itself (phrases, address blocks between indexed lengths), so answers are exact.
 //!
-//! The statement walks the `(tid, occurred_at)` index backwards (its entries end with the
-//! primary key, so ties on `occurred_at` come out by seq, descending) and stops after
-//! `limit + 1` rows; the extra row tells whether there is a next page without counting.
+//! The index may lag the log when another process appended to the same data directory; every
+//! query first indexes whatever the log holds beyond what the index covers ([`catch_up`]).
 
-use rusqlite::{Connection, OptionalExtension, types::Value};
+use rusqlite::{Connection, OptionalExtension};
 use trail_core::{
     TenantId,
-    event::{EventBody, Outcome, StoredEvent},
-    filter::{ActionPattern, Cursor, Filter, Page},
+    event::StoredEvent,
+    filter::{Cursor, Filter, Page},
 };
+use trail_index::{Bounds, Plan, TermIndex};
 use trail_store::{EventPage, StoreError, StoreResult};
 
-use crate::{SEQ_MASK, error::SqlResultExt, event_pos};
+use crate::{SEQ_MASK, codec::Codec, error::SqlResultExt, event_pos};
 
-/// Builds the statement for one page. Returns the SQL and its parameters.
-fn build(tid: i64, snapshot: u64, filter: &Filter, page: &Page) -> (String, Vec<Value>) {
-    let mut sql = String::from("SELECT pos, body FROM events WHERE tid = ?1 AND +pos <= ?2");
-    let mut params: Vec<Value> = vec![Value::Integer(tid), Value::Integer(event_pos(tid, snapshot))];
-    let mut push = |sql: &mut String, clause: &str, v: Value| {
-        params.push(v);
-        sql.push_str(&clause.replace('?', &format!("?{}", params.len())));
-    };
-    if let Some(from) = filter.time.from {
-        push(&mut sql, " AND occurred_at >= ?", Value::Integer(from.as_microsecond()));
-    }
-    if let Some(to) = filter.time.to {
-        push(&mut sql, " AND occurred_at < ?", Value::Integer(to.as_microsecond()));
-    }
-    if let Some(c) = &page.cursor {
-        push(&mut sql, " AND (occurred_at, pos) < (?", Value::Integer(c.occurred_at_us));
-        push(&mut sql, ", ?)", Value::Integer(event_pos(tid, c.seq)));
-    }
-    if !filter.actors.is_empty() {
-        sql.push_str(" AND (");
-        for (i, a) in filter.actors.iter().enumerate() {
-            if i > 0 {
-                sql.push_str(" OR ");
-            }
-            push(&mut sql, "actor_id = ?", Value::Text(a.clone()));
-            push(&mut sql, " OR actor_email = ?", Value::Text(a.clone()));
-        }
-        sql.push(')');
-    }
-    if !filter.actions.is_empty() {
-        sql.push_str(" AND (");
-        for (i, p) in filter.actions.iter().enumerate() {
-            if i > 0 {
-                sql.push_str(" OR ");
-            }
-            match p {
-                ActionPattern::Exact(a) => push(&mut sql, "action = ?", Value::Text(a.clone())),
-                // Actions hold only [a-z0-9_.], none of which is special to GLOB.
-                ActionPattern::Prefix(p) => push(&mut sql, "action GLOB ?", Value::Text(format!("{p}*"))),
-            }
-        }
-        sql.push(')');
-    }
-    if !filter.categories.is_empty() {
-        sql.push_str(" AND category IN (");
-        for (i, c) in filter.categories.iter().enumerate() {
-            push(&mut sql, if i == 0 { "?" } else { ", ?" }, Value::Text(c.as_str().to_owned()));
-        }
-        sql.push(')');
-    }
-    if filter.outcomes.len() == 1 {
-        push(&mut sql, " AND outcome = ?", Value::Integer((filter.outcomes[0] == Outcome::Failure) as i64));
-    }
-    push(&mut sql, " ORDER BY occurred_at DESC, pos DESC LIMIT ?", Value::Integer(page.limit as i64 + 1));
-    (sql, params)
+/// What queries need besides a connection.
+pub(crate) struct Ctx<'a> {
+    pub codec: &'a Codec,
+    pub index: &'a TermIndex,
 }
 
-pub(crate) fn decode(tenant: &TenantId, pos: i64, body: &[u8]) -> StoreResult<StoredEvent> {
-    let body: EventBody = serde_json::from_slice(body).map_err(StoreError::internal)?;
-    Ok(StoredEvent { tenant: tenant.clone(), seq: (pos & SEQ_MASK) as u64, body })
+/// Events indexed per step when catching up.
+const CATCH_UP_CHUNK: u64 = 10_000;
+
+pub(crate) fn next_seq(conn: &Connection, tenant: &TenantId, tid: i64) -> StoreResult<u64> {
+    let next: i64 = conn
+        .prepare_cached("SELECT next_seq FROM tenants WHERE tid = ?1")
+        .sql()?
+        .query_row([tid], |r| r.get(0))
+        .optional()
+        .sql()?
+        .ok_or_else(|| StoreError::NotFound(format!("tenant {tenant}")))?;
+    Ok(next as u64)
 }
 
-/// Candidate rows read per statement while filling a page.
-const CHUNK: usize = 512;
+/// Indexes the tenant's events up to seq `upto` that the index does not cover yet.
+pub(crate) fn catch_up(conn: &Connection, ctx: &Ctx<'_>, tid: i64, upto: u64) -> StoreResult<()> {
+    loop {
+        let covered = ctx.index.covered(tid as u64);
+        if covered >= upto {
+            return Ok(());
+        }
+        let last = upto.min(covered + CATCH_UP_CHUNK);
+        let mut stmt = conn
+            .prepare_cached("SELECT pos, occurred_at, body FROM events WHERE pos > ?1 AND pos <= ?2 ORDER BY pos")
+            .sql()?;
+        let mut rows = stmt.query([event_pos(tid, covered), event_pos(tid, last)]).sql()?;
+        let mut docs = Vec::new();
+        let mut expect = covered + 1;
+        while let Some(row) = rows.next().sql()? {
+            let seq = (row.get::<_, i64>(0).sql()? & SEQ_MASK) as u64;
+            if seq != expect {
+                // A purged event leaves no row; the index needs every seq, so the gap is filled
+                // with a document that matches nothing.
+                while expect < seq {
+                    docs.push((i64::MIN, trail_index::Doc { terms: Vec::new(), action: String::new() }));
+                    expect += 1;
+                }
+            }
+            let blob = row.get_ref(2).sql()?.as_blob().map_err(|e| StoreError::internal(rusqlite::Error::from(e)))?;
+            let body = ctx.codec.decode(blob)?;
+            docs.push((row.get(1).sql()?, trail_index::doc(&body)));
+            expect += 1;
+        }
+        if docs.is_empty() {
+            return Ok(());
+        }
+        if let Err(gap) = ctx.index.add(tid as u64, covered + 1, &docs) {
+            return Err(StoreError::internal(std::io::Error::other(gap.to_string())));
+        }
+    }
+}
+
+fn read(conn: &Connection, ctx: &Ctx<'_>, tenant: &TenantId, tid: i64, seq: u64) -> StoreResult<Option<StoredEvent>> {
+    let mut stmt = conn.prepare_cached("SELECT body FROM events WHERE pos = ?1").sql()?;
+    let mut rows = stmt.query([event_pos(tid, seq)]).sql()?;
+    match rows.next().sql()? {
+        None => Ok(None),
+        Some(row) => {
+            let blob = row.get_ref(0).sql()?.as_blob().map_err(|e| StoreError::internal(rusqlite::Error::from(e)))?;
+            Ok(Some(StoredEvent { tenant: tenant.clone(), seq, body: ctx.codec.decode(blob)? }))
+        }
+    }
+}
+
+/// One event by seq.
+pub(crate) fn event(
+    conn: &Connection,
+    ctx: &Ctx<'_>,
+    tenant: &TenantId,
+    tid: i64,
+    seq: u64,
+) -> StoreResult<Option<StoredEvent>> {
+    read(conn, ctx, tenant, tid, seq)
+}
+
+fn bounds(filter: &Filter, before: Option<(i64, u64)>, snapshot: u64) -> Bounds {
+    Bounds {
+        from: filter.time.from.map(|t| t.as_microsecond()),
+        to: filter.time.to.map(|t| t.as_microsecond()),
+        before,
+        snapshot,
+    }
+}
 
 /// Runs one page of a query in a single read transaction (one consistent snapshot).
-///
-/// SQL narrows by time, actor, action, category and outcome and walks the time index newest
-/// first; every candidate is then checked against the whole filter with [`Filter::matches`],
-/// the reference definition of a match. Candidates are read in chunks until the page is full.
 pub(crate) fn run(
     conn: &mut Connection,
+    ctx: &Ctx<'_>,
     tenant: &TenantId,
     tid: i64,
     filter: &Filter,
     page: Page,
 ) -> StoreResult<EventPage> {
     let tx = conn.transaction().sql()?;
-    let snapshot = match page.cursor {
-        Some(c) => c.snapshot,
-        None => next_seq(&tx, tenant, tid)? - 1,
-    };
+    let newest = next_seq(&tx, tenant, tid)? - 1;
+    let snapshot = page.cursor.map(|c| c.snapshot).unwrap_or(newest);
+    catch_up(&tx, ctx, tid, newest)?;
+    let plan = Plan::of(filter);
+    let before = page.cursor.map(|c| (c.occurred_at_us, c.seq));
     let mut events = Vec::with_capacity(page.limit.min(1000));
     let mut more = false;
-    let mut position = page.cursor.map(|c| (c.occurred_at_us, c.seq));
-    'chunks: loop {
-        let chunk = Page {
-            limit: CHUNK.max(page.limit + 1) - 1,
-            cursor: position.map(|(occurred_at_us, seq)| Cursor { occurred_at_us, seq, snapshot, time: filter.time }),
-        };
-        let (sql, params) = build(tid, snapshot, filter, &chunk);
-        let mut stmt = tx.prepare_cached(&sql).sql()?;
-        let mut rows = stmt.query(rusqlite::params_from_iter(params)).sql()?;
-        let mut read = 0;
-        while let Some(row) = rows.next().sql()? {
-            read += 1;
-            let pos: i64 = row.get(0).sql()?;
-            let body = row.get_ref(1).sql()?.as_blob().map_err(|e| StoreError::internal(rusqlite::Error::from(e)))?;
-            let event = decode(tenant, pos, body)?;
-            position = Some((event.body.occurred_at.as_microsecond(), event.seq));
-            if !filter.matches(&event.body) {
-                continue;
-            }
-            if events.len() == page.limit {
-                more = true;
-                break 'chunks;
-            }
-            events.push(event);
+    for (_, seq) in ctx.index.search(tid as u64, &plan, bounds(filter, before, snapshot)) {
+        let Some(event) = read(&tx, ctx, tenant, tid, seq)? else { continue };
+        if !filter.matches(&event.body) {
+            continue;
         }
-        if read < chunk.limit + 1 {
+        if events.len() == page.limit {
+            more = true;
             break;
         }
+        events.push(event);
     }
     let next_cursor = match (more, events.last()) {
         (true, Some(last)) => Some(Cursor {
@@ -139,20 +147,11 @@ pub(crate) fn run(
     Ok(EventPage { events, next_cursor })
 }
 
-fn next_seq(tx: &rusqlite::Transaction<'_>, tenant: &TenantId, tid: i64) -> StoreResult<u64> {
-    let next: i64 = tx
-        .prepare_cached("SELECT next_seq FROM tenants WHERE tid = ?1")
-        .sql()?
-        .query_row([tid], |r| r.get(0))
-        .optional()
-        .sql()?
-        .ok_or_else(|| StoreError::NotFound(format!("tenant {tenant}")))?;
-    Ok(next as u64)
-}
-
-/// Counts matching events per interval by walking the matching events of the whole range.
+/// Counts matching events per interval: from the index alone when its plan is exact, else by
+/// checking every candidate.
 pub(crate) fn count_buckets(
     conn: &mut Connection,
+    ctx: &Ctx<'_>,
     tenant: &TenantId,
     tid: i64,
     filter: &Filter,
@@ -162,52 +161,28 @@ pub(crate) fn count_buckets(
     if counts.is_empty() {
         return Ok(counts);
     }
+    let tx = conn.transaction().sql()?;
+    let newest = next_seq(&tx, tenant, tid)? - 1;
+    catch_up(&tx, ctx, tid, newest)?;
     let mut f = filter.clone();
     let lo = boundaries[0].max(filter.time.from.unwrap_or(boundaries[0]));
     let hi = boundaries[boundaries.len() - 1].min(filter.time.to.unwrap_or(boundaries[boundaries.len() - 1]));
     f.time = trail_core::time::TimeBounds { from: Some(lo), to: Some(hi) };
-    let mut page = Page { limit: Page::MAX_LIMIT, cursor: None };
-    loop {
-        let p = run(conn, tenant, tid, &f, page)?;
-        for e in &p.events {
-            let at = e.body.occurred_at;
-            let i = boundaries.partition_point(|b| *b <= at);
-            if (1..=counts.len()).contains(&i) {
+    let plan = Plan::of(&f);
+    let edges: Vec<i64> =
+        boundaries.iter().map(|b| b.as_microsecond().clamp(lo.as_microsecond(), hi.as_microsecond())).collect();
+    if plan.exact {
+        ctx.index.count(tid as u64, &plan, &edges, &mut counts);
+        return Ok(counts);
+    }
+    for (occ, seq) in ctx.index.search(tid as u64, &plan, bounds(&f, None, newest)) {
+        let Some(event) = read(&tx, ctx, tenant, tid, seq)? else { continue };
+        if f.matches(&event.body) {
+            let i = edges.partition_point(|&b| b <= occ);
+            if (1..edges.len()).contains(&i) {
                 counts[i - 1] += 1;
             }
         }
-        match p.next_cursor {
-            Some(c) => page.cursor = Some(c),
-            None => return Ok(counts),
-        }
     }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_plan_walks_the_time_index_without_sorting() {
-        let mut conn = Connection::open_in_memory().unwrap();
-        crate::schema::migrate(&mut conn).unwrap();
-        let mut f = Filter::default();
-        f.time.from = Some(jiff::Timestamp::UNIX_EPOCH);
-        f.actors = vec!["u".into()];
-        let page = Page {
-            limit: 50,
-            cursor: Some(Cursor { occurred_at_us: 5, seq: 3, snapshot: 9, time: Default::default() }),
-        };
-        let (sql, params) = build(1, 9, &f, &page);
-        let plan: Vec<String> = conn
-            .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
-            .unwrap()
-            .query_map(rusqlite::params_from_iter(params), |r| r.get::<_, String>(3))
-            .unwrap()
-            .collect::<Result<_, _>>()
-            .unwrap();
-        let plan = plan.join("\n");
-        assert!(plan.contains("events_by_time"), "{plan}");
-        assert!(!plan.contains("TEMP B-TREE"), "the query must not sort: {plan}");
-    }
+    Ok(counts)
 }

@@ -8,7 +8,7 @@ use crate::error::SqlResultExt;
 use trail_store::StoreResult;
 
 const MIGRATIONS: &[&str] = &[
-    // 1: tenants, keys, events, settings.
+    // 1: tenants, keys, events, compression dictionaries, settings.
     r#"
     CREATE TABLE tenants (
         tid        INTEGER PRIMARY KEY,          -- internal tenant number, part of event keys
@@ -32,20 +32,17 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX api_keys_by_tenant ON api_keys(tid, created_at);
     CREATE TABLE events (
         pos         INTEGER PRIMARY KEY,         -- tid << 40 | seq
-        tid         INTEGER NOT NULL,
         occurred_at INTEGER NOT NULL,            -- microseconds since the epoch
-        received_at INTEGER NOT NULL,
-        action      TEXT NOT NULL,
-        category    TEXT NOT NULL,
-        outcome     INTEGER NOT NULL,            -- 0 success, 1 failure
-        actor_id    TEXT,
-        actor_email TEXT,
-        ext_id      TEXT,                        -- the client's idempotency id
-        digest      BLOB,                        -- digest of the event as sent, when ext_id is set
-        body        BLOB NOT NULL                -- the stored event as JSON (trail_core::event::EventBody)
+        idkey       INTEGER,                     -- XXH3 of (tid, the client's id), when it sent one
+        digest      INTEGER,                     -- 8 bytes of the digest of the event as sent, with idkey
+        body        BLOB NOT NULL                -- the stored event (codec.rs)
     );
-    CREATE INDEX events_by_time ON events(tid, occurred_at);
-    CREATE UNIQUE INDEX events_by_ext_id ON events(tid, ext_id) WHERE ext_id IS NOT NULL;
+    CREATE INDEX events_by_idkey ON events(idkey) WHERE idkey IS NOT NULL;
+    CREATE TABLE dictionaries (
+        id         INTEGER PRIMARY KEY,
+        created_at INTEGER NOT NULL,
+        data       BLOB NOT NULL                 -- a zstd dictionary (codec.rs)
+    );
     CREATE TABLE server_settings (
         key   TEXT PRIMARY KEY,
         value TEXT NOT NULL

@@ -22,13 +22,17 @@ use trail_store::{
     TenantPatch,
 };
 
+use trail_index::{IndexConfig, TermIndex};
+use xxhash_rust::xxh3::xxh3_64;
+
 use crate::{
     DB_FILE,
+    codec::{self, Codec},
     error::{SqlResultExt, from_sqlite},
-    event_pos,
     pool::{ReadPool, configure},
-    query, schema,
-    writer::{self, Job, WriterStats},
+    query::{self, Ctx},
+    schema,
+    writer::{self, Job, Writer, WriterStats},
 };
 
 /// The embedded store. Cheap to clone; all clones share one writer and one read pool.
@@ -44,6 +48,14 @@ struct Inner {
     /// Tenant id to internal number. Numbers never change, so this cache never goes stale.
     tids: RwLock<HashMap<TenantId, i64>>,
     stats: Arc<WriterStats>,
+    codec: Arc<Codec>,
+    index: Arc<TermIndex>,
+}
+
+impl Inner {
+    fn ctx(&self) -> Ctx<'_> {
+        Ctx { codec: &self.codec, index: &self.index }
+    }
 }
 
 fn now_us() -> i64 {
@@ -71,18 +83,119 @@ impl SqliteStore {
         conn.pragma_update(None, "synchronous", "full").sql()?;
         configure(&conn).sql()?;
         schema::migrate(&mut conn)?;
+        let codec = Arc::new(Codec::new());
+        {
+            let mut stmt = conn.prepare("SELECT id, data FROM dictionaries ORDER BY id").sql()?;
+            let mut rows = stmt.query([]).sql()?;
+            while let Some(row) = rows.next().sql()? {
+                codec.add_dict(row.get::<_, i64>(0).sql()? as u32, row.get_ref(1).sql()?.as_blob().unwrap_or_default());
+            }
+        }
+        let index_dir = dir.join("index");
+        let index =
+            Arc::new(TermIndex::open(&index_dir, IndexConfig::default()).map_err(|e| {
+                StoreError::Unavailable(format!("cannot open the index in {}: {e}", index_dir.display()))
+            })?);
         let (tx, rx) = mpsc::channel(4096);
         let stats = Arc::new(WriterStats::default());
-        writer::spawn(conn, rx, stats.clone()).map_err(StoreError::internal)?;
-        Ok(SqliteStore {
+        let writer = Writer { conn, index: index.clone(), codec: codec.clone(), stats: stats.clone() };
+        writer::spawn(writer, rx).map_err(StoreError::internal)?;
+        let store = SqliteStore {
             inner: Arc::new(Inner {
                 dir: dir.to_owned(),
                 jobs: tx,
                 readers: ReadPool::new(&path),
                 tids: RwLock::new(HashMap::new()),
                 stats,
+                codec,
+                index,
             }),
-        })
+        };
+        store.catch_up_in_background();
+        Ok(store)
+    }
+
+    /// Indexes, on a thread of its own, whatever the log holds beyond what the index covers
+    /// (after a crash, or events another process wrote), so the first queries need not.
+    fn catch_up_in_background(&self) {
+        let inner = self.inner.clone();
+        let _ = std::thread::Builder::new().name("trail-index-catch-up".into()).spawn(move || {
+            let result = inner.readers.with(|c| {
+                let tenants: Vec<(i64, i64)> = c
+                    .prepare("SELECT tid, next_seq FROM tenants")
+                    .sql()?
+                    .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+                    .sql()?
+                    .collect::<rusqlite::Result<_>>()
+                    .sql()?;
+                for (tid, next) in tenants {
+                    query::catch_up(c, &inner.ctx(), tid, next as u64 - 1)?;
+                }
+                Ok(())
+            });
+            if let Err(e) = result {
+                tracing::warn!(error = %e, "index catch-up failed; queries will retry it");
+            }
+        });
+    }
+
+    /// Prepares rows on the caller's thread: encoding and term extraction stay off the writer.
+    fn rows(&self, tid: i64, events: Vec<PreparedEvent>) -> Vec<writer::Row> {
+        let codec = &self.inner.codec;
+        events
+            .into_iter()
+            .map(|ev| {
+                if !codec.has_dict()
+                    && let Some(samples) = codec.sample(&ev.body)
+                {
+                    self.train_dictionary(samples);
+                }
+                let idkey = ev.body.id.as_deref().map(|id| {
+                    let mut key = tid.to_le_bytes().to_vec();
+                    key.extend_from_slice(id.as_bytes());
+                    xxh3_64(&key) as i64
+                });
+                writer::Row {
+                    occurred_at: ev.body.occurred_at.as_microsecond(),
+                    doc: trail_index::doc(&ev.body),
+                    blob: codec.encode(&ev.body_json),
+                    id: ev.body.id,
+                    idkey,
+                    digest: i64::from_le_bytes(ev.digest[..8].try_into().expect("8 bytes")),
+                }
+            })
+            .collect()
+    }
+
+    /// Trains the compression dictionary on a thread of its own, stores it, then uses it.
+    fn train_dictionary(&self, samples: Vec<Vec<u8>>) {
+        let store = self.clone();
+        let _ = std::thread::Builder::new().name("trail-dictionary".into()).spawn(move || {
+            let dict = match codec::train(&samples) {
+                Ok(d) => d,
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot train a compression dictionary; events stay uncompressed");
+                    return;
+                }
+            };
+            let (tx, rx) = std::sync::mpsc::channel();
+            let codec = store.inner.codec.clone();
+            let job = Job::Exec(Box::new(move |conn: &mut Connection| {
+                let r = conn
+                    .execute(
+                        "INSERT INTO dictionaries (created_at, data) VALUES (?1, ?2)",
+                        params![now_us(), &dict[..]],
+                    )
+                    .map(|_| conn.last_insert_rowid());
+                if let Ok(id) = r {
+                    codec.add_dict(id as u32, &dict);
+                }
+                let _ = tx.send(r.is_ok());
+            }));
+            if store.inner.jobs.blocking_send(job).is_ok() && rx.recv() == Ok(true) {
+                tracing::info!(samples = samples.len(), "trained a compression dictionary");
+            }
+        });
     }
 
     /// Counters of the writer: append requests and the group commits that wrote them.
@@ -345,10 +458,11 @@ impl Store for SqliteStore {
 
     async fn append(&self, tenant: &TenantId, events: Vec<PreparedEvent>) -> StoreResult<AppendReceipt> {
         let tid = self.tid(tenant).await?;
+        let rows = self.rows(tid, events);
         let (reply, rx) = oneshot::channel();
         self.inner
             .jobs
-            .send(Job::Append { tid, tenant: tenant.clone(), events, reply })
+            .send(Job::Append { tid, tenant: tenant.clone(), rows, reply })
             .await
             .map_err(|_| unavailable())?;
         rx.await.map_err(|_| unavailable())?
@@ -356,8 +470,8 @@ impl Store for SqliteStore {
 
     async fn query(&self, tenant: &TenantId, filter: &Filter, page: Page) -> StoreResult<EventPage> {
         let tid = self.tid(tenant).await?;
-        let (tenant, filter) = (tenant.clone(), filter.clone());
-        self.read(move |c| query::run(c, &tenant, tid, &filter, page)).await
+        let (tenant, filter, inner) = (tenant.clone(), filter.clone(), self.inner.clone());
+        self.read(move |c| query::run(c, &inner.ctx(), &tenant, tid, &filter, page)).await
     }
 
     async fn event(&self, tenant: &TenantId, seq: u64) -> StoreResult<Option<StoredEvent>> {
@@ -365,24 +479,15 @@ impl Store for SqliteStore {
         if seq == 0 || seq as i64 > crate::SEQ_MASK {
             return Ok(None);
         }
-        let tenant = tenant.clone();
-        self.read(move |c| {
-            let row = c
-                .prepare_cached("SELECT body FROM events WHERE pos = ?1")
-                .sql()?
-                .query_row([event_pos(tid, seq)], |r| r.get::<_, Vec<u8>>(0))
-                .optional()
-                .sql()?;
-            row.map(|body| query::decode(&tenant, event_pos(tid, seq), &body)).transpose()
-        })
-        .await
+        let (tenant, inner) = (tenant.clone(), self.inner.clone());
+        self.read(move |c| query::event(c, &inner.ctx(), &tenant, tid, seq)).await
     }
 
     async fn events_after(&self, tenant: &TenantId, after: u64, limit: usize) -> StoreResult<Vec<StoredEvent>> {
         let tid = self.tid(tenant).await?;
-        let tenant = tenant.clone();
-        let lo = event_pos(tid, after.min(crate::SEQ_MASK as u64));
-        let hi = event_pos(tid, crate::SEQ_MASK as u64);
+        let (tenant, inner) = (tenant.clone(), self.inner.clone());
+        let lo = crate::event_pos(tid, after.min(crate::SEQ_MASK as u64));
+        let hi = crate::event_pos(tid, crate::SEQ_MASK as u64);
         self.read(move |c| {
             let mut stmt = c
                 .prepare_cached("SELECT pos, body FROM events WHERE pos > ?1 AND pos <= ?2 ORDER BY pos LIMIT ?3")
@@ -391,9 +496,10 @@ impl Store for SqliteStore {
             let mut out = Vec::new();
             while let Some(row) = rows.next().sql()? {
                 let pos: i64 = row.get(0).sql()?;
-                let body =
+                let blob =
                     row.get_ref(1).sql()?.as_blob().map_err(|e| StoreError::internal(rusqlite::Error::from(e)))?;
-                out.push(query::decode(&tenant, pos, body)?);
+                let seq = (pos & crate::SEQ_MASK) as u64;
+                out.push(StoredEvent { tenant: tenant.clone(), seq, body: inner.codec.decode(blob)? });
             }
             Ok(out)
         })
@@ -407,16 +513,18 @@ impl Store for SqliteStore {
         boundaries: &[Timestamp],
     ) -> StoreResult<Vec<u64>> {
         let tid = self.tid(tenant).await?;
-        let (tenant, filter, boundaries) = (tenant.clone(), filter.clone(), boundaries.to_vec());
-        self.read(move |c| query::count_buckets(c, &tenant, tid, &filter, &boundaries)).await
+        let (tenant, filter, boundaries, inner) =
+            (tenant.clone(), filter.clone(), boundaries.to_vec(), self.inner.clone());
+        self.read(move |c| query::count_buckets(c, &inner.ctx(), &tenant, tid, &filter, &boundaries)).await
     }
 
     async fn first_occurred_at(&self, tenant: &TenantId) -> StoreResult<Option<Timestamp>> {
         let tid = self.tid(tenant).await?;
+        let (tenant, inner) = (tenant.clone(), self.inner.clone());
         self.read(move |c| {
-            let us: Option<i64> =
-                c.query_row("SELECT min(occurred_at) FROM events WHERE tid = ?1", [tid], |r| r.get(0)).sql()?;
-            Ok(us.map(ts))
+            let newest = query::next_seq(c, &tenant, tid)? - 1;
+            query::catch_up(c, &inner.ctx(), tid, newest)?;
+            Ok(inner.index.first_occurred_at(tid as u64).map(ts))
         })
         .await
     }

@@ -3,9 +3,10 @@
 //! Requests queue [`Job`]s on a channel. The writer thread blocks for the first job, then takes
 //! whatever else is already waiting (up to [`MAX_GROUP_EVENTS`]), and writes all appends of the
 //! group in one `BEGIN IMMEDIATE ... COMMIT`. Each append runs in a savepoint: a conflict rolls
-//! back that request alone. Replies are sent after the commit returns, that is after SQLite has
-//! fsynced the WAL (`synchronous=FULL`); if the commit fails, every request of the group gets
-//! the error and nothing of the group is stored.
+//! back that request alone. After the commit returns (SQLite has fsynced the WAL:
+//! `synchronous=FULL`), the new events are added to the term index, in seq order, and then every
+//! request of the group is answered. If the commit fails, every request of the group gets the
+//! error and nothing of the group is stored or indexed.
 
 use std::{
     collections::HashMap,
@@ -17,11 +18,13 @@ use std::{
 
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 use tokio::sync::{mpsc, oneshot};
-use trail_core::{TenantId, event::Outcome};
-use trail_store::{AppendReceipt, Appended, PreparedEvent, StoreError, StoreResult};
+use trail_core::TenantId;
+use trail_index::{Doc, TermIndex};
+use trail_store::{AppendReceipt, Appended, StoreError, StoreResult};
 
 use crate::{
-    SEQ_MASK,
+    SEQ_BITS, SEQ_MASK,
+    codec::Codec,
     error::{SqlResultExt, from_sqlite},
     event_pos,
 };
@@ -31,11 +34,21 @@ const MAX_GROUP_EVENTS: usize = 50_000;
 
 pub(crate) type ExecFn = Box<dyn FnOnce(&mut Connection) + Send>;
 
+/// One event ready for its row: encoded, indexed, keyed.
+pub(crate) struct Row {
+    pub occurred_at: i64,
+    pub id: Option<String>,
+    pub idkey: Option<i64>,
+    pub digest: i64,
+    pub blob: Vec<u8>,
+    pub doc: Doc,
+}
+
 pub(crate) enum Job {
     Append {
         tid: i64,
         tenant: TenantId,
-        events: Vec<PreparedEvent>,
+        rows: Vec<Row>,
         reply: oneshot::Sender<StoreResult<AppendReceipt>>,
     },
     /// Any other write, run in a transaction of its own (tenants, keys, settings).
@@ -51,15 +64,18 @@ pub struct WriterStats {
     pub groups: AtomicU64,
 }
 
-pub(crate) fn spawn(
-    conn: Connection,
-    jobs: mpsc::Receiver<Job>,
-    stats: Arc<WriterStats>,
-) -> std::io::Result<std::thread::JoinHandle<()>> {
-    std::thread::Builder::new().name("trail-sqlite-writer".into()).spawn(move || run(conn, jobs, stats))
+pub(crate) struct Writer {
+    pub conn: Connection,
+    pub index: Arc<TermIndex>,
+    pub codec: Arc<Codec>,
+    pub stats: Arc<WriterStats>,
 }
 
-fn run(mut conn: Connection, mut jobs: mpsc::Receiver<Job>, stats: Arc<WriterStats>) {
+pub(crate) fn spawn(writer: Writer, jobs: mpsc::Receiver<Job>) -> std::io::Result<std::thread::JoinHandle<()>> {
+    std::thread::Builder::new().name("trail-sqlite-writer".into()).spawn(move || run(writer, jobs))
+}
+
+fn run(mut w: Writer, mut jobs: mpsc::Receiver<Job>) {
     while let Some(first) = jobs.blocking_recv() {
         let mut appends = Vec::new();
         let mut execs = Vec::new();
@@ -67,9 +83,9 @@ fn run(mut conn: Connection, mut jobs: mpsc::Receiver<Job>, stats: Arc<WriterSta
         let mut next = Some(first);
         while let Some(job) = next.take() {
             match job {
-                Job::Append { tid, tenant, events, reply } => {
-                    n_events += events.len();
-                    appends.push((tid, tenant, events, reply));
+                Job::Append { tid, tenant, rows, reply } => {
+                    n_events += rows.len();
+                    appends.push(Pending { tid, tenant, rows, reply });
                 }
                 Job::Exec(f) => execs.push(f),
             }
@@ -78,45 +94,67 @@ fn run(mut conn: Connection, mut jobs: mpsc::Receiver<Job>, stats: Arc<WriterSta
             }
         }
         if !appends.is_empty() {
-            stats.appends.fetch_add(appends.len() as u64, Ordering::Relaxed);
-            stats.groups.fetch_add(1, Ordering::Relaxed);
-            commit_group(&mut conn, appends);
+            w.stats.appends.fetch_add(appends.len() as u64, Ordering::Relaxed);
+            w.stats.groups.fetch_add(1, Ordering::Relaxed);
+            commit_group(&mut w, appends);
         }
         for f in execs {
-            f(&mut conn);
+            f(&mut w.conn);
         }
     }
     tracing::debug!("sqlite writer stopped");
 }
 
-type Pending = (i64, TenantId, Vec<PreparedEvent>, oneshot::Sender<StoreResult<AppendReceipt>>);
+struct Pending {
+    tid: i64,
+    tenant: TenantId,
+    rows: Vec<Row>,
+    reply: oneshot::Sender<StoreResult<AppendReceipt>>,
+}
 
-fn commit_group(conn: &mut Connection, group: Vec<Pending>) {
-    let mut tx = match conn.transaction_with_behavior(TransactionBehavior::Immediate) {
+/// What one request added: its receipt, and the new events for the index.
+struct Written {
+    receipt: AppendReceipt,
+    first_new: u64,
+    docs: Vec<(i64, Doc)>,
+}
+
+fn commit_group(w: &mut Writer, group: Vec<Pending>) {
+    let codec = w.codec.clone();
+    let mut tx = match w.conn.transaction_with_behavior(TransactionBehavior::Immediate) {
         Ok(tx) => tx,
         Err(e) => {
             let e = from_sqlite(e);
-            for (.., reply) in group {
-                let _ = reply.send(Err(copy_err(&e)));
+            for p in group {
+                let _ = p.reply.send(Err(copy_err(&e)));
             }
             return;
         }
     };
     let mut results = Vec::with_capacity(group.len());
-    for (tid, tenant, events, reply) in group {
-        let r = append_in_savepoint(&mut tx, tid, &tenant, &events);
-        results.push((r, reply));
+    for p in group {
+        let r = append_in_savepoint(&mut tx, &codec, p.tid, &p.tenant, p.rows);
+        results.push((p.tid, r, p.reply));
     }
     match tx.commit() {
         Ok(()) => {
-            for (r, reply) in results {
+            for (tid, r, reply) in results {
+                let r = r.map(|written| {
+                    if !written.docs.is_empty()
+                        && let Err(gap) = w.index.add(tid as u64, written.first_new, &written.docs)
+                    {
+                        // Another process wrote in between: the next query indexes the rest.
+                        tracing::debug!(tenant = tid, %gap, "index behind the log");
+                    }
+                    written.receipt
+                });
                 let _ = reply.send(r);
             }
         }
         Err(e) => {
             let e = from_sqlite(e);
             tracing::error!(error = %e, "group commit failed; no event of the group was stored");
-            for (_, reply) in results {
+            for (_, _, reply) in results {
                 let _ = reply.send(Err(copy_err(&e)));
             }
         }
@@ -133,17 +171,35 @@ fn copy_err(e: &StoreError) -> StoreError {
 
 fn append_in_savepoint(
     tx: &mut Transaction<'_>,
+    codec: &Codec,
     tid: i64,
     tenant: &TenantId,
-    events: &[PreparedEvent],
-) -> StoreResult<AppendReceipt> {
+    rows: Vec<Row>,
+) -> StoreResult<Written> {
     let sp = tx.savepoint().sql()?;
-    let receipt = append(&sp, tid, tenant, events)?;
+    let written = append(&sp, codec, tid, tenant, rows)?;
     sp.commit().sql()?;
-    Ok(receipt)
+    Ok(written)
 }
 
-fn append(conn: &Connection, tid: i64, tenant: &TenantId, events: &[PreparedEvent]) -> StoreResult<AppendReceipt> {
+/// The seq and digest of an earlier event of this tenant with client id `id`, if any.
+fn earlier(conn: &Connection, codec: &Codec, tid: i64, idkey: i64, id: &str) -> StoreResult<Option<(u64, i64)>> {
+    let mut stmt = conn.prepare_cached("SELECT pos, digest, body FROM events WHERE idkey = ?1").sql()?;
+    let mut rows = stmt.query([idkey]).sql()?;
+    while let Some(row) = rows.next().sql()? {
+        let pos: i64 = row.get(0).sql()?;
+        if pos >> SEQ_BITS != tid {
+            continue;
+        }
+        let blob = row.get_ref(2).sql()?.as_blob().map_err(|e| StoreError::internal(rusqlite::Error::from(e)))?;
+        if codec.decode(blob)?.id.as_deref() == Some(id) {
+            return Ok(Some(((pos & SEQ_MASK) as u64, row.get(1).sql()?)));
+        }
+    }
+    Ok(None)
+}
+
+fn append(conn: &Connection, codec: &Codec, tid: i64, tenant: &TenantId, rows: Vec<Row>) -> StoreResult<Written> {
     let mut next_seq: u64 = conn
         .prepare_cached("SELECT next_seq FROM tenants WHERE tid = ?1")
         .sql()?
@@ -151,29 +207,21 @@ fn append(conn: &Connection, tid: i64, tenant: &TenantId, events: &[PreparedEven
         .optional()
         .sql()?
         .ok_or_else(|| StoreError::NotFound(format!("tenant {tenant}")))? as u64;
-    let mut find = conn.prepare_cached("SELECT pos, digest FROM events WHERE tid = ?1 AND ext_id = ?2").sql()?;
+    let first_new = next_seq;
     let mut insert = conn
-        .prepare_cached(
-            "INSERT INTO events (pos, tid, occurred_at, received_at, action, category, outcome, actor_id, actor_email, ext_id, digest, body)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-        )
+        .prepare_cached("INSERT INTO events (pos, occurred_at, idkey, digest, body) VALUES (?1, ?2, ?3, ?4, ?5)")
         .sql()?;
-    let mut in_batch: HashMap<&str, (u64, [u8; 16])> = HashMap::new();
-    let mut out = Vec::with_capacity(events.len());
-    for (index, ev) in events.iter().enumerate() {
-        let b = &ev.body;
-        if let Some(id) = b.id.as_deref() {
-            let earlier = match in_batch.get(id) {
-                Some(&(seq, digest)) => Some((seq, digest.to_vec())),
-                None => find
-                    .query_row(params![tid, id], |r| {
-                        Ok(((r.get::<_, i64>(0)? & SEQ_MASK) as u64, r.get::<_, Vec<u8>>(1)?))
-                    })
-                    .optional()
-                    .sql()?,
+    let mut in_batch: HashMap<String, (u64, i64)> = HashMap::new();
+    let mut out = Vec::with_capacity(rows.len());
+    let mut docs = Vec::with_capacity(rows.len());
+    for (index, row) in rows.into_iter().enumerate() {
+        if let (Some(id), Some(idkey)) = (row.id.as_deref(), row.idkey) {
+            let seen = match in_batch.get(id) {
+                Some(&found) => Some(found),
+                None => earlier(conn, codec, tid, idkey, id)?,
             };
-            if let Some((seq, digest)) = earlier {
-                if digest != ev.digest {
+            if let Some((seq, digest)) = seen {
+                if digest != row.digest {
                     return Err(StoreError::Conflict { index, id: id.to_owned(), seq });
                 }
                 out.push(Appended { seq, duplicate: true });
@@ -185,27 +233,21 @@ fn append(conn: &Connection, tid: i64, tenant: &TenantId, events: &[PreparedEven
         insert
             .execute(params![
                 event_pos(tid, seq),
-                tid,
-                b.occurred_at.as_microsecond(),
-                b.received_at.as_microsecond(),
-                b.action.as_str(),
-                b.category.as_str(),
-                (b.outcome == Outcome::Failure) as i64,
-                b.actor_id(),
-                b.actor_email(),
-                b.id.as_deref(),
-                b.id.as_ref().map(|_| &ev.digest[..]),
-                &ev.body_json[..],
+                row.occurred_at,
+                row.idkey,
+                row.idkey.map(|_| row.digest),
+                &row.blob[..]
             ])
             .sql()?;
-        if let Some(id) = b.id.as_deref() {
-            in_batch.insert(id, (seq, ev.digest));
+        if let Some(id) = row.id {
+            in_batch.insert(id, (seq, row.digest));
         }
+        docs.push((row.occurred_at, row.doc));
         out.push(Appended { seq, duplicate: false });
     }
     conn.prepare_cached("UPDATE tenants SET next_seq = ?1 WHERE tid = ?2")
         .sql()?
         .execute(params![next_seq as i64, tid])
         .sql()?;
-    Ok(AppendReceipt { events: out, tree_size: next_seq - 1 })
+    Ok(Written { receipt: AppendReceipt { events: out, tree_size: next_seq - 1 }, first_new, docs })
 }
