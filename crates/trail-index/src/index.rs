@@ -173,6 +173,19 @@ impl TermIndex {
         Ok(())
     }
 
+    /// The seqs of the tenant's indexed events whose client id has key `key` (usually none;
+    /// more than one only for different ids sharing a key, which the caller tells apart).
+    pub fn seqs_with_key(&self, tid: u64, key: u64) -> Vec<u64> {
+        let tenant = self.tenant(tid);
+        let t = tenant.read().expect("index lock");
+        let mut out = Vec::new();
+        for s in t.sources.iter().map(|s| &**s).chain(std::iter::once(&t.mem as &dyn Source)) {
+            let first = s.first_seq();
+            out.extend(s.key_offsets(key).into_iter().map(|o| first + o as u64));
+        }
+        out
+    }
+
     /// The tenant's candidates for `plan` within `bounds`, newest first.
     pub fn search(&self, tid: u64, plan: &Plan, bounds: Bounds) -> Candidates {
         let tenant = self.tenant(tid);

@@ -1,17 +1,45 @@
 //! The in-memory buffer of recently indexed documents, before they are written to a segment.
 
-use std::collections::{BTreeSet, HashMap};
+use std::{
+    collections::{BTreeSet, HashMap},
+    hash::{BuildHasherDefault, Hasher},
+};
 
 use roaring::RoaringBitmap;
 
 use crate::{source::Source, terms::Doc};
+
+/// Term hashes are already uniformly distributed: hashing them again would only cost time.
+#[derive(Default)]
+pub(crate) struct IdentityHasher(u64);
+
+impl Hasher for IdentityHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ b as u64;
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
+type TermMap<V> = HashMap<u64, V, BuildHasherDefault<IdentityHasher>>;
 
 /// Documents with consecutive seqs from `first_seq`, their terms' postings and times.
 #[derive(Debug, Clone)]
 pub struct Mem {
     pub(crate) first_seq: u64,
     pub(crate) occurred: Vec<i64>,
-    pub(crate) postings: HashMap<u64, Vec<u32>>,
+    pub(crate) postings: TermMap<Vec<u32>>,
+    /// Id key to offset; `more_keys` holds the (practically nonexistent) repeats of a key.
+    pub(crate) keys: TermMap<u32>,
+    pub(crate) more_keys: Vec<(u64, u32)>,
     pub(crate) actions: BTreeSet<String>,
     pub(crate) sorted: bool,
     pub(crate) min: i64,
@@ -23,7 +51,9 @@ impl Mem {
         Mem {
             first_seq,
             occurred: Vec::new(),
-            postings: HashMap::new(),
+            postings: TermMap::default(),
+            keys: TermMap::default(),
+            more_keys: Vec::new(),
             actions: BTreeSet::new(),
             sorted: true,
             min: i64::MAX,
@@ -49,6 +79,14 @@ impl Mem {
         self.max = self.max.max(occurred_at);
         for &t in &doc.terms {
             self.postings.entry(t).or_default().push(offset);
+        }
+        if let Some(key) = doc.key
+            && self.keys.insert(key, offset).is_some_and(|prev| {
+                self.more_keys.push((key, prev));
+                true
+            })
+        {
+            // `keys` keeps the newest offset, `more_keys` the earlier ones.
         }
         if !self.actions.contains(&doc.action) {
             self.actions.insert(doc.action.clone());
@@ -79,6 +117,19 @@ impl Source for Mem {
 
     fn max_occurred_at(&self) -> i64 {
         self.max
+    }
+
+    fn keys(&self) -> Vec<(u64, u32)> {
+        let mut k: Vec<(u64, u32)> =
+            self.keys.iter().map(|(&k, &o)| (k, o)).chain(self.more_keys.iter().copied()).collect();
+        k.sort_unstable();
+        k
+    }
+
+    fn key_offsets(&self, key: u64) -> Vec<u32> {
+        let mut out: Vec<u32> = self.keys.get(&key).copied().into_iter().collect();
+        out.extend(self.more_keys.iter().filter(|(k, _)| *k == key).map(|(_, o)| *o));
+        out
     }
 
     fn terms(&self) -> Vec<u64> {

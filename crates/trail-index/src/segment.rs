@@ -11,7 +11,13 @@
 //!             at offset a; otherwise a roaring bitmap at postings + a, b bytes long
 //! postings    serialized roaring bitmaps (the portable format)
 //! actions     actions x (length u16, UTF-8)
+//! keys        keys x (id key u64, offset u32), ascending: the client ids, for idempotency
+//! bloom       a Bloom filter of the id keys (10 bits a key, 7 probes), so checking an id that
+//!             was never sent (the usual case) reads a few bits instead of searching the keys
 //! ```
+//!
+//! Header fields at 96: offset of keys, 104: key count (u32), 108: bloom words (u32), 112:
+//! offset of bloom.
 //!
 //! A segment is written to a temporary file, fsynced and renamed into place, so a reader sees a
 //! whole segment or none. Segments are derived data: if one is lost, the store indexes the
@@ -108,11 +114,27 @@ pub fn write(dir: &Path, tid: u64, sources: &[&dyn Source]) -> io::Result<PathBu
         action_bytes.extend_from_slice(&(a.len() as u16).to_le_bytes());
         action_bytes.extend_from_slice(a.as_bytes());
     }
+    let mut keys: Vec<(u64, u32)> = sources
+        .iter()
+        .flat_map(|s| {
+            let shift = (s.first_seq() - first) as u32;
+            s.keys().into_iter().map(move |(k, o)| (k, o + shift))
+        })
+        .collect();
+    keys.sort_unstable();
+    let mut key_bytes = Vec::with_capacity(keys.len() * 12);
+    for (k, o) in &keys {
+        key_bytes.extend_from_slice(&k.to_le_bytes());
+        key_bytes.extend_from_slice(&o.to_le_bytes());
+    }
+    let bloom = Bloom::build(keys.iter().map(|(k, _)| *k), keys.len());
     let times_off = HEADER as u64;
     let dict_off = times_off + times.len() as u64;
     let post_off = dict_off + dict.len() as u64;
     let actions_off = post_off + postings.len() as u64;
-    let end = actions_off + action_bytes.len() as u64;
+    let keys_off = actions_off + action_bytes.len() as u64;
+    let bloom_off = keys_off + key_bytes.len() as u64;
+    let end = bloom_off + bloom.words.len() as u64 * 8;
     let mut header = Vec::with_capacity(HEADER);
     header.extend_from_slice(MAGIC);
     header.extend_from_slice(&tid.to_le_bytes());
@@ -123,16 +145,20 @@ pub fn write(dir: &Path, tid: u64, sources: &[&dyn Source]) -> io::Result<PathBu
     header.extend_from_slice(&(if sorted { FLAG_SORTED } else { 0 }).to_le_bytes());
     header.extend_from_slice(&min.to_le_bytes());
     header.extend_from_slice(&max.to_le_bytes());
-    for off in [times_off, dict_off, post_off, actions_off, end] {
+    for off in [times_off, dict_off, post_off, actions_off, end, keys_off] {
         header.extend_from_slice(&off.to_le_bytes());
     }
+    header.extend_from_slice(&(keys.len() as u32).to_le_bytes());
+    header.extend_from_slice(&(bloom.words.len() as u32).to_le_bytes());
+    header.extend_from_slice(&bloom_off.to_le_bytes());
     header.resize(HEADER, 0);
+    let bloom_bytes: Vec<u8> = bloom.words.iter().flat_map(|w| w.to_le_bytes()).collect();
 
     let path = dir.join(file_name(tid, first, last));
     let tmp = dir.join(format!("{}.tmp", file_name(tid, first, last)));
     {
         let mut w = BufWriter::with_capacity(1 << 20, File::create(&tmp)?);
-        for part in [&header, &times, &dict, &postings, &action_bytes] {
+        for part in [&header, &times, &dict, &postings, &action_bytes, &key_bytes, &bloom_bytes] {
             w.write_all(part)?;
         }
         let f = w.into_inner().map_err(|e| e.into_error())?;
@@ -159,6 +185,40 @@ pub struct Segment {
     dict_off: usize,
     post_off: usize,
     actions_off: usize,
+    keys_off: usize,
+    keys: u32,
+    bloom_off: usize,
+    bloom_words: u32,
+}
+
+/// A Bloom filter of id keys: 10 bits a key and 7 probes (about 1% false positives).
+struct Bloom {
+    words: Vec<u64>,
+}
+
+const BLOOM_PROBES: u64 = 7;
+
+fn bloom_bits(key: u64, bits: u64) -> impl Iterator<Item = u64> {
+    // Double hashing; keys are already uniform hashes.
+    let h1 = key;
+    let h2 = key.rotate_left(32) | 1;
+    (0..BLOOM_PROBES).map(move |i| h1.wrapping_add(i.wrapping_mul(h2)) % bits)
+}
+
+impl Bloom {
+    fn build(keys: impl Iterator<Item = u64>, n: usize) -> Bloom {
+        let words = if n == 0 { 0 } else { (n * 10).div_ceil(64).max(1) };
+        let mut b = Bloom { words: vec![0; words] };
+        if words > 0 {
+            let bits = words as u64 * 64;
+            for k in keys {
+                for bit in bloom_bits(k, bits) {
+                    b.words[(bit / 64) as usize] |= 1 << (bit % 64);
+                }
+            }
+        }
+        b
+    }
 }
 
 fn u32_at(b: &[u8], at: usize) -> u32 {
@@ -167,6 +227,16 @@ fn u32_at(b: &[u8], at: usize) -> u32 {
 
 fn u64_at(b: &[u8], at: usize) -> u64 {
     u64::from_le_bytes(b[at..at + 8].try_into().expect("8 bytes"))
+}
+
+/// The first index in `0..n` for which `below` is false.
+fn partition_by(n: usize, below: impl Fn(usize) -> bool) -> usize {
+    let (mut lo, mut hi) = (0, n);
+    while lo < hi {
+        let mid = (lo + hi) / 2;
+        if below(mid) { lo = mid + 1 } else { hi = mid }
+    }
+    lo
 }
 
 fn bad(path: &Path, what: &str) -> io::Error {
@@ -199,6 +269,10 @@ impl Segment {
             dict_off: u64_at(b, 64) as usize,
             post_off: u64_at(b, 72) as usize,
             actions_off: u64_at(b, 80) as usize,
+            keys_off: u64_at(b, 96) as usize,
+            keys: u32_at(b, 104),
+            bloom_words: u32_at(b, 108),
+            bloom_off: u64_at(b, 112) as usize,
             map,
         };
         let end = u64_at(&seg.map, 88) as usize;
@@ -206,7 +280,9 @@ impl Segment {
             && seg.times_off + seg.docs as usize * 8 == seg.dict_off
             && seg.dict_off + seg.terms as usize * 16 == seg.post_off
             && seg.post_off <= seg.actions_off
-            && seg.actions_off <= end
+            && seg.actions_off <= seg.keys_off
+            && seg.keys_off + seg.keys as usize * 12 == seg.bloom_off
+            && seg.bloom_off + seg.bloom_words as usize * 8 == end
             && seg.docs > 0;
         if !consistent {
             return Err(bad(path, "truncated or inconsistent"));
@@ -220,6 +296,11 @@ impl Segment {
 
     pub fn tid(&self) -> u64 {
         self.tid
+    }
+
+    fn key_entry(&self, i: usize) -> (u64, u32) {
+        let at = self.keys_off + i * 12;
+        (u64_at(&self.map, at), u32_at(&self.map, at + 8))
     }
 
     fn entry(&self, i: usize) -> (u64, u32, u32) {
@@ -292,6 +373,27 @@ impl Source for Segment {
 
     fn terms(&self) -> Vec<u64> {
         (0..self.terms as usize).map(|i| self.entry(i).0).collect()
+    }
+
+    fn keys(&self) -> Vec<(u64, u32)> {
+        (0..self.keys as usize).map(|i| self.key_entry(i)).collect()
+    }
+
+    fn key_offsets(&self, key: u64) -> Vec<u32> {
+        if self.bloom_words == 0 {
+            return Vec::new();
+        }
+        let bits = self.bloom_words as u64 * 64;
+        let present = bloom_bits(key, bits).all(|bit| {
+            let word = u64_at(&self.map, self.bloom_off + (bit / 64) as usize * 8);
+            word & (1 << (bit % 64)) != 0
+        });
+        if !present {
+            return Vec::new();
+        }
+        let n = self.keys as usize;
+        let start = partition_by(n, |i| self.key_entry(i).0 < key);
+        (start..n).map(|i| self.key_entry(i)).take_while(|(k, _)| *k == key).map(|(_, o)| o).collect()
     }
 
     fn file_path(&self) -> Option<PathBuf> {

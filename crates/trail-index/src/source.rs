@@ -23,6 +23,10 @@ pub trait Source: Send + Sync {
     fn actions(&self) -> Vec<String>;
     /// Every term of the source, ascending.
     fn terms(&self) -> Vec<u64>;
+    /// Every (id key, offset) of the source, ascending.
+    fn keys(&self) -> Vec<(u64, u32)>;
+    /// The offsets of the documents with id key `key`.
+    fn key_offsets(&self, key: u64) -> Vec<u32>;
     /// The file holding the source, if it is a written segment.
     fn file_path(&self) -> Option<std::path::PathBuf> {
         None

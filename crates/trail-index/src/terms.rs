@@ -17,9 +17,9 @@ use ipnet::IpNet;
 use trail_core::{
     event::{EventBody, Outcome},
     filter::{ActionPattern, Filter, TargetRef},
-    search::{TermKind, searchable_texts, words},
+    search::{TermKind, searchable_texts},
 };
-use xxhash_rust::xxh3::xxh3_64;
+use xxhash_rust::xxh3::{Xxh3, xxh3_64_with_seed};
 
 mod kind {
     pub const WORD: u8 = b'w';
@@ -33,26 +33,67 @@ mod kind {
     pub const COUNTRY: u8 = b'n';
     pub const SESSION: u8 = b's';
     pub const IP: u8 = b'p';
+    pub const ID: u8 = b'k';
 }
 
 /// The prefix lengths at which addresses are indexed (the full length is always indexed too).
 const V4_PREFIXES: [u8; 3] = [8, 16, 24];
 const V6_PREFIXES: [u8; 4] = [16, 32, 48, 64];
 
+/// The hash of a term: the kind is the seed, so equal values of different kinds differ.
 fn hash(kind: u8, value: &[u8]) -> u64 {
-    let mut buf = Vec::with_capacity(value.len() + 1);
-    buf.push(kind);
-    buf.extend_from_slice(value);
-    xxh3_64(&buf)
+    xxh3_64_with_seed(value, kind as u64)
 }
 
 fn hash2(kind: u8, a: &str, b: &str) -> u64 {
-    let mut buf = Vec::with_capacity(a.len() + b.len() + 2);
-    buf.push(kind);
-    buf.extend_from_slice(a.as_bytes());
-    buf.push(0);
-    buf.extend_from_slice(b.as_bytes());
-    xxh3_64(&buf)
+    let mut h = Xxh3::with_seed(kind as u64);
+    h.update(a.as_bytes());
+    h.update(&[0]);
+    h.update(b.as_bytes());
+    h.digest()
+}
+
+/// Calls `f` with the hash of every word of `text`, lower-casing into `buf` (no allocation per
+/// word; ASCII, the common case, takes a fast path). Same words as [`words`].
+fn for_each_word_hash(text: &str, buf: &mut String, mut f: impl FnMut(u64)) {
+    if text.is_ascii() {
+        // Bytes are characters: split and lower-case without decoding UTF-8.
+        let mut word = [0u8; 256];
+        let mut n = 0;
+        let mut long: Option<Vec<u8>> = None;
+        for &b in text.as_bytes().iter().chain(std::iter::once(&b' ')) {
+            if b.is_ascii_alphanumeric() {
+                let lower = b.to_ascii_lowercase();
+                match &mut long {
+                    Some(v) => v.push(lower),
+                    None if n < word.len() => {
+                        word[n] = lower;
+                        n += 1;
+                    }
+                    None => {
+                        let mut v = word[..n].to_vec();
+                        v.push(lower);
+                        long = Some(v);
+                    }
+                }
+            } else if n > 0 || long.is_some() {
+                let w = long.take();
+                f(hash(kind::WORD, w.as_deref().unwrap_or(&word[..n])));
+                n = 0;
+            }
+        }
+        return;
+    }
+    for w in text.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()) {
+        buf.clear();
+        if w.is_ascii() {
+            buf.push_str(w);
+            buf.make_ascii_lowercase();
+        } else {
+            buf.extend(w.chars().flat_map(char::to_lowercase));
+        }
+        f(hash(kind::WORD, buf.as_bytes()));
+    }
 }
 
 pub fn word(w: &str) -> u64 {
@@ -137,18 +178,26 @@ fn net_is_exact(net: &IpNet) -> bool {
     len == full || prefixes.contains(&len) || len < prefixes[0] && net_terms(net).is_some()
 }
 
-/// Everything indexed about one event: its terms (deduplicated) and its action.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Everything indexed about one event: its terms (deduplicated), its action, and the key of
+/// its client id (for the idempotency check).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Doc {
     pub terms: Vec<u64>,
     pub action: String,
+    pub key: Option<u64>,
+}
+
+/// The key of a client-given event id.
+pub fn id_key(id: &str) -> u64 {
+    hash(kind::ID, id.as_bytes())
 }
 
 /// The terms of an event.
 pub fn doc(e: &EventBody) -> Doc {
-    let mut t = Vec::with_capacity(32);
+    let mut t = Vec::with_capacity(48);
+    let mut buf = String::with_capacity(32);
     for text in searchable_texts(e) {
-        t.extend(words(text).map(|w| word(&w)));
+        for_each_word_hash(text, &mut buf, |h| t.push(h));
     }
     if let Some(a) = &e.actor {
         if let Some(id) = &a.id {
@@ -180,7 +229,7 @@ pub fn doc(e: &EventBody) -> Doc {
     }
     t.sort_unstable();
     t.dedup();
-    Doc { terms: t, action: e.action.as_str().to_owned() }
+    Doc { terms: t, action: e.action.as_str().to_owned(), key: e.id.as_deref().map(id_key) }
 }
 
 /// One alternative of a clause.
@@ -295,6 +344,25 @@ impl Plan {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn word_hashes_are_those_of_the_shared_word_rules() {
+        let long = "ab".repeat(200);
+        for text in [
+            "Asha Rao signed NDA-2026.pdf",
+            "ÜBER straße ΔΟΚΙΜΗ Елена",
+            "",
+            "--",
+            "x1y2 Z",
+            &long,
+            &format!("a {long}-b"),
+        ] {
+            let mut got = Vec::new();
+            for_each_word_hash(text, &mut String::new(), |h| got.push(h));
+            let want: Vec<u64> = trail_core::search::words(text).map(|w| word(&w)).collect();
+            assert_eq!(got, want, "{text}");
+        }
+    }
 
     #[test]
     fn networks_use_the_closest_indexed_prefix() {

@@ -34,6 +34,9 @@ fn random_event(rng: &mut StdRng, ordered_at: i64, backdate: f64) -> EventBody {
         "outcome": if rng.random_bool(0.2) { "failure" } else { "success" },
         "description": desc.join(" "),
     });
+    if rng.random_bool(0.5) {
+        e["id"] = format!("id-{ordered_at}").into();
+    }
     if rng.random_bool(0.8) {
         let n = rng.random_range(0..6);
         e["actor"] = serde_json::json!({"id": format!("u{n}"), "email": format!("user{n}@x.example"), "name": format!("User {}", words[n])});
@@ -268,6 +271,19 @@ fn scenario(config: IndexConfig, backdate: impl Fn(&mut StdRng) -> f64, seed: u6
         events[covered as usize..].iter().map(|e| (e.occurred_at.as_microsecond(), doc(e))).collect();
     reopened.add(1, covered + 1, &rest).unwrap();
     check(&reopened, &events, &mut rng, t0, total as i64 * step, 200);
+    check_keys(&reopened, &events);
+}
+
+/// Every client id is found under its key, with its seq, and absent ids find nothing.
+fn check_keys(index: &TermIndex, events: &[EventBody]) {
+    for (i, e) in events.iter().enumerate() {
+        if let Some(id) = &e.id {
+            assert_eq!(index.seqs_with_key(1, trail_index::terms::id_key(id)), [i as u64 + 1], "{id}");
+        }
+    }
+    for n in 0..500 {
+        assert!(index.seqs_with_key(1, trail_index::terms::id_key(&format!("never-sent-{n}"))).is_empty());
+    }
     let _ = count_into;
 }
 

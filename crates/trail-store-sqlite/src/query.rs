@@ -39,6 +39,19 @@ pub(crate) fn next_seq(conn: &Connection, tenant: &TenantId, tid: i64) -> StoreR
 
 /// Indexes the tenant's events up to seq `upto` that the index does not cover yet.
 pub(crate) fn catch_up(conn: &Connection, ctx: &Ctx<'_>, tid: i64, upto: u64) -> StoreResult<()> {
+    catch_up_with(conn, ctx.codec, ctx.index, tid, upto)
+}
+
+/// [`catch_up`] with its parts.
+pub(crate) fn catch_up_with(
+    conn: &Connection,
+    codec: &Codec,
+    index: &TermIndex,
+    tid: i64,
+    upto: u64,
+) -> StoreResult<()> {
+    let ctx = Ctx { codec, index };
+    let ctx = &ctx;
     loop {
         let covered = ctx.index.covered(tid as u64);
         if covered >= upto {
@@ -57,7 +70,7 @@ pub(crate) fn catch_up(conn: &Connection, ctx: &Ctx<'_>, tid: i64, upto: u64) ->
                 // A purged event leaves no row; the index needs every seq, so the gap is filled
                 // with a document that matches nothing.
                 while expect < seq {
-                    docs.push((i64::MIN, trail_index::Doc { terms: Vec::new(), action: String::new() }));
+                    docs.push((i64::MIN, trail_index::Doc::default()));
                     expect += 1;
                 }
             }

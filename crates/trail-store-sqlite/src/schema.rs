@@ -33,11 +33,10 @@ const MIGRATIONS: &[&str] = &[
     CREATE TABLE events (
         pos         INTEGER PRIMARY KEY,         -- tid << 40 | seq
         occurred_at INTEGER NOT NULL,            -- microseconds since the epoch
-        idkey       INTEGER,                     -- XXH3 of (tid, the client's id), when it sent one
-        digest      INTEGER,                     -- 8 bytes of the digest of the event as sent, with idkey
+        digest      INTEGER,                     -- 8 bytes of the digest of the event as sent,
+                                                 -- when it has a client id (idempotency)
         body        BLOB NOT NULL                -- the stored event (codec.rs)
     );
-    CREATE INDEX events_by_idkey ON events(idkey) WHERE idkey IS NOT NULL;
     CREATE TABLE dictionaries (
         id         INTEGER PRIMARY KEY,
         created_at INTEGER NOT NULL,

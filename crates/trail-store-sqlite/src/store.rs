@@ -23,7 +23,6 @@ use trail_store::{
 };
 
 use trail_index::{IndexConfig, TermIndex};
-use xxhash_rust::xxh3::xxh3_64;
 
 use crate::{
     DB_FILE,
@@ -140,7 +139,7 @@ impl SqliteStore {
     }
 
     /// Prepares rows on the caller's thread: encoding and term extraction stay off the writer.
-    fn rows(&self, tid: i64, events: Vec<PreparedEvent>) -> Vec<writer::Row> {
+    fn rows(&self, events: Vec<PreparedEvent>) -> Vec<writer::Row> {
         let codec = &self.inner.codec;
         events
             .into_iter()
@@ -150,17 +149,11 @@ impl SqliteStore {
                 {
                     self.train_dictionary(samples);
                 }
-                let idkey = ev.body.id.as_deref().map(|id| {
-                    let mut key = tid.to_le_bytes().to_vec();
-                    key.extend_from_slice(id.as_bytes());
-                    xxh3_64(&key) as i64
-                });
                 writer::Row {
                     occurred_at: ev.body.occurred_at.as_microsecond(),
                     doc: trail_index::doc(&ev.body),
                     blob: codec.encode(&ev.body_json),
                     id: ev.body.id,
-                    idkey,
                     digest: i64::from_le_bytes(ev.digest[..8].try_into().expect("8 bytes")),
                 }
             })
@@ -458,7 +451,7 @@ impl Store for SqliteStore {
 
     async fn append(&self, tenant: &TenantId, events: Vec<PreparedEvent>) -> StoreResult<AppendReceipt> {
         let tid = self.tid(tenant).await?;
-        let rows = self.rows(tid, events);
+        let rows = self.rows(events);
         let (reply, rx) = oneshot::channel();
         self.inner
             .jobs

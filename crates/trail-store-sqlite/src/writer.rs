@@ -16,14 +16,13 @@ use std::{
     },
 };
 
-use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use tokio::sync::{mpsc, oneshot};
 use trail_core::TenantId;
 use trail_index::{Doc, TermIndex};
 use trail_store::{AppendReceipt, Appended, StoreError, StoreResult};
 
 use crate::{
-    SEQ_BITS, SEQ_MASK,
     codec::Codec,
     error::{SqlResultExt, from_sqlite},
     event_pos,
@@ -34,11 +33,10 @@ const MAX_GROUP_EVENTS: usize = 50_000;
 
 pub(crate) type ExecFn = Box<dyn FnOnce(&mut Connection) + Send>;
 
-/// One event ready for its row: encoded, indexed, keyed.
+/// One event ready for its row: encoded and indexed (`doc.key` is its client id's key).
 pub(crate) struct Row {
     pub occurred_at: i64,
     pub id: Option<String>,
-    pub idkey: Option<i64>,
     pub digest: i64,
     pub blob: Vec<u8>,
     pub doc: Doc,
@@ -112,52 +110,75 @@ struct Pending {
     reply: oneshot::Sender<StoreResult<AppendReceipt>>,
 }
 
-/// What one request added: its receipt, and the new events for the index.
+/// What one request added: its receipt, and which of its rows are new events.
+#[derive(Debug)]
 struct Written {
     receipt: AppendReceipt,
     first_new: u64,
-    docs: Vec<(i64, Doc)>,
+    new_rows: Vec<usize>,
 }
 
-fn commit_group(w: &mut Writer, group: Vec<Pending>) {
-    let codec = w.codec.clone();
-    let mut tx = match w.conn.transaction_with_behavior(TransactionBehavior::Immediate) {
-        Ok(tx) => tx,
-        Err(e) => {
-            let e = from_sqlite(e);
-            for p in group {
-                let _ = p.reply.send(Err(copy_err(&e)));
-            }
-            return;
-        }
-    };
-    let mut results = Vec::with_capacity(group.len());
-    for p in group {
-        let r = append_in_savepoint(&mut tx, &codec, p.tid, &p.tenant, p.rows);
-        results.push((p.tid, r, p.reply));
-    }
-    match tx.commit() {
-        Ok(()) => {
-            for (tid, r, reply) in results {
-                let r = r.map(|written| {
-                    if !written.docs.is_empty()
-                        && let Err(gap) = w.index.add(tid as u64, written.first_new, &written.docs)
-                    {
-                        // Another process wrote in between: the next query indexes the rest.
-                        tracing::debug!(tenant = tid, %gap, "index behind the log");
-                    }
-                    written.receipt
-                });
-                let _ = reply.send(r);
+/// Writes a group in one transaction. Requests are not isolated by savepoints (which cost a
+/// copy of every page they touch): a request that fails on its own (a conflicting id, an
+/// unknown tenant; both rare client errors) is answered, the transaction rolled back, and the
+/// group written again without it.
+fn commit_group(w: &mut Writer, mut group: Vec<Pending>) {
+    let (codec, index) = (w.codec.clone(), w.index.clone());
+    loop {
+        let tx = match w.conn.transaction_with_behavior(TransactionBehavior::Immediate) {
+            Ok(tx) => tx,
+            Err(e) => return fail_all(group, from_sqlite(e)),
+        };
+        let mut written = Vec::with_capacity(group.len());
+        let mut failed = None;
+        // Ids written in this transaction, which the index learns only after the commit.
+        let mut fresh: HashMap<(i64, u64), Vec<u64>> = HashMap::new();
+        for (i, p) in group.iter().enumerate() {
+            match append(&tx, &codec, &index, &mut fresh, p.tid, &p.tenant, &p.rows) {
+                Ok(done) => written.push(done),
+                Err(e @ (StoreError::Conflict { .. } | StoreError::NotFound(_))) => {
+                    failed = Some((i, e));
+                    break;
+                }
+                Err(e) => {
+                    drop(tx);
+                    return fail_all(group, e);
+                }
             }
         }
-        Err(e) => {
+        if let Some((i, e)) = failed {
+            drop(tx);
+            let p = group.remove(i);
+            let _ = p.reply.send(Err(e));
+            if group.is_empty() {
+                return;
+            }
+            continue;
+        }
+        if let Err(e) = tx.commit() {
             let e = from_sqlite(e);
             tracing::error!(error = %e, "group commit failed; no event of the group was stored");
-            for (_, _, reply) in results {
-                let _ = reply.send(Err(copy_err(&e)));
-            }
+            return fail_all(group, e);
         }
+        for (p, done) in group.into_iter().zip(written) {
+            if !done.new_rows.is_empty() {
+                let mut rows: Vec<Option<Row>> = p.rows.into_iter().map(Some).collect();
+                let docs: Vec<(i64, Doc)> =
+                    done.new_rows.iter().filter_map(|&i| rows[i].take()).map(|r| (r.occurred_at, r.doc)).collect();
+                if let Err(gap) = w.index.add(p.tid as u64, done.first_new, &docs) {
+                    // Another process wrote in between: the next query indexes the rest.
+                    tracing::debug!(tenant = p.tid, %gap, "index behind the log");
+                }
+            }
+            let _ = p.reply.send(Ok(done.receipt));
+        }
+        return;
+    }
+}
+
+fn fail_all(group: Vec<Pending>, e: StoreError) {
+    for p in group {
+        let _ = p.reply.send(Err(copy_err(&e)));
     }
 }
 
@@ -169,37 +190,45 @@ fn copy_err(e: &StoreError) -> StoreError {
     }
 }
 
-fn append_in_savepoint(
-    tx: &mut Transaction<'_>,
+/// The seq and digest of the tenant's earlier event with client id `id`, if any: the index
+/// (and this transaction's own writes) name candidates with the same key, and the stored event
+/// decides.
+fn earlier(
+    conn: &Connection,
     codec: &Codec,
+    index: &TermIndex,
+    fresh: &HashMap<(i64, u64), Vec<u64>>,
     tid: i64,
-    tenant: &TenantId,
-    rows: Vec<Row>,
-) -> StoreResult<Written> {
-    let sp = tx.savepoint().sql()?;
-    let written = append(&sp, codec, tid, tenant, rows)?;
-    sp.commit().sql()?;
-    Ok(written)
-}
-
-/// The seq and digest of an earlier event of this tenant with client id `id`, if any.
-fn earlier(conn: &Connection, codec: &Codec, tid: i64, idkey: i64, id: &str) -> StoreResult<Option<(u64, i64)>> {
-    let mut stmt = conn.prepare_cached("SELECT pos, digest, body FROM events WHERE idkey = ?1").sql()?;
-    let mut rows = stmt.query([idkey]).sql()?;
-    while let Some(row) = rows.next().sql()? {
-        let pos: i64 = row.get(0).sql()?;
-        if pos >> SEQ_BITS != tid {
-            continue;
-        }
-        let blob = row.get_ref(2).sql()?.as_blob().map_err(|e| StoreError::internal(rusqlite::Error::from(e)))?;
-        if codec.decode(blob)?.id.as_deref() == Some(id) {
-            return Ok(Some(((pos & SEQ_MASK) as u64, row.get(1).sql()?)));
+    key: u64,
+    id: &str,
+) -> StoreResult<Option<(u64, i64)>> {
+    let mut candidates = index.seqs_with_key(tid as u64, key);
+    candidates.extend(fresh.get(&(tid, key)).into_iter().flatten());
+    for seq in candidates {
+        let row = conn
+            .prepare_cached("SELECT digest, body FROM events WHERE pos = ?1")
+            .sql()?
+            .query_row([event_pos(tid, seq)], |r| Ok((r.get::<_, Option<i64>>(0)?, r.get::<_, Vec<u8>>(1)?)))
+            .optional()
+            .sql()?;
+        if let Some((Some(digest), blob)) = row
+            && codec.decode(&blob)?.id.as_deref() == Some(id)
+        {
+            return Ok(Some((seq, digest)));
         }
     }
     Ok(None)
 }
 
-fn append(conn: &Connection, codec: &Codec, tid: i64, tenant: &TenantId, rows: Vec<Row>) -> StoreResult<Written> {
+fn append(
+    conn: &Connection,
+    codec: &Codec,
+    index: &TermIndex,
+    fresh: &mut HashMap<(i64, u64), Vec<u64>>,
+    tid: i64,
+    tenant: &TenantId,
+    rows: &[Row],
+) -> StoreResult<Written> {
     let mut next_seq: u64 = conn
         .prepare_cached("SELECT next_seq FROM tenants WHERE tid = ?1")
         .sql()?
@@ -207,47 +236,103 @@ fn append(conn: &Connection, codec: &Codec, tid: i64, tenant: &TenantId, rows: V
         .optional()
         .sql()?
         .ok_or_else(|| StoreError::NotFound(format!("tenant {tenant}")))? as u64;
+    if rows.iter().any(|r| r.id.is_some()) {
+        // The id check needs every committed event in the index, also those another process
+        // appended: index what it lacks first (nothing, unless another process wrote).
+        crate::query::catch_up_with(conn, codec, index, tid, next_seq - 1)?;
+    }
     let first_new = next_seq;
-    let mut insert = conn
-        .prepare_cached("INSERT INTO events (pos, occurred_at, idkey, digest, body) VALUES (?1, ?2, ?3, ?4, ?5)")
-        .sql()?;
-    let mut in_batch: HashMap<String, (u64, i64)> = HashMap::new();
+    let mut insert =
+        conn.prepare_cached("INSERT INTO events (pos, occurred_at, digest, body) VALUES (?1, ?2, ?3, ?4)").sql()?;
     let mut out = Vec::with_capacity(rows.len());
-    let mut docs = Vec::with_capacity(rows.len());
-    for (index, row) in rows.into_iter().enumerate() {
-        if let (Some(id), Some(idkey)) = (row.id.as_deref(), row.idkey) {
-            let seen = match in_batch.get(id) {
-                Some(&found) => Some(found),
-                None => earlier(conn, codec, tid, idkey, id)?,
-            };
-            if let Some((seq, digest)) = seen {
-                if digest != row.digest {
-                    return Err(StoreError::Conflict { index, id: id.to_owned(), seq });
+    let mut new_rows = Vec::with_capacity(rows.len());
+    for (index_in_batch, row) in rows.iter().enumerate() {
+        if let (Some(id), Some(key)) = (row.id.as_deref(), row.doc.key) {
+            match earlier(conn, codec, index, fresh, tid, key, id)? {
+                Some((seq, digest)) if digest == row.digest => {
+                    out.push(Appended { seq, duplicate: true });
+                    continue;
                 }
-                out.push(Appended { seq, duplicate: true });
-                continue;
+                Some((seq, _)) => return Err(StoreError::Conflict { index: index_in_batch, id: id.to_owned(), seq }),
+                None => fresh.entry((tid, key)).or_default().push(next_seq),
             }
         }
-        let seq = next_seq;
-        next_seq += 1;
         insert
             .execute(params![
-                event_pos(tid, seq),
+                event_pos(tid, next_seq),
                 row.occurred_at,
-                row.idkey,
-                row.idkey.map(|_| row.digest),
+                row.id.as_ref().map(|_| row.digest),
                 &row.blob[..]
             ])
             .sql()?;
-        if let Some(id) = row.id {
-            in_batch.insert(id, (seq, row.digest));
-        }
-        docs.push((row.occurred_at, row.doc));
-        out.push(Appended { seq, duplicate: false });
+        new_rows.push(index_in_batch);
+        out.push(Appended { seq: next_seq, duplicate: false });
+        next_seq += 1;
     }
     conn.prepare_cached("UPDATE tenants SET next_seq = ?1 WHERE tid = ?2")
         .sql()?
         .execute(params![next_seq as i64, tid])
         .sql()?;
-    Ok(Written { receipt: AppendReceipt { events: out, tree_size: next_seq - 1 }, first_new, docs })
+    Ok(Written { receipt: AppendReceipt { events: out, tree_size: next_seq - 1 }, first_new, new_rows })
+}
+
+#[cfg(test)]
+mod tests {
+    use trail_index::IndexConfig;
+
+    use super::*;
+
+    fn row(codec: &Codec, id: &str, digest: i64) -> Row {
+        let now = jiff::Timestamp::now();
+        let e = trail_core::event::NewEvent::from_json(&format!(r#"{{"action":"a.b","id":"{id}"}}"#), now).unwrap();
+        let body = e.into_body(now);
+        let mut doc = trail_index::doc(&body);
+        // Every id gets the same key, as if their hashes collided.
+        doc.key = Some(42);
+        Row {
+            occurred_at: 0,
+            id: Some(id.to_owned()),
+            digest,
+            blob: codec.encode(&serde_json::to_vec(&body).unwrap()),
+            doc,
+        }
+    }
+
+    /// Different ids whose keys collide are all stored, and each stays idempotent, whether the
+    /// earlier one is in the index or only in this transaction.
+    #[test]
+    fn colliding_id_keys_keep_idempotency_exact() {
+        let dir = tempfile::tempdir().unwrap();
+        let index = TermIndex::open(dir.path(), IndexConfig::default()).unwrap();
+        let mut conn = Connection::open_in_memory().unwrap();
+        crate::schema::migrate(&mut conn).unwrap();
+        conn.execute(
+            "INSERT INTO tenants (tid, id, name, plan, time_zone, created_at) VALUES (1, 't', 't', 'p', 'UTC', 0)",
+            [],
+        )
+        .unwrap();
+        let codec = Codec::new();
+        let t = TenantId::parse("t").unwrap();
+        // As `commit_group` does: append, then tell the index about the new rows.
+        let run = |rows: Vec<Row>| -> StoreResult<Vec<(u64, bool)>> {
+            let w = append(&conn, &codec, &index, &mut HashMap::new(), 1, &t, &rows)?;
+            let docs: Vec<(i64, Doc)> = w.new_rows.iter().map(|&i| (0, rows[i].doc.clone())).collect();
+            if !docs.is_empty() {
+                index.add(1, w.first_new, &docs).unwrap();
+            }
+            Ok(w.receipt.events.iter().map(|e| (e.seq, e.duplicate)).collect())
+        };
+        assert_eq!(
+            run(vec![row(&codec, "a", 1), row(&codec, "b", 2), row(&codec, "a", 1)]).unwrap(),
+            [(1, false), (2, false), (1, true)]
+        );
+        assert_eq!(
+            run(vec![row(&codec, "b", 2), row(&codec, "c", 3), row(&codec, "a", 1)]).unwrap(),
+            [(2, true), (3, false), (1, true)]
+        );
+        let e = run(vec![row(&codec, "b", 9)]).unwrap_err();
+        assert!(matches!(e, StoreError::Conflict { seq: 2, .. }), "{e:?}");
+        let e = run(vec![row(&codec, "c", 9)]).unwrap_err();
+        assert!(matches!(e, StoreError::Conflict { seq: 3, .. }), "{e:?}");
+    }
 }
