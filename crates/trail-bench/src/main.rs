@@ -4,11 +4,15 @@
 //! the ratio between them: this machine is noisy, so only same-run ratios mean much. Timings
 //! are never asserted in tests; they are measured here and written into `BENCHMARKS.md`.
 //!
-//! Run: `cargo run --release -p trail-bench -- ingest`
+//! Run: `cargo run --release -p trail-bench -- ingest` and `... -- query`
 
 mod data;
+mod dataset;
 mod ingest;
+mod postgres;
+mod query;
 mod report;
+mod stats;
 
 use clap::{Parser, Subcommand};
 
@@ -23,6 +27,9 @@ struct Cli {
 enum Bench {
     /// Durable ingest through HTTP beside raw SQLite inserts with no index.
     Ingest(ingest::Args),
+    /// 10 million events: the query mix, ingest with all indexes, bytes per event, beside a
+    /// hand-rolled PostgreSQL audit table.
+    Query(query::Args),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -30,5 +37,6 @@ fn main() -> anyhow::Result<()> {
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     match cli.bench {
         Bench::Ingest(args) => rt.block_on(ingest::run(args)),
+        Bench::Query(args) => rt.block_on(query::run(args)),
     }
 }

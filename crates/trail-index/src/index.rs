@@ -59,6 +59,8 @@ struct Tenant {
 
 enum Work {
     Flush(u64, Arc<Mem>),
+    /// Answered once every earlier work is done.
+    Barrier(mpsc::Sender<()>),
 }
 
 struct Shared {
@@ -212,6 +214,30 @@ impl TermIndex {
         t.sources.iter().map(|s| s.min_occurred_at()).chain((!t.mem.is_empty()).then(|| t.mem.min_occurred_at())).min()
     }
 
+    /// Writes every buffer to a segment and waits until all flushes and merges are done (before
+    /// measuring sizes, or for a quick restart). Does nothing in a process that does not own
+    /// the index.
+    pub fn flush_all(&self) {
+        let Some(worker) = &self.worker else { return };
+        let tenants: Vec<(u64, Arc<RwLock<Tenant>>)> =
+            self.shared.tenants.read().expect("index lock").iter().map(|(k, v)| (*k, v.clone())).collect();
+        let worker = worker.lock().expect("worker lock");
+        for (tid, tenant) in tenants {
+            let mut t = tenant.write().expect("index lock");
+            if !t.mem.is_empty() {
+                let next = t.mem.next_seq();
+                let full = Arc::new(std::mem::replace(&mut t.mem, Mem::new(next)));
+                t.sources.push(full.clone());
+                let _ = worker.send(Work::Flush(tid, full));
+            }
+        }
+        let (tx, rx) = mpsc::channel();
+        if worker.send(Work::Barrier(tx)).is_ok() {
+            drop(worker);
+            let _ = rx.recv();
+        }
+    }
+
     /// Segment files and documents, for diagnostics and tests: (segments, buffered documents).
     pub fn shape(&self, tid: u64) -> (usize, u32) {
         let tenant = self.tenant(tid);
@@ -237,7 +263,14 @@ fn matches_now(mem: &Mem, plan: &Plan, bounds: &Bounds) -> Vec<(i64, u64)> {
 }
 
 fn work(shared: Arc<Shared>, rx: mpsc::Receiver<Work>) {
-    while let Ok(Work::Flush(tid, mem)) = rx.recv() {
+    while let Ok(job) = rx.recv() {
+        let (tid, mem) = match job {
+            Work::Flush(tid, mem) => (tid, mem),
+            Work::Barrier(done) => {
+                let _ = done.send(());
+                continue;
+            }
+        };
         let written = segment::write(&shared.dir, tid, &[&*mem]).and_then(|p| Segment::open(&p));
         let tenant = match shared.tenants.read().expect("index lock").get(&tid) {
             Some(t) => t.clone(),

@@ -61,6 +61,38 @@ fn sorted_range(src: &dyn Source, b: &Bounds) -> std::ops::Range<u32> {
 
 type Matches = Box<dyn Iterator<Item = (i64, u64)> + Send>;
 
+/// Matches in a source not sorted by time but keeping its time order beyond which sorting the
+/// matches themselves costs more than walking that order.
+static SORT_AT_MOST: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(4096);
+
+/// Changes the threshold between sorting matches and walking a source's time order (tests use
+/// a tiny one so both paths run on small data).
+#[doc(hidden)]
+pub fn set_sort_at_most(n: u64) {
+    SORT_AT_MOST.store(n, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// The positions in time order of `src` that can hold admitted documents.
+fn ordered_range(src: &dyn Source, b: &Bounds) -> Option<std::ops::Range<u32>> {
+    let first = src.first_seq();
+    let at = |i: u32| src.in_time_order(i).map(|o| (src.occurred_at(o), first + o as u64));
+    at(0)?;
+    let n = src.len();
+    let key = |i: u32| at(i).expect("the source keeps its time order");
+    let lo = match b.from {
+        Some(f) => partition(0, n, |i| key(i).0 < f),
+        None => 0,
+    };
+    let mut hi = n;
+    if let Some(t) = b.to {
+        hi = partition(lo, hi, |i| key(i).0 < t);
+    }
+    if let Some(before) = b.before {
+        hi = partition(lo, hi, |i| key(i) < before);
+    }
+    Some(lo..hi.max(lo))
+}
+
 /// The matches of `plan` in `src` within `b`, newest first.
 pub fn source_matches(src: Arc<dyn Source>, plan: &Plan, b: &Bounds) -> Matches {
     let first = src.first_seq();
@@ -68,6 +100,26 @@ pub fn source_matches(src: Arc<dyn Source>, plan: &Plan, b: &Bounds) -> Matches 
         let range = sorted_range(&*src, b);
         let acc = evaluate(&*src, plan, range);
         Box::new(acc.into_iter().rev().map(move |o| (src.occurred_at(o), first + o as u64)))
+    } else if let Some(positions) = ordered_range(&*src, b)
+        && !positions.is_empty()
+    {
+        let hi =
+            if b.snapshot < first { 0 } else { src.len().min((b.snapshot - first + 1).min(u32::MAX as u64) as u32) };
+        let acc = evaluate(&*src, plan, 0..hi);
+        if acc.len() <= SORT_AT_MOST.load(std::sync::atomic::Ordering::Relaxed) {
+            let b = *b;
+            let mut v: Vec<(i64, u64)> = acc
+                .iter()
+                .map(|o| (src.occurred_at(o), first + o as u64))
+                .filter(|&(occ, seq)| b.admits(occ, seq))
+                .collect();
+            v.sort_unstable_by(|a, b| b.cmp(a));
+            return Box::new(v.into_iter());
+        }
+        Box::new(positions.rev().filter_map(move |i| {
+            let o = src.in_time_order(i).expect("the source keeps its time order");
+            acc.contains(o).then(|| (src.occurred_at(o), first + o as u64))
+        }))
     } else {
         let hi =
             if b.snapshot < first { 0 } else { src.len().min((b.snapshot - first + 1).min(u32::MAX as u64) as u32) };
@@ -165,6 +217,14 @@ pub fn count_into(src: &dyn Source, plan: &Plan, boundaries: &[i64], counts: &mu
             for (i, w) in edges.windows(2).enumerate() {
                 counts[i] += acc.range_cardinality(w[0]..w[1]);
             }
+        }
+    } else if src.in_time_order(0).is_some() && plan.clauses.is_empty() {
+        let edges: Vec<u32> = boundaries
+            .iter()
+            .map(|&t| partition(0, src.len(), |i| src.occurred_at(src.in_time_order(i).expect("ordered")) < t))
+            .collect();
+        for (i, w) in edges.windows(2).enumerate() {
+            counts[i] += (w[1] - w[0]) as u64;
         }
     } else {
         let acc = evaluate(src, plan, 0..src.len());

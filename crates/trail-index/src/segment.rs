@@ -16,8 +16,11 @@
 //!             was never sent (the usual case) reads a few bits instead of searching the keys
 //! ```
 //!
+//! order       for a segment not sorted by time: docs x u32, its offsets in time order
+//!             (by occurred_at, then offset), so it can be walked newest first
+//!
 //! Header fields at 96: offset of keys, 104: key count (u32), 108: bloom words (u32), 112:
-//! offset of bloom.
+//! offset of bloom, 120: offset of order (0 when sorted).
 //!
 //! A segment is written to a temporary file, fsynced and renamed into place, so a reader sees a
 //! whole segment or none. Segments are derived data: if one is lost, the store indexes the
@@ -128,13 +131,21 @@ pub fn write(dir: &Path, tid: u64, sources: &[&dyn Source]) -> io::Result<PathBu
         key_bytes.extend_from_slice(&o.to_le_bytes());
     }
     let bloom = Bloom::build(keys.iter().map(|(k, _)| *k), keys.len());
+    let mut order_bytes = Vec::new();
+    if !sorted {
+        let occ = |o: u32| i64::from_le_bytes(times[o as usize * 8..o as usize * 8 + 8].try_into().expect("8 bytes"));
+        let mut order: Vec<u32> = (0..docs).collect();
+        order.sort_unstable_by_key(|&o| (occ(o), o));
+        order_bytes = order.iter().flat_map(|o| o.to_le_bytes()).collect();
+    }
     let times_off = HEADER as u64;
     let dict_off = times_off + times.len() as u64;
     let post_off = dict_off + dict.len() as u64;
     let actions_off = post_off + postings.len() as u64;
     let keys_off = actions_off + action_bytes.len() as u64;
     let bloom_off = keys_off + key_bytes.len() as u64;
-    let end = bloom_off + bloom.words.len() as u64 * 8;
+    let order_off = bloom_off + bloom.words.len() as u64 * 8;
+    let end = order_off + order_bytes.len() as u64;
     let mut header = Vec::with_capacity(HEADER);
     header.extend_from_slice(MAGIC);
     header.extend_from_slice(&tid.to_le_bytes());
@@ -151,6 +162,7 @@ pub fn write(dir: &Path, tid: u64, sources: &[&dyn Source]) -> io::Result<PathBu
     header.extend_from_slice(&(keys.len() as u32).to_le_bytes());
     header.extend_from_slice(&(bloom.words.len() as u32).to_le_bytes());
     header.extend_from_slice(&bloom_off.to_le_bytes());
+    header.extend_from_slice(&(if sorted { 0 } else { order_off }).to_le_bytes());
     header.resize(HEADER, 0);
     let bloom_bytes: Vec<u8> = bloom.words.iter().flat_map(|w| w.to_le_bytes()).collect();
 
@@ -158,7 +170,7 @@ pub fn write(dir: &Path, tid: u64, sources: &[&dyn Source]) -> io::Result<PathBu
     let tmp = dir.join(format!("{}.tmp", file_name(tid, first, last)));
     {
         let mut w = BufWriter::with_capacity(1 << 20, File::create(&tmp)?);
-        for part in [&header, &times, &dict, &postings, &action_bytes, &key_bytes, &bloom_bytes] {
+        for part in [&header, &times, &dict, &postings, &action_bytes, &key_bytes, &bloom_bytes, &order_bytes] {
             w.write_all(part)?;
         }
         let f = w.into_inner().map_err(|e| e.into_error())?;
@@ -189,6 +201,7 @@ pub struct Segment {
     keys: u32,
     bloom_off: usize,
     bloom_words: u32,
+    order_off: usize,
 }
 
 /// A Bloom filter of id keys: 10 bits a key and 7 probes (about 1% false positives).
@@ -273,6 +286,7 @@ impl Segment {
             keys: u32_at(b, 104),
             bloom_words: u32_at(b, 108),
             bloom_off: u64_at(b, 112) as usize,
+            order_off: u64_at(b, 120) as usize,
             map,
         };
         let end = u64_at(&seg.map, 88) as usize;
@@ -282,7 +296,11 @@ impl Segment {
             && seg.post_off <= seg.actions_off
             && seg.actions_off <= seg.keys_off
             && seg.keys_off + seg.keys as usize * 12 == seg.bloom_off
-            && seg.bloom_off + seg.bloom_words as usize * 8 == end
+            && seg.bloom_off + seg.bloom_words as usize * 8 <= end
+            && (seg.sorted && seg.bloom_off + seg.bloom_words as usize * 8 == end
+                || !seg.sorted
+                    && seg.order_off == seg.bloom_off + seg.bloom_words as usize * 8
+                    && seg.order_off + seg.docs as usize * 4 == end)
             && seg.docs > 0;
         if !consistent {
             return Err(bad(path, "truncated or inconsistent"));
@@ -394,6 +412,10 @@ impl Source for Segment {
         let n = self.keys as usize;
         let start = partition_by(n, |i| self.key_entry(i).0 < key);
         (start..n).map(|i| self.key_entry(i)).take_while(|(k, _)| *k == key).map(|(_, o)| o).collect()
+    }
+
+    fn in_time_order(&self, i: u32) -> Option<u32> {
+        (!self.sorted).then(|| u32_at(&self.map, self.order_off + i as usize * 4))
     }
 
     fn file_path(&self) -> Option<PathBuf> {

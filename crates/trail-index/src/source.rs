@@ -27,6 +27,12 @@ pub trait Source: Send + Sync {
     fn keys(&self) -> Vec<(u64, u32)>;
     /// The offsets of the documents with id key `key`.
     fn key_offsets(&self, key: u64) -> Vec<u32>;
+    /// For a source not sorted by time, the offset of its `i`-th document in time order (by
+    /// `occurred_at`, then offset), if the source keeps that order.
+    fn in_time_order(&self, _i: u32) -> Option<u32> {
+        None
+    }
+
     /// The file holding the source, if it is a written segment.
     fn file_path(&self) -> Option<std::path::PathBuf> {
         None

@@ -58,9 +58,8 @@ pub(crate) fn catch_up_with(
             return Ok(());
         }
         let last = upto.min(covered + CATCH_UP_CHUNK);
-        let mut stmt = conn
-            .prepare_cached("SELECT pos, occurred_at, body FROM events WHERE pos > ?1 AND pos <= ?2 ORDER BY pos")
-            .sql()?;
+        let mut stmt =
+            conn.prepare_cached("SELECT pos, body FROM events WHERE pos > ?1 AND pos <= ?2 ORDER BY pos").sql()?;
         let mut rows = stmt.query([event_pos(tid, covered), event_pos(tid, last)]).sql()?;
         let mut docs = Vec::new();
         let mut expect = covered + 1;
@@ -74,9 +73,9 @@ pub(crate) fn catch_up_with(
                     expect += 1;
                 }
             }
-            let blob = row.get_ref(2).sql()?.as_blob().map_err(|e| StoreError::internal(rusqlite::Error::from(e)))?;
+            let blob = row.get_ref(1).sql()?.as_blob().map_err(|e| StoreError::internal(rusqlite::Error::from(e)))?;
             let body = ctx.codec.decode(blob)?;
-            docs.push((row.get(1).sql()?, trail_index::doc(&body)));
+            docs.push((body.occurred_at.as_microsecond(), trail_index::doc(&body)));
             expect += 1;
         }
         if docs.is_empty() {

@@ -32,7 +32,6 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX api_keys_by_tenant ON api_keys(tid, created_at);
     CREATE TABLE events (
         pos         INTEGER PRIMARY KEY,         -- tid << 40 | seq
-        occurred_at INTEGER NOT NULL,            -- microseconds since the epoch
         digest      INTEGER,                     -- 8 bytes of the digest of the event as sent,
                                                  -- when it has a client id (idempotency)
         body        BLOB NOT NULL                -- the stored event (codec.rs)

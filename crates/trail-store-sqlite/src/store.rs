@@ -145,7 +145,7 @@ impl SqliteStore {
             .into_iter()
             .map(|ev| {
                 if !codec.has_dict()
-                    && let Some(samples) = codec.sample(&ev.body)
+                    && let Some(samples) = codec.sample(&ev.body_json)
                 {
                     self.train_dictionary(samples);
                 }
@@ -194,6 +194,12 @@ impl SqliteStore {
     /// Counters of the writer: append requests and the group commits that wrote them.
     pub fn writer_stats(&self) -> &WriterStats {
         &self.inner.stats
+    }
+
+    /// Writes the whole term index to disk and waits (for measuring sizes, or before a planned
+    /// stop, so the next start has nothing to index again).
+    pub fn flush_index(&self) {
+        self.inner.index.flush_all();
     }
 
     /// The data directory.

@@ -242,8 +242,7 @@ fn append(
         crate::query::catch_up_with(conn, codec, index, tid, next_seq - 1)?;
     }
     let first_new = next_seq;
-    let mut insert =
-        conn.prepare_cached("INSERT INTO events (pos, occurred_at, digest, body) VALUES (?1, ?2, ?3, ?4)").sql()?;
+    let mut insert = conn.prepare_cached("INSERT INTO events (pos, digest, body) VALUES (?1, ?2, ?3)").sql()?;
     let mut out = Vec::with_capacity(rows.len());
     let mut new_rows = Vec::with_capacity(rows.len());
     for (index_in_batch, row) in rows.iter().enumerate() {
@@ -257,14 +256,7 @@ fn append(
                 None => fresh.entry((tid, key)).or_default().push(next_seq),
             }
         }
-        insert
-            .execute(params![
-                event_pos(tid, next_seq),
-                row.occurred_at,
-                row.id.as_ref().map(|_| row.digest),
-                &row.blob[..]
-            ])
-            .sql()?;
+        insert.execute(params![event_pos(tid, next_seq), row.id.as_ref().map(|_| row.digest), &row.blob[..]]).sql()?;
         new_rows.push(index_in_batch);
         out.push(Appended { seq: next_seq, duplicate: false });
         next_seq += 1;
