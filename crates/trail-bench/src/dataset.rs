@@ -89,7 +89,7 @@ impl Dataset {
     pub fn event(&self, n: u64) -> Gen {
         let mut rng = StdRng::seed_from_u64(n.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ 0xA5A5);
         // Half the traffic is the big tenant's; the rest is spread evenly.
-        let t = if n % 2 == 0 { 0 } else { 1 + ((n / 2) % (self.tenants.len() as u64 - 1)) as usize };
+        let t = if n.is_multiple_of(2) { 0 } else { 1 + ((n / 2) % (self.tenants.len() as u64 - 1)) as usize };
         let (tenant, size) = &self.tenants[t];
         let span = self.end.as_microsecond() - self.start.as_microsecond() - 1_000_000;
         let at = Timestamp::from_microsecond(
