@@ -57,7 +57,47 @@ impl Drop for Cluster {
     }
 }
 
-type Row = (String, SystemTime, String, String, String, serde_json::Value);
+/// tenant, occurred_at, actor, action, address, the event as JSON text.
+type Row = (String, SystemTime, String, String, String, String);
+
+/// The same events as Trail received, in the same interleaved order, in batches of 1,000 per
+/// tenant, as compact tuples (10 million JSON values would not fit in memory).
+fn batches(ds: &Dataset) -> Vec<Vec<Row>> {
+    let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2) as u64;
+    let chunk = ds.total.div_ceil(threads);
+    let parts: Vec<Vec<(u64, Vec<Row>)>> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..threads)
+            .map(|t| {
+                s.spawn(move || {
+                    let mut out = Vec::new();
+                    let mut per: std::collections::HashMap<String, (u64, Vec<Row>)> = Default::default();
+                    for n in t * chunk..((t + 1) * chunk).min(ds.total) {
+                        let e = ds.event(n);
+                        let row: Row = (
+                            e.tenant.clone(),
+                            SystemTime::from(e.occurred_at),
+                            e.actor_id,
+                            e.action.to_owned(),
+                            e.ip,
+                            e.json.to_string(),
+                        );
+                        let entry = per.entry(e.tenant.clone()).or_insert_with(|| (n, Vec::with_capacity(1000)));
+                        entry.1.push(row);
+                        if entry.1.len() == 1000 {
+                            out.push(per.remove(&e.tenant).expect("present"));
+                        }
+                    }
+                    out.extend(per.into_values());
+                    out
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().expect("generator")).collect()
+    });
+    let mut all: Vec<(u64, Vec<Row>)> = parts.into_iter().flatten().collect();
+    all.sort_by_key(|b| b.0);
+    all.into_iter().map(|b| b.1).collect()
+}
 
 pub async fn run(ds: &Dataset, args: &Args, dir: &Path) -> anyhow::Result<Figures> {
     let pg_dir = dir.join("postgres");
@@ -73,21 +113,8 @@ pub async fn run(ds: &Dataset, args: &Args, dir: &Path) -> anyhow::Result<Figure
     let admin = connect().await?;
     admin.batch_execute(SCHEMA).await?;
 
-    // The same events, in the same interleaved order, in batches of 1,000 per tenant.
     let started = Instant::now();
-    let mut batches: Vec<Vec<Row>> = Vec::new();
-    let mut per: std::collections::HashMap<String, Vec<Row>> = Default::default();
-    for n in 0..ds.total {
-        let e = ds.event(n);
-        let row: Row =
-            (e.tenant.clone(), SystemTime::from(e.occurred_at), e.actor_id, e.action.to_owned(), e.ip, e.json);
-        let list = per.entry(e.tenant).or_default();
-        list.push(row);
-        if list.len() == 1000 {
-            batches.push(std::mem::take(list));
-        }
-    }
-    batches.extend(per.into_values().filter(|v| !v.is_empty()));
+    let batches = batches(ds);
     eprintln!("generated {} PostgreSQL batches in {:.0}s", batches.len(), started.elapsed().as_secs_f64());
 
     let queue = Arc::new(Mutex::new(VecDeque::from(batches)));
@@ -149,20 +176,35 @@ async fn insert(client: &Client, batch: &[Row]) -> anyhow::Result<()> {
             sql.push(',');
         }
         let b = i * 6;
-        sql.push_str(&format!("(${}, ${}, ${}, ${}, ${}::text::inet, ${})", b + 1, b + 2, b + 3, b + 4, b + 5, b + 6));
+        sql.push_str(&format!(
+            "(${}, ${}, ${}, ${}, ${}::text::inet, ${}::text::jsonb)",
+            b + 1,
+            b + 2,
+            b + 3,
+            b + 4,
+            b + 5,
+            b + 6
+        ));
         params.extend([tenant as &(dyn ToSql + Sync), at, actor, action, ip, data]);
     }
     client.execute(sql.as_str(), &params).await?;
     Ok(())
 }
 
-/// The (occurred_at, id) after which page 200 of the default view starts.
+/// The (occurred_at, id) after which page 200 of the default view starts (or the last page of
+/// a smaller log, as the Trail side does).
 async fn deep_position(client: &Client, from: SystemTime) -> anyhow::Result<(SystemTime, i64)> {
+    let n: i64 = client
+        .query_one("SELECT count(*) FROM audit_events WHERE tenant_id = 'big' AND occurred_at >= $1", &[&from])
+        .await?
+        .get(0);
+    let pages = (n + 49) / 50;
+    let offset = if pages >= 200 { 199 * 50 - 1 } else { (pages - 1).max(1) * 50 - 1 };
     let row = client
         .query_one(
             "SELECT occurred_at, id FROM audit_events WHERE tenant_id = 'big' AND occurred_at >= $1
-             ORDER BY occurred_at DESC, id DESC OFFSET 9949 LIMIT 1",
-            &[&from],
+             ORDER BY occurred_at DESC, id DESC OFFSET $2 LIMIT 1",
+            &[&from, &offset],
         )
         .await?;
     Ok((row.get(0), row.get(1)))
@@ -177,7 +219,8 @@ async fn ask(
     from90: SystemTime,
     deep: Option<(SystemTime, i64)>,
 ) -> anyhow::Result<Vec<String>> {
-    let base = "SELECT data->>'id' FROM audit_events WHERE tenant_id = 'big' AND occurred_at >= $1";
+    // The whole event, as an API would return it (as text: tokio-postgres then skips decoding it).
+    let base = "SELECT data::text FROM audit_events WHERE tenant_id = 'big' AND occurred_at >= $1";
     let like = format!("{}.%", c.action_prefix);
     let rows = match c.kind {
         Kind::Default => client.query(&format!("{base} {PAGE}"), &[&from30]).await?,
@@ -205,12 +248,22 @@ async fn ask(
             let rows = client
                 .query(
                     "SELECT count(*) FROM audit_events WHERE tenant_id = 'big' AND occurred_at >= $1
-                     GROUP BY date_trunc('day', occurred_at AT TIME ZONE 'UTC') ORDER BY 1",
+                     GROUP BY date_trunc('day', occurred_at AT TIME ZONE 'UTC')
+                     ORDER BY date_trunc('day', occurred_at AT TIME ZONE 'UTC')",
                     &[&from90],
                 )
                 .await?;
             return Ok(rows.iter().map(|r| r.get::<_, i64>(0).to_string()).collect());
         }
     };
-    Ok(rows.iter().map(|r| r.get::<_, Option<String>>(0).unwrap_or_default()).collect())
+    Ok(rows
+        .iter()
+        .map(|r| {
+            let text: String = r.get(0);
+            serde_json::from_str::<serde_json::Value>(&text)
+                .ok()
+                .and_then(|v| v["id"].as_str().map(String::from))
+                .unwrap_or_default()
+        })
+        .collect())
 }

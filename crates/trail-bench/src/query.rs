@@ -301,10 +301,14 @@ pub async fn trail(ds: &Dataset, args: &Args, dir: &std::path::Path) -> anyhow::
         let cs = cases(ds, kind, args.iterations + 10, 42);
         let mut samples = Vec::new();
         let deep_cursor = if kind == Kind::DeepPage {
+            // Page 200, or the last page of a smaller log.
             let mut cursor = String::new();
             for _ in 0..199 {
                 let v = get(&client, &format!("{base}/v1/tenants/big/events?limit=50{cursor}")).await?;
-                cursor = format!("&cursor={}", v["next_cursor"].as_str().unwrap_or_default());
+                match v["next_cursor"].as_str() {
+                    Some(c) => cursor = format!("&cursor={c}"),
+                    None => break,
+                }
             }
             cursor
         } else {
@@ -378,7 +382,12 @@ fn print_report(t: &Figures, pg: Option<&Figures>) {
             .map(|p| {
                 let a = t.first_answers.iter().find(|(k, _)| k == kind).map(|(_, a)| a);
                 let b = p.first_answers.iter().find(|(k, _)| k == kind).map(|(_, a)| a);
-                if a == b { "yes" } else { "NO" }
+                if a == b {
+                    "yes"
+                } else {
+                    eprintln!("answers differ for {}:\n  trail:    {:?}\n  postgres: {:?}", kind.label(), a, b);
+                    "NO"
+                }
             })
             .unwrap_or("-");
         match p {
