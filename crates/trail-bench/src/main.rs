@@ -16,6 +16,10 @@ mod stats;
 
 use clap::{Parser, Subcommand};
 
+/// The same allocator as the `trail` binary, so figures are the server's.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(name = "trail-bench", about = "Trail's benchmarks: figures and ratios against same-run baselines")]
 struct Cli {

@@ -51,6 +51,7 @@ impl Mem {
         Mem {
             first_seq,
             occurred: Vec::new(),
+            // Grown as needed: a server may hold buffers for thousands of small tenants.
             postings: TermMap::default(),
             keys: TermMap::default(),
             more_keys: Vec::new(),

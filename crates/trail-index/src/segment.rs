@@ -12,8 +12,9 @@
 //! postings    serialized roaring bitmaps (the portable format)
 //! actions     actions x (length u16, UTF-8)
 //! keys        keys x (id key u64, offset u32), ascending: the client ids, for idempotency
-//! bloom       a Bloom filter of the id keys (10 bits a key, 7 probes), so checking an id that
-//!             was never sent (the usual case) reads a few bits instead of searching the keys
+//! bloom       a blocked Bloom filter of the id keys (16 bits a key, 8 bits in one 64-byte
+//!             block), so checking an id that was never sent (the usual case) reads one cache
+//!             line instead of searching the keys
 //! ```
 //!
 //! order       for a segment not sorted by time: docs x u32, its offsets in time order
@@ -92,11 +93,16 @@ pub fn write(dir: &Path, tid: u64, sources: &[&dyn Source]) -> io::Result<PathBu
     let mut postings = Vec::new();
     let mut buf = Vec::new();
     for &t in &terms {
-        let merged = RoaringBitmap::from_sorted_iter(sources.iter().flat_map(|s| {
-            let shift = (s.first_seq() - first) as u32;
-            s.postings(t).into_iter().map(move |o| o + shift)
-        }))
-        .map_err(|_| io::Error::other("postings out of order"))?;
+        // One source (a flushed buffer) needs no shifting: its postings are used as they are.
+        let merged = if let [only] = sources {
+            only.postings(t)
+        } else {
+            RoaringBitmap::from_sorted_iter(sources.iter().flat_map(|s| {
+                let shift = (s.first_seq() - first) as u32;
+                s.postings(t).into_iter().map(move |o| o + shift)
+            }))
+            .map_err(|_| io::Error::other("postings out of order"))?
+        };
         dict.extend_from_slice(&t.to_le_bytes());
         if merged.len() == 1 {
             dict.extend_from_slice(&merged.min().unwrap_or(0).to_le_bytes());
@@ -204,29 +210,35 @@ pub struct Segment {
     order_off: usize,
 }
 
-/// A Bloom filter of id keys: 10 bits a key and 7 probes (about 1% false positives).
+/// A blocked Bloom filter of id keys: each key sets 8 bits within one 512-bit block (one cache
+/// line), so a lookup touches one line per segment. 16 bits a key: about 0.2% false positives.
 struct Bloom {
     words: Vec<u64>,
 }
 
-const BLOOM_PROBES: u64 = 7;
+const BLOCK_WORDS: usize = 8;
 
-fn bloom_bits(key: u64, bits: u64) -> impl Iterator<Item = u64> {
-    // Double hashing; keys are already uniform hashes.
-    let h1 = key;
-    let h2 = key.rotate_left(32) | 1;
-    (0..BLOOM_PROBES).map(move |i| h1.wrapping_add(i.wrapping_mul(h2)) % bits)
+/// The block of `key` and its 8 bits within the block (as word index, bit mask).
+fn bloom_probe(key: u64, blocks: usize) -> (usize, [(usize, u64); 8]) {
+    let block = ((key >> 32).wrapping_mul(blocks as u64) >> 32) as usize;
+    let mut bits = [(0, 0); 8];
+    let mut h = key.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    for slot in &mut bits {
+        let bit = (h >> 55) as usize; // 0..512
+        *slot = (block * BLOCK_WORDS + bit / 64, 1u64 << (bit % 64));
+        h = h.rotate_left(9).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    }
+    (block, bits)
 }
 
 impl Bloom {
     fn build(keys: impl Iterator<Item = u64>, n: usize) -> Bloom {
-        let words = if n == 0 { 0 } else { (n * 10).div_ceil(64).max(1) };
-        let mut b = Bloom { words: vec![0; words] };
-        if words > 0 {
-            let bits = words as u64 * 64;
+        let blocks = if n == 0 { 0 } else { (n * 16).div_ceil(512).max(1) };
+        let mut b = Bloom { words: vec![0; blocks * BLOCK_WORDS] };
+        if blocks > 0 {
             for k in keys {
-                for bit in bloom_bits(k, bits) {
-                    b.words[(bit / 64) as usize] |= 1 << (bit % 64);
+                for (w, m) in bloom_probe(k, blocks).1 {
+                    b.words[w] |= m;
                 }
             }
         }
@@ -401,11 +413,9 @@ impl Source for Segment {
         if self.bloom_words == 0 {
             return Vec::new();
         }
-        let bits = self.bloom_words as u64 * 64;
-        let present = bloom_bits(key, bits).all(|bit| {
-            let word = u64_at(&self.map, self.bloom_off + (bit / 64) as usize * 8);
-            word & (1 << (bit % 64)) != 0
-        });
+        let blocks = self.bloom_words as usize / BLOCK_WORDS;
+        let present =
+            bloom_probe(key, blocks).1.iter().all(|&(w, m)| u64_at(&self.map, self.bloom_off + w * 8) & m != 0);
         if !present {
             return Vec::new();
         }
@@ -420,5 +430,22 @@ impl Source for Segment {
 
     fn file_path(&self) -> Option<PathBuf> {
         Some(self.path.clone())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_bloom_filter_finds_every_key_and_few_others() {
+        let keys: Vec<u64> = (0..10_000u64).map(|i| xxhash_rust::xxh3::xxh3_64(&i.to_le_bytes())).collect();
+        let bloom = Bloom::build(keys.iter().copied(), keys.len());
+        let blocks = bloom.words.len() / BLOCK_WORDS;
+        let has = |k: u64| bloom_probe(k, blocks).1.iter().all(|&(w, m)| bloom.words[w] & m != 0);
+        assert!(keys.iter().all(|&k| has(k)));
+        let false_positives =
+            (10_000..110_000u64).filter(|i| has(xxhash_rust::xxh3::xxh3_64(&i.to_le_bytes()))).count();
+        assert!(false_positives < 500, "{false_positives} false positives in 100,000");
     }
 }

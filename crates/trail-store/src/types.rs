@@ -90,7 +90,8 @@ impl PreparedEvent {
         let digest = event.request_digest();
         let mut body = event.into_body(received_at);
         enrich(&mut body);
-        let body_json = serde_json::to_vec(&body).expect("an event body serialises");
+        let mut body_json = Vec::with_capacity(1024);
+        serde_json::to_writer(&mut body_json, &body).expect("an event body serialises");
         PreparedEvent { body, body_json, digest }
     }
 }

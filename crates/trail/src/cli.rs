@@ -42,7 +42,7 @@ pub enum Command {
     /// Load events from NDJSON or JSON-array files (or - for standard input) into a tenant.
     Ingest(IngestArgs),
     /// Find a tenant's events: a table on a terminal, JSON lines when piped.
-    Query(QueryArgs),
+    Query(Box<QueryArgs>),
 }
 
 #[derive(Args, Debug)]
@@ -149,6 +149,21 @@ pub struct FilterArgs {
     /// success or failure; repeatable.
     #[arg(long)]
     pub outcome: Vec<String>,
+    /// Target: type:id or a bare id; repeatable.
+    #[arg(long)]
+    pub target: Vec<String>,
+    /// IP address or CIDR block (203.0.113.0/24); repeatable.
+    #[arg(long)]
+    pub ip: Vec<String>,
+    /// Country code (GB); repeatable.
+    #[arg(long)]
+    pub country: Vec<String>,
+    /// Session id; repeatable.
+    #[arg(long)]
+    pub session: Vec<String>,
+    /// Search text: words, "phrases", qualifiers (actor:, action:, ...) and -negation.
+    #[arg(long, short = 'q')]
+    pub q: Option<String>,
 }
 
 impl FilterArgs {
@@ -164,9 +179,17 @@ impl FilterArgs {
         one("from", &self.from);
         one("to", &self.to);
         one("tz", &self.tz);
-        for (k, vs) in
-            [("actor", &self.actor), ("action", &self.action), ("category", &self.category), ("outcome", &self.outcome)]
-        {
+        one("q", &self.q);
+        for (k, vs) in [
+            ("actor", &self.actor),
+            ("action", &self.action),
+            ("category", &self.category),
+            ("outcome", &self.outcome),
+            ("target", &self.target),
+            ("ip", &self.ip),
+            ("country", &self.country),
+            ("session", &self.session),
+        ] {
             out.extend(vs.iter().map(|v| (k, v.clone())));
         }
         out

@@ -10,6 +10,11 @@ mod open;
 
 use clap::Parser;
 
+/// mimalloc instead of the system allocator: ingest allocates many small strings per event on
+/// several threads, where it measured about 25% faster than glibc's malloc (BENCHMARKS.md).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> std::process::ExitCode {
     let cli = cli::Cli::parse();
     init_logging();

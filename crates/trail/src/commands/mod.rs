@@ -32,7 +32,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Tenant(cmd) => tenant::run(config, cmd).await,
         Command::Key(cmd) => key::run(config, cmd).await,
         Command::Ingest(args) => ingest::run(config, args).await,
-        Command::Query(args) => query::run(config, args).await,
+        Command::Query(args) => query::run(config, *args).await,
     }
 }
 

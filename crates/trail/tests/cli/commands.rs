@@ -111,6 +111,13 @@ fn tenants_keys_ingest_and_query() {
     assert!(failed.contains("auth.login.failed"));
     let prefix = ok(&trail(d, &["query", "--tenant", "acme", "--action", "document.*", "--range", "today"]));
     assert_eq!(prefix.lines().count(), 1);
+    let found = ok(&trail(d, &["query", "--tenant", "acme", "-q", "asha -rejected", "--target", "nothing:here"]));
+    assert_eq!(found.lines().count(), 0, "{found}");
+    let found = ok(&trail(d, &["query", "--tenant", "acme", "-q", "asha", "--json"]));
+    assert_eq!(found.lines().count(), 1, "{found}");
+    assert!(found.contains("Asha Rao"));
+    let err = fails(&trail(d, &["query", "--tenant", "acme", "-q", "\"unclosed"]));
+    assert!(err.contains("--q") && err.contains("character 1"), "{err}");
     let err = fails(&trail(d, &["query", "--tenant", "acme", "--range", "week"]));
     assert!(err.contains("--range"), "{err}");
     let err = fails(&trail(d, &["query", "--tenant", "nobody"]));
