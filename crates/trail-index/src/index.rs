@@ -20,7 +20,7 @@ use std::{
 use crate::{
     mem::Mem,
     search::{Bounds, Candidates, count_into},
-    segment::{self, Segment},
+    segment::{self, BLOCK_WORDS, Segment, bloom_probe},
     source::Source,
     terms::{Doc, Plan},
 };
@@ -42,6 +42,9 @@ impl Default for IndexConfig {
     }
 }
 
+/// The highest seq a tenant's index can hold (positions are u32).
+pub const MAX_SEQ: u64 = u32::MAX as u64 + 1;
+
 /// A seq arrived before the seqs it follows were indexed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error("index gap: expected seq {expected}, got {got}")]
@@ -55,6 +58,48 @@ struct Tenant {
     sources: Vec<Arc<dyn Source>>,
     /// The buffer documents are added to.
     mem: Mem,
+    /// Every id key of the tenant, so a new id (the usual case) is known new from one cache line
+    /// instead of one per segment. Built on first use.
+    keys: Option<KeyFilter>,
+}
+
+/// A blocked Bloom filter over all of a tenant's id keys, grown (rebuilt at twice the size)
+/// when it fills.
+struct KeyFilter {
+    words: Vec<u64>,
+    blocks: usize,
+    count: usize,
+    capacity: usize,
+}
+
+impl KeyFilter {
+    fn new(capacity: usize) -> Self {
+        let blocks = (capacity * 16).div_ceil(512).max(1);
+        KeyFilter { words: vec![0; blocks * BLOCK_WORDS], blocks, count: 0, capacity }
+    }
+
+    /// A filter of every key of `sources` and `mem`.
+    fn build(sources: &[Arc<dyn Source>], mem: &Mem) -> Self {
+        let n: usize = sources.iter().map(|s| s.keys_len()).sum::<usize>() + mem.keys.len() + mem.more_keys.len();
+        let mut f = KeyFilter::new((n * 2).max(1 << 16));
+        for s in sources.iter().map(|s| &**s).chain(std::iter::once(mem as &dyn Source)) {
+            for (k, _) in s.keys() {
+                f.insert(k);
+            }
+        }
+        f
+    }
+
+    fn insert(&mut self, key: u64) {
+        for (w, m) in bloom_probe(key, self.blocks).1 {
+            self.words[w] |= m;
+        }
+        self.count += 1;
+    }
+
+    fn may_contain(&self, key: u64) -> bool {
+        bloom_probe(key, self.blocks).1.iter().all(|&(w, m)| self.words[w] & m != 0)
+    }
 }
 
 enum Work {
@@ -117,7 +162,7 @@ impl TermIndex {
                     let _ = std::fs::remove_file(&path);
                 }
             }
-            tenants.insert(tid, Arc::new(RwLock::new(Tenant { sources, mem: Mem::new(next) })));
+            tenants.insert(tid, Arc::new(RwLock::new(Tenant { sources, mem: Mem::new(next), keys: None })));
         }
         let shared = Arc::new(Shared { dir: dir.to_owned(), config, tenants: RwLock::new(tenants) });
         let worker = if owner {
@@ -142,7 +187,7 @@ impl TermIndex {
         }
         let mut all = self.shared.tenants.write().expect("index lock");
         all.entry(tid)
-            .or_insert_with(|| Arc::new(RwLock::new(Tenant { sources: Vec::new(), mem: Mem::new(1) })))
+            .or_insert_with(|| Arc::new(RwLock::new(Tenant { sources: Vec::new(), mem: Mem::new(1), keys: None })))
             .clone()
     }
 
@@ -160,9 +205,22 @@ impl TermIndex {
         if first_seq > next {
             return Err(Gap { expected: next, got: first_seq });
         }
+        if first_seq + docs.len() as u64 > MAX_SEQ + 1 {
+            // Positions are u32 (see `source`): beyond, the tenant is searched by catch-up scans.
+            tracing::error!(tenant = tid, "the tenant's index is full (2^32 events); newer events are not indexed");
+            return Err(Gap { expected: next, got: first_seq });
+        }
         let skip = (next - first_seq) as usize;
         for (occ, doc) in docs.iter().skip(skip) {
             t.mem.push(*occ, doc);
+            if let Some(key) = doc.key
+                && let Some(filter) = &mut t.keys
+            {
+                filter.insert(key);
+                if filter.count > filter.capacity {
+                    t.keys = None; // rebuilt, larger, at the next lookup
+                }
+            }
             if t.mem.len() >= self.shared.config.flush_docs
                 && let Some(worker) = &self.worker
             {
@@ -179,7 +237,14 @@ impl TermIndex {
     /// more than one only for different ids sharing a key, which the caller tells apart).
     pub fn seqs_with_key(&self, tid: u64, key: u64) -> Vec<u64> {
         let tenant = self.tenant(tid);
-        let t = tenant.read().expect("index lock");
+        let mut t = tenant.write().expect("index lock");
+        if t.keys.is_none() {
+            let filter = KeyFilter::build(&t.sources, &t.mem);
+            t.keys = Some(filter);
+        }
+        if !t.keys.as_ref().is_some_and(|f| f.may_contain(key)) {
+            return Vec::new();
+        }
         let mut out = Vec::new();
         for s in t.sources.iter().map(|s| &**s).chain(std::iter::once(&t.mem as &dyn Source)) {
             let first = s.first_seq();
@@ -248,10 +313,10 @@ impl TermIndex {
 
 /// The buffer's matches, newest first (computed while its lock is held).
 fn matches_now(mem: &Mem, plan: &Plan, bounds: &Bounds) -> Vec<(i64, u64)> {
-    let first = mem.first_seq();
+    let base = mem.base();
     let mut v: Vec<(i64, u64)> = crate::source::evaluate(mem, plan, 0..mem.len())
         .iter()
-        .map(|o| (mem.occurred_at(o), first + o as u64))
+        .map(|p| (mem.occurred_at(p - base), p as u64 + 1))
         .filter(|&(occ, seq)| bounds.admits(occ, seq))
         .collect();
     if mem.sorted() {

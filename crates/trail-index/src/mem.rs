@@ -6,6 +6,7 @@ use std::{
 };
 
 use roaring::RoaringBitmap;
+use smallvec::SmallVec;
 
 use crate::{source::Source, terms::Doc};
 
@@ -36,7 +37,8 @@ type TermMap<V> = HashMap<u64, V, BuildHasherDefault<IdentityHasher>>;
 pub struct Mem {
     pub(crate) first_seq: u64,
     pub(crate) occurred: Vec<i64>,
-    pub(crate) postings: TermMap<Vec<u32>>,
+    /// Most terms of a buffer hold one or two documents: those need no allocation.
+    pub(crate) postings: TermMap<SmallVec<[u32; 2]>>,
     /// Id key to offset; `more_keys` holds the (practically nonexistent) repeats of a key.
     pub(crate) keys: TermMap<u32>,
     pub(crate) more_keys: Vec<(u64, u32)>,
@@ -141,7 +143,10 @@ impl Source for Mem {
 
     fn postings(&self, term: u64) -> RoaringBitmap {
         match self.postings.get(&term) {
-            Some(list) => RoaringBitmap::from_sorted_iter(list.iter().copied()).expect("offsets are pushed in order"),
+            Some(list) => {
+                let base = self.base();
+                RoaringBitmap::from_sorted_iter(list.iter().map(|o| base + o)).expect("offsets are pushed in order")
+            }
             None => RoaringBitmap::new(),
         }
     }

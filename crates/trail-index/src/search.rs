@@ -99,18 +99,20 @@ pub fn source_matches(src: Arc<dyn Source>, plan: &Plan, b: &Bounds) -> Matches 
     if src.sorted() {
         let range = sorted_range(&*src, b);
         let acc = evaluate(&*src, plan, range);
-        Box::new(acc.into_iter().rev().map(move |o| (src.occurred_at(o), first + o as u64)))
+        let base = src.base();
+        Box::new(acc.into_iter().rev().map(move |v| (src.occurred_at(v - base), v as u64 + 1)))
     } else if let Some(positions) = ordered_range(&*src, b)
         && !positions.is_empty()
     {
         let hi =
             if b.snapshot < first { 0 } else { src.len().min((b.snapshot - first + 1).min(u32::MAX as u64) as u32) };
         let acc = evaluate(&*src, plan, 0..hi);
+        let base = src.base();
         if acc.len() <= SORT_AT_MOST.load(std::sync::atomic::Ordering::Relaxed) {
             let b = *b;
             let mut v: Vec<(i64, u64)> = acc
                 .iter()
-                .map(|o| (src.occurred_at(o), first + o as u64))
+                .map(|v| (src.occurred_at(v - base), v as u64 + 1))
                 .filter(|&(occ, seq)| b.admits(occ, seq))
                 .collect();
             v.sort_unstable_by(|a, b| b.cmp(a));
@@ -118,15 +120,16 @@ pub fn source_matches(src: Arc<dyn Source>, plan: &Plan, b: &Bounds) -> Matches 
         }
         Box::new(positions.rev().filter_map(move |i| {
             let o = src.in_time_order(i).expect("the source keeps its time order");
-            acc.contains(o).then(|| (src.occurred_at(o), first + o as u64))
+            acc.contains(base + o).then(|| (src.occurred_at(o), first + o as u64))
         }))
     } else {
         let hi =
             if b.snapshot < first { 0 } else { src.len().min((b.snapshot - first + 1).min(u32::MAX as u64) as u32) };
         let acc = evaluate(&*src, plan, 0..hi);
+        let base = src.base();
         let mut v: Vec<(i64, u64)> = acc
             .iter()
-            .map(|o| (src.occurred_at(o), first + o as u64))
+            .map(|v| (src.occurred_at(v - base), v as u64 + 1))
             .filter(|&(occ, seq)| b.admits(occ, seq))
             .collect();
         v.sort_unstable_by(|a, b| b.cmp(a));
@@ -215,7 +218,7 @@ pub fn count_into(src: &dyn Source, plan: &Plan, boundaries: &[i64], counts: &mu
         } else {
             let acc = evaluate(src, plan, range);
             for (i, w) in edges.windows(2).enumerate() {
-                counts[i] += acc.range_cardinality(w[0]..w[1]);
+                counts[i] += acc.range_cardinality(src.base() + w[0]..src.base() + w[1]);
             }
         }
     } else if src.in_time_order(0).is_some() && plan.clauses.is_empty() {
@@ -228,8 +231,8 @@ pub fn count_into(src: &dyn Source, plan: &Plan, boundaries: &[i64], counts: &mu
         }
     } else {
         let acc = evaluate(src, plan, 0..src.len());
-        for o in acc.iter() {
-            let t = src.occurred_at(o);
+        for v in acc.iter() {
+            let t = src.occurred_at(v - src.base());
             let i = boundaries.partition_point(|&b| b <= t);
             if (1..boundaries.len()).contains(&i) {
                 counts[i - 1] += 1;

@@ -7,8 +7,9 @@
 //!  48 max_occurred_at i64   56 offset of times   64 of dictionary   72 of postings
 //!  80 of actions        88 file length
 //! times       docs x i64: occurred_at (microseconds) of each document, by offset
-//! dictionary  terms x (hash u64, a u32, b u32), ascending by hash; b = 0: the one document
-//!             at offset a; otherwise a roaring bitmap at postings + a, b bytes long
+//! dictionary  terms x (hash u64, a u32, b u32), ascending by hash; b = 0: the one document,
+//!             at position (seq - 1) a; otherwise a roaring bitmap of positions at postings + a,
+//!             b bytes long
 //! postings    serialized roaring bitmaps (the portable format)
 //! actions     actions x (length u16, UTF-8)
 //! keys        keys x (id key u64, offset u32), ascending: the client ids, for idempotency
@@ -93,16 +94,11 @@ pub fn write(dir: &Path, tid: u64, sources: &[&dyn Source]) -> io::Result<PathBu
     let mut postings = Vec::new();
     let mut buf = Vec::new();
     for &t in &terms {
-        // One source (a flushed buffer) needs no shifting: its postings are used as they are.
-        let merged = if let [only] = sources {
-            only.postings(t)
-        } else {
-            RoaringBitmap::from_sorted_iter(sources.iter().flat_map(|s| {
-                let shift = (s.first_seq() - first) as u32;
-                s.postings(t).into_iter().map(move |o| o + shift)
-            }))
-            .map_err(|_| io::Error::other("postings out of order"))?
-        };
+        // Positions are the same in every source, so a merge is a union.
+        let mut merged = RoaringBitmap::new();
+        for s in sources {
+            merged |= s.postings(t);
+        }
         dict.extend_from_slice(&t.to_le_bytes());
         if merged.len() == 1 {
             dict.extend_from_slice(&merged.min().unwrap_or(0).to_le_bytes());
@@ -212,14 +208,14 @@ pub struct Segment {
 
 /// A blocked Bloom filter of id keys: each key sets 8 bits within one 512-bit block (one cache
 /// line), so a lookup touches one line per segment. 16 bits a key: about 0.2% false positives.
-struct Bloom {
+pub(crate) struct Bloom {
     words: Vec<u64>,
 }
 
-const BLOCK_WORDS: usize = 8;
+pub(crate) const BLOCK_WORDS: usize = 8;
 
 /// The block of `key` and its 8 bits within the block (as word index, bit mask).
-fn bloom_probe(key: u64, blocks: usize) -> (usize, [(usize, u64); 8]) {
+pub(crate) fn bloom_probe(key: u64, blocks: usize) -> (usize, [(usize, u64); 8]) {
     let block = ((key >> 32).wrapping_mul(blocks as u64) >> 32) as usize;
     let mut bits = [(0, 0); 8];
     let mut h = key.wrapping_mul(0x9E37_79B9_7F4A_7C15);
@@ -407,6 +403,10 @@ impl Source for Segment {
 
     fn keys(&self) -> Vec<(u64, u32)> {
         (0..self.keys as usize).map(|i| self.key_entry(i)).collect()
+    }
+
+    fn keys_len(&self) -> usize {
+        self.keys as usize
     }
 
     fn key_offsets(&self, key: u64) -> Vec<u32> {

@@ -2,7 +2,10 @@
 //! evaluated on one.
 //!
 //! Documents of a source are numbered by offset: the document at offset `o` is the event with
-//! seq `first_seq + o`. Posting lists are roaring bitmaps of offsets.
+//! seq `first_seq + o`. Posting lists are roaring bitmaps of *positions*, `seq - 1`, the same in
+//! every source of a tenant, so merging segments is a plain union of bitmaps (roaring unions whole
+//! containers at a time) instead of rewriting every entry. A tenant's index therefore holds at
+//! most 2^32 events.
 
 use roaring::RoaringBitmap;
 
@@ -11,13 +14,18 @@ use crate::terms::{Alt, Clause, Plan};
 /// What a search needs from a source.
 pub trait Source: Send + Sync {
     fn first_seq(&self) -> u64;
+
+    /// The position (`seq - 1`) of the document at offset 0.
+    fn base(&self) -> u32 {
+        (self.first_seq() - 1) as u32
+    }
     fn len(&self) -> u32;
     fn occurred_at(&self, offset: u32) -> i64;
     /// Whether `occurred_at` never decreases with the offset (events arrived in time order).
     fn sorted(&self) -> bool;
     fn min_occurred_at(&self) -> i64;
     fn max_occurred_at(&self) -> i64;
-    /// The offsets of the documents holding `term`.
+    /// The positions (`seq - 1`) of the documents holding `term`.
     fn postings(&self, term: u64) -> RoaringBitmap;
     /// The distinct actions of the source's documents.
     fn actions(&self) -> Vec<String>;
@@ -25,6 +33,10 @@ pub trait Source: Send + Sync {
     fn terms(&self) -> Vec<u64>;
     /// Every (id key, offset) of the source, ascending.
     fn keys(&self) -> Vec<(u64, u32)>;
+    /// How many id keys the source holds.
+    fn keys_len(&self) -> usize {
+        self.keys().len()
+    }
     /// The offsets of the documents with id key `key`.
     fn key_offsets(&self, key: u64) -> Vec<u32>;
     /// For a source not sorted by time, the offset of its `i`-th document in time order (by
@@ -61,13 +73,15 @@ fn alt_postings(src: &dyn Source, alt: &Alt, actions: &mut Option<Vec<String>>) 
     }
 }
 
-/// The offsets of `src` that satisfy `plan`, limited to `offsets` (a half-open range).
+/// The positions (`seq - 1`) of the documents of `src` that satisfy `plan`, limited to the
+/// documents at `offsets` (a half-open range).
 pub fn evaluate(src: &dyn Source, plan: &Plan, offsets: std::ops::Range<u32>) -> RoaringBitmap {
     let mut acc = RoaringBitmap::new();
     if offsets.is_empty() {
         return acc;
     }
-    acc.insert_range(offsets);
+    let base = src.base();
+    acc.insert_range(base + offsets.start..base + offsets.end);
     let mut actions = None;
     for clause in &plan.clauses {
         if acc.is_empty() {
