@@ -10,14 +10,20 @@
 //! - [`ids`]: identifiers (tenants, API keys) and their syntax.
 //! - [`event`]: what a client sends, its validation, and what Trail stores and returns.
 //! - [`catalogue`]: the well-known actions and the human "report type" labels.
+//! - [`canonical`]: the canonical (JCS) form of a stored event, and the leaf it becomes.
+//! - [`merkle`]: RFC 6962 tree math, proofs and their verification.
+//! - [`checkpoint`]: signed checkpoints (C2SP tlog-checkpoint in a signed note).
 //! - [`time`]: timestamps as Trail prints them, and the `range` presets.
 //! - [`filter`]: the query filters shared by query, export, stream and reports, and the page cursor.
 //! - [`search`]: the `q` search syntax and the word rules shared by matching and indexing.
 
+pub mod canonical;
 pub mod catalogue;
+pub mod checkpoint;
 pub mod event;
 pub mod filter;
 pub mod ids;
+pub mod merkle;
 pub mod search;
 pub mod time;
 
