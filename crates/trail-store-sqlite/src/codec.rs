@@ -87,6 +87,7 @@ impl Codec {
         self.current.read().expect("codec lock").is_some()
     }
 
+    /// Compresses a record (see `record.rs`).
     pub(crate) fn encode(&self, json: &[u8]) -> Vec<u8> {
         let current = self.current.read().expect("codec lock").clone();
         let Some(dict) = current else {
@@ -111,7 +112,8 @@ impl Codec {
         })
     }
 
-    pub(crate) fn decode_json(&self, blob: &[u8]) -> StoreResult<Vec<u8>> {
+    /// The record a blob holds (see `record.rs`), decompressed.
+    pub(crate) fn decompress(&self, blob: &[u8]) -> StoreResult<Vec<u8>> {
         match blob.first() {
             Some(&PLAIN) => Ok(blob[1..].to_vec()),
             Some(&ZSTD_DICT) if blob.len() >= 5 => {
@@ -139,16 +141,18 @@ impl Codec {
         }
     }
 
+    /// The event a blob holds.
     pub(crate) fn decode(&self, blob: &[u8]) -> StoreResult<EventBody> {
-        let json = self.decode_json(blob)?;
-        serde_json::from_slice(&json).map_err(StoreError::internal)
+        let bytes = self.decompress(blob)?;
+        let record = crate::record::decode(&bytes).map_err(|e| corrupt(&e))?;
+        serde_json::from_slice(record.canonical).map_err(StoreError::internal)
     }
 
-    /// Offers an event for dictionary training; returns the samples once there are enough.
-    pub(crate) fn sample(&self, body_json: &[u8]) -> Option<Vec<Vec<u8>>> {
+    /// Offers a record for dictionary training; returns the samples once there are enough.
+    pub(crate) fn sample(&self, record: &[u8]) -> Option<Vec<Vec<u8>>> {
         let mut guard = self.samples.lock().expect("codec lock");
         let samples = guard.as_mut()?;
-        samples.push(body_json.to_vec());
+        samples.push(record.to_vec());
         if samples.len() >= TRAIN_AFTER { guard.take() } else { None }
     }
 }
@@ -177,13 +181,17 @@ mod tests {
     fn round_trips_plain_and_compressed() {
         let codec = Codec::new();
         let b = body(1);
-        let json = serde_json::to_vec(&b).unwrap();
+        let record = |b: &EventBody| {
+            let (canon, layout) = trail_core::canonical::write(b);
+            crate::record::encode(&[5; 16], &layout, &canon)
+        };
+        let json = record(&b);
         let plain = codec.encode(&json);
         assert_eq!(plain[0], PLAIN);
         assert_eq!(codec.decode(&plain).unwrap(), b);
         let mut samples = None;
         for i in 0..TRAIN_AFTER {
-            samples = codec.sample(&serde_json::to_vec(&body(i)).unwrap());
+            samples = codec.sample(&record(&body(i)));
         }
         let samples = samples.expect("enough samples");
         let dict = train(&samples).unwrap();

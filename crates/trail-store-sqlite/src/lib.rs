@@ -27,8 +27,10 @@ mod codec;
 mod error;
 mod pool;
 mod query;
+mod record;
 mod schema;
 mod store;
+mod tree;
 mod writer;
 
 pub use store::SqliteStore;

@@ -198,3 +198,22 @@ pub(crate) fn count_buckets(
     }
     Ok(counts)
 }
+
+/// The canonical leaf data of event `seq`.
+pub(crate) fn leaf_data(
+    conn: &Connection,
+    ctx: &Ctx<'_>,
+    tenant: &TenantId,
+    tid: i64,
+    seq: u64,
+) -> StoreResult<Option<Vec<u8>>> {
+    let mut stmt = conn.prepare_cached("SELECT body FROM events WHERE pos = ?1").sql()?;
+    let mut rows = stmt.query([event_pos(tid, seq)]).sql()?;
+    let Some(row) = rows.next().sql()? else { return Ok(None) };
+    let blob = row.get_ref(0).sql()?.as_blob().map_err(|e| StoreError::internal(rusqlite::Error::from(e)))?;
+    let bytes = ctx.codec.decompress(blob)?;
+    let record = crate::record::decode(&bytes).map_err(|e| StoreError::internal(std::io::Error::other(e)))?;
+    let (before, after) = trail_core::canonical::leaf_parts(record.canonical, &record.layout, tenant.as_str(), &record)
+        .map_err(|e| StoreError::internal(std::io::Error::other(e)))?;
+    Ok(Some(trail_core::canonical::leaf_data(&before, &after, seq)))
+}

@@ -8,7 +8,7 @@ use crate::error::SqlResultExt;
 use trail_store::StoreResult;
 
 const MIGRATIONS: &[&str] = &[
-    // 1: tenants, keys, events, compression dictionaries, settings.
+    // 1: tenants, keys, events, Merkle tiles, checkpoints, compression dictionaries, settings.
     r#"
     CREATE TABLE tenants (
         tid        INTEGER PRIMARY KEY,          -- internal tenant number, part of event keys
@@ -36,6 +36,21 @@ const MIGRATIONS: &[&str] = &[
                                                  -- when it has a client id (idempotency)
         body        BLOB NOT NULL                -- the stored event (codec.rs)
     );
+    CREATE TABLE tree_tiles (
+        tid    INTEGER NOT NULL,
+        level  INTEGER NOT NULL,
+        idx    INTEGER NOT NULL,
+        hashes BLOB NOT NULL,                    -- up to 256 SHA-256 hashes (tree.rs)
+        PRIMARY KEY (tid, level, idx)
+    ) WITHOUT ROWID;
+    CREATE TABLE checkpoints (
+        tid        INTEGER NOT NULL,
+        size       INTEGER NOT NULL,
+        root       BLOB NOT NULL,
+        note       TEXT NOT NULL,                -- the signed note
+        created_at INTEGER NOT NULL,
+        PRIMARY KEY (tid, size)
+    ) WITHOUT ROWID;
     CREATE TABLE dictionaries (
         id         INTEGER PRIMARY KEY,
         created_at INTEGER NOT NULL,

@@ -11,6 +11,7 @@ use jiff::Timestamp;
 use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 use serde_json::{Map, Value};
 use tokio::sync::{mpsc, oneshot};
+use trail_core::merkle::Hash;
 use trail_core::{
     TenantId,
     event::StoredEvent,
@@ -18,8 +19,8 @@ use trail_core::{
     ids::Scope,
 };
 use trail_store::{
-    ApiKey, AppendReceipt, EventPage, NewApiKey, NewTenant, PreparedEvent, Store, StoreError, StoreResult, Tenant,
-    TenantPatch,
+    ApiKey, AppendReceipt, EventPage, NewApiKey, NewTenant, PreparedEvent, Store, StoreError, StoreResult,
+    StoredCheckpoint, Tenant, TenantPatch,
 };
 
 use trail_index::{IndexConfig, TermIndex};
@@ -31,6 +32,7 @@ use crate::{
     pool::{ReadPool, configure},
     query::{self, Ctx},
     schema,
+    tree::Tiles,
     writer::{self, Job, Writer, WriterStats},
 };
 
@@ -97,7 +99,8 @@ impl SqliteStore {
             })?);
         let (tx, rx) = mpsc::channel(4096);
         let stats = Arc::new(WriterStats::default());
-        let writer = Writer { conn, index: index.clone(), codec: codec.clone(), stats: stats.clone() };
+        let writer =
+            Writer { conn, index: index.clone(), codec: codec.clone(), stats: stats.clone(), edges: HashMap::new() };
         writer::spawn(writer, rx).map_err(StoreError::internal)?;
         let store = SqliteStore {
             inner: Arc::new(Inner {
@@ -138,21 +141,24 @@ impl SqliteStore {
         });
     }
 
-    /// Prepares rows on the caller's thread: encoding and term extraction stay off the writer.
-    fn rows(&self, events: Vec<PreparedEvent>) -> Vec<writer::Row> {
+    /// Prepares rows on the caller's thread: encoding, term extraction and most of the leaf
+    /// hash stay off the writer.
+    fn rows(&self, tenant: &TenantId, events: Vec<PreparedEvent>) -> Vec<writer::Row> {
         let codec = &self.inner.codec;
         events
             .into_iter()
             .map(|ev| {
+                let record = crate::record::encode(&ev.secret, &ev.layout, &ev.canonical);
                 if !codec.has_dict()
-                    && let Some(samples) = codec.sample(&ev.body_json)
+                    && let Some(samples) = codec.sample(&record)
                 {
                     self.train_dictionary(samples);
                 }
                 writer::Row {
                     occurred_at: ev.body.occurred_at.as_microsecond(),
                     doc: trail_index::doc(&ev.body),
-                    blob: codec.encode(&ev.body_json),
+                    leaf: ev.leaf_hasher(tenant),
+                    blob: codec.encode(&record),
                     id: ev.body.id,
                     digest: i64::from_le_bytes(ev.digest[..8].try_into().expect("8 bytes")),
                 }
@@ -294,6 +300,27 @@ fn key_row(r: &Row<'_>) -> rusqlite::Result<ApiKey> {
         scopes: scopes.split(',').filter_map(|s| Scope::parse(s).ok()).collect(),
         created_at: ts(r.get(4)?),
         revoked_at: r.get::<_, Option<i64>>(5)?.map(ts),
+    })
+}
+
+/// A tree size must be between 1 and the tenant's event count.
+fn check_size(c: &Connection, tenant: &TenantId, tid: i64, size: u64) -> StoreResult<()> {
+    let count = query::next_seq(c, tenant, tid)? - 1;
+    if size == 0 || size > count {
+        return Err(StoreError::NotFound(format!("a tree of {size} events (the log of {tenant} holds {count})")));
+    }
+    Ok(())
+}
+
+pub(crate) fn checkpoint_row(r: &Row<'_>) -> rusqlite::Result<StoredCheckpoint> {
+    let root: Vec<u8> = r.get(1)?;
+    Ok(StoredCheckpoint {
+        size: r.get::<_, i64>(0)? as u64,
+        root: root.try_into().map_err(|_| {
+            rusqlite::Error::FromSqlConversionFailure(1, rusqlite::types::Type::Blob, "a root has 32 bytes".into())
+        })?,
+        note: r.get(2)?,
+        created_at: ts(r.get(3)?),
     })
 }
 
@@ -457,7 +484,7 @@ impl Store for SqliteStore {
 
     async fn append(&self, tenant: &TenantId, events: Vec<PreparedEvent>) -> StoreResult<AppendReceipt> {
         let tid = self.tid(tenant).await?;
-        let rows = self.rows(events);
+        let rows = self.rows(tenant, events);
         let (reply, rx) = oneshot::channel();
         self.inner
             .jobs
@@ -524,6 +551,90 @@ impl Store for SqliteStore {
             let newest = query::next_seq(c, &tenant, tid)? - 1;
             query::catch_up(c, &inner.ctx(), tid, newest)?;
             Ok(inner.index.first_occurred_at(tid as u64).map(ts))
+        })
+        .await
+    }
+
+    async fn leaf_hash(&self, tenant: &TenantId, seq: u64) -> StoreResult<Option<Hash>> {
+        let tid = self.tid(tenant).await?;
+        if seq == 0 {
+            return Ok(None);
+        }
+        self.read(move |c| {
+            let tile = crate::tree::read_tile(c, tid, 0, (seq - 1) / crate::tree::TILE)?;
+            Ok(tile.and_then(|t| t.get(((seq - 1) % crate::tree::TILE) as usize).copied()))
+        })
+        .await
+    }
+
+    async fn leaf_data(&self, tenant: &TenantId, seq: u64) -> StoreResult<Option<Vec<u8>>> {
+        let tid = self.tid(tenant).await?;
+        if seq == 0 || seq as i64 > crate::SEQ_MASK {
+            return Ok(None);
+        }
+        let (tenant, inner) = (tenant.clone(), self.inner.clone());
+        self.read(move |c| query::leaf_data(c, &inner.ctx(), &tenant, tid, seq)).await
+    }
+
+    async fn tree_root(&self, tenant: &TenantId, size: u64) -> StoreResult<Hash> {
+        let tid = self.tid(tenant).await?;
+        let tenant = tenant.clone();
+        self.read(move |c| {
+            check_size(c, &tenant, tid, size)?;
+            trail_core::merkle::root(&Tiles::new(c, tid), size)
+        })
+        .await
+    }
+
+    async fn inclusion_proof(&self, tenant: &TenantId, seq: u64, size: u64) -> StoreResult<Vec<Hash>> {
+        let tid = self.tid(tenant).await?;
+        let tenant = tenant.clone();
+        self.read(move |c| {
+            check_size(c, &tenant, tid, size)?;
+            if seq == 0 || seq > size {
+                return Err(StoreError::NotFound(format!("event {seq} in the tree of {size} events")));
+            }
+            trail_core::merkle::inclusion_proof(&Tiles::new(c, tid), seq - 1, size)
+        })
+        .await
+    }
+
+    async fn consistency_proof(&self, tenant: &TenantId, from: u64, to: u64) -> StoreResult<Vec<Hash>> {
+        let tid = self.tid(tenant).await?;
+        let tenant = tenant.clone();
+        self.read(move |c| {
+            check_size(c, &tenant, tid, to)?;
+            if from == 0 || from > to {
+                return Err(StoreError::NotFound(format!("a tree of {from} events before the tree of {to}")));
+            }
+            trail_core::merkle::consistency_proof(&Tiles::new(c, tid), from, to)
+        })
+        .await
+    }
+
+    async fn add_checkpoint(&self, tenant: &TenantId, cp: StoredCheckpoint) -> StoreResult<()> {
+        let tid = self.tid(tenant).await?;
+        self.write(move |tx| {
+            tx.execute(
+                "INSERT OR IGNORE INTO checkpoints (tid, size, root, note, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![tid, cp.size as i64, &cp.root[..], cp.note, cp.created_at.as_microsecond()],
+            )
+            .sql()?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn latest_checkpoint(&self, tenant: &TenantId) -> StoreResult<Option<StoredCheckpoint>> {
+        let tid = self.tid(tenant).await?;
+        self.read(move |c| {
+            c.prepare_cached(
+                "SELECT size, root, note, created_at FROM checkpoints WHERE tid = ?1 ORDER BY size DESC LIMIT 1",
+            )
+            .sql()?
+            .query_row([tid], checkpoint_row)
+            .optional()
+            .sql()
         })
         .await
     }

@@ -19,6 +19,7 @@ use std::{
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use tokio::sync::{mpsc, oneshot};
 use trail_core::TenantId;
+use trail_core::canonical::LeafHasher;
 use trail_index::{Doc, TermIndex};
 use trail_store::{AppendReceipt, Appended, StoreError, StoreResult};
 
@@ -26,6 +27,7 @@ use crate::{
     codec::Codec,
     error::{SqlResultExt, from_sqlite},
     event_pos,
+    tree::Edge,
 };
 
 /// Events one group may hold before the writer commits and starts another.
@@ -33,13 +35,15 @@ const MAX_GROUP_EVENTS: usize = 50_000;
 
 pub(crate) type ExecFn = Box<dyn FnOnce(&mut Connection) + Send>;
 
-/// One event ready for its row: encoded and indexed (`doc.key` is its client id's key).
+/// One event ready for its row: encoded, indexed (`doc.key` is its client id's key), and its
+/// leaf hashed but for the seq.
 pub(crate) struct Row {
     pub occurred_at: i64,
     pub id: Option<String>,
     pub digest: i64,
     pub blob: Vec<u8>,
     pub doc: Doc,
+    pub leaf: LeafHasher,
 }
 
 pub(crate) enum Job {
@@ -67,6 +71,8 @@ pub(crate) struct Writer {
     pub index: Arc<TermIndex>,
     pub codec: Arc<Codec>,
     pub stats: Arc<WriterStats>,
+    /// The right edge of each tenant's tree, as of the last commit.
+    pub edges: HashMap<i64, Edge>,
 }
 
 pub(crate) fn spawn(writer: Writer, jobs: mpsc::Receiver<Job>) -> std::io::Result<std::thread::JoinHandle<()>> {
@@ -133,8 +139,9 @@ fn commit_group(w: &mut Writer, mut group: Vec<Pending>) {
         let mut failed = None;
         // Ids written in this transaction, which the index learns only after the commit.
         let mut fresh: HashMap<(i64, u64), Vec<u64>> = HashMap::new();
+        let mut edges = std::mem::take(&mut w.edges);
         for (i, p) in group.iter().enumerate() {
-            match append(&tx, &codec, &index, &mut fresh, p.tid, &p.tenant, &p.rows) {
+            match append(&tx, &codec, &index, &mut fresh, &mut edges, p.tid, &p.tenant, &p.rows) {
                 Ok(done) => written.push(done),
                 Err(e @ (StoreError::Conflict { .. } | StoreError::NotFound(_))) => {
                     failed = Some((i, e));
@@ -147,6 +154,7 @@ fn commit_group(w: &mut Writer, mut group: Vec<Pending>) {
             }
         }
         if let Some((i, e)) = failed {
+            // The edges may hold leaves of the rolled-back transaction: they are read again.
             drop(tx);
             let p = group.remove(i);
             let _ = p.reply.send(Err(e));
@@ -160,6 +168,7 @@ fn commit_group(w: &mut Writer, mut group: Vec<Pending>) {
             tracing::error!(error = %e, "group commit failed; no event of the group was stored");
             return fail_all(group, e);
         }
+        w.edges = edges;
         for (p, done) in group.into_iter().zip(written) {
             if !done.new_rows.is_empty() {
                 let mut rows: Vec<Option<Row>> = p.rows.into_iter().map(Some).collect();
@@ -220,11 +229,13 @@ fn earlier(
     Ok(None)
 }
 
+#[allow(clippy::too_many_arguments)]
 fn append(
     conn: &Connection,
     codec: &Codec,
     index: &TermIndex,
     fresh: &mut HashMap<(i64, u64), Vec<u64>>,
+    edges: &mut HashMap<i64, Edge>,
     tid: i64,
     tenant: &TenantId,
     rows: &[Row],
@@ -242,6 +253,11 @@ fn append(
         crate::query::catch_up_with(conn, codec, index, tid, next_seq - 1)?;
     }
     let first_new = next_seq;
+    // The tree's edge, read again unless it is known to end where the log ends.
+    if edges.get(&tid).is_none_or(|e| e.size != next_seq - 1) {
+        edges.insert(tid, Edge::load(conn, tid, next_seq - 1)?);
+    }
+    let edge = edges.get_mut(&tid).expect("loaded above");
     let mut insert = conn.prepare_cached("INSERT INTO events (pos, digest, body) VALUES (?1, ?2, ?3)").sql()?;
     let mut out = Vec::with_capacity(rows.len());
     let mut new_rows = Vec::with_capacity(rows.len());
@@ -257,10 +273,12 @@ fn append(
             }
         }
         insert.execute(params![event_pos(tid, next_seq), row.id.as_ref().map(|_| row.digest), &row.blob[..]]).sql()?;
+        edge.push(row.leaf.finish(next_seq));
         new_rows.push(index_in_batch);
         out.push(Appended { seq: next_seq, duplicate: false });
         next_seq += 1;
     }
+    edge.write(conn, tid)?;
     conn.prepare_cached("UPDATE tenants SET next_seq = ?1 WHERE tid = ?2")
         .sql()?
         .execute(params![next_seq as i64, tid])
@@ -281,13 +299,10 @@ mod tests {
         let mut doc = trail_index::doc(&body);
         // Every id gets the same key, as if their hashes collided.
         doc.key = Some(42);
-        Row {
-            occurred_at: 0,
-            id: Some(id.to_owned()),
-            digest,
-            blob: codec.encode(&serde_json::to_vec(&body).unwrap()),
-            doc,
-        }
+        let (canon, layout) = trail_core::canonical::write(&body);
+        let blob = codec.encode(&crate::record::encode(&[1; 16], &layout, &canon));
+        let leaf = LeafHasher::new(b"test", b"leaf".to_vec());
+        Row { occurred_at: 0, id: Some(id.to_owned()), digest, blob, doc, leaf }
     }
 
     /// Different ids whose keys collide are all stored, and each stays idempotent, whether the
@@ -306,8 +321,9 @@ mod tests {
         let codec = Codec::new();
         let t = TenantId::parse("t").unwrap();
         // As `commit_group` does: append, then tell the index about the new rows.
-        let run = |rows: Vec<Row>| -> StoreResult<Vec<(u64, bool)>> {
-            let w = append(&conn, &codec, &index, &mut HashMap::new(), 1, &t, &rows)?;
+        let mut edges = HashMap::new();
+        let mut run = |rows: Vec<Row>| -> StoreResult<Vec<(u64, bool)>> {
+            let w = append(&conn, &codec, &index, &mut HashMap::new(), &mut edges, 1, &t, &rows)?;
             let docs: Vec<(i64, Doc)> = w.new_rows.iter().map(|&i| (0, rows[i].doc.clone())).collect();
             if !docs.is_empty() {
                 index.add(1, w.first_new, &docs).unwrap();

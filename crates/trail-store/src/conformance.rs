@@ -39,7 +39,9 @@ macro_rules! store_conformance_tests {
             context_and_search_filters_select_exactly,
             random_filters_agree_with_the_reference,
             events_after_follows_seq_order,
-            buckets_count_matching_events
+            buckets_count_matching_events,
+            the_tree_is_the_rfc6962_tree_of_the_leaves,
+            checkpoints_are_kept
         );
     };
     (@cases $make:path, $($case:ident),+) => {
@@ -656,4 +658,77 @@ pub async fn buckets_count_matching_events(store: Arc<dyn Store>) {
     f.time = TimeBounds { from: Some("2026-01-03T00:00:00Z".parse().unwrap()), to: None };
     assert_eq!(store.count_buckets(&a, &f, &days).await.unwrap(), [0, 0, 1, 0]);
     assert_eq!(store.first_occurred_at(&a).await.unwrap(), Some("2026-01-01T00:00:00Z".parse().unwrap()));
+}
+
+pub async fn the_tree_is_the_rfc6962_tree_of_the_leaves(store: Arc<dyn Store>) {
+    use trail_core::merkle::{self, naive_root, verify_consistency, verify_inclusion};
+    let a = tenant(&*store, "acme").await;
+    let b = tenant(&*store, "beta").await;
+    // Batches of many sizes (crossing 256-leaf tiles), with a duplicate that adds no leaf.
+    let mut n = 0u64;
+    for (k, size) in [1usize, 2, 300, 7, 256, 1, 600].into_iter().enumerate() {
+        let batch: Vec<PreparedEvent> = (0..size)
+            .map(|i| {
+                event(&format!(
+                    r#"{{"id":"e{k}-{i}","action":"x.y","actor":{{"name":"Asha {i}","email":"asha{i}@x.example"}},"description":"secret {k} {i}","context":{{"ip":"203.0.113.9"}}}}"#
+                ))
+            })
+            .collect();
+        n += size as u64;
+        store.append(&a, batch).await.unwrap();
+    }
+    store.append(&a, vec![event(r#"{"id":"e0-0","action":"x.y","actor":{"name":"Asha 0","email":"asha0@x.example"},"description":"secret 0 0","context":{"ip":"203.0.113.9"}}"#)]).await.unwrap();
+    store.append(&b, vec![event(r#"{"action":"other.tenant"}"#)]).await.unwrap();
+    let mut leaves = Vec::new();
+    for seq in 1..=n {
+        let leaf = store.leaf_hash(&a, seq).await.unwrap().unwrap_or_else(|| panic!("leaf {seq}"));
+        let data = store.leaf_data(&a, seq).await.unwrap().unwrap();
+        assert_eq!(merkle::leaf_hash(&data), leaf, "leaf {seq} is the hash of its data");
+        if seq % 97 == 1 {
+            let text = String::from_utf8(data).unwrap();
+            assert!(text.contains(&format!(r#","seq":{seq},"#)) && text.ends_with(r#","tenant":"acme"}"#), "{text}");
+            assert!(
+                !text.contains("Asha")
+                    && !text.contains("asha")
+                    && !text.contains("secret")
+                    && !text.contains("203.0.113"),
+                "personal values are committed, not shown: {text}"
+            );
+        }
+        leaves.push(leaf);
+    }
+    assert!(store.leaf_hash(&a, n + 1).await.unwrap().is_none());
+    for size in [1, 2, 3, 255, 256, 257, 512, 513, 1000, n] {
+        let root = store.tree_root(&a, size).await.unwrap();
+        assert_eq!(root, naive_root(&leaves[..size as usize]), "root of {size}");
+    }
+    let vecs = |p: Vec<merkle::Hash>| p.iter().map(|h| h.to_vec()).collect::<Vec<_>>();
+    for (seq, size) in [(1, 1), (1, n), (n, n), (256, 257), (300, 1000), (777, 900)] {
+        let proof = store.inclusion_proof(&a, seq, size).await.unwrap();
+        let root = store.tree_root(&a, size).await.unwrap();
+        verify_inclusion(seq - 1, size, &leaves[seq as usize - 1], &vecs(proof), &root).unwrap();
+    }
+    for (from, to) in [(1, 2), (3, 300), (256, 1000), (300, n), (n, n)] {
+        let proof = store.consistency_proof(&a, from, to).await.unwrap();
+        let (r1, r2) = (store.tree_root(&a, from).await.unwrap(), store.tree_root(&a, to).await.unwrap());
+        verify_consistency(from, to, &vecs(proof), &r1, &r2).unwrap();
+    }
+    assert!(matches!(store.tree_root(&a, n + 1).await, Err(StoreError::NotFound(_))));
+    assert!(matches!(store.inclusion_proof(&a, 5, 4).await, Err(StoreError::NotFound(_))));
+    // Each tenant has a tree of its own.
+    assert_eq!(store.tree_root(&b, 1).await.unwrap(), store.leaf_hash(&b, 1).await.unwrap().unwrap());
+}
+
+pub async fn checkpoints_are_kept(store: Arc<dyn Store>) {
+    use crate::StoredCheckpoint;
+    let a = tenant(&*store, "acme").await;
+    assert!(store.latest_checkpoint(&a).await.unwrap().is_none());
+    let at = now();
+    let cp =
+        |size: u64| StoredCheckpoint { size, root: [size as u8; 32], note: format!("note {size}\n"), created_at: at };
+    store.add_checkpoint(&a, cp(3)).await.unwrap();
+    store.add_checkpoint(&a, cp(9)).await.unwrap();
+    store.add_checkpoint(&a, cp(5)).await.unwrap();
+    store.add_checkpoint(&a, cp(9)).await.unwrap();
+    assert_eq!(store.latest_checkpoint(&a).await.unwrap(), Some(cp(9)));
 }

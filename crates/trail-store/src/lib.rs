@@ -20,6 +20,7 @@ use trail_core::{
     TenantId,
     event::StoredEvent,
     filter::{Filter, Page},
+    merkle::Hash,
 };
 pub use types::*;
 
@@ -70,6 +71,22 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<Vec<u64>>;
     /// The earliest `occurred_at` of the tenant's events, if it has any.
     async fn first_occurred_at(&self, tenant: &TenantId) -> StoreResult<Option<jiff::Timestamp>>;
+
+    /// The leaf hash of event `seq` in the tenant's Merkle tree.
+    async fn leaf_hash(&self, tenant: &TenantId, seq: u64) -> StoreResult<Option<Hash>>;
+    /// The data leaf `seq` hashes: the event's canonical form with commitments in place of
+    /// personal values (`trail_core::canonical`).
+    async fn leaf_data(&self, tenant: &TenantId, seq: u64) -> StoreResult<Option<Vec<u8>>>;
+    /// The root of the tenant's tree when it held `size` events (1 <= size <= event count).
+    async fn tree_root(&self, tenant: &TenantId, size: u64) -> StoreResult<Hash>;
+    /// The inclusion proof of event `seq` in the tree of `size` events (1 <= seq <= size).
+    async fn inclusion_proof(&self, tenant: &TenantId, seq: u64, size: u64) -> StoreResult<Vec<Hash>>;
+    /// The consistency proof between the trees of `from` and `to` events (1 <= from <= to).
+    async fn consistency_proof(&self, tenant: &TenantId, from: u64, to: u64) -> StoreResult<Vec<Hash>>;
+    /// Keeps a signed checkpoint of the tenant's tree.
+    async fn add_checkpoint(&self, tenant: &TenantId, checkpoint: StoredCheckpoint) -> StoreResult<()>;
+    /// The tenant's latest checkpoint (the largest tree size).
+    async fn latest_checkpoint(&self, tenant: &TenantId) -> StoreResult<Option<StoredCheckpoint>>;
 
     /// A server-wide setting (such as the operator key's hash).
     async fn setting(&self, key: &str) -> StoreResult<Option<String>>;

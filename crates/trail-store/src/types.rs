@@ -5,6 +5,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 use trail_core::{
     TenantId,
+    canonical::{Layout, LeafHasher},
     event::{EventBody, NewEvent, StoredEvent},
     filter::Cursor,
     ids::Scope,
@@ -72,13 +73,17 @@ pub struct NewApiKey {
     pub token_hash: [u8; 32],
 }
 
-/// An event ready to append: validated, defaults filled in, enriched, and serialised once (on
-/// the request's thread, not the single writer's).
+/// An event ready to append: validated, defaults filled in, enriched, and written in canonical
+/// form once (on the request's thread, not the single writer's).
 #[derive(Debug, Clone, PartialEq)]
 pub struct PreparedEvent {
     pub body: EventBody,
-    /// `body` as JSON, which is what backends store.
-    pub body_json: Vec<u8>,
+    /// `body` in canonical form (RFC 8785), which is what backends store.
+    pub canonical: Vec<u8>,
+    /// Where the seq goes and the personal values are in `canonical`.
+    pub layout: Layout,
+    /// The random secret the event's personal-field salts derive from.
+    pub secret: [u8; 16],
     /// [`NewEvent::request_digest`] of the event as sent, for the idempotency check.
     pub digest: [u8; 16],
 }
@@ -90,9 +95,18 @@ impl PreparedEvent {
         let digest = event.request_digest();
         let mut body = event.into_body(received_at);
         enrich(&mut body);
-        let mut body_json = Vec::with_capacity(1024);
-        serde_json::to_writer(&mut body_json, &body).expect("an event body serialises");
-        PreparedEvent { body, body_json, digest }
+        let (canonical, layout) = trail_core::canonical::write(&body);
+        let mut secret = [0u8; 16];
+        rand::RngCore::fill_bytes(&mut rand::rng(), &mut secret);
+        PreparedEvent { body, canonical, layout, secret, digest }
+    }
+
+    /// The leaf hasher of this event in `tenant`'s tree (everything but the seq hashed).
+    pub fn leaf_hasher(&self, tenant: &TenantId) -> LeafHasher {
+        let (before, after) =
+            trail_core::canonical::leaf_parts(&self.canonical, &self.layout, tenant.as_str(), &self.secret)
+                .expect("a prepared event's layout fits its bytes");
+        LeafHasher::new(&before, after)
     }
 }
 
@@ -118,4 +132,14 @@ pub struct EventPage {
     pub events: Vec<StoredEvent>,
     /// Where the next page starts, or `None` on the last page.
     pub next_cursor: Option<Cursor>,
+}
+
+/// A signed checkpoint of a tenant's tree, as kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredCheckpoint {
+    pub size: u64,
+    pub root: trail_core::merkle::Hash,
+    /// The signed note (`trail_core::checkpoint`).
+    pub note: String,
+    pub created_at: Timestamp,
 }
