@@ -86,7 +86,7 @@ fn raw_sqlite(dir: &std::path::Path, prepared: &[Vec<PreparedEvent>]) -> anyhow:
                     b.actor_email(),
                     b.id.as_deref(),
                     &e.digest[..],
-                    &e.body_json[..]
+                    &e.canonical[..]
                 ])?;
             }
         }
