@@ -14,7 +14,7 @@ use serde_json::Value;
 use trail_core::event::{Limits, NewEvent};
 use trail_server::{AppState, ServerConfig, secrets::hash_token};
 use trail_store::{NewTenant, PreparedEvent, Store};
-use trail_store_sqlite::SqliteStore;
+use trail_store_sqlite::{SqliteStore, StoreOptions};
 
 use crate::report::{self, Row};
 
@@ -120,6 +120,58 @@ async fn new_tenant(store: &dyn Store, id: &str) -> anyhow::Result<trail_core::T
     Ok(id)
 }
 
+/// Ingests `args.events` events through HTTP into a new tenant of `store`; events/s.
+async fn http_ingest(store: &Arc<dyn Store>, source: &[Value], args: &Args, tag: &str) -> anyhow::Result<f64> {
+    let tenant = new_tenant(&**store, tag).await?;
+    let config = ServerConfig {
+        server_name: "bench".into(),
+        operator_key_hash: hash_token(KEY),
+        plans: vec!["enterprise".into()],
+        default_plan: "enterprise".into(),
+        limits: Limits::default(),
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let url = format!("http://{}/v1/tenants/{tenant}/events", listener.local_addr()?);
+    tokio::spawn(trail_server::serve_with_listener(
+        AppState::new(store.clone(), config),
+        listener,
+        std::future::pending(),
+    ));
+    let bodies: Vec<Vec<u8>> =
+        batches(source, args.events, args.batch, tag).iter().map(|b| serde_json::to_vec(b).unwrap()).collect();
+    let queue = Arc::new(std::sync::Mutex::new(bodies));
+    let client = reqwest::Client::new();
+    let start = Instant::now();
+    let tasks: Vec<_> = (0..args.clients)
+        .map(|_| {
+            let (client, url, queue) = (client.clone(), url.clone(), queue.clone());
+            tokio::spawn(async move {
+                loop {
+                    let next = queue.lock().unwrap().pop();
+                    let Some(body) = next else { return };
+                    let resp = client
+                        .post(&url)
+                        .bearer_auth(KEY)
+                        .header("content-type", "application/json")
+                        .body(body)
+                        .send()
+                        .await
+                        .unwrap();
+                    assert_eq!(resp.status(), 201, "{}", resp.text().await.unwrap_or_default());
+                    resp.bytes().await.unwrap();
+                }
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await?;
+    }
+    let rate = args.events as f64 / start.elapsed().as_secs_f64();
+    let count = store.tenant(&tenant).await?.map(|t| t.event_count).unwrap_or(0);
+    anyhow::ensure!(count as usize == args.events, "stored {count} of {} events", args.events);
+    Ok(rate)
+}
+
 pub async fn run(args: Args) -> anyhow::Result<()> {
     let tmp = tempfile::tempdir()?;
     let dir = args.dir.clone().unwrap_or_else(|| tmp.path().to_owned());
@@ -164,57 +216,14 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let direct = args.events as f64 / start.elapsed().as_secs_f64();
     eprintln!("store append: {} events/s", report::fmt(direct));
 
-    // Trail through HTTP.
+    // Trail through HTTP, with its Merkle tree and (to measure the tree's cost) without.
     let store: Arc<dyn Store> = store;
-    let tenant = new_tenant(&*store, "http").await?;
-    let config = ServerConfig {
-        server_name: "bench".into(),
-        operator_key_hash: hash_token(KEY),
-        plans: vec!["enterprise".into()],
-        default_plan: "enterprise".into(),
-        limits: Limits::default(),
-    };
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let url = format!("http://{}/v1/tenants/{tenant}/events", listener.local_addr()?);
-    tokio::spawn(trail_server::serve_with_listener(
-        AppState::new(store.clone(), config),
-        listener,
-        std::future::pending(),
-    ));
-    let bodies: Vec<Vec<u8>> =
-        batches(&source, args.events, args.batch, "http").iter().map(|b| serde_json::to_vec(b).unwrap()).collect();
-    let bytes: usize = bodies.iter().map(Vec::len).sum();
-    let queue = Arc::new(std::sync::Mutex::new(bodies));
-    let client = reqwest::Client::new();
-    let start = Instant::now();
-    let tasks: Vec<_> = (0..args.clients)
-        .map(|_| {
-            let (client, url, queue) = (client.clone(), url.clone(), queue.clone());
-            tokio::spawn(async move {
-                loop {
-                    let next = queue.lock().unwrap().pop();
-                    let Some(body) = next else { return };
-                    let resp = client
-                        .post(&url)
-                        .bearer_auth(KEY)
-                        .header("content-type", "application/json")
-                        .body(body)
-                        .send()
-                        .await
-                        .unwrap();
-                    assert_eq!(resp.status(), 201, "{}", resp.text().await.unwrap_or_default());
-                    resp.bytes().await.unwrap();
-                }
-            })
-        })
-        .collect();
-    for t in tasks {
-        t.await?;
-    }
-    let http = args.events as f64 / start.elapsed().as_secs_f64();
+    let http = http_ingest(&store, &source, &args, "http").await?;
     eprintln!("http ingest: {} events/s", report::fmt(http));
-    let count = store.tenant(&tenant).await?.map(|t| t.event_count).unwrap_or(0);
-    anyhow::ensure!(count as usize == args.events, "stored {count} of {} events", args.events);
+    let bare: Arc<dyn Store> =
+        Arc::new(SqliteStore::open_with(&dir.join("no-tree"), StoreOptions { merkle_tree: false })?);
+    let http_no_tree = http_ingest(&bare, &source, &args, "bare").await?;
+    eprintln!("http ingest without the tree: {} events/s", report::fmt(http_no_tree));
 
     report::print(
         "Durable ingest (fsync before acknowledgement)",
@@ -237,8 +246,18 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
                 unit: "events/s",
                 baseline: Some(("raw SQLite".into(), raw)),
             },
+            Row {
+                name: "Trail HTTP ingest with the Merkle tree, against without it".into(),
+                value: http,
+                unit: "events/s",
+                baseline: Some(("without the tree".into(), http_no_tree)),
+            },
         ],
     );
-    println!("\nHTTP request bodies averaged {} bytes per event.", bytes / args.events);
+    let bytes: usize = batches(&source, 1000.min(args.events), 1000, "size")
+        .iter()
+        .map(|b| serde_json::to_vec(b).unwrap().len())
+        .sum();
+    println!("\nHTTP request bodies averaged {} bytes per event.", bytes / 1000.min(args.events));
     Ok(())
 }

@@ -14,8 +14,9 @@
 //! hashed as RFC 6962 leaf data. Building a leaf is copying and hashing, with no JSON parsing,
 //! which is what lets `trail verify` check a million events a second.
 //!
-//! Salts: each event has a random 16-byte secret; the salt of field `f` is the first 16 bytes of
-//! `SHA-256("trail-salt" || secret || tag(f))`. Erasing one field deletes its value and keeps
+//! Salts: each event has a random 16-byte secret; the salts of the actor's e-mail and name are
+//! the two halves of `SHA-256("trail-salt" || secret || 0x00)`, those of the IP address and the
+//! description the halves of `SHA-256("trail-salt" || secret || 0x01)` (a salt is 16 bytes). Erasing one field deletes its value and keeps
 //! its commitment; the others keep salts of their own (the secret is replaced by them), so the
 //! erased field's salt cannot be recovered (see the erasure issue).
 
@@ -67,14 +68,14 @@ pub struct Layout {
 
 /// A personal field's salt, from the event's secret.
 pub fn salt(secret: &[u8; 16], field: Personal) -> [u8; 16] {
+    let tag = field as u8;
     let mut h = Sha256::new();
     h.update(b"trail-salt");
     h.update(secret);
-    h.update([field as u8]);
+    h.update([tag / 2]);
     let d = h.finalize();
-    let mut out = [0u8; 16];
-    out.copy_from_slice(&d[..16]);
-    out
+    let half = (tag % 2) as usize * 16;
+    d[half..half + 16].try_into().expect("16 bytes")
 }
 
 /// The commitment to a personal value: hex `SHA-256(salt || value)`.
@@ -82,7 +83,18 @@ pub fn commitment(salt: &[u8; 16], value: &str) -> String {
     let mut h = Sha256::new();
     h.update(salt);
     h.update(value.as_bytes());
-    hex::encode(h.finalize())
+    hex64(&h.finalize().into())
+}
+
+/// Lower-case hex of a hash, written directly (this runs four times an event).
+pub fn hex64(bytes: &[u8; 32]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = [0u8; 64];
+    for (i, b) in bytes.iter().enumerate() {
+        out[2 * i] = DIGITS[(b >> 4) as usize];
+        out[2 * i + 1] = DIGITS[(b & 0xf) as usize];
+    }
+    String::from_utf8(out.to_vec()).expect("hex is ASCII")
 }
 
 /// Writes `s` as a JCS string.
@@ -302,6 +314,34 @@ impl Salts for [u8; 16] {
     }
 }
 
+/// The salts of an event's fields, derived from its secret two by two and only when asked for
+/// (an event with a description and an address but no actor names costs one hash, not four).
+pub struct SaltsOf {
+    secret: [u8; 16],
+    pairs: [std::cell::OnceCell<[u8; 32]>; 2],
+}
+
+impl SaltsOf {
+    pub fn new(secret: &[u8; 16]) -> Self {
+        SaltsOf { secret: *secret, pairs: Default::default() }
+    }
+}
+
+impl Salts for SaltsOf {
+    fn salt(&self, field: Personal) -> Option<[u8; 16]> {
+        let tag = field as u8;
+        let pair = self.pairs[(tag / 2) as usize].get_or_init(|| {
+            let mut h = Sha256::new();
+            h.update(b"trail-salt");
+            h.update(self.secret);
+            h.update([tag / 2]);
+            h.finalize().into()
+        });
+        let half = (tag % 2) as usize * 16;
+        Some(pair[half..half + 16].try_into().expect("16 bytes"))
+    }
+}
+
 /// The leaf data of a stored event: the canonical bytes with commitments, seq and tenant.
 /// Returns the part before the seq and the part after it (the seq is known only when the event
 /// is appended; hashing the first part can start earlier).
@@ -312,6 +352,30 @@ pub fn leaf_parts(
     salts: &impl Salts,
 ) -> Result<(Vec<u8>, Vec<u8>), String> {
     let mut before = Vec::with_capacity(canon.len() + 256);
+    let (pos, seq_at) = walk_personal(canon, layout, salts, |bytes| before.extend_from_slice(bytes))?;
+    before.extend_from_slice(&canon[pos..seq_at]);
+    Ok((before, after_seq(canon, seq_at, tenant)))
+}
+
+/// The leaf hasher of a stored event: the part before the seq is hashed as it is assembled
+/// (canonical bytes and commitments fed straight to SHA-256, nothing copied), the part after
+/// the seq kept for [`LeafHasher::finish`].
+pub fn leaf_hasher(canon: &[u8], layout: &Layout, tenant: &str, salts: &impl Salts) -> Result<LeafHasher, String> {
+    let mut state = Sha256::new();
+    state.update([0u8]);
+    let (pos, seq_at) = walk_personal(canon, layout, salts, |bytes| state.update(bytes))?;
+    state.update(&canon[pos..seq_at]);
+    Ok(LeafHasher { state, after: after_seq(canon, seq_at, tenant) })
+}
+
+/// Feeds the bytes before the seq position to `emit`, committed personal values in place of
+/// the values. Returns where the last value ended and the seq position.
+fn walk_personal(
+    canon: &[u8],
+    layout: &Layout,
+    salts: &impl Salts,
+    mut emit: impl FnMut(&[u8]),
+) -> Result<(usize, usize), String> {
     let mut pos = 0usize;
     let seq_at = layout.seq_at as usize;
     if seq_at > canon.len() || canon.last() != Some(&b'}') {
@@ -322,27 +386,37 @@ pub fn leaf_parts(
         if start < pos || end > seq_at || end < start + 2 {
             return Err("the stored event's layout does not fit its bytes".into());
         }
-        before.extend_from_slice(&canon[pos..start]);
+        emit(&canon[pos..start]);
         match salts.salt(field) {
             Some(salt) => {
-                let value: String = serde_json::from_slice(&canon[start..end])
-                    .map_err(|_| format!("{} is not a JSON string in the stored event", field.path()))?;
-                before.push(b'"');
-                before.extend_from_slice(commitment(&salt, &value).as_bytes());
-                before.push(b'"');
+                let raw = &canon[start + 1..end - 1];
+                // A value without escapes is its own UTF-8 (the usual case): no JSON parsing.
+                let value: std::borrow::Cow<'_, str> = if !raw.contains(&b'\\') {
+                    std::str::from_utf8(raw).map_err(|_| format!("{} is not UTF-8", field.path()))?.into()
+                } else {
+                    serde_json::from_slice::<String>(&canon[start..end])
+                        .map_err(|_| format!("{} is not a JSON string in the stored event", field.path()))?
+                        .into()
+                };
+                emit(b"\"");
+                emit(commitment(&salt, &value).as_bytes());
+                emit(b"\"");
             }
             // Erased: the stored bytes hold the commitment itself.
-            None => before.extend_from_slice(&canon[start..end]),
+            None => emit(&canon[start..end]),
         }
         pos = end;
     }
-    before.extend_from_slice(&canon[pos..seq_at]);
+    Ok((pos, seq_at))
+}
+
+fn after_seq(canon: &[u8], seq_at: usize, tenant: &str) -> Vec<u8> {
     let mut after = Vec::with_capacity(canon.len() - seq_at + 64);
     after.extend_from_slice(&canon[seq_at..canon.len() - 1]);
     after.extend_from_slice(b",\"tenant\":");
     write_str(&mut after, tenant);
     after.push(b'}');
-    Ok((before, after))
+    after
 }
 
 /// A leaf hash being computed: the part before the seq already hashed.
@@ -436,6 +510,8 @@ mod tests {
         let text = String::from_utf8(data.clone()).unwrap();
         assert!(!text.contains("Asha") && !text.contains("a@x") && !text.contains("hello"), "{text}");
         let c = commitment(&salt(&secret, Personal::ActorName), "Asha");
+        assert_eq!(SaltsOf::new(&secret).salt(Personal::Description), Some(salt(&secret, Personal::Description)));
+        assert_eq!(c, hex::encode(sha2::Sha256::digest([&salt(&secret, Personal::ActorName)[..], b"Asha"].concat())));
         assert!(text.contains(&format!(r#""name":"{c}""#)), "{text}");
         assert!(
             text.contains(r#""report_type":"A b","seq":42,"targets":[{"id":"1","type":"t"}],"tenant":"acme"}"#),
@@ -447,6 +523,7 @@ mod tests {
         write_value(&mut again, &v);
         assert_eq!(again, data);
         assert_eq!(LeafHasher::new(&before, after.clone()).finish(42), crate::merkle::leaf_hash(&data));
+        assert_eq!(leaf_hasher(&bytes, &layout, "acme", &secret).unwrap().finish(42), crate::merkle::leaf_hash(&data));
         // Any change to a value changes the leaf.
         let other = body(
             r#"{"action":"a.b","actor":{"name":"Asha","email":"a@y"},"description":"hello","targets":[{"type":"t","id":"1"}]}"#,

@@ -33,7 +33,7 @@ mod store;
 mod tree;
 mod writer;
 
-pub use store::SqliteStore;
+pub use store::{SqliteStore, StoreOptions};
 pub use writer::WriterStats;
 
 /// The database file inside a data directory.

@@ -10,7 +10,7 @@
 //! canonical bytes           the rest
 //! ```
 
-use trail_core::canonical::{Layout, Personal, Salts, salt};
+use trail_core::canonical::{Layout, Personal, Salts, SaltsOf};
 
 const V1: u8 = 1;
 const ERASED: u8 = 0x80;
@@ -24,9 +24,21 @@ pub(crate) struct Record<'a> {
     pub canonical: &'a [u8],
 }
 
-impl Salts for Record<'_> {
+/// The salts of a record's personal fields; none for an erased field.
+pub(crate) struct RecordSalts {
+    salts: SaltsOf,
+    erased: Vec<Personal>,
+}
+
+impl Salts for RecordSalts {
     fn salt(&self, field: Personal) -> Option<[u8; 16]> {
-        (!self.erased.contains(&field)).then(|| salt(&self.secret, field))
+        if self.erased.contains(&field) { None } else { self.salts.salt(field) }
+    }
+}
+
+impl Record<'_> {
+    pub(crate) fn salts(&self) -> RecordSalts {
+        RecordSalts { salts: SaltsOf::new(&self.secret), erased: self.erased.clone() }
     }
 }
 

@@ -51,6 +51,21 @@ struct Inner {
     stats: Arc<WriterStats>,
     codec: Arc<Codec>,
     index: Arc<TermIndex>,
+    options: StoreOptions,
+}
+
+/// How a store is opened.
+#[derive(Debug, Clone, Copy)]
+pub struct StoreOptions {
+    /// Keep each tenant's Merkle tree (the default). Only benchmarks turn it off, to measure
+    /// what the tree costs; a store without its tree cannot prove anything.
+    pub merkle_tree: bool,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        StoreOptions { merkle_tree: true }
+    }
 }
 
 impl Inner {
@@ -74,6 +89,11 @@ fn unavailable() -> StoreError {
 impl SqliteStore {
     /// Opens (creating if needed) the store in data directory `dir`, and migrates it.
     pub fn open(dir: &Path) -> StoreResult<Self> {
+        Self::open_with(dir, StoreOptions::default())
+    }
+
+    /// [`SqliteStore::open`] with options.
+    pub fn open_with(dir: &Path, options: StoreOptions) -> StoreResult<Self> {
         std::fs::create_dir_all(dir)
             .map_err(|e| StoreError::Unavailable(format!("cannot create the data directory {}: {e}", dir.display())))?;
         let path = dir.join(DB_FILE);
@@ -111,6 +131,7 @@ impl SqliteStore {
                 stats,
                 codec,
                 index,
+                options,
             }),
         };
         store.catch_up_in_background();
@@ -157,7 +178,7 @@ impl SqliteStore {
                 writer::Row {
                     occurred_at: ev.body.occurred_at.as_microsecond(),
                     doc: trail_index::doc(&ev.body),
-                    leaf: ev.leaf_hasher(tenant),
+                    leaf: self.inner.options.merkle_tree.then(|| ev.leaf_hasher(tenant)),
                     blob: codec.encode(&record),
                     id: ev.body.id,
                     digest: i64::from_le_bytes(ev.digest[..8].try_into().expect("8 bytes")),

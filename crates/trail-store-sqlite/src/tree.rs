@@ -38,8 +38,10 @@ pub(crate) fn read_tile(conn: &Connection, tid: i64, level: u8, idx: u64) -> Sto
 pub(crate) struct Edge {
     pub size: u64,
     partial: Vec<Vec<Hash>>,
-    /// Tiles to write: (level, index) -> hashes.
-    dirty: HashMap<(u8, u64), Vec<Hash>>,
+    /// Levels whose rightmost tile changed since the last write.
+    dirty: Vec<bool>,
+    /// Tiles completed since the last write: (level, index, hashes).
+    full: Vec<(u8, u64, Vec<Hash>)>,
 }
 
 impl Edge {
@@ -69,7 +71,8 @@ impl Edge {
             partial.push(tile);
             level += 1;
         }
-        Ok(Edge { size, partial, dirty: HashMap::new() })
+        let levels = partial.len();
+        Ok(Edge { size, partial, dirty: vec![false; levels], full: Vec::new() })
     }
 
     /// Appends a leaf hash.
@@ -80,16 +83,19 @@ impl Edge {
         loop {
             if self.partial.len() <= level {
                 self.partial.push(Vec::new());
+                self.dirty.push(false);
             }
             self.partial[level].push(h);
-            let nodes = self.size >> (8 * level as u32);
-            let idx = (nodes - 1) / TILE;
-            self.dirty.insert((level as u8, idx), self.partial[level].clone());
             if self.partial[level].len() < TILE as usize {
+                self.dirty[level] = true;
                 return;
             }
+            // A complete tile: written once, and its root goes up a level.
+            let nodes = self.size >> (8 * level as u32);
             let full = std::mem::take(&mut self.partial[level]);
             h = naive_root(&full);
+            self.full.push((level as u8, (nodes - 1) / TILE, full));
+            self.dirty[level] = false;
             level += 1;
         }
     }
@@ -99,8 +105,14 @@ impl Edge {
         let mut stmt = conn
             .prepare_cached("INSERT OR REPLACE INTO tree_tiles (tid, level, idx, hashes) VALUES (?1, ?2, ?3, ?4)")
             .sql()?;
-        for ((level, idx), hashes) in self.dirty.drain() {
+        for (level, idx, hashes) in self.full.drain(..) {
             stmt.execute(params![tid, level, idx as i64, blob(&hashes)]).sql()?;
+        }
+        for level in 0..self.dirty.len() {
+            if std::mem::take(&mut self.dirty[level]) {
+                let idx = (self.size >> (8 * level as u32)) / TILE;
+                stmt.execute(params![tid, level as u8, idx as i64, blob(&self.partial[level])]).sql()?;
+            }
         }
         Ok(())
     }

@@ -43,7 +43,8 @@ pub(crate) struct Row {
     pub digest: i64,
     pub blob: Vec<u8>,
     pub doc: Doc,
-    pub leaf: LeafHasher,
+    /// `None` when the store keeps no tree (a benchmark's baseline).
+    pub leaf: Option<LeafHasher>,
 }
 
 pub(crate) enum Job {
@@ -140,8 +141,12 @@ fn commit_group(w: &mut Writer, mut group: Vec<Pending>) {
         // Ids written in this transaction, which the index learns only after the commit.
         let mut fresh: HashMap<(i64, u64), Vec<u64>> = HashMap::new();
         let mut edges = std::mem::take(&mut w.edges);
+        // Each tenant's next seq when the group began: the index may be caught up only to
+        // committed events, never to this transaction's own.
+        let mut committed: HashMap<i64, u64> = HashMap::new();
         for (i, p) in group.iter().enumerate() {
-            match append(&tx, &codec, &index, &mut fresh, &mut edges, p.tid, &p.tenant, &p.rows) {
+            let state = GroupState { fresh: &mut fresh, edges: &mut edges, committed: &mut committed };
+            match append(&tx, &codec, &index, state, p.tid, &p.tenant, &p.rows) {
                 Ok(done) => written.push(done),
                 Err(e @ (StoreError::Conflict { .. } | StoreError::NotFound(_))) => {
                     failed = Some((i, e));
@@ -229,17 +234,26 @@ fn earlier(
     Ok(None)
 }
 
-#[allow(clippy::too_many_arguments)]
+/// What an append shares with the rest of its group.
+struct GroupState<'a> {
+    /// Ids written in this transaction, which the index learns only after the commit.
+    fresh: &'a mut HashMap<(i64, u64), Vec<u64>>,
+    /// The right edge of each tenant's tree.
+    edges: &'a mut HashMap<i64, Edge>,
+    /// Each tenant's next seq before this group.
+    committed: &'a mut HashMap<i64, u64>,
+}
+
 fn append(
     conn: &Connection,
     codec: &Codec,
     index: &TermIndex,
-    fresh: &mut HashMap<(i64, u64), Vec<u64>>,
-    edges: &mut HashMap<i64, Edge>,
+    group: GroupState<'_>,
     tid: i64,
     tenant: &TenantId,
     rows: &[Row],
 ) -> StoreResult<Written> {
+    let GroupState { fresh, edges, committed } = group;
     let mut next_seq: u64 = conn
         .prepare_cached("SELECT next_seq FROM tenants WHERE tid = ?1")
         .sql()?
@@ -247,17 +261,19 @@ fn append(
         .optional()
         .sql()?
         .ok_or_else(|| StoreError::NotFound(format!("tenant {tenant}")))? as u64;
+    let committed_next = *committed.entry(tid).or_insert(next_seq);
     if rows.iter().any(|r| r.id.is_some()) {
         // The id check needs every committed event in the index, also those another process
-        // appended: index what it lacks first (nothing, unless another process wrote).
-        crate::query::catch_up_with(conn, codec, index, tid, next_seq - 1)?;
+        // appended: index what it lacks first (nothing, unless another process wrote). Events
+        // of this transaction are found through `fresh` instead.
+        crate::query::catch_up_with(conn, codec, index, tid, committed_next - 1)?;
     }
     let first_new = next_seq;
     // The tree's edge, read again unless it is known to end where the log ends.
-    if edges.get(&tid).is_none_or(|e| e.size != next_seq - 1) {
+    let keeps_tree = rows.iter().any(|r| r.leaf.is_some());
+    if keeps_tree && edges.get(&tid).is_none_or(|e| e.size != next_seq - 1) {
         edges.insert(tid, Edge::load(conn, tid, next_seq - 1)?);
     }
-    let edge = edges.get_mut(&tid).expect("loaded above");
     let mut insert = conn.prepare_cached("INSERT INTO events (pos, digest, body) VALUES (?1, ?2, ?3)").sql()?;
     let mut out = Vec::with_capacity(rows.len());
     let mut new_rows = Vec::with_capacity(rows.len());
@@ -273,12 +289,16 @@ fn append(
             }
         }
         insert.execute(params![event_pos(tid, next_seq), row.id.as_ref().map(|_| row.digest), &row.blob[..]]).sql()?;
-        edge.push(row.leaf.finish(next_seq));
+        if let (Some(leaf), Some(edge)) = (&row.leaf, edges.get_mut(&tid)) {
+            edge.push(leaf.finish(next_seq));
+        }
         new_rows.push(index_in_batch);
         out.push(Appended { seq: next_seq, duplicate: false });
         next_seq += 1;
     }
-    edge.write(conn, tid)?;
+    if let Some(edge) = edges.get_mut(&tid) {
+        edge.write(conn, tid)?;
+    }
     conn.prepare_cached("UPDATE tenants SET next_seq = ?1 WHERE tid = ?2")
         .sql()?
         .execute(params![next_seq as i64, tid])
@@ -301,7 +321,7 @@ mod tests {
         doc.key = Some(42);
         let (canon, layout) = trail_core::canonical::write(&body);
         let blob = codec.encode(&crate::record::encode(&[1; 16], &layout, &canon));
-        let leaf = LeafHasher::new(b"test", b"leaf".to_vec());
+        let leaf = Some(LeafHasher::new(b"test", b"leaf".to_vec()));
         Row { occurred_at: 0, id: Some(id.to_owned()), digest, blob, doc, leaf }
     }
 
@@ -323,7 +343,8 @@ mod tests {
         // As `commit_group` does: append, then tell the index about the new rows.
         let mut edges = HashMap::new();
         let mut run = |rows: Vec<Row>| -> StoreResult<Vec<(u64, bool)>> {
-            let w = append(&conn, &codec, &index, &mut HashMap::new(), &mut edges, 1, &t, &rows)?;
+            let group = GroupState { fresh: &mut HashMap::new(), edges: &mut edges, committed: &mut HashMap::new() };
+            let w = append(&conn, &codec, &index, group, 1, &t, &rows)?;
             let docs: Vec<(i64, Doc)> = w.new_rows.iter().map(|&i| (0, rows[i].doc.clone())).collect();
             if !docs.is_empty() {
                 index.add(1, w.first_new, &docs).unwrap();
@@ -342,5 +363,32 @@ mod tests {
         assert!(matches!(e, StoreError::Conflict { seq: 2, .. }), "{e:?}");
         let e = run(vec![row(&codec, "c", 9)]).unwrap_err();
         assert!(matches!(e, StoreError::Conflict { seq: 3, .. }), "{e:?}");
+    }
+
+    /// Regression: the id check of a group's second request for a tenant used to catch the
+    /// index up to the log *inside* the transaction, indexing the first request's rows before
+    /// they were committed; a failed commit then left the index holding events that never
+    /// existed, and the next events with those seqs were searched as the phantoms.
+    #[test]
+    fn the_index_never_learns_uncommitted_events() {
+        let dir = tempfile::tempdir().unwrap();
+        let index = TermIndex::open(dir.path(), IndexConfig::default()).unwrap();
+        let mut conn = Connection::open_in_memory().unwrap();
+        crate::schema::migrate(&mut conn).unwrap();
+        conn.execute(
+            "INSERT INTO tenants (tid, id, name, plan, time_zone, created_at) VALUES (1, 't', 't', 'p', 'UTC', 0)",
+            [],
+        )
+        .unwrap();
+        let codec = Codec::new();
+        let t = TenantId::parse("t").unwrap();
+        let tx = conn.transaction().unwrap();
+        let (mut fresh, mut edges, mut committed) = (HashMap::new(), HashMap::new(), HashMap::new());
+        for batch in [vec![row(&codec, "a", 1)], vec![row(&codec, "b", 2)]] {
+            let group = GroupState { fresh: &mut fresh, edges: &mut edges, committed: &mut committed };
+            append(&tx, &codec, &index, group, 1, &t, &batch).unwrap();
+        }
+        drop(tx); // rolled back
+        assert_eq!(index.covered(1), 0, "nothing was committed, so nothing may be indexed");
     }
 }

@@ -103,10 +103,9 @@ impl PreparedEvent {
 
     /// The leaf hasher of this event in `tenant`'s tree (everything but the seq hashed).
     pub fn leaf_hasher(&self, tenant: &TenantId) -> LeafHasher {
-        let (before, after) =
-            trail_core::canonical::leaf_parts(&self.canonical, &self.layout, tenant.as_str(), &self.secret)
-                .expect("a prepared event's layout fits its bytes");
-        LeafHasher::new(&before, after)
+        let salts = trail_core::canonical::SaltsOf::new(&self.secret);
+        trail_core::canonical::leaf_hasher(&self.canonical, &self.layout, tenant.as_str(), &salts)
+            .expect("a prepared event's layout fits its bytes")
     }
 }
 
