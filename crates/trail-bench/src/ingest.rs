@@ -129,6 +129,7 @@ async fn http_ingest(store: &Arc<dyn Store>, source: &[Value], args: &Args, tag:
         plans: vec!["enterprise".into()],
         default_plan: "enterprise".into(),
         limits: Limits::default(),
+        signing_key: std::sync::Arc::new(ed25519_dalek::SigningKey::from_bytes(&[42; 32])),
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let url = format!("http://{}/v1/tenants/{tenant}/events", listener.local_addr()?);

@@ -233,6 +233,7 @@ pub async fn trail(ds: &Dataset, args: &Args, dir: &std::path::Path) -> anyhow::
         plans: vec!["enterprise".into()],
         default_plan: "enterprise".into(),
         limits: Limits::default(),
+        signing_key: std::sync::Arc::new(ed25519_dalek::SigningKey::from_bytes(&[42; 32])),
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let base = format!("http://{}", listener.local_addr()?);

@@ -6,6 +6,7 @@
 //!   on another tenant's path is answered 404 so that tenant ids cannot be probed.
 //! - [`api`]: one file per group of routes.
 //! - [`secrets`]: token generation and hashing; tokens are only ever stored as SHA-256.
+//! - [`integrity`]: the checkpoint signer.
 //!
 //! [`serve_with_listener`] takes a bound listener and a shutdown future, so tests can run many
 //! servers on port 0 at once.
@@ -14,6 +15,7 @@ pub mod admin;
 pub mod api;
 pub mod auth;
 pub mod error;
+pub mod integrity;
 pub mod metrics;
 pub mod secrets;
 mod state;
@@ -22,11 +24,14 @@ use std::future::Future;
 
 pub use state::{AppState, ServerConfig};
 
-/// Serves the API on `listener` until `shutdown` completes.
+/// Serves the API on `listener` until `shutdown` completes, signing checkpoints meanwhile.
 pub async fn serve_with_listener(
     state: AppState,
     listener: tokio::net::TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, api::router(state)).with_graceful_shutdown(shutdown).await
+    let signer = tokio::spawn(integrity::run_signer(state.clone()));
+    let served = axum::serve(listener, api::router(state)).with_graceful_shutdown(shutdown).await;
+    signer.abort();
+    served
 }

@@ -17,6 +17,20 @@ pub struct ServerConfig {
     /// The plan of a tenant created without one.
     pub default_plan: String,
     pub limits: Limits,
+    /// The key checkpoints are signed with. Never printed.
+    pub signing_key: Arc<ed25519_dalek::SigningKey>,
+}
+
+impl ServerConfig {
+    /// The name checkpoints are signed under: `trail/{server_name}`.
+    pub fn key_name(&self) -> String {
+        format!("trail/{}", self.server_name)
+    }
+
+    /// The origin of a tenant's checkpoints: `trail/{server_name}/{tenant}`.
+    pub fn origin(&self, tenant: &trail_core::TenantId) -> String {
+        format!("trail/{}/{tenant}", self.server_name)
+    }
 }
 
 impl std::fmt::Debug for ServerConfig {

@@ -77,6 +77,7 @@ pub struct FileConfig {
     pub operator_key: Option<Secret>,
     pub server_name: Option<String>,
     pub default_plan: Option<String>,
+    pub signing_key: Option<PathBuf>,
     #[serde(default)]
     pub plans: BTreeMap<String, PlanConfig>,
 }
@@ -92,6 +93,8 @@ pub struct Config {
     pub operator_key: Option<Secret>,
     pub server_name: String,
     pub default_plan: String,
+    /// The checkpoint signing key file [default: `signing.key` in the data directory].
+    pub signing_key: Option<PathBuf>,
     pub plans: BTreeMap<String, PlanConfig>,
 }
 
@@ -123,6 +126,7 @@ impl Config {
             default_plan: env_nonempty("TRAIL_DEFAULT_PLAN")
                 .or(file.default_plan)
                 .unwrap_or_else(|| "enterprise".into()),
+            signing_key: env_nonempty("TRAIL_SIGNING_KEY").map(PathBuf::from).or(file.signing_key),
             plans,
         };
         if !config.plans.contains_key(&config.default_plan) {

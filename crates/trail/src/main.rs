@@ -6,6 +6,7 @@ mod cli;
 mod commands;
 mod config;
 mod demo;
+mod keyfile;
 mod open;
 
 use clap::Parser;

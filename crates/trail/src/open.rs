@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use anyhow::{Context, bail};
+use ed25519_dalek::SigningKey;
 use trail_core::event::Limits;
 use trail_server::ServerConfig;
 use trail_store::{Store, StoreLocation};
@@ -32,13 +33,19 @@ pub fn store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
     }
 }
 
-/// The server's settings from the configuration and the settled operator key.
-pub fn server_config(config: &Config, operator_key_hash: [u8; 32]) -> ServerConfig {
+/// The server's settings from the configuration, the settled operator key and the signing key.
+pub fn server_config(config: &Config, operator_key_hash: [u8; 32], signing_key: SigningKey) -> ServerConfig {
     ServerConfig {
         server_name: config.server_name.clone(),
         operator_key_hash,
         plans: config.plans.keys().cloned().collect(),
         default_plan: config.default_plan.clone(),
         limits: Limits::default(),
+        signing_key: std::sync::Arc::new(signing_key),
     }
+}
+
+/// The signing key of the configured store (created on first use).
+pub fn signing_key(config: &Config) -> anyhow::Result<(SigningKey, bool)> {
+    crate::keyfile::load_or_create(&crate::keyfile::path(config.signing_key.as_deref(), &config.data))
 }

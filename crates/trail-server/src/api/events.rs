@@ -170,17 +170,28 @@ pub async fn query(
     Ok(Json(EventsResponse { events: result.events, next_cursor: result.next_cursor.map(|c| c.encode()) }))
 }
 
+/// One event, with its leaf hash.
+#[derive(Serialize)]
+pub struct EventWithLeaf {
+    #[serde(flatten)]
+    event: StoredEvent,
+    leaf_hash: Option<String>,
+}
+
 pub async fn get_one(
     State(s): State<AppState>,
     who: Principal,
     TenantPath(t): TenantPath,
     Path((_, seq)): Path<(String, String)>,
-) -> ApiResult<Json<StoredEvent>> {
+) -> ApiResult<Json<EventWithLeaf>> {
     who.require(&t, Scope::Read)?;
     let seq: u64 = seq.parse().map_err(|_| {
         ApiError::bad_request("invalid_parameter", format!("{seq:?} is not a seq: use the event's number, such as 42"))
             .with_field("seq")
     })?;
     let event = s.store.event(&t, seq).await?.ok_or_else(|| ApiError::not_found(format!("event {seq}")))?;
-    Ok(Json(event))
+    let leaf = s.store.leaf_hash(&t, seq).await?;
+    use base64::Engine;
+    let leaf_hash = leaf.map(|h| base64::engine::general_purpose::STANDARD.encode(h));
+    Ok(Json(EventWithLeaf { event, leaf_hash }))
 }

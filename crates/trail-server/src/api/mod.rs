@@ -7,6 +7,7 @@ mod keys;
 mod stream;
 mod tenants;
 mod timeline;
+mod tree;
 
 use axum::{
     Router,
@@ -32,6 +33,11 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/tenants/{t}/keys/{key_id}", axum::routing::delete(keys::revoke))
         .route("/v1/tenants/{t}/events", post(events::ingest).get(events::query))
         .route("/v1/tenants/{t}/events/{seq}", get(events::get_one))
+        .route("/v1/tenants/{t}/events/{seq}/proof", get(tree::inclusion))
+        .route("/v1/tenants/{t}/events/{seq}/leaf", get(tree::leaf))
+        .route("/v1/tenants/{t}/tree/checkpoint", get(tree::checkpoint))
+        .route("/v1/tenants/{t}/tree/consistency", get(tree::consistency))
+        .route("/v1/keys/public", get(tree::public_key))
         .route("/v1/tenants/{t}/stream", get(stream::stream))
         .route("/v1/tenants/{t}/reports/timeline", get(timeline::timeline))
         .fallback(health::not_found)

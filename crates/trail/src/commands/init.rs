@@ -10,6 +10,13 @@ pub async fn run(config: Config, args: InitArgs) -> anyhow::Result<ExitCode> {
     let location = open::location(&config)?;
     let store = open::store(&config)?;
     println!("Store ready: {}", location.describe());
+    let key_path = crate::keyfile::path(config.signing_key.as_deref(), &config.data);
+    let (_, created) = crate::keyfile::load_or_create(&key_path)?;
+    println!(
+        "Checkpoint signing key: {} ({})",
+        key_path.display(),
+        if created { "created, readable only by you" } else { "already present" }
+    );
     if config.operator_key.is_some() {
         println!("Operator key: configured (TRAIL_OPERATOR_KEY or operator_key); nothing generated");
         return Ok(ExitCode::SUCCESS);

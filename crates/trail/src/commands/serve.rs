@@ -18,7 +18,8 @@ pub async fn run(mut config: Config, args: ServeArgs) -> anyhow::Result<ExitCode
     let rotate = args.demo && config.operator_key.is_none();
     let key =
         trail_server::admin::operator_key(&*store, config.operator_key.as_ref().map(|k| k.expose()), rotate).await?;
-    let server_config = open::server_config(&config, key.hash());
+    let (signing_key, new_signing_key) = open::signing_key(&config)?;
+    let server_config = open::server_config(&config, key.hash(), signing_key);
     let demo_events = if args.demo {
         let (created, n) = demo::seed(&*store, &server_config).await.context("cannot create the demo tenant")?;
         Some((created, n))
@@ -49,6 +50,12 @@ pub async fn run(mut config: Config, args: ServeArgs) -> anyhow::Result<ExitCode
             "Demo tenant `{}` {} with {n} events. Try:\n  curl -s -H 'Authorization: Bearer {key_text}' '{base}/v1/tenants/demo/events?range=last_7_days&limit=5'\n  curl -s -H 'Authorization: Bearer {key_text}' '{base}/v1/tenants/demo/events?action=auth.login.failed&limit=5'",
             demo::TENANT,
             if created { "created" } else { "already present" }
+        );
+    }
+    if new_signing_key {
+        println!(
+            "Created the checkpoint signing key: {}",
+            crate::keyfile::path(config.signing_key.as_deref(), &config.data).display()
         );
     }
     println!("Health: {base}/healthz   API reference: docs/api.md   Stop with Ctrl-C");

@@ -11,7 +11,8 @@ pub async fn run(config: Config, cmd: TenantCommand) -> anyhow::Result<ExitCode>
     let store = open::store(&config)?;
     match cmd {
         TenantCommand::Create { id, name, plan, time_zone } => {
-            let sc = open::server_config(&config, [0; 32]);
+            let (key, _) = open::signing_key(&config)?;
+            let sc = open::server_config(&config, [0; 32], key);
             let t = admin::create_tenant(&*store, &sc, TenantRequest { id, name, plan, time_zone }).await?;
             println!("{}", serde_json::to_string_pretty(&t)?);
         }
