@@ -3,6 +3,7 @@
 mod auth;
 mod helpers;
 mod ingest;
+mod integrity;
 mod live;
 mod query;
 mod real_logs;
