@@ -30,7 +30,10 @@ mod query;
 mod record;
 mod schema;
 mod store;
+#[doc(hidden)]
+pub mod tamper;
 mod tree;
+pub mod verify;
 mod writer;
 
 pub use store::{SqliteStore, StoreOptions};

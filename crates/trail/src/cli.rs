@@ -43,6 +43,24 @@ pub enum Command {
     Ingest(IngestArgs),
     /// Find a tenant's events: a table on a terminal, JSON lines when piped.
     Query(Box<QueryArgs>),
+    /// Check, offline, that every event is what the signed Merkle trees say; exit 1 naming the
+    /// first bad seq if not.
+    Verify(VerifyArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct VerifyArgs {
+    /// Only this tenant.
+    #[arg(long)]
+    pub tenant: Option<String>,
+    /// The public key checkpoints must be signed with: base64 of the 32-byte key, or the
+    /// verifier key `name+hash+base64` from `GET /v1/keys/public` [default: derived from the
+    /// data directory's signing key].
+    #[arg(long, value_name = "KEY")]
+    pub public_key: Option<String>,
+    /// Threads recomputing leaves [default: the number of cores].
+    #[arg(long)]
+    pub threads: Option<usize>,
 }
 
 #[derive(Args, Debug)]

@@ -6,6 +6,7 @@ mod key;
 mod query;
 mod serve;
 mod tenant;
+mod verify;
 
 use std::process::ExitCode;
 
@@ -33,6 +34,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Key(cmd) => key::run(config, cmd).await,
         Command::Ingest(args) => ingest::run(config, args).await,
         Command::Query(args) => query::run(config, *args).await,
+        Command::Verify(args) => verify::run(config, args),
     }
 }
 

@@ -1,0 +1,61 @@
+//! Editing stored events behind Trail's back, as an attacker who knows the storage format would:
+//! for the tamper tests that prove `trail verify` finds every change. Not used by Trail itself.
+
+use std::path::Path;
+
+use rusqlite::{Connection, params};
+use trail_core::event::EventBody;
+
+use crate::{DB_FILE, codec::Codec, error::SqlResultExt, event_pos};
+
+fn codec(conn: &Connection) -> Codec {
+    let codec = Codec::new();
+    let mut stmt = conn.prepare("SELECT id, data FROM dictionaries ORDER BY id").expect("dictionaries");
+    let rows = stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?))).expect("dictionaries");
+    for (id, data) in rows.flatten() {
+        codec.add_dict(id as u32, &data);
+    }
+    codec
+}
+
+fn tid(conn: &Connection, tenant: &str) -> i64 {
+    conn.query_row("SELECT tid FROM tenants WHERE id = ?1", [tenant], |r| r.get(0)).expect("a tenant")
+}
+
+/// Rewrites event `seq` of `tenant` with `change` applied to its content, keeping its salts'
+/// secret: a well-formed event that says something else.
+pub fn rewrite_event(
+    dir: &Path,
+    tenant: &str,
+    seq: u64,
+    change: impl FnOnce(&mut EventBody),
+) -> trail_store::StoreResult<()> {
+    let conn = Connection::open(dir.join(DB_FILE)).sql()?;
+    let codec = codec(&conn);
+    let pos = event_pos(tid(&conn, tenant), seq);
+    let blob: Vec<u8> = conn.query_row("SELECT body FROM events WHERE pos = ?1", [pos], |r| r.get(0)).sql()?;
+    let bytes = codec.decompress(&blob)?;
+    let record =
+        crate::record::decode(&bytes).map_err(|e| trail_store::StoreError::internal(std::io::Error::other(e)))?;
+    let mut body: EventBody = serde_json::from_slice(record.canonical).map_err(trail_store::StoreError::internal)?;
+    change(&mut body);
+    let (canon, layout) = trail_core::canonical::write(&body);
+    let new = codec.encode(&crate::record::encode(&record.secret, &layout, &canon));
+    conn.execute("UPDATE events SET body = ?1 WHERE pos = ?2", params![new, pos]).sql()?;
+    Ok(())
+}
+
+/// Flips one bit of byte `offset` of event `seq`'s stored content (its canonical bytes, after
+/// decompression), then stores it compressed again.
+pub fn flip_content_byte(dir: &Path, tenant: &str, seq: u64, offset: usize) -> trail_store::StoreResult<()> {
+    let conn = Connection::open(dir.join(DB_FILE)).sql()?;
+    let codec = codec(&conn);
+    let pos = event_pos(tid(&conn, tenant), seq);
+    let blob: Vec<u8> = conn.query_row("SELECT body FROM events WHERE pos = ?1", [pos], |r| r.get(0)).sql()?;
+    let mut bytes = codec.decompress(&blob)?;
+    let header = bytes.len() - crate::record::decode(&bytes).map(|r| r.canonical.len()).unwrap_or(0);
+    let at = header + offset % (bytes.len() - header);
+    bytes[at] ^= 0x01;
+    conn.execute("UPDATE events SET body = ?1 WHERE pos = ?2", params![codec.encode(&bytes), pos]).sql()?;
+    Ok(())
+}

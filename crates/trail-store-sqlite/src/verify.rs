@@ -1,0 +1,432 @@
+//! `trail verify`: an offline check of a data directory against its own history.
+//!
+//! For each tenant it recomputes every leaf from the stored event (canonical bytes, salts and
+//! commitments: nothing is taken on trust from the tree), compares it with the stored tree,
+//! rebuilds every level of the tree and compares those, checks every checkpoint's signature,
+//! recomputes every checkpoint's root from the leaves, and checks that each checkpoint's tree
+//! extends the previous one's. It reports the first seq at which the log and its tree disagree.
+//!
+//! Leaves are computed by several threads, each over chunks of 65,536 events (256 tiles, so the
+//! chunk also yields its level-1 and level-2 tree nodes); reading, decompressing and hashing an
+//! event takes about a microsecond and a half.
+
+use std::{
+    path::Path,
+    sync::{
+        Mutex,
+        atomic::{AtomicU64, Ordering},
+    },
+};
+
+use ed25519_dalek::VerifyingKey;
+use rusqlite::{Connection, OpenFlags, OptionalExtension};
+use trail_core::{
+    canonical::leaf_hasher,
+    checkpoint::Checkpoint,
+    merkle::{Hash, consistency_proof, naive_root, verify_consistency},
+};
+use trail_store::{StoreError, StoreResult};
+
+use crate::{
+    DB_FILE, SEQ_MASK,
+    codec::Codec,
+    error::SqlResultExt,
+    event_pos,
+    tree::{TILE, Tiles, read_tile},
+};
+
+const CHUNK: u64 = TILE * TILE;
+
+/// Where a tenant's log stops being what its tree and checkpoints say.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// The first seq involved.
+    pub seq: u64,
+    pub message: String,
+}
+
+/// What `verify` found for one tenant.
+#[derive(Debug, Clone)]
+pub struct TenantReport {
+    pub tenant: String,
+    pub events: u64,
+    pub checkpoints: u64,
+    /// The first problem, by seq; `None` when everything verifies.
+    pub problem: Option<Problem>,
+}
+
+fn open(path: &Path) -> StoreResult<Connection> {
+    let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)
+        .map_err(|e| StoreError::Unavailable(format!("cannot open {}: {e}", path.display())))?;
+    conn.pragma_update(None, "cache_size", -65536).sql()?;
+    conn.pragma_update(None, "mmap_size", 1i64 << 30).sql()?;
+    Ok(conn)
+}
+
+/// Keeps the problem with the smallest seq.
+fn note(slot: &Mutex<Option<Problem>>, seq: u64, message: String) {
+    let mut p = slot.lock().expect("problem lock");
+    if p.as_ref().is_none_or(|p| seq < p.seq) {
+        *p = Some(Problem { seq, message });
+    }
+}
+
+/// How many events `verify` will look at (for a progress bar).
+pub fn event_count(dir: &Path, only: Option<&str>) -> StoreResult<u64> {
+    let path = dir.join(DB_FILE);
+    if !path.exists() {
+        return Err(StoreError::NotFound(format!("a Trail database in {}", dir.display())));
+    }
+    let conn = open(&path)?;
+    let counts: Vec<(String, i64)> = conn
+        .prepare("SELECT id, next_seq - 1 FROM tenants")
+        .sql()?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .sql()?
+        .collect::<rusqlite::Result<_>>()
+        .sql()?;
+    Ok(counts.iter().filter(|(id, _)| only.is_none_or(|t| t == id)).map(|(_, n)| *n as u64).sum())
+}
+
+/// Verifies every tenant of the data directory `dir` (or only `only`), with the public key
+/// checkpoints must be signed with. `progress` is told how many events each step verified.
+pub fn verify(
+    dir: &Path,
+    only: Option<&str>,
+    public: &VerifyingKey,
+    threads: usize,
+    progress: &(dyn Fn(u64) + Sync),
+) -> StoreResult<Vec<TenantReport>> {
+    let path = dir.join(DB_FILE);
+    if !path.exists() {
+        return Err(StoreError::NotFound(format!("a Trail database in {}", dir.display())));
+    }
+    let conn = open(&path)?;
+    let codec = Codec::new();
+    {
+        let mut stmt = conn.prepare("SELECT id, data FROM dictionaries ORDER BY id").sql()?;
+        let mut rows = stmt.query([]).sql()?;
+        while let Some(row) = rows.next().sql()? {
+            codec.add_dict(row.get::<_, i64>(0).sql()? as u32, row.get_ref(1).sql()?.as_blob().unwrap_or_default());
+        }
+    }
+    let tenants: Vec<(i64, String, u64)> = conn
+        .prepare("SELECT tid, id, next_seq FROM tenants ORDER BY id")
+        .sql()?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get::<_, i64>(2)? as u64 - 1)))
+        .sql()?
+        .collect::<rusqlite::Result<_>>()
+        .sql()?;
+    if let Some(t) = only
+        && !tenants.iter().any(|(_, id, _)| id == t)
+    {
+        return Err(StoreError::NotFound(format!("tenant {t}")));
+    }
+    let mut reports = Vec::new();
+    for (tid, tenant, n) in tenants.into_iter().filter(|(_, id, _)| only.is_none_or(|t| t == id)) {
+        reports.push(verify_tenant(&path, &conn, &codec, tid, &tenant, n, public, threads.max(1), progress)?);
+    }
+    Ok(reports)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn verify_tenant(
+    path: &Path,
+    conn: &Connection,
+    codec: &Codec,
+    tid: i64,
+    tenant: &str,
+    n: u64,
+    public: &VerifyingKey,
+    threads: usize,
+    progress: &(dyn Fn(u64) + Sync),
+) -> StoreResult<TenantReport> {
+    let problem = Mutex::new(None);
+    // Events beyond the tenant's count must not exist either.
+    let extra: Option<i64> = conn
+        .query_row(
+            "SELECT min(pos) FROM events WHERE pos > ?1 AND pos <= ?2",
+            [event_pos(tid, n), event_pos(tid, SEQ_MASK as u64)],
+            |r| r.get(0),
+        )
+        .sql()?;
+    if let Some(pos) = extra {
+        note(&problem, (pos & SEQ_MASK) as u64, "an event beyond the log's end".into());
+    }
+
+    // Leaves, and the level-1 and level-2 nodes of each chunk.
+    let mut leaves = vec![[0u8; 32]; n as usize];
+    let level1 = Mutex::new(vec![None::<Hash>; (n / TILE) as usize]);
+    {
+        let queue: Mutex<Vec<(u64, &mut [Hash])>> = Mutex::new(
+            leaves.chunks_mut(CHUNK as usize).enumerate().map(|(i, c)| (i as u64 * CHUNK, c)).rev().collect(),
+        );
+        let failed = Mutex::new(None::<StoreError>);
+        let done = AtomicU64::new(0);
+        std::thread::scope(|s| {
+            for _ in 0..threads {
+                s.spawn(|| {
+                    let conn = match open(path) {
+                        Ok(c) => c,
+                        Err(e) => {
+                            *failed.lock().expect("lock") = Some(e);
+                            return;
+                        }
+                    };
+                    loop {
+                        let next = queue.lock().expect("queue").pop();
+                        let Some((start, slice)) = next else { return };
+                        match leaves_of_chunk(&conn, codec, tid, tenant, start, slice, &problem) {
+                            Ok(()) => {}
+                            Err(e) => {
+                                *failed.lock().expect("lock") = Some(e);
+                                return;
+                            }
+                        }
+                        let mut l1 = level1.lock().expect("lock");
+                        for (i, tile) in slice.chunks_exact(TILE as usize).enumerate() {
+                            l1[((start / TILE) as usize) + i] = Some(naive_root(tile));
+                        }
+                        drop(l1);
+                        progress(slice.len() as u64);
+                        done.fetch_add(slice.len() as u64, Ordering::Relaxed);
+                    }
+                });
+            }
+        });
+        if let Some(e) = failed.into_inner().expect("lock") {
+            return Err(e);
+        }
+    }
+
+    // Every stored tile above the leaves against the tree the leaves build. A node that differs
+    // because a leaf under it differs says nothing new, so it is reported only when the leaves
+    // under it all matched: then the stored tree itself was changed.
+    let mut level: Vec<Hash> =
+        level1.into_inner().expect("lock").into_iter().map(|h| h.expect("every complete tile hashed")).collect();
+    let mut height = 1u8;
+    while !level.is_empty() {
+        for (idx, group) in level.chunks(TILE as usize).enumerate() {
+            let stored = read_tile(conn, tid, height, idx as u64)?.unwrap_or_default();
+            check_nodes(&problem, n, height, idx as u64, &stored, group);
+        }
+        level = level.chunks_exact(TILE as usize).map(naive_root).collect();
+        height += 1;
+    }
+    // No stored tile may reach past the log's end.
+    let beyond: Option<(u8, i64)> = conn
+        .query_row(
+            // Level L holds n >> 8L nodes, so its tiles are 0 ..= that / 256.
+            "SELECT level, idx FROM tree_tiles WHERE tid = ?1 AND idx * 256 >= (?2 >> (8 * level)) LIMIT 1",
+            [tid, n as i64],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()
+        .sql()?;
+    if let Some((level, idx)) = beyond {
+        note(
+            &problem,
+            n + 1,
+            format!(
+                "the stored tree (tile {level}/{idx}) holds events past the log's end: seq {} onwards is missing",
+                n + 1
+            ),
+        );
+    }
+
+    // Checkpoints: signatures, roots recomputed from the leaves, consistency with the previous.
+    let mut stmt = conn.prepare("SELECT size, root, note FROM checkpoints WHERE tid = ?1 ORDER BY size").sql()?;
+    let cps: Vec<(u64, Vec<u8>, String)> = stmt
+        .query_map([tid], |r| Ok((r.get::<_, i64>(0)? as u64, r.get(1)?, r.get(2)?)))
+        .sql()?
+        .collect::<rusqlite::Result<_>>()
+        .sql()?;
+    let sizes: Vec<u64> = cps.iter().map(|c| c.0).filter(|&s| s <= n).collect();
+    let roots = roots_at(&leaves, &sizes);
+    let tiles = Tiles::new(conn, tid);
+    let mut previous: Option<(u64, Hash)> = None;
+    for (size, stored_root, note_text) in &cps {
+        let size = *size;
+        let key_name = note_text
+            .split("\n\n")
+            .nth(1)
+            .and_then(|sigs| sigs.lines().next())
+            .and_then(|l| l.strip_prefix("\u{2014} "))
+            .and_then(|l| l.rsplit_once(' '))
+            .map(|(name, _)| name.to_owned())
+            .unwrap_or_default();
+        let cp = match Checkpoint::verify(note_text, &key_name, public) {
+            Ok(cp) => cp,
+            Err(e) => {
+                note(&problem, size, format!("the checkpoint of size {size} does not verify: {e}"));
+                continue;
+            }
+        };
+        if cp.size != size || cp.root[..] != stored_root[..] || !cp.origin.ends_with(&format!("/{tenant}")) {
+            note(&problem, size, format!("the checkpoint of size {size} is not the tree it is stored as"));
+            continue;
+        }
+        if size > n {
+            note(
+                &problem,
+                n + 1,
+                format!(
+                    "a signed checkpoint covers {size} events but the log holds {n}: seq {} onwards is missing",
+                    n + 1
+                ),
+            );
+            continue;
+        }
+        let root = roots[&size];
+        if root != cp.root {
+            note(&problem, size, format!("the checkpoint of size {size} signs a root the events do not make"));
+            continue;
+        }
+        if let Some((psize, proot)) = previous {
+            let proof: Vec<Vec<u8>> = consistency_proof(&tiles, psize, size)?.iter().map(|h| h.to_vec()).collect();
+            if let Err(e) = verify_consistency(psize, size, &proof, &proot, &root) {
+                note(
+                    &problem,
+                    size,
+                    format!("the checkpoint of size {size} does not extend the one of size {psize}: {e}"),
+                );
+            }
+        }
+        previous = Some((size, root));
+    }
+    Ok(TenantReport {
+        tenant: tenant.to_owned(),
+        events: n,
+        checkpoints: cps.len() as u64,
+        problem: problem.into_inner().expect("lock"),
+    })
+}
+
+/// Compares stored tile `height`/`idx` with the nodes the leaves build, noting the first
+/// node that differs unless a problem under it is already known.
+fn check_nodes(problem: &Mutex<Option<Problem>>, n: u64, height: u8, idx: u64, stored: &[Hash], computed: &[Hash]) {
+    let span = 1u64 << (8 * height as u32); // leaves under one node of this level
+    for k in 0..stored.len().max(computed.len()) {
+        if stored.get(k) == computed.get(k) {
+            continue;
+        }
+        let first = (idx * TILE + k as u64) * span + 1;
+        let last = first + span - 1;
+        let known = problem.lock().expect("problem lock").as_ref().is_some_and(|p| p.seq <= last);
+        if known {
+            return;
+        }
+        if k >= computed.len() {
+            note(
+                problem,
+                n + 1,
+                format!(
+                    "the stored tree (tile {height}/{idx}) holds events past the log's end: seq {} onwards is missing",
+                    n + 1
+                ),
+            );
+        } else {
+            note(
+                problem,
+                first,
+                format!("the stored tree (tile {height}/{idx}, node {k}) does not match events {first}..={last}"),
+            );
+        }
+        return;
+    }
+}
+
+/// Recomputes the leaves of seqs `start + 1 ..= start + slice.len()`, noting missing events,
+/// events that do not decode, and leaves that differ from the stored tree.
+fn leaves_of_chunk(
+    conn: &Connection,
+    codec: &Codec,
+    tid: i64,
+    tenant: &str,
+    start: u64,
+    slice: &mut [Hash],
+    problem: &Mutex<Option<Problem>>,
+) -> StoreResult<()> {
+    let end = start + slice.len() as u64;
+    let mut stmt =
+        conn.prepare_cached("SELECT pos, body FROM events WHERE pos > ?1 AND pos <= ?2 ORDER BY pos").sql()?;
+    let mut rows = stmt.query([event_pos(tid, start), event_pos(tid, end)]).sql()?;
+    let mut expect = start + 1;
+    while let Some(row) = rows.next().sql()? {
+        let seq = (row.get::<_, i64>(0).sql()? & SEQ_MASK) as u64;
+        if seq != expect {
+            note(problem, expect, format!("event {expect} is missing"));
+        }
+        expect = seq + 1;
+        let blob = row.get_ref(1).sql()?.as_blob().map_err(|e| StoreError::internal(rusqlite::Error::from(e)))?;
+        let leaf = codec.decompress(blob).map_err(|e| e.to_string()).and_then(|bytes| {
+            let record = crate::record::decode(&bytes)?;
+            Ok(leaf_hasher(record.canonical, &record.layout, tenant, &record.salts())?.finish(seq))
+        });
+        match leaf {
+            Ok(h) => slice[(seq - start - 1) as usize] = h,
+            Err(e) => note(problem, seq, format!("event {seq} cannot be read: {e}")),
+        }
+    }
+    if expect <= end {
+        note(problem, expect, format!("event {expect} is missing"));
+    }
+    // The stored leaves of the chunk.
+    for tile_idx in start / TILE..end.div_ceil(TILE) {
+        let stored = read_tile(conn, tid, 0, tile_idx)?.unwrap_or_default();
+        let lo = (tile_idx * TILE - start) as usize;
+        let hi = (lo + TILE as usize).min(slice.len());
+        for (k, computed) in slice[lo..hi].iter().enumerate() {
+            if stored.get(k) != Some(computed) {
+                let seq = start + lo as u64 + k as u64 + 1;
+                note(problem, seq, format!("event {seq} is not the event the tree holds (its leaf differs)"));
+                break;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The roots of the trees of the first `sizes[i]` leaves (sizes ascending), in one pass: the
+/// complete subtrees of the right edge are kept on a stack as leaves are added.
+fn roots_at(leaves: &[Hash], sizes: &[u64]) -> std::collections::HashMap<u64, Hash> {
+    let mut out = std::collections::HashMap::new();
+    let mut stack: Vec<(u32, Hash)> = Vec::new(); // (height, hash)
+    let mut wanted = sizes.iter().copied().peekable();
+    for (i, leaf) in leaves.iter().enumerate() {
+        let mut node = (0u32, *leaf);
+        while let Some(&(h, left)) = stack.last() {
+            if h != node.0 {
+                break;
+            }
+            stack.pop();
+            node = (h + 1, trail_core::merkle::node_hash(&left, &node.1));
+        }
+        stack.push(node);
+        let size = i as u64 + 1;
+        while wanted.peek() == Some(&size) {
+            wanted.next();
+            let mut acc = stack.last().expect("a leaf was pushed").1;
+            for (_, left) in stack.iter().rev().skip(1) {
+                acc = trail_core::merkle::node_hash(left, &acc);
+            }
+            out.insert(size, acc);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roots_in_one_pass_are_the_rfc6962_roots() {
+        let leaves: Vec<Hash> = (0..1500u32).map(|i| trail_core::merkle::leaf_hash(&i.to_le_bytes())).collect();
+        let sizes: Vec<u64> = vec![1, 2, 3, 7, 8, 9, 255, 256, 257, 1000, 1500];
+        let roots = roots_at(&leaves, &sizes);
+        for s in sizes {
+            assert_eq!(roots[&s], naive_root(&leaves[..s as usize]), "size {s}");
+        }
+    }
+}
