@@ -71,7 +71,8 @@ pub fn users_of(n: u64) -> u64 {
 impl Dataset {
     pub fn new(shared: &std::path::Path, total: u64, tenants: usize) -> Dataset {
         let lines = parse_apache(shared);
-        let big = total / 2;
+        // With one tenant, `big` holds everything.
+        let big = if tenants <= 1 { total } else { total / 2 };
         let rest = (total - big) / (tenants as u64 - 1).max(1);
         let mut list = vec![("big".to_owned(), big)];
         for i in 1..tenants {
@@ -89,7 +90,11 @@ impl Dataset {
     pub fn event(&self, n: u64) -> Gen {
         let mut rng = StdRng::seed_from_u64(n.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ 0xA5A5);
         // Half the traffic is the big tenant's; the rest is spread evenly.
-        let t = if n.is_multiple_of(2) { 0 } else { 1 + ((n / 2) % (self.tenants.len() as u64 - 1)) as usize };
+        let t = if n.is_multiple_of(2) || self.tenants.len() == 1 {
+            0
+        } else {
+            1 + ((n / 2) % (self.tenants.len() as u64 - 1)) as usize
+        };
         let (tenant, size) = &self.tenants[t];
         let span = self.end.as_microsecond() - self.start.as_microsecond() - 1_000_000;
         let at = Timestamp::from_microsecond(

@@ -11,8 +11,7 @@ use std::{path::PathBuf, sync::Arc, time::Instant};
 
 use clap::Args as ClapArgs;
 use serde_json::Value;
-use trail_core::event::{Limits, NewEvent};
-use trail_server::{AppState, ServerConfig, secrets::hash_token};
+use trail_core::event::NewEvent;
 use trail_store::{NewTenant, PreparedEvent, Store};
 use trail_store_sqlite::{SqliteStore, StoreOptions};
 
@@ -36,8 +35,6 @@ pub struct Args {
     #[arg(long)]
     dir: Option<PathBuf>,
 }
-
-const KEY: &str = "trail_op_bench-operator-key-0000000000";
 
 fn batches(source: &[Value], total: usize, batch: usize, tag: &str) -> Vec<Vec<Value>> {
     (0..total.div_ceil(batch))
@@ -123,51 +120,13 @@ async fn new_tenant(store: &dyn Store, id: &str) -> anyhow::Result<trail_core::T
 /// Ingests `args.events` events through HTTP into a new tenant of `store`; events/s.
 async fn http_ingest(store: &Arc<dyn Store>, source: &[Value], args: &Args, tag: &str) -> anyhow::Result<f64> {
     let tenant = new_tenant(&**store, tag).await?;
-    let config = ServerConfig {
-        server_name: "bench".into(),
-        operator_key_hash: hash_token(KEY),
-        plans: vec!["enterprise".into()],
-        default_plan: "enterprise".into(),
-        limits: Limits::default(),
-        signing_key: std::sync::Arc::new(ed25519_dalek::SigningKey::from_bytes(&[42; 32])),
-    };
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let url = format!("http://{}/v1/tenants/{tenant}/events", listener.local_addr()?);
-    tokio::spawn(trail_server::serve_with_listener(
-        AppState::new(store.clone(), config),
-        listener,
-        std::future::pending(),
-    ));
-    let bodies: Vec<Vec<u8>> =
-        batches(source, args.events, args.batch, tag).iter().map(|b| serde_json::to_vec(b).unwrap()).collect();
-    let queue = Arc::new(std::sync::Mutex::new(bodies));
-    let client = reqwest::Client::new();
-    let start = Instant::now();
-    let tasks: Vec<_> = (0..args.clients)
-        .map(|_| {
-            let (client, url, queue) = (client.clone(), url.clone(), queue.clone());
-            tokio::spawn(async move {
-                loop {
-                    let next = queue.lock().unwrap().pop();
-                    let Some(body) = next else { return };
-                    let resp = client
-                        .post(&url)
-                        .bearer_auth(KEY)
-                        .header("content-type", "application/json")
-                        .body(body)
-                        .send()
-                        .await
-                        .unwrap();
-                    assert_eq!(resp.status(), 201, "{}", resp.text().await.unwrap_or_default());
-                    resp.bytes().await.unwrap();
-                }
-            })
-        })
+    let base = crate::server::start(store.clone()).await?;
+    let bodies: Vec<(String, Vec<u8>)> = batches(source, args.events, args.batch, tag)
+        .iter()
+        .map(|b| (tenant.to_string(), serde_json::to_vec(b).unwrap()))
         .collect();
-    for t in tasks {
-        t.await?;
-    }
-    let rate = args.events as f64 / start.elapsed().as_secs_f64();
+    let secs = crate::server::post_all(&base, bodies, args.clients, tag).await?;
+    let rate = args.events as f64 / secs;
     let count = store.tenant(&tenant).await?.map(|t| t.event_count).unwrap_or(0);
     anyhow::ensure!(count as usize == args.events, "stored {count} of {} events", args.events);
     Ok(rate)

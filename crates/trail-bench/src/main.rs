@@ -4,14 +4,16 @@
 //! the ratio between them: this machine is noisy, so only same-run ratios mean much. Timings
 //! are never asserted in tests; they are measured here and written into `BENCHMARKS.md`.
 //!
-//! Run: `cargo run --release -p trail-bench -- ingest` and `... -- query`
+//! Run: `cargo run --release -p trail-bench -- ingest`, `... -- query` and `... -- integrity`
 
 mod data;
 mod dataset;
 mod ingest;
+mod integrity;
 mod postgres;
 mod query;
 mod report;
+mod server;
 mod stats;
 
 use clap::{Parser, Subcommand};
@@ -34,6 +36,9 @@ enum Bench {
     /// 10 million events: the query mix, ingest with all indexes, bytes per event, beside a
     /// hand-rolled PostgreSQL audit table.
     Query(query::Args),
+    /// 10 million events in one tenant: ingest with the Merkle tree beside without it, `trail
+    /// verify` beside a bare scan, inclusion and consistency proofs beside reading one event.
+    Integrity(integrity::Args),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -42,5 +47,6 @@ fn main() -> anyhow::Result<()> {
     match cli.bench {
         Bench::Ingest(args) => rt.block_on(ingest::run(args)),
         Bench::Query(args) => rt.block_on(query::run(args)),
+        Bench::Integrity(args) => rt.block_on(integrity::run(args)),
     }
 }

@@ -9,17 +9,15 @@
 //! for both systems. The first answer of each kind is compared between the two systems.
 
 use std::{
-    collections::VecDeque,
     path::PathBuf,
-    sync::{Arc, Mutex},
+    sync::Arc,
     time::{Duration, Instant},
 };
 
 use clap::Args as ClapArgs;
 use rand::{Rng, SeedableRng, rngs::StdRng, seq::IndexedRandom};
 use serde_json::Value;
-use trail_core::{event::Limits, time::RangePreset};
-use trail_server::{AppState, ServerConfig, secrets::hash_token};
+use trail_core::time::RangePreset;
 use trail_store::{NewTenant, Store};
 use trail_store_sqlite::SqliteStore;
 
@@ -27,6 +25,7 @@ use crate::{
     dataset::{Dataset, users_of},
     postgres,
     report::fmt,
+    server::{self, KEY},
     stats::{Latency, latency},
 };
 
@@ -54,8 +53,6 @@ pub struct Args {
     #[arg(long)]
     pub skip_postgres: bool,
 }
-
-const KEY: &str = "trail_op_bench-operator-key-0000000000";
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Kind {
@@ -227,53 +224,10 @@ pub async fn trail(ds: &Dataset, args: &Args, dir: &std::path::Path) -> anyhow::
             })
             .await?;
     }
-    let config = ServerConfig {
-        server_name: "bench".into(),
-        operator_key_hash: hash_token(KEY),
-        plans: vec!["enterprise".into()],
-        default_plan: "enterprise".into(),
-        limits: Limits::default(),
-        signing_key: std::sync::Arc::new(ed25519_dalek::SigningKey::from_bytes(&[42; 32])),
-    };
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let base = format!("http://{}", listener.local_addr()?);
     let dyn_store: Arc<dyn Store> = store.clone();
-    tokio::spawn(trail_server::serve_with_listener(AppState::new(dyn_store, config), listener, std::future::pending()));
-
-    let reqs = requests(ds);
-    let queue = Arc::new(Mutex::new(VecDeque::from(reqs)));
+    let base = server::start(dyn_store).await?;
     let client = reqwest::Client::new();
-    let started = Instant::now();
-    let progress = Arc::new(std::sync::atomic::AtomicU64::new(0));
-    let tasks: Vec<_> = (0..args.clients)
-        .map(|_| {
-            let (client, base, queue, progress) = (client.clone(), base.clone(), queue.clone(), progress.clone());
-            tokio::spawn(async move {
-                loop {
-                    let next = queue.lock().expect("queue").pop_front();
-                    let Some((tenant, body)) = next else { return };
-                    let r = client
-                        .post(format!("{base}/v1/tenants/{tenant}/events"))
-                        .bearer_auth(KEY)
-                        .header("content-type", "application/json")
-                        .body(body)
-                        .send()
-                        .await
-                        .expect("ingest request");
-                    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap_or_default());
-                    r.bytes().await.expect("body");
-                    let done = progress.fetch_add(1000, std::sync::atomic::Ordering::Relaxed) + 1000;
-                    if done % 1_000_000 == 0 {
-                        eprintln!("  trail: {done} events ingested");
-                    }
-                }
-            })
-        })
-        .collect();
-    for t in tasks {
-        t.await?;
-    }
-    let ingest_secs = started.elapsed().as_secs_f64();
+    let ingest_secs = server::post_all(&base, requests(ds), args.clients, "trail").await?;
     let ingest_per_s = ds.total as f64 / ingest_secs;
     eprintln!("trail ingest: {} events/s", fmt(ingest_per_s));
 

@@ -80,21 +80,39 @@ pub fn salt(secret: &[u8; 16], field: Personal) -> [u8; 16] {
 
 /// The commitment to a personal value: hex `SHA-256(salt || value)`.
 pub fn commitment(salt: &[u8; 16], value: &str) -> String {
+    String::from_utf8(commitment_hex(salt, value.as_bytes()).to_vec()).expect("hex is ASCII")
+}
+
+/// [`commitment`] over the value's UTF-8 bytes, as ASCII hex on the stack.
+fn commitment_hex(salt: &[u8; 16], value: &[u8]) -> [u8; 64] {
     let mut h = Sha256::new();
     h.update(salt);
-    h.update(value.as_bytes());
-    hex64(&h.finalize().into())
+    h.update(value);
+    hex64_bytes(&h.finalize().into())
 }
 
 /// Lower-case hex of a hash, written directly (this runs four times an event).
 pub fn hex64(bytes: &[u8; 32]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    String::from_utf8(hex64_bytes(bytes).to_vec()).expect("hex is ASCII")
+}
+
+fn hex64_bytes(bytes: &[u8; 32]) -> [u8; 64] {
+    /// The two hex digits of every byte value.
+    const PAIRS: [[u8; 2]; 256] = {
+        const DIGITS: &[u8; 16] = b"0123456789abcdef";
+        let mut t = [[0u8; 2]; 256];
+        let mut i = 0;
+        while i < 256 {
+            t[i] = [DIGITS[i >> 4], DIGITS[i & 0xf]];
+            i += 1;
+        }
+        t
+    };
     let mut out = [0u8; 64];
-    for (i, b) in bytes.iter().enumerate() {
-        out[2 * i] = DIGITS[(b >> 4) as usize];
-        out[2 * i + 1] = DIGITS[(b & 0xf) as usize];
+    for (pair, b) in out.chunks_exact_mut(2).zip(bytes) {
+        pair.copy_from_slice(&PAIRS[*b as usize]);
     }
-    String::from_utf8(out.to_vec()).expect("hex is ASCII")
+    out
 }
 
 /// Writes `s` as a JCS string.
@@ -390,16 +408,17 @@ fn walk_personal(
         match salts.salt(field) {
             Some(salt) => {
                 let raw = &canon[start + 1..end - 1];
-                // A value without escapes is its own UTF-8 (the usual case): no JSON parsing.
-                let value: std::borrow::Cow<'_, str> = if !raw.contains(&b'\\') {
-                    std::str::from_utf8(raw).map_err(|_| format!("{} is not UTF-8", field.path()))?.into()
+                // A value without escapes is its own UTF-8 (the usual case) and is hashed as it
+                // lies; were those bytes not UTF-8, the hash would differ and say so.
+                let commitment = if !raw.contains(&b'\\') {
+                    commitment_hex(&salt, raw)
                 } else {
-                    serde_json::from_slice::<String>(&canon[start..end])
-                        .map_err(|_| format!("{} is not a JSON string in the stored event", field.path()))?
-                        .into()
+                    let value = serde_json::from_slice::<String>(&canon[start..end])
+                        .map_err(|_| format!("{} is not a JSON string in the stored event", field.path()))?;
+                    commitment_hex(&salt, value.as_bytes())
                 };
                 emit(b"\"");
-                emit(commitment(&salt, &value).as_bytes());
+                emit(&commitment);
                 emit(b"\"");
             }
             // Erased: the stored bytes hold the commitment itself.
@@ -411,12 +430,48 @@ fn walk_personal(
 }
 
 fn after_seq(canon: &[u8], seq_at: usize, tenant: &str) -> Vec<u8> {
-    let mut after = Vec::with_capacity(canon.len() - seq_at + 64);
+    let suffix = tenant_suffix(tenant);
+    let mut after = Vec::with_capacity(canon.len() - seq_at + suffix.len());
     after.extend_from_slice(&canon[seq_at..canon.len() - 1]);
-    after.extend_from_slice(b",\"tenant\":");
-    write_str(&mut after, tenant);
-    after.push(b'}');
+    after.extend_from_slice(&suffix);
     after
+}
+
+/// The bytes that end every leaf of `tenant`: `,"tenant":"<id>"}`. Computed once per tenant for
+/// [`leaf_hash`].
+pub fn tenant_suffix(tenant: &str) -> Vec<u8> {
+    let mut out = b",\"tenant\":".to_vec();
+    write_str(&mut out, tenant);
+    out.push(b'}');
+    out
+}
+
+/// The decimal digits of `n`, on the stack.
+fn decimal(mut n: u64, buf: &mut [u8; 20]) -> &[u8] {
+    let mut at = buf.len();
+    loop {
+        at -= 1;
+        buf[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            return &buf[at..];
+        }
+    }
+}
+
+/// The leaf hash of a stored event at `seq`, in one pass with nothing allocated (the same hash
+/// as `leaf_hasher(..).finish(seq)`): for `trail verify`, which computes one per event.
+/// `suffix` is the tenant's [`tenant_suffix`].
+pub fn leaf_hash(canon: &[u8], layout: &Layout, suffix: &[u8], salts: &impl Salts, seq: u64) -> Result<Hash, String> {
+    let mut state = Sha256::new();
+    state.update([0u8]);
+    let (pos, seq_at) = walk_personal(canon, layout, salts, |bytes| state.update(bytes))?;
+    state.update(&canon[pos..seq_at]);
+    state.update(b",\"seq\":");
+    state.update(decimal(seq, &mut [0; 20]));
+    state.update(&canon[seq_at..canon.len() - 1]);
+    state.update(suffix);
+    Ok(state.finalize().into())
 }
 
 /// A leaf hash being computed: the part before the seq already hashed.
@@ -438,7 +493,7 @@ impl LeafHasher {
     pub fn finish(&self, seq: u64) -> Hash {
         let mut s = self.state.clone();
         s.update(b",\"seq\":");
-        s.update(seq.to_string().as_bytes());
+        s.update(decimal(seq, &mut [0; 20]));
         s.update(&self.after);
         s.finalize().into()
     }
@@ -524,6 +579,14 @@ mod tests {
         assert_eq!(again, data);
         assert_eq!(LeafHasher::new(&before, after.clone()).finish(42), crate::merkle::leaf_hash(&data));
         assert_eq!(leaf_hasher(&bytes, &layout, "acme", &secret).unwrap().finish(42), crate::merkle::leaf_hash(&data));
+        for seq in [0, 1, 9, 10, 42, 1_000_000, u64::MAX] {
+            let (b, a) = leaf_parts(&bytes, &layout, "acme", &secret).unwrap();
+            assert_eq!(
+                leaf_hash(&bytes, &layout, &tenant_suffix("acme"), &secret, seq).unwrap(),
+                crate::merkle::leaf_hash(&leaf_data(&b, &a, seq)),
+                "seq {seq}"
+            );
+        }
         // Any change to a value changes the leaf.
         let other = body(
             r#"{"action":"a.b","actor":{"name":"Asha","email":"a@y"},"description":"hello","targets":[{"type":"t","id":"1"}]}"#,

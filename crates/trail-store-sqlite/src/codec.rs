@@ -38,6 +38,9 @@ const ZSTD_DICT: u8 = 2;
 pub(crate) const TRAIN_AFTER: usize = 5000;
 const DICT_SIZE: usize = 64 * 1024;
 const LEVEL: i32 = 3;
+/// The largest record a frame may decompress to (an event is at most 64 KiB; its record adds
+/// a header and the canonical form's escapes).
+const MAX_RECORD: usize = 1024 * 1024;
 
 /// A dictionary ready for use. Dictionaries live as long as the process (there are one or two
 /// in a store's life), which lets every thread keep a compressor bound to one.
@@ -49,11 +52,18 @@ struct Dict {
 
 thread_local! {
     static CCTX: RefCell<Option<(zstd::zstd_safe::CCtx<'static>, Vec<u8>)>> = const { RefCell::new(None) };
-    static DECOMPRESSOR: RefCell<HashMap<u32, zstd::bulk::Decompressor<'static>>> = RefCell::new(HashMap::new());
+    /// Decompressors by (codec serial, dictionary id): found without taking the codec's lock,
+    /// which threads decompressing side by side would otherwise fight over.
+    static DECOMPRESSOR: RefCell<HashMap<(u64, u32), zstd::bulk::Decompressor<'static>>> = RefCell::new(HashMap::new());
 }
+
+/// Numbers codecs, so a thread's decompressors are never shared between two stores in one
+/// process (both number their dictionaries from 1).
+static SERIAL: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
 #[derive(Default)]
 pub(crate) struct Codec {
+    serial: u64,
     current: RwLock<Option<Arc<Dict>>>,
     known: RwLock<HashMap<u32, Arc<Dict>>>,
     samples: Mutex<Option<Vec<Vec<u8>>>>,
@@ -65,7 +75,11 @@ fn corrupt(what: &str) -> StoreError {
 
 impl Codec {
     pub(crate) fn new() -> Self {
-        Codec { samples: Mutex::new(Some(Vec::new())), ..Default::default() }
+        Codec {
+            serial: SERIAL.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+            samples: Mutex::new(Some(Vec::new())),
+            ..Default::default()
+        }
     }
 
     /// Makes a stored dictionary known; the newest becomes current.
@@ -114,34 +128,67 @@ impl Codec {
 
     /// The record a blob holds (see `record.rs`), decompressed.
     pub(crate) fn decompress(&self, blob: &[u8]) -> StoreResult<Vec<u8>> {
+        let mut out = Vec::new();
+        self.decompress_into(blob, &mut out)?;
+        Ok(out)
+    }
+
+    /// Calls `f` with the decompressed `blob`, decompressed into a buffer this thread reuses:
+    /// for scans of every event (`trail verify`), where an allocation per event shows.
+    pub(crate) fn with_decompressed<R>(&self, blob: &[u8], f: impl FnOnce(&[u8]) -> R) -> StoreResult<R> {
+        thread_local! {
+            static BUFFER: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+        }
+        if blob.first() == Some(&PLAIN) {
+            return Ok(f(&blob[1..]));
+        }
+        BUFFER.with(|b| {
+            let mut b = b.borrow_mut();
+            self.decompress_into(blob, &mut b)?;
+            Ok(f(&b))
+        })
+    }
+
+    /// Decompresses `blob` into `out` (cleared first), allocating exactly what the frame says
+    /// it holds.
+    fn decompress_into(&self, blob: &[u8], out: &mut Vec<u8>) -> StoreResult<()> {
+        out.clear();
         match blob.first() {
-            Some(&PLAIN) => Ok(blob[1..].to_vec()),
+            Some(&PLAIN) => {
+                out.extend_from_slice(&blob[1..]);
+                Ok(())
+            }
             Some(&ZSTD_DICT) if blob.len() >= 5 => {
                 let id = u32::from_le_bytes(blob[1..5].try_into().expect("4 bytes"));
-                let dict = self
-                    .known
-                    .read()
-                    .expect("codec lock")
-                    .get(&id)
-                    .cloned()
-                    .ok_or_else(|| corrupt("unknown dictionary"))?;
+                let frame = &blob[5..];
+                // Frames are written with their content size; a record is at most a few
+                // hundred KiB, so a larger claim is corruption, not a reason to allocate.
+                let size = match zstd::zstd_safe::get_frame_content_size(frame) {
+                    Ok(Some(n)) if n <= MAX_RECORD as u64 => n as usize,
+                    _ => return Err(corrupt("no plausible content size in the zstd frame")),
+                };
+                out.reserve(size);
                 DECOMPRESSOR.with(|d| {
                     let mut d = d.borrow_mut();
-                    let dec = match d.entry(id) {
+                    let dec = match d.entry((self.serial, id)) {
                         std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
-                        std::collections::hash_map::Entry::Vacant(v) => v.insert(
-                            zstd::bulk::Decompressor::with_prepared_dictionary(dict.dec)
-                                .map_err(StoreError::internal)?,
-                        ),
+                        std::collections::hash_map::Entry::Vacant(v) => {
+                            let dict = self.known.read().expect("codec lock").get(&id).map(|d| d.dec);
+                            let dict = dict.ok_or_else(|| corrupt("unknown dictionary"))?;
+                            v.insert(
+                                zstd::bulk::Decompressor::with_prepared_dictionary(dict)
+                                    .map_err(StoreError::internal)?,
+                            )
+                        }
                     };
-                    dec.decompress(&blob[5..], 256 * 1024).map_err(StoreError::internal)
+                    dec.decompress_to_buffer(frame, out).map_err(StoreError::internal)?;
+                    Ok(())
                 })
             }
             _ => Err(corrupt("unknown format")),
         }
     }
 
-    /// The event a blob holds.
     pub(crate) fn decode(&self, blob: &[u8]) -> StoreResult<EventBody> {
         let bytes = self.decompress(blob)?;
         let record = crate::record::decode(&bytes).map_err(|e| corrupt(&e))?;

@@ -10,18 +10,12 @@
 //! chunk also yields its level-1 and level-2 tree nodes); reading, decompressing and hashing an
 //! event takes about a microsecond and a half.
 
-use std::{
-    path::Path,
-    sync::{
-        Mutex,
-        atomic::{AtomicU64, Ordering},
-    },
-};
+use std::{path::Path, sync::Mutex};
 
 use ed25519_dalek::VerifyingKey;
 use rusqlite::{Connection, OpenFlags, OptionalExtension};
 use trail_core::{
-    canonical::leaf_hasher,
+    canonical::{leaf_hash, tenant_suffix},
     checkpoint::Checkpoint,
     merkle::{Hash, consistency_proof, naive_root, verify_consistency},
 };
@@ -154,15 +148,14 @@ fn verify_tenant(
         note(&problem, (pos & SEQ_MASK) as u64, "an event beyond the log's end".into());
     }
 
-    // Leaves, and the level-1 and level-2 nodes of each chunk.
-    let mut leaves = vec![[0u8; 32]; n as usize];
+    // Leaves, and the level-1 nodes of each chunk. Each worker allocates its own chunk's
+    // leaves, so the pages are zeroed in parallel rather than up front by one thread.
+    let chunk_count = n.div_ceil(CHUNK) as usize;
+    let chunks = Mutex::new(vec![Vec::<Hash>::new(); chunk_count]);
     let level1 = Mutex::new(vec![None::<Hash>; (n / TILE) as usize]);
     {
-        let queue: Mutex<Vec<(u64, &mut [Hash])>> = Mutex::new(
-            leaves.chunks_mut(CHUNK as usize).enumerate().map(|(i, c)| (i as u64 * CHUNK, c)).rev().collect(),
-        );
+        let queue: Mutex<Vec<usize>> = Mutex::new((0..chunk_count).rev().collect());
         let failed = Mutex::new(None::<StoreError>);
-        let done = AtomicU64::new(0);
         std::thread::scope(|s| {
             for _ in 0..threads {
                 s.spawn(|| {
@@ -175,21 +168,21 @@ fn verify_tenant(
                     };
                     loop {
                         let next = queue.lock().expect("queue").pop();
-                        let Some((start, slice)) = next else { return };
-                        match leaves_of_chunk(&conn, codec, tid, tenant, start, slice, &problem) {
-                            Ok(()) => {}
-                            Err(e) => {
-                                *failed.lock().expect("lock") = Some(e);
-                                return;
-                            }
+                        let Some(k) = next else { return };
+                        let start = k as u64 * CHUNK;
+                        let mut slice = vec![[0u8; 32]; (n - start).min(CHUNK) as usize];
+                        if let Err(e) = leaves_of_chunk(&conn, codec, tid, tenant, start, &mut slice, &problem) {
+                            *failed.lock().expect("lock") = Some(e);
+                            return;
                         }
+                        let nodes: Vec<Hash> = slice.chunks_exact(TILE as usize).map(naive_root).collect();
                         let mut l1 = level1.lock().expect("lock");
-                        for (i, tile) in slice.chunks_exact(TILE as usize).enumerate() {
-                            l1[((start / TILE) as usize) + i] = Some(naive_root(tile));
+                        for (i, node) in nodes.into_iter().enumerate() {
+                            l1[(start / TILE) as usize + i] = Some(node);
                         }
                         drop(l1);
                         progress(slice.len() as u64);
-                        done.fetch_add(slice.len() as u64, Ordering::Relaxed);
+                        chunks.lock().expect("lock")[k] = slice;
                     }
                 });
             }
@@ -202,8 +195,9 @@ fn verify_tenant(
     // Every stored tile above the leaves against the tree the leaves build. A node that differs
     // because a leaf under it differs says nothing new, so it is reported only when the leaves
     // under it all matched: then the stored tree itself was changed.
-    let mut level: Vec<Hash> =
+    let level1: Vec<Hash> =
         level1.into_inner().expect("lock").into_iter().map(|h| h.expect("every complete tile hashed")).collect();
+    let mut level = level1.clone();
     let mut height = 1u8;
     while !level.is_empty() {
         for (idx, group) in level.chunks(TILE as usize).enumerate() {
@@ -242,7 +236,9 @@ fn verify_tenant(
         .collect::<rusqlite::Result<_>>()
         .sql()?;
     let sizes: Vec<u64> = cps.iter().map(|c| c.0).filter(|&s| s <= n).collect();
-    let roots = roots_at(&leaves, &sizes);
+    let chunks = chunks.into_inner().expect("lock");
+    let leaf = |i: usize| chunks[i / CHUNK as usize][i % CHUNK as usize];
+    let roots = roots_at(leaf, n as usize, &level1, &sizes);
     let tiles = Tiles::new(conn, tid);
     let mut previous: Option<(u64, Hash)> = None;
     for (size, stored_root, note_text) in &cps {
@@ -348,6 +344,7 @@ fn leaves_of_chunk(
     problem: &Mutex<Option<Problem>>,
 ) -> StoreResult<()> {
     let end = start + slice.len() as u64;
+    let suffix = tenant_suffix(tenant);
     let mut stmt =
         conn.prepare_cached("SELECT pos, body FROM events WHERE pos > ?1 AND pos <= ?2 ORDER BY pos").sql()?;
     let mut rows = stmt.query([event_pos(tid, start), event_pos(tid, end)]).sql()?;
@@ -359,10 +356,13 @@ fn leaves_of_chunk(
         }
         expect = seq + 1;
         let blob = row.get_ref(1).sql()?.as_blob().map_err(|e| StoreError::internal(rusqlite::Error::from(e)))?;
-        let leaf = codec.decompress(blob).map_err(|e| e.to_string()).and_then(|bytes| {
-            let record = crate::record::decode(&bytes)?;
-            Ok(leaf_hasher(record.canonical, &record.layout, tenant, &record.salts())?.finish(seq))
-        });
+        let leaf = codec
+            .with_decompressed(blob, |bytes| {
+                let record = crate::record::decode(bytes)?;
+                leaf_hash(record.canonical, &record.layout, &suffix, &record.salts(), seq)
+            })
+            .map_err(|e| e.to_string())
+            .and_then(|r: Result<Hash, String>| r);
         match leaf {
             Ok(h) => slice[(seq - start - 1) as usize] = h,
             Err(e) => note(problem, seq, format!("event {seq} cannot be read: {e}")),
@@ -388,13 +388,24 @@ fn leaves_of_chunk(
 }
 
 /// The roots of the trees of the first `sizes[i]` leaves (sizes ascending), in one pass: the
-/// complete subtrees of the right edge are kept on a stack as leaves are added.
-fn roots_at(leaves: &[Hash], sizes: &[u64]) -> std::collections::HashMap<u64, Hash> {
+/// complete subtrees of the right edge are kept on a stack as leaves are added. `level1` holds
+/// the root of each complete 256-leaf tile, so whole tiles between sizes go on in one step.
+fn roots_at(
+    leaf: impl Fn(usize) -> Hash,
+    n: usize,
+    level1: &[Hash],
+    sizes: &[u64],
+) -> std::collections::HashMap<u64, Hash> {
     let mut out = std::collections::HashMap::new();
     let mut stack: Vec<(u32, Hash)> = Vec::new(); // (height, hash)
     let mut wanted = sizes.iter().copied().peekable();
-    for (i, leaf) in leaves.iter().enumerate() {
-        let mut node = (0u32, *leaf);
+    let mut i = 0usize;
+    while i < n {
+        let Some(&next) = wanted.peek() else { break };
+        let whole_tile =
+            i.is_multiple_of(TILE as usize) && (i + TILE as usize) as u64 <= next && i / (TILE as usize) < level1.len();
+        let mut node = if whole_tile { (8u32, level1[i / TILE as usize]) } else { (0u32, leaf(i)) };
+        i += if whole_tile { TILE as usize } else { 1 };
         while let Some(&(h, left)) = stack.last() {
             if h != node.0 {
                 break;
@@ -403,10 +414,10 @@ fn roots_at(leaves: &[Hash], sizes: &[u64]) -> std::collections::HashMap<u64, Ha
             node = (h + 1, trail_core::merkle::node_hash(&left, &node.1));
         }
         stack.push(node);
-        let size = i as u64 + 1;
+        let size = i as u64;
         while wanted.peek() == Some(&size) {
             wanted.next();
-            let mut acc = stack.last().expect("a leaf was pushed").1;
+            let mut acc = stack.last().expect("a node was pushed").1;
             for (_, left) in stack.iter().rev().skip(1) {
                 acc = trail_core::merkle::node_hash(left, &acc);
             }
@@ -423,10 +434,15 @@ mod tests {
     #[test]
     fn roots_in_one_pass_are_the_rfc6962_roots() {
         let leaves: Vec<Hash> = (0..1500u32).map(|i| trail_core::merkle::leaf_hash(&i.to_le_bytes())).collect();
-        let sizes: Vec<u64> = vec![1, 2, 3, 7, 8, 9, 255, 256, 257, 1000, 1500];
-        let roots = roots_at(&leaves, &sizes);
-        for s in sizes {
-            assert_eq!(roots[&s], naive_root(&leaves[..s as usize]), "size {s}");
+        let level1: Vec<Hash> = leaves.chunks_exact(TILE as usize).map(naive_root).collect();
+        for sizes in
+            [vec![1, 2, 3, 7, 8, 9, 255, 256, 257, 512, 1000, 1024, 1025, 1500], vec![1500], vec![768, 1499], vec![]]
+        {
+            let roots = roots_at(|i| leaves[i], leaves.len(), &level1, &sizes);
+            assert_eq!(roots.len(), sizes.len());
+            for s in sizes {
+                assert_eq!(roots[&s], naive_root(&leaves[..s as usize]), "size {s}");
+            }
         }
     }
 }

@@ -22,8 +22,25 @@ pub fn path(configured: Option<&Path>, data: &Path) -> PathBuf {
     configured.map(Path::to_owned).unwrap_or_else(|| data.join(FILE))
 }
 
-/// Reads the key at `path`.
+/// Reads the key at `path`. A key others may read is refused, as ssh refuses such a key: anyone
+/// who can read it can sign checkpoints as this server.
 pub fn load(path: &Path) -> anyhow::Result<SigningKey> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(path)
+            .with_context(|| format!("cannot read the signing key {}", path.display()))?
+            .permissions()
+            .mode();
+        if mode & 0o077 != 0 {
+            bail!(
+                "the signing key {} can be read by others (mode {:o}); make it private with `chmod 600 {}`",
+                path.display(),
+                mode & 0o777,
+                path.display()
+            );
+        }
+    }
     let text =
         std::fs::read_to_string(path).with_context(|| format!("cannot read the signing key {}", path.display()))?;
     let seed = STANDARD
@@ -65,6 +82,20 @@ pub fn load_or_create(path: &Path) -> anyhow::Result<(SigningKey, bool)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn a_key_others_can_read_is_refused() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join(FILE);
+        load_or_create(&p).unwrap();
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let e = load(&p).unwrap_err().to_string();
+        assert!(e.contains("can be read by others (mode 644)") && e.contains("chmod 600"), "{e}");
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600)).unwrap();
+        assert!(load(&p).is_ok());
+    }
 
     #[test]
     fn created_once_readable_only_by_its_owner() {

@@ -11,16 +11,22 @@ use trail_store::StoreLocation;
 use crate::{cli::VerifyArgs, config::Config, keyfile, open};
 
 /// Reads a public key: base64 of 32 bytes, or a note verifier key `name+hash+base64(0x01||key)`.
+/// (Base64 itself holds `+`, so the plain form is tried first, and a verifier key is split
+/// at its first two `+` only: a key name cannot contain one.)
 fn parse_public_key(text: &str) -> anyhow::Result<VerifyingKey> {
-    let b64 = match text.split('+').collect::<Vec<_>>()[..] {
-        [_, _, key] => key,
-        [key] => key,
-        _ => bail!("the public key is base64 of 32 bytes, or name+hash+base64 as GET /v1/keys/public shows"),
+    let text = text.trim();
+    let bytes = match STANDARD.decode(text) {
+        Ok(raw) if raw.len() == 32 => raw,
+        _ => match text.splitn(3, '+').collect::<Vec<_>>()[..] {
+            [_, _, key] => match STANDARD.decode(key) {
+                Ok(raw) if raw.len() == 33 && raw[0] == 0x01 => raw[1..].to_vec(),
+                _ => bail!("the verifier key's last part is not base64 of 0x01 and a 32-byte Ed25519 key"),
+            },
+            _ => bail!(
+                "the public key is base64 of 32 bytes (`public_key` of GET /v1/keys/public) or a note verifier key (`verifier_key`)"
+            ),
+        },
     };
-    let mut bytes = STANDARD.decode(b64.trim()).context("the public key is not base64")?;
-    if bytes.len() == 33 && bytes[0] == 0x01 {
-        bytes.remove(0);
-    }
     let raw: [u8; 32] = bytes.try_into().map_err(|_| anyhow::anyhow!("an Ed25519 public key has 32 bytes"))?;
     VerifyingKey::from_bytes(&raw).context("not an Ed25519 public key")
 }
@@ -65,4 +71,21 @@ pub fn run(config: Config, args: VerifyArgs) -> anyhow::Result<ExitCode> {
         if bad == 0 { "everything verifies".to_owned() } else { format!("{bad} tenants do NOT verify") }
     );
     Ok(if bad == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn both_forms_of_the_public_key_are_read() {
+        let key = ed25519_dalek::SigningKey::from_bytes(&[42; 32]).verifying_key();
+        let plain = STANDARD.encode(key.as_bytes());
+        assert!(plain.contains('+'), "a key whose base64 holds '+', as this one does, is the case that matters");
+        assert_eq!(parse_public_key(&plain).unwrap(), key);
+        let note = trail_core::checkpoint::verifier_key("trail/demo", &key);
+        assert_eq!(parse_public_key(&note).unwrap(), key);
+        assert!(parse_public_key("not a key").unwrap_err().to_string().contains("verifier key"));
+        assert!(parse_public_key(&STANDARD.encode([1u8; 31])).is_err());
+    }
 }

@@ -113,6 +113,34 @@ fn an_untouched_directory_verifies() {
     assert!(out.contains("acme: 1200 events, 3 checkpoints: OK"), "{out}");
 }
 
+fn verify_with(dir: &Path, public_key: &str) -> (bool, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_trail"))
+        .arg("--data")
+        .arg(dir)
+        .args(["verify", "--public-key", public_key])
+        .env("TRAIL_LOG", "warn")
+        .output()
+        .unwrap();
+    (out.status.success(), format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
+}
+
+#[test]
+fn checkpoints_are_checked_against_the_public_key_given() {
+    let d = copy();
+    let text = std::fs::read_to_string(d.path().join("signing.key")).unwrap();
+    let seed: [u8; 32] = base64::engine::general_purpose::STANDARD.decode(text.trim()).unwrap().try_into().unwrap();
+    let right = ed25519_dalek::SigningKey::from_bytes(&seed).verifying_key();
+    let (ok, out) = verify_with(d.path(), &base64::engine::general_purpose::STANDARD.encode(right.as_bytes()));
+    assert!(ok, "{out}");
+    let note_form = trail_core::checkpoint::verifier_key("trail/any", &right);
+    let (ok, out) = verify_with(d.path(), &note_form);
+    assert!(ok, "{out}");
+    let wrong = ed25519_dalek::SigningKey::from_bytes(&[9; 32]).verifying_key();
+    let (ok, out) = verify_with(d.path(), &base64::engine::general_purpose::STANDARD.encode(wrong.as_bytes()));
+    assert!(!ok);
+    assert!(out.contains("FIRST BAD SEQ 400") && out.contains("does not verify"), "{out}");
+}
+
 #[test]
 fn one_changed_byte_of_an_event_is_found() {
     let d = copy();
