@@ -8,6 +8,7 @@
 
 mod data;
 mod dataset;
+mod export;
 mod ingest;
 mod integrity;
 mod postgres;
@@ -39,6 +40,7 @@ enum Bench {
     /// 10 million events in one tenant: ingest with the Merkle tree beside without it, `trail
     /// verify` beside a bare scan, inclusion and consistency proofs beside reading one event.
     Integrity(integrity::Args),
+    Export(export::Args),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -48,5 +50,6 @@ fn main() -> anyhow::Result<()> {
         Bench::Ingest(args) => rt.block_on(ingest::run(args)),
         Bench::Query(args) => rt.block_on(query::run(args)),
         Bench::Integrity(args) => rt.block_on(integrity::run(args)),
+        Bench::Export(args) => rt.block_on(export::run(args)),
     }
 }

@@ -34,6 +34,11 @@ impl Principal {
         }
     }
 
+    /// Whether the caller holds `scope` on `tenant` (without failing).
+    pub fn grants(&self, tenant: &TenantId, scope: Scope) -> bool {
+        self.require(tenant, scope).is_ok()
+    }
+
     /// Allows operator-only calls.
     pub fn require_operator(&self, what: &str) -> Result<(), ApiError> {
         match self {

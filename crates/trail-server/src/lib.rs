@@ -7,6 +7,7 @@
 //! - [`api`]: one file per group of routes.
 //! - [`secrets`]: token generation and hashing; tokens are only ever stored as SHA-256.
 //! - [`integrity`]: the checkpoint signer.
+//! - [`export`]: exports over the store (the streaming query feeding `trail-export`'s writers).
 //!
 //! [`serve_with_listener`] takes a bound listener and a shutdown future, so tests can run many
 //! servers on port 0 at once.
@@ -15,6 +16,7 @@ pub mod admin;
 pub mod api;
 pub mod auth;
 pub mod error;
+pub mod export;
 pub mod integrity;
 pub mod metrics;
 pub mod secrets;

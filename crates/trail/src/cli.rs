@@ -43,6 +43,8 @@ pub enum Command {
     Ingest(IngestArgs),
     /// Find a tenant's events: a table on a terminal, JSON lines when piped.
     Query(Box<QueryArgs>),
+    /// Write a tenant's filtered events to a CSV, XLSX, PDF, DOCX or NDJSON file.
+    Export(Box<ExportArgs>),
     /// Check, offline, that every event is what the signed Merkle trees say; exit 1 naming the
     /// first bad seq if not.
     Verify(VerifyArgs),
@@ -212,6 +214,28 @@ impl FilterArgs {
         }
         out
     }
+}
+
+#[derive(Args, Debug)]
+pub struct ExportArgs {
+    #[arg(long)]
+    pub tenant: String,
+    /// csv, xlsx, pdf, docx or ndjson [default: from the -o file's extension].
+    #[arg(long, value_name = "FORMAT")]
+    pub format: Option<String>,
+    /// The file to write [default: the name SPEC 6 gives, trail-{tenant}-{view}-{from}-{to}.{ext},
+    /// in the current directory]; - for standard output.
+    #[arg(short = 'o', long, value_name = "FILE")]
+    pub output: Option<std::path::PathBuf>,
+    /// activity, api, panel, messages, sms or link-access: which columns (and, for the
+    /// catalogue's views, which actions).
+    #[arg(long, default_value = "activity")]
+    pub view: String,
+    /// Show phone numbers whole in the SMS view (as an admin sees them).
+    #[arg(long)]
+    pub unmask_phones: bool,
+    #[command(flatten)]
+    pub filters: FilterArgs,
 }
 
 #[derive(Args, Debug)]

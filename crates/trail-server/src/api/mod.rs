@@ -1,6 +1,7 @@
 //! The routes of SPEC section 3, one file per group.
 
 mod events;
+mod export;
 mod extract;
 mod health;
 mod keys;
@@ -38,6 +39,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/tenants/{t}/tree/checkpoint", get(tree::checkpoint))
         .route("/v1/tenants/{t}/tree/consistency", get(tree::consistency))
         .route("/v1/keys/public", get(tree::public_key))
+        .route("/v1/tenants/{t}/export", get(export::export))
         .route("/v1/tenants/{t}/stream", get(stream::stream))
         .route("/v1/tenants/{t}/reports/timeline", get(timeline::timeline))
         .fallback(health::not_found)

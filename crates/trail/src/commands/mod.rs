@@ -1,5 +1,6 @@
 //! One module per command.
 
+mod export;
 mod ingest;
 mod init;
 mod key;
@@ -34,6 +35,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Key(cmd) => key::run(config, cmd).await,
         Command::Ingest(args) => ingest::run(config, args).await,
         Command::Query(args) => query::run(config, *args).await,
+        Command::Export(args) => export::run(config, *args).await,
         Command::Verify(args) => verify::run(config, args),
     }
 }

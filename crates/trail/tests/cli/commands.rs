@@ -123,3 +123,62 @@ fn tenants_keys_ingest_and_query() {
     let err = fails(&trail(d, &["query", "--tenant", "nobody"]));
     assert!(err.contains("trail tenant list"), "{err}");
 }
+
+#[test]
+fn export_writes_the_file_and_records_itself() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    ok(&trail(d, &["tenant", "create", "acme", "--time-zone", "Asia/Kolkata"]));
+    let events = d.join("events.ndjson");
+    let mut f = std::fs::File::create(&events).unwrap();
+    for i in 0..3000 {
+        let action = if i % 2 == 0 { "document.signed" } else { "file.uploaded" };
+        writeln!(
+            f,
+            r#"{{"action":"{action}","actor":{{"id":"u{}","name":"=cmd{i}"}},"description":"row {i}"}}"#,
+            i % 3
+        )
+        .unwrap();
+    }
+    drop(f);
+    ok(&trail(d, &["ingest", "--tenant", "acme", events.to_str().unwrap()]));
+
+    let out = d.join("docs.csv");
+    let run = trail(d, &["export", "--tenant", "acme", "-o", out.to_str().unwrap(), "--action", "document.*"]);
+    ok(&run);
+    let said = String::from_utf8_lossy(&run.stderr);
+    assert!(said.contains("1500 rows written to"), "{said}");
+    let mut reader = csv::Reader::from_path(&out).unwrap();
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 1500);
+    assert!(rows.iter().all(|r| r[4] == *"Document signed" && r[2].starts_with("'=cmd")));
+    assert!(!d.join("docs.csv.partial").exists());
+
+    // Without -o: SPEC 6's file name, in the current directory; the format from --format.
+    let run = Command::new(env!("CARGO_BIN_EXE_trail"))
+        .current_dir(d)
+        .args(["--data", d.to_str().unwrap(), "export", "--tenant", "acme", "--format", "ndjson", "--range", "all"])
+        .env("TRAIL_LOG", "warn")
+        .output()
+        .unwrap();
+    ok(&run);
+    let today = jiff::Timestamp::now().to_zoned(jiff::tz::TimeZone::get("Asia/Kolkata").unwrap());
+    let name = format!("trail-acme-activity-start-{}.ndjson", today.strftime("%Y-%m-%d"));
+    let lines = std::fs::read_to_string(d.join(&name)).unwrap_or_else(|e| panic!("{name}: {e}"));
+    assert_eq!(lines.lines().count(), 3001, "every event and the first export's record");
+
+    // Both exports are in the log.
+    let recorded = ok(&trail(d, &["query", "--tenant", "acme", "--action", "trail.logs.exported", "--json"]));
+    let recorded: Vec<Value> = recorded.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(recorded.len(), 2);
+    assert_eq!(recorded[1]["metadata"]["format"], "csv");
+    assert_eq!(recorded[1]["metadata"]["rows"], 1500);
+    assert_eq!(recorded[1]["metadata"]["filters"]["action"], "document.*");
+
+    // Bad requests say what to do, and leave no file.
+    let err = fails(&trail(d, &["export", "--tenant", "acme", "-o", d.join("x.txt").to_str().unwrap()]));
+    assert!(err.contains("--format"), "{err}");
+    let err = fails(&trail(d, &["export", "--tenant", "acme", "--format", "csv", "--view", "nope"]));
+    assert!(err.contains("activity"), "{err}");
+    assert!(!d.join("x.txt").exists());
+}

@@ -1,0 +1,207 @@
+//! Trail's exports (SPEC section 6): any filtered view as CSV, XLSX, PDF, DOCX or NDJSON.
+//!
+//! The shape is ripgrep's printers: one [`RowWriter`] trait and one file per format. A view
+//! ([`views::View`]) says which columns a file has and turns each event into a row of
+//! [`Cell`]s; a writer puts rows into bytes. Writers take rows one at a time from a streaming
+//! query, so memory stays flat however many rows there are:
+//!
+//! - CSV and NDJSON write each row through as it comes;
+//! - XLSX uses `rust_xlsxwriter`'s constant-memory mode (rows go to a temporary file per sheet,
+//!   zipped at the end) and starts a new sheet every [`XLSX_SHEET_ROWS`] rows;
+//! - PDF and DOCX lay out the whole document, so they refuse more than [`PAGED_ROW_LIMIT`]
+//!   rows ([`ExportError::TooManyRows`]), as SPEC 6 says.
+//!
+//! Every text cell a spreadsheet could take for a formula is neutralised ([`safety`]).
+
+pub mod cell;
+mod csv;
+mod docx;
+mod ndjson;
+mod pdf;
+pub mod safety;
+pub mod views;
+mod xlsx;
+
+use std::io::Write;
+
+pub use cell::{Cell, Column};
+use trail_core::event::StoredEvent;
+
+/// Rows per XLSX sheet; the next rows go to a new sheet (Excel's limit is 1,048,576).
+pub const XLSX_SHEET_ROWS: u64 = 1_000_000;
+
+/// The most rows a PDF or DOCX export holds.
+pub const PAGED_ROW_LIMIT: u64 = 100_000;
+
+/// The file formats of SPEC 6.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Format {
+    Csv,
+    Xlsx,
+    Pdf,
+    Docx,
+    Ndjson,
+}
+
+impl Format {
+    pub const ALL: [Format; 5] = [Format::Csv, Format::Xlsx, Format::Pdf, Format::Docx, Format::Ndjson];
+
+    pub fn parse(s: &str) -> Result<Format, String> {
+        Format::ALL
+            .into_iter()
+            .find(|f| f.extension() == s.to_ascii_lowercase())
+            .ok_or_else(|| format!("format {s:?} is unknown: use csv, xlsx, pdf, docx or ndjson"))
+    }
+
+    /// The file name extension, also the format's name in `format=`.
+    pub fn extension(self) -> &'static str {
+        match self {
+            Format::Csv => "csv",
+            Format::Xlsx => "xlsx",
+            Format::Pdf => "pdf",
+            Format::Docx => "docx",
+            Format::Ndjson => "ndjson",
+        }
+    }
+
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Format::Csv => "text/csv; charset=utf-8",
+            Format::Xlsx => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            Format::Pdf => "application/pdf",
+            Format::Docx => "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+            Format::Ndjson => "application/x-ndjson",
+        }
+    }
+
+    /// The most rows a file of this format holds, if it is limited.
+    pub fn row_limit(self) -> Option<u64> {
+        match self {
+            Format::Pdf | Format::Docx => Some(PAGED_ROW_LIMIT),
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Display for Format {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.extension())
+    }
+}
+
+/// What a file says about itself: PDF and DOCX print it above the table, XLSX keeps it in the
+/// document properties, CSV and NDJSON hold rows only.
+#[derive(Debug, Clone)]
+pub struct Meta {
+    /// "Activity log", "API log", ...
+    pub title: String,
+    /// The tenant, as `Name (id)`.
+    pub tenant: String,
+    /// The filters used, one `name: value` each; empty when none.
+    pub filters: Vec<String>,
+    /// When the file was made, in the tenant's time zone.
+    pub generated_at: jiff::Zoned,
+}
+
+impl Meta {
+    /// The lines printed under the title.
+    pub fn lines(&self) -> Vec<String> {
+        let filters = if self.filters.is_empty() { "none".to_string() } else { self.filters.join("; ") };
+        vec![
+            format!("Tenant: {}", self.tenant),
+            format!("Filters: {filters}"),
+            format!("Generated: {}", cell::format_date(&self.generated_at)),
+        ]
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    #[error(
+        "a {format} export holds at most {limit} rows and this view has more: narrow the filters (a shorter date range), or export CSV or XLSX, which have no limit"
+    )]
+    TooManyRows { format: Format, limit: u64 },
+    #[error("writing the export: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("building the {format} file: {message}")]
+    Format { format: Format, message: String },
+}
+
+/// Writes rows into a file of one format. Rows come in the order they are to appear.
+pub trait RowWriter: Send {
+    /// One row: its cells in the view's column order, and the event it was made from (NDJSON
+    /// writes the whole stored event; report rows have none).
+    fn row(&mut self, cells: &[Cell], event: Option<&StoredEvent>) -> Result<(), ExportError>;
+
+    /// Ends the file and writes whatever is still held.
+    fn finish(self: Box<Self>) -> Result<(), ExportError>;
+}
+
+/// A writer of `format` into `out`, for a table with `columns`.
+pub fn writer<W: Write + Send + 'static>(
+    format: Format,
+    meta: &Meta,
+    columns: &[Column],
+    out: W,
+) -> Result<Box<dyn RowWriter>, ExportError> {
+    Ok(match format {
+        Format::Csv => Box::new(csv::CsvWriter::new(columns, out)?),
+        Format::Ndjson => Box::new(ndjson::NdjsonWriter::new(columns, out)),
+        Format::Xlsx => Box::new(xlsx::XlsxWriter::new(meta, columns, out)?),
+        Format::Pdf => Box::new(pdf::PdfWriter::new(meta, columns, out)),
+        Format::Docx => Box::new(docx::DocxWriter::new(meta, columns, out)?),
+    })
+}
+
+/// Exports events through `view` into `out`: the one loop every caller (the HTTP route, `trail
+/// export`, the benchmark) runs. `progress` is called after each row with the count so far.
+/// Returns the number of rows written. A PDF or DOCX export stops with
+/// [`ExportError::TooManyRows`] at the first row past the limit, before anything is written to `out`.
+pub fn export<W, I, E>(
+    format: Format,
+    view: &views::View,
+    meta: &Meta,
+    events: I,
+    out: W,
+    mut progress: impl FnMut(u64),
+) -> Result<u64, E>
+where
+    W: Write + Send + 'static,
+    I: IntoIterator<Item = Result<StoredEvent, E>>,
+    E: From<ExportError>,
+{
+    let mut w = writer(format, meta, &view.columns(), out)?;
+    let limit = format.row_limit();
+    let mut rows = 0u64;
+    let mut cells = Vec::new();
+    for event in events {
+        let event = event?;
+        rows += 1;
+        if limit.is_some_and(|l| rows > l) {
+            return Err(ExportError::TooManyRows { format, limit: limit.unwrap_or_default() }.into());
+        }
+        cells.clear();
+        view.cells(&event, &mut cells);
+        w.row(&cells, Some(&event))?;
+        progress(rows);
+    }
+    w.finish()?;
+    Ok(rows)
+}
+
+/// The file name of SPEC 6: `trail-{tenant}-{view}-{from}-{to}.{ext}`, the days of the range in
+/// the tenant's time zone: `from` is `start` when the range is open at its start, and `to` is
+/// the last day included (the bound itself is exclusive), or today when the range is open.
+pub fn file_name(
+    tenant: &str,
+    view: &str,
+    bounds: &trail_core::time::TimeBounds,
+    tz: &jiff::tz::TimeZone,
+    now: jiff::Timestamp,
+    format: Format,
+) -> String {
+    let day = |t: jiff::Timestamp| t.to_zoned(tz.clone()).strftime("%Y-%m-%d").to_string();
+    let from = bounds.from.map(day).unwrap_or_else(|| "start".into());
+    let last = bounds.to.map(|t| t - jiff::SignedDuration::from_micros(1)).unwrap_or(now);
+    format!("trail-{tenant}-{view}-{from}-{}.{}", day(last), format.extension())
+}

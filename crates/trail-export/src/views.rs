@@ -1,0 +1,525 @@
+//! The views an export can be made of, with their columns (SPEC 6.1 and 6.3) and how an event
+//! or a report row becomes a row of cells.
+//!
+//! Event views (activity and the catalogue's logs) are fed by the streaming query; report
+//! views (logins, usage, users) are fed the report's JSON rows (SPEC 5 field names) by
+//! [`View::report_cells`].
+
+use jiff::{Timestamp, tz::TimeZone};
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+use trail_core::event::StoredEvent;
+
+use crate::cell::{Cell, Column};
+
+/// Which view: its name in `view=` and in file names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ViewKind {
+    Activity,
+    Api,
+    Panel,
+    Messages,
+    Sms,
+    LinkAccess,
+    Logins,
+    Usage,
+    Users,
+}
+
+const ACTIVITY: &[Column] = &[
+    Column::new("Seq", "seq", 9.0),
+    Column::new("Date", "occurred_at", 20.0),
+    Column::new("User", "user", 18.0),
+    Column::new("Email", "email", 24.0),
+    Column::new("Report Type", "report_type", 20.0),
+    Column::new("Category", "category", 11.0),
+    Column::new("Remarks", "remarks", 44.0),
+    Column::new("Targets", "targets", 24.0),
+    Column::new("IP Address", "ip", 16.0),
+    Column::new("Country", "country", 12.0),
+    Column::new("Region", "region", 12.0),
+    Column::new("City", "city", 12.0),
+    Column::new("OS", "os", 11.0),
+    Column::new("Browser", "browser", 11.0),
+    Column::new("Outcome", "outcome", 9.0),
+];
+
+const API: &[Column] = &[
+    Column::new("Seq", "seq", 9.0),
+    Column::new("Date", "occurred_at", 20.0),
+    Column::new("Method", "method", 8.0),
+    Column::new("URL", "url", 44.0),
+    Column::new("Status", "status", 7.0),
+    Column::new("IP Address", "ip", 16.0),
+    Column::new("User", "user", 18.0),
+    Column::new("Email", "email", 24.0),
+    Column::new("Outcome", "outcome", 9.0),
+];
+
+const PANEL: &[Column] = &[
+    Column::new("Seq", "seq", 9.0),
+    Column::new("Date", "occurred_at", 20.0),
+    Column::new("User", "user", 18.0),
+    Column::new("Email", "email", 24.0),
+    Column::new("Method", "method", 8.0),
+    Column::new("URL", "url", 40.0),
+    Column::new("Status", "status", 7.0),
+    Column::new("IP Address", "ip", 16.0),
+    Column::new("Browser", "browser", 11.0),
+    Column::new("OS", "os", 11.0),
+];
+
+const MESSAGES: &[Column] = &[
+    Column::new("Seq", "seq", 9.0),
+    Column::new("Date", "occurred_at", 20.0),
+    Column::new("User", "user", 18.0),
+    Column::new("Email", "email", 24.0),
+    Column::new("Event", "report_type", 16.0),
+    Column::new("Message", "message", 24.0),
+    Column::new("Recipients", "recipients", 32.0),
+    Column::new("Expires", "expires_at", 20.0),
+    Column::new("IP Address", "ip", 16.0),
+    Column::new("Country", "country", 12.0),
+    Column::new("City", "city", 12.0),
+    Column::new("Browser", "browser", 11.0),
+];
+
+const SMS: &[Column] = &[
+    Column::new("Seq", "seq", 9.0),
+    Column::new("Date", "occurred_at", 20.0),
+    Column::new("Message Id", "message_id", 16.0),
+    Column::new("Campaign", "campaign", 18.0),
+    Column::new("Phone", "phone", 16.0),
+    Column::new("Gateway", "gateway", 12.0),
+    Column::new("Status", "status", 8.0),
+    Column::new("Error", "error", 28.0),
+    Column::new("User", "user", 18.0),
+];
+
+/// SPEC 6.3, exactly.
+const LINK_ACCESS: &[Column] = &[
+    Column::new("timestamp", "timestamp", 20.0),
+    Column::new("linkSessionId", "linkSessionId", 18.0),
+    Column::new("event", "event", 8.0),
+    Column::new("email", "email", 24.0),
+    Column::new("ipAddress", "ipAddress", 16.0),
+    Column::new("country", "country", 12.0),
+    Column::new("city", "city", 12.0),
+    Column::new("osName", "osName", 11.0),
+    Column::new("clientName", "clientName", 11.0),
+    Column::new("fileName", "fileName", 24.0),
+];
+
+const LOGINS: &[Column] = &[
+    Column::new("User", "name", 18.0),
+    Column::new("Email", "email", 24.0),
+    Column::new("Last Status", "last_status", 10.0),
+    Column::new("Last Successful Login", "last_success_at", 20.0),
+    Column::new("Last Failed Login", "last_failure_at", 20.0),
+    Column::new("Failed Attempts", "failed_count", 9.0),
+    Column::new("IP Address", "ip", 16.0),
+    Column::new("Country", "country", 12.0),
+    Column::new("Region", "region", 12.0),
+    Column::new("City", "city", 12.0),
+];
+
+const USAGE: &[Column] = &[
+    Column::new("User", "name", 18.0),
+    Column::new("Email", "email", 24.0),
+    Column::new("Files", "files", 8.0),
+    Column::new("Storage (bytes)", "storage_bytes", 14.0),
+    Column::new("Storage", "storage", 10.0),
+    Column::new("Uploads", "uploads", 8.0),
+    Column::new("Downloads", "downloads", 9.0),
+    Column::new("Deletes", "deletes", 8.0),
+    Column::new("Last Activity", "last_activity_at", 20.0),
+];
+
+const USERS: &[Column] = &[
+    Column::new("User", "name", 18.0),
+    Column::new("Email", "email", 24.0),
+    Column::new("User Id", "actor_id", 16.0),
+    Column::new("First Seen", "first_seen_at", 20.0),
+    Column::new("Last Seen", "last_seen_at", 20.0),
+    Column::new("Events", "event_count", 9.0),
+    Column::new("Last Login", "last_login_at", 20.0),
+];
+
+impl ViewKind {
+    pub const ALL: [ViewKind; 9] = [
+        ViewKind::Activity,
+        ViewKind::Api,
+        ViewKind::Panel,
+        ViewKind::Messages,
+        ViewKind::Sms,
+        ViewKind::LinkAccess,
+        ViewKind::Logins,
+        ViewKind::Usage,
+        ViewKind::Users,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            ViewKind::Activity => "activity",
+            ViewKind::Api => "api",
+            ViewKind::Panel => "panel",
+            ViewKind::Messages => "messages",
+            ViewKind::Sms => "sms",
+            ViewKind::LinkAccess => "link-access",
+            ViewKind::Logins => "logins",
+            ViewKind::Usage => "usage",
+            ViewKind::Users => "users",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<ViewKind, String> {
+        ViewKind::ALL.into_iter().find(|v| v.name() == s).ok_or_else(|| {
+            let names: Vec<_> = ViewKind::ALL.iter().map(|v| v.name()).collect();
+            format!("view {s:?} is unknown: use one of {}", names.join(", "))
+        })
+    }
+
+    /// The title printed on PDF and DOCX files.
+    pub fn title(self) -> &'static str {
+        match self {
+            ViewKind::Activity => "Activity log",
+            ViewKind::Api => "API log",
+            ViewKind::Panel => "Panel log",
+            ViewKind::Messages => "Message log",
+            ViewKind::Sms => "SMS log",
+            ViewKind::LinkAccess => "Link access log",
+            ViewKind::Logins => "Login report",
+            ViewKind::Usage => "Usage report",
+            ViewKind::Users => "Users",
+        }
+    }
+
+    pub fn columns(self) -> &'static [Column] {
+        match self {
+            ViewKind::Activity => ACTIVITY,
+            ViewKind::Api => API,
+            ViewKind::Panel => PANEL,
+            ViewKind::Messages => MESSAGES,
+            ViewKind::Sms => SMS,
+            ViewKind::LinkAccess => LINK_ACCESS,
+            ViewKind::Logins => LOGINS,
+            ViewKind::Usage => USAGE,
+            ViewKind::Users => USERS,
+        }
+    }
+
+    /// The actions an event view holds (added to the caller's filters), or `None` for all.
+    pub fn actions(self) -> Option<&'static [&'static str]> {
+        match self {
+            ViewKind::Api => Some(&["api.*"]),
+            ViewKind::Panel => Some(&["panel.*"]),
+            ViewKind::Messages => Some(&["message.*"]),
+            ViewKind::Sms => Some(&["sms.*"]),
+            ViewKind::LinkAccess => Some(&["link.viewed", "link.saved"]),
+            _ => None,
+        }
+    }
+
+    /// Whether the view is made of report rows rather than events.
+    pub fn is_report(self) -> bool {
+        matches!(self, ViewKind::Logins | ViewKind::Usage | ViewKind::Users)
+    }
+}
+
+/// A view as one caller sees it: the kind, the tenant's time zone, and what the caller may see.
+#[derive(Debug, Clone)]
+pub struct View {
+    pub kind: ViewKind,
+    pub tz: TimeZone,
+    /// Keys the link access log's `linkSessionId` (so raw session ids never leave Trail).
+    pub link_key: [u8; 32],
+    /// SMS phone numbers show only their last four digits (every role but admins).
+    pub mask_phone: bool,
+}
+
+impl View {
+    pub fn new(kind: ViewKind, tz: TimeZone) -> View {
+        View { kind, tz, link_key: [0; 32], mask_phone: true }
+    }
+
+    pub fn columns(&self) -> Vec<Column> {
+        self.kind.columns().to_vec()
+    }
+
+    fn date(&self, t: Timestamp) -> Cell {
+        Cell::Date(t.to_zoned(self.tz.clone()))
+    }
+
+    /// The row of one event, in the view's column order, appended to `out`.
+    pub fn cells(&self, e: &StoredEvent, out: &mut Vec<Cell>) {
+        let b = &e.body;
+        let actor = b.actor.as_ref();
+        let ctx = b.context.as_ref();
+        let loc = ctx.and_then(|c| c.location.as_ref());
+        let client = ctx.and_then(|c| c.client.as_ref());
+        let meta = |k: &str| b.metadata.as_ref().and_then(|m| m.get(k));
+        let meta_text = |k: &str| match meta(k) {
+            None | Some(Value::Null) => Cell::Empty,
+            Some(Value::String(s)) => Cell::text(Some(s)),
+            Some(v) => Cell::Text(v.to_string()),
+        };
+        let user = Cell::text(actor.and_then(|a| a.name.as_deref().or(a.id.as_deref())));
+        let email = Cell::text(actor.and_then(|a| a.email.as_deref()));
+        let ip = Cell::text(ctx.and_then(|c| c.ip).map(|ip| ip.to_string()).as_deref());
+        let country = Cell::text(loc.and_then(|l| l.country_name.as_deref().or(l.country.as_deref())));
+        let city = Cell::text(loc.and_then(|l| l.city.as_deref()));
+        let os = Cell::text(client.and_then(|c| c.os.as_deref()));
+        let browser = Cell::text(client.and_then(|c| c.browser.as_deref()));
+        let method = Cell::text(ctx.and_then(|c| c.method).map(|m| m.as_str()));
+        let url = Cell::text(ctx.and_then(|c| c.url.as_deref()));
+        let status = ctx.and_then(|c| c.status).map_or(Cell::Empty, |s| Cell::Int(s.into()));
+        let seq = Cell::Int(e.seq as i64);
+        let outcome = Cell::Text(b.outcome.as_str().to_string());
+        let target =
+            |kind: &str| b.targets.iter().find(|t| t.kind == kind).and_then(|t| t.name.as_deref().or(t.id.as_deref()));
+        match self.kind {
+            ViewKind::Activity => out.extend([
+                seq,
+                self.date(b.occurred_at),
+                user,
+                email,
+                Cell::Text(b.report_type.clone()),
+                Cell::Text(b.category.as_str().to_string()),
+                Cell::text(b.description.as_deref()),
+                Cell::text(Some(&targets(e))),
+                ip,
+                country,
+                Cell::text(loc.and_then(|l| l.region.as_deref())),
+                city,
+                os,
+                browser,
+                outcome,
+            ]),
+            ViewKind::Api => out.extend([seq, self.date(b.occurred_at), method, url, status, ip, user, email, outcome]),
+            ViewKind::Panel => {
+                out.extend([seq, self.date(b.occurred_at), user, email, method, url, status, ip, browser, os])
+            }
+            ViewKind::Messages => {
+                let recipients = match meta("recipients") {
+                    Some(Value::Array(a)) => Cell::text(Some(
+                        &a.iter()
+                            .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_string))
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                    )),
+                    _ => meta_text("recipients"),
+                };
+                let expires = match meta("expires_at").and_then(Value::as_str).and_then(|s| s.parse().ok()) {
+                    Some(t) => self.date(t),
+                    None => meta_text("expires_at"),
+                };
+                out.extend([
+                    seq,
+                    self.date(b.occurred_at),
+                    user,
+                    email,
+                    Cell::Text(b.report_type.clone()),
+                    Cell::text(target("message")),
+                    recipients,
+                    expires,
+                    ip,
+                    country,
+                    city,
+                    browser,
+                ])
+            }
+            ViewKind::Sms => {
+                let phone = match meta("phone").and_then(Value::as_str) {
+                    Some(p) if self.mask_phone => Cell::Text(mask_phone(p)),
+                    _ => meta_text("phone"),
+                };
+                let status = match b.action.as_str() {
+                    "sms.sent" => "Sent",
+                    "sms.failed" => "Failed",
+                    _ => b.report_type.as_str(),
+                };
+                out.extend([
+                    seq,
+                    self.date(b.occurred_at),
+                    meta_text("message_id"),
+                    meta_text("campaign"),
+                    phone,
+                    meta_text("gateway"),
+                    Cell::Text(status.to_string()),
+                    meta_text("error"),
+                    user,
+                ])
+            }
+            ViewKind::LinkAccess => {
+                let event = match b.action.as_str() {
+                    "link.saved" => "Saved",
+                    "link.viewed" => "Viewed",
+                    _ => b.report_type.as_str(),
+                };
+                let session = ctx.and_then(|c| c.session_id.as_deref()).map(|s| link_session_id(&self.link_key, s));
+                out.extend([
+                    self.date(b.occurred_at),
+                    Cell::text(session.as_deref()),
+                    Cell::Text(event.to_string()),
+                    email,
+                    ip,
+                    country,
+                    city,
+                    os,
+                    browser,
+                    Cell::text(target("file")),
+                ])
+            }
+            // Report views have no event rows; a caller that streams events into one gets the
+            // activity columns' worth of nothing rather than a panic.
+            ViewKind::Logins | ViewKind::Usage | ViewKind::Users => {
+                out.extend(self.kind.columns().iter().map(|_| Cell::Empty))
+            }
+        }
+    }
+
+    /// The row of one report row (SPEC 5 field names): `*_at` fields become dates, numbers
+    /// stay numbers, and usage's `storage` is `storage_bytes` in human units.
+    pub fn report_cells(&self, row: &Map<String, Value>) -> Vec<Cell> {
+        self.kind
+            .columns()
+            .iter()
+            .map(|c| match (c.key, row.get(c.key)) {
+                ("storage", _) => {
+                    Cell::text(row.get("storage_bytes").and_then(Value::as_u64).map(human_bytes).as_deref())
+                }
+                (_, None | Some(Value::Null)) => Cell::Empty,
+                (k, Some(Value::String(s))) if k.ends_with("_at") => match s.parse::<Timestamp>() {
+                    Ok(t) => self.date(t),
+                    Err(_) => Cell::Text(s.clone()),
+                },
+                (_, Some(Value::String(s))) => Cell::text(Some(s)),
+                (_, Some(Value::Number(n))) => n.as_i64().map_or_else(|| Cell::Text(n.to_string()), Cell::Int),
+                (_, Some(v)) => Cell::Text(v.to_string()),
+            })
+            .collect()
+    }
+}
+
+/// The targets of an event as one cell: `type: name (id)`, separated by `; `.
+fn targets(e: &StoredEvent) -> String {
+    let mut out = String::new();
+    for t in &e.body.targets {
+        if !out.is_empty() {
+            out.push_str("; ");
+        }
+        out.push_str(&t.kind);
+        out.push_str(": ");
+        match (&t.name, &t.id) {
+            (Some(n), Some(id)) => {
+                out.push_str(n);
+                out.push_str(" (");
+                out.push_str(id);
+                out.push(')');
+            }
+            (Some(s), None) | (None, Some(s)) => out.push_str(s),
+            (None, None) => {}
+        }
+    }
+    out
+}
+
+/// `linkSessionId` of SPEC 6.3: 16 hex digits of SHA-256 over a server key and the session id,
+/// so a session's rows stay together but its raw id never leaves Trail.
+pub fn link_session_id(key: &[u8; 32], session: &str) -> String {
+    let mut h = Sha256::new();
+    h.update(b"trail-link-session\0");
+    h.update(key);
+    h.update(session.as_bytes());
+    hex::encode(&h.finalize()[..8])
+}
+
+/// A phone number with every digit but the last four hidden: `+44 7700 900123` -> `+** **** **0123`.
+pub fn mask_phone(p: &str) -> String {
+    let digits = p.bytes().filter(u8::is_ascii_digit).count();
+    let mut seen = 0;
+    p.chars()
+        .map(|c| {
+            if c.is_ascii_digit() {
+                seen += 1;
+                if seen <= digits.saturating_sub(4) { '*' } else { c }
+            } else {
+                c
+            }
+        })
+        .collect()
+}
+
+/// Bytes in human units (1024-based, one decimal): `1.5 MiB`.
+pub fn human_bytes(n: u64) -> String {
+    const UNITS: [&str; 5] = ["KiB", "MiB", "GiB", "TiB", "PiB"];
+    if n < 1024 {
+        return format!("{n} B");
+    }
+    let mut v = n as f64 / 1024.0;
+    let mut unit = 0;
+    while v >= 1024.0 && unit < UNITS.len() - 1 {
+        v /= 1024.0;
+        unit += 1;
+    }
+    format!("{v:.1} {}", UNITS[unit])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn phones_keep_their_last_four_digits() {
+        assert_eq!(mask_phone("+44 7700 900123"), "+** **** **0123");
+        assert_eq!(mask_phone("123"), "123");
+    }
+
+    #[test]
+    fn bytes_read_as_people_say_them() {
+        assert_eq!(human_bytes(512), "512 B");
+        assert_eq!(human_bytes(1536), "1.5 KiB");
+        assert_eq!(human_bytes(5 * 1024 * 1024 * 1024), "5.0 GiB");
+    }
+
+    #[test]
+    fn link_sessions_are_keyed() {
+        let a = link_session_id(&[1; 32], "s_1");
+        assert_eq!(a.len(), 16);
+        assert_eq!(a, link_session_id(&[1; 32], "s_1"));
+        assert_ne!(a, link_session_id(&[2; 32], "s_1"));
+        assert!(!a.contains("s_1"));
+    }
+
+    #[test]
+    fn every_view_has_a_cell_for_every_column() {
+        let body = trail_core::event::NewEvent::from_json(
+            r#"{"action":"sms.sent","actor":{"id":"u","email":"a@b.example"},"targets":[{"type":"file","id":"f","name":"a.pdf"}],"context":{"ip":"203.0.113.7","session_id":"s","method":"GET","status":200,"url":"/x"},"metadata":{"phone":"+447700900123","recipients":["x@y.example"],"expires_at":"2026-01-01T00:00:00Z"}}"#,
+            "2026-11-22T12:00:00Z".parse().unwrap(),
+        )
+        .unwrap()
+        .into_body("2026-11-22T12:00:00Z".parse().unwrap());
+        let e = StoredEvent { tenant: trail_core::TenantId::parse("t").unwrap(), seq: 3, body };
+        for kind in ViewKind::ALL {
+            let mut cells = Vec::new();
+            View::new(kind, TimeZone::UTC).cells(&e, &mut cells);
+            assert_eq!(cells.len(), kind.columns().len(), "{kind:?}");
+        }
+        let mut cells = Vec::new();
+        View::new(ViewKind::Sms, TimeZone::UTC).cells(&e, &mut cells);
+        assert_eq!(cells[4], Cell::Text("+********0123".into()));
+    }
+
+    #[test]
+    fn report_rows_become_typed_cells() {
+        let row: Map<String, Value> = serde_json::from_str(
+            r#"{"actor_id":"u1","name":"Asha","email":"a@x.example","files":3,"storage_bytes":1536,"uploads":4,"downloads":0,"deletes":1,"last_activity_at":"2026-11-22T10:00:00Z"}"#,
+        )
+        .unwrap();
+        let cells = View::new(ViewKind::Usage, TimeZone::get("Asia/Kolkata").unwrap()).report_cells(&row);
+        assert_eq!(cells[0], Cell::Text("Asha".into()));
+        assert_eq!(cells[2], Cell::Int(3));
+        assert_eq!(cells[4], Cell::Text("1.5 KiB".into()));
+        assert_eq!(cells[8].display(), "2026-11-22 15:30:00 +05:30");
+    }
+}

@@ -1,0 +1,193 @@
+//! Exports over a store: the streaming query that feeds `trail_export`'s writers, and the
+//! `trail.logs.exported` event every export leaves in the tenant's log. Used by the HTTP route
+//! (`api/export.rs`) and by `trail export`.
+//!
+//! Writers are synchronous (`std::io::Write`, as the format crates are), so an export runs on a
+//! blocking thread and pulls pages of events from the async store through a runtime handle:
+//! one page of [`PAGE`] events is held at a time, however many rows the file gets.
+
+use std::{collections::VecDeque, io::Write, sync::Arc};
+
+use jiff::{Timestamp, tz::TimeZone};
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use trail_core::{
+    TenantId,
+    event::{NewEvent, StoredEvent},
+    filter::{ActionPattern, Filter, Page},
+};
+use trail_export::{
+    Format, Meta,
+    views::{View, ViewKind},
+};
+use trail_store::{PreparedEvent, Store, StoreError, Tenant};
+
+/// Events a query page holds while exporting.
+pub const PAGE: usize = 1000;
+
+/// The events matching a filter, newest first, fetched a page at a time from a blocking thread.
+pub struct BlockingEvents {
+    handle: tokio::runtime::Handle,
+    store: Arc<dyn Store>,
+    tenant: TenantId,
+    filter: Filter,
+    page: Page,
+    buffered: VecDeque<StoredEvent>,
+    done: bool,
+}
+
+impl BlockingEvents {
+    pub fn new(handle: tokio::runtime::Handle, store: Arc<dyn Store>, tenant: TenantId, filter: Filter) -> Self {
+        BlockingEvents {
+            handle,
+            store,
+            tenant,
+            filter,
+            page: Page { limit: PAGE, cursor: None },
+            buffered: VecDeque::new(),
+            done: false,
+        }
+    }
+}
+
+impl Iterator for BlockingEvents {
+    type Item = Result<StoredEvent, ExportFailure>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.buffered.is_empty() && !self.done {
+            let page = self.page;
+            match self.handle.block_on(self.store.query(&self.tenant, &self.filter, page)) {
+                Ok(result) => {
+                    self.buffered = result.events.into();
+                    match result.next_cursor {
+                        Some(c) => self.page.cursor = Some(c),
+                        None => self.done = true,
+                    }
+                }
+                Err(e) => {
+                    self.done = true;
+                    return Some(Err(ExportFailure::Store(e)));
+                }
+            }
+        }
+        self.buffered.pop_front().map(Ok)
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ExportFailure {
+    #[error(transparent)]
+    Export(#[from] trail_export::ExportError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Everything an export needs to know before its first row.
+pub struct ExportPlan {
+    pub tenant: Tenant,
+    pub tz: TimeZone,
+    pub filter: Filter,
+    pub format: Format,
+    pub view: View,
+    pub meta: Meta,
+    pub file_name: String,
+    /// The filters as given (`name`, `value`), recorded in the `trail.logs.exported` event.
+    pub given: Vec<(String, String)>,
+}
+
+impl ExportPlan {
+    /// Plans an export of `view` in `format` of the events `filter` selects. `given` are the
+    /// filter parameters as the caller wrote them; `link_key` keys the link access log's
+    /// session ids.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        tenant: Tenant,
+        tz: TimeZone,
+        mut filter: Filter,
+        format: Format,
+        kind: ViewKind,
+        given: Vec<(String, String)>,
+        link_key: [u8; 32],
+        mask_phone: bool,
+    ) -> Result<ExportPlan, String> {
+        if kind.is_report() {
+            return Err(format!(
+                "the {} view is a report: its export is made from the report's rows, which arrive with the reports; export view=activity with action=auth.* (or the filters you need) meanwhile",
+                kind.name()
+            ));
+        }
+        if let (Some(actions), true) = (kind.actions(), filter.actions.is_empty()) {
+            filter.actions = actions
+                .iter()
+                .map(|a| ActionPattern::parse(a).expect("the views' action patterns are valid"))
+                .collect();
+        }
+        let now = Timestamp::now();
+        let mut shown: Vec<String> = given.iter().map(|(k, v)| format!("{k}: {v}")).collect();
+        if !given.iter().any(|(k, _)| matches!(k.as_str(), "range" | "from" | "to")) {
+            shown.insert(0, "range: last_30_days (the default)".into());
+        }
+        let meta = Meta {
+            title: kind.title().to_string(),
+            tenant: format!("{} ({})", tenant.name, tenant.id),
+            filters: shown,
+            generated_at: now.to_zoned(tz.clone()),
+        };
+        let file_name = trail_export::file_name(tenant.id.as_str(), kind.name(), &filter.time, &tz, now, format);
+        let view = View { kind, tz: tz.clone(), link_key, mask_phone };
+        Ok(ExportPlan { tenant, tz, filter, format, view, meta, file_name, given })
+    }
+
+    /// Runs the export on the calling (blocking) thread into `out`; `progress` sees the row
+    /// count as it grows. Returns the rows written.
+    pub fn run<W: Write + Send + 'static>(
+        &self,
+        handle: tokio::runtime::Handle,
+        store: Arc<dyn Store>,
+        out: W,
+        progress: impl FnMut(u64),
+    ) -> Result<u64, ExportFailure> {
+        let events = BlockingEvents::new(handle, store, self.tenant.id.clone(), self.filter.clone());
+        trail_export::export(self.format, &self.view, &self.meta, events, out, progress)
+    }
+
+    /// Writes the `trail.logs.exported` event: who exported, what, with which filters, how
+    /// many rows, and whether the file was finished (a download cut short is recorded too).
+    pub async fn record(
+        &self,
+        store: &dyn Store,
+        actor: serde_json::Value,
+        rows: u64,
+        completed: bool,
+    ) -> Result<u64, StoreError> {
+        let filters: serde_json::Map<String, serde_json::Value> =
+            self.given.iter().map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone()))).collect();
+        let event = json!({
+            "action": "trail.logs.exported",
+            "actor": actor,
+            "description": format!("Exported {rows} rows of the {} as {}", self.view.kind.title().to_lowercase(), self.format.extension().to_uppercase()),
+            "metadata": {
+                "format": self.format.extension(),
+                "view": self.view.kind.name(),
+                "filters": filters,
+                "rows": rows,
+                "completed": completed,
+                "file_name": self.file_name,
+            }
+        });
+        let now = trail_core::time::truncate_us(Timestamp::now());
+        let new = NewEvent::from_json(&event.to_string(), now)
+            .map_err(|e| StoreError::Internal(format!("{}: {}", e.field, e.message).into()))?;
+        let receipt = store.append(&self.tenant.id, vec![PreparedEvent::new(new, now, |_| {})]).await?;
+        Ok(receipt.events.first().map(|e| e.seq).unwrap_or_default())
+    }
+}
+
+/// The key of link access session ids: derived from the server's signing key, so it is secret,
+/// stable across restarts, and needs no file of its own.
+pub fn link_key(signing_key: &ed25519_dalek::SigningKey) -> [u8; 32] {
+    let mut h = Sha256::new();
+    h.update(b"trail-link-session-key\0");
+    h.update(signing_key.to_bytes());
+    h.finalize().into()
+}
