@@ -180,8 +180,10 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let store: Arc<dyn Store> = store;
     let http = http_ingest(&store, &source, &args, "http").await?;
     eprintln!("http ingest: {} events/s", report::fmt(http));
-    let bare: Arc<dyn Store> =
-        Arc::new(SqliteStore::open_with(&dir.join("no-tree"), StoreOptions { merkle_tree: false })?);
+    let bare: Arc<dyn Store> = Arc::new(SqliteStore::open_with(
+        &dir.join("no-tree"),
+        StoreOptions { merkle_tree: false, ..StoreOptions::default() },
+    )?);
     let http_no_tree = http_ingest(&bare, &source, &args, "bare").await?;
     eprintln!("http ingest without the tree: {} events/s", report::fmt(http_no_tree));
 

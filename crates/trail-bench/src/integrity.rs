@@ -48,7 +48,7 @@ pub struct Args {
 }
 
 async fn new_store(dir: &std::path::Path, merkle_tree: bool) -> anyhow::Result<Arc<SqliteStore>> {
-    let store = Arc::new(SqliteStore::open_with(dir, StoreOptions { merkle_tree })?);
+    let store = Arc::new(SqliteStore::open_with(dir, StoreOptions { merkle_tree, ..StoreOptions::default() })?);
     store
         .create_tenant(NewTenant {
             id: TenantId::parse("big")?,

@@ -20,18 +20,21 @@ use trail_export::{
     Format, Meta,
     views::{View, ViewKind},
 };
-use trail_store::{PreparedEvent, Store, StoreError, Tenant};
+use trail_store::{EventPage, PreparedEvent, Store, StoreError, Tenant};
 
 /// Events a query page holds while exporting.
 pub const PAGE: usize = 1000;
 
 /// The events matching a filter, newest first, fetched a page at a time from a blocking thread.
+/// The next page is asked for as soon as one arrives, so the store reads it while the writer
+/// formats this one (on two cores, the two halves of the work overlap).
 pub struct BlockingEvents {
     handle: tokio::runtime::Handle,
     store: Arc<dyn Store>,
     tenant: TenantId,
-    filter: Filter,
+    filter: Arc<Filter>,
     page: Page,
+    pending: Option<tokio::task::JoinHandle<Result<EventPage, StoreError>>>,
     buffered: VecDeque<StoredEvent>,
     done: bool,
 }
@@ -42,11 +45,17 @@ impl BlockingEvents {
             handle,
             store,
             tenant,
-            filter,
+            filter: Arc::new(filter),
             page: Page { limit: PAGE, cursor: None },
+            pending: None,
             buffered: VecDeque::new(),
             done: false,
         }
+    }
+
+    fn fetch(&self) -> tokio::task::JoinHandle<Result<EventPage, StoreError>> {
+        let (store, tenant, filter, page) = (self.store.clone(), self.tenant.clone(), self.filter.clone(), self.page);
+        self.handle.spawn(async move { store.query(&tenant, &filter, page).await })
     }
 }
 
@@ -55,12 +64,19 @@ impl Iterator for BlockingEvents {
 
     fn next(&mut self) -> Option<Self::Item> {
         if self.buffered.is_empty() && !self.done {
-            let page = self.page;
-            match self.handle.block_on(self.store.query(&self.tenant, &self.filter, page)) {
+            let fetching = self.pending.take().unwrap_or_else(|| self.fetch());
+            let result = match self.handle.block_on(fetching) {
+                Ok(result) => result,
+                Err(e) => Err(StoreError::Internal(format!("the export's query stopped: {e}").into())),
+            };
+            match result {
                 Ok(result) => {
                     self.buffered = result.events.into();
                     match result.next_cursor {
-                        Some(c) => self.page.cursor = Some(c),
+                        Some(c) => {
+                            self.page.cursor = Some(c);
+                            self.pending = Some(self.fetch());
+                        }
                         None => self.done = true,
                     }
                 }

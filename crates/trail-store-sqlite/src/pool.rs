@@ -12,6 +12,8 @@ use crate::error::SqlResultExt;
 
 pub(crate) struct ReadPool {
     path: PathBuf,
+    /// Keep idle connections (and so their mapped pages) for the next read.
+    reuse: bool,
     idle: Mutex<Vec<Connection>>,
 }
 
@@ -25,8 +27,8 @@ pub(crate) fn configure(conn: &Connection) -> rusqlite::Result<()> {
 }
 
 impl ReadPool {
-    pub(crate) fn new(path: &Path) -> Self {
-        Self { path: path.to_owned(), idle: Mutex::new(Vec::new()) }
+    pub(crate) fn new(path: &Path, reuse: bool) -> Self {
+        Self { path: path.to_owned(), reuse, idle: Mutex::new(Vec::new()) }
     }
 
     fn open(&self) -> StoreResult<Connection> {
@@ -49,7 +51,7 @@ impl ReadPool {
         };
         let out = f(&mut conn);
         // A connection left inside a transaction by a failed read is not reused.
-        if conn.is_autocommit() {
+        if self.reuse && conn.is_autocommit() {
             let mut idle = self.idle.lock().expect("pool lock");
             if idle.len() < 16 {
                 idle.push(conn);

@@ -7,7 +7,7 @@ use ed25519_dalek::SigningKey;
 use trail_core::event::Limits;
 use trail_server::ServerConfig;
 use trail_store::{Store, StoreLocation};
-use trail_store_sqlite::SqliteStore;
+use trail_store_sqlite::{SqliteStore, StoreOptions};
 
 use crate::config::Config;
 
@@ -21,10 +21,21 @@ pub fn location(config: &Config) -> anyhow::Result<StoreLocation> {
 
 /// Opens the configured store (the backend is chosen here, once).
 pub fn store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
+    open_store(config, StoreOptions::default())
+}
+
+/// Opens the store for one long scan (`trail export`): each read gets a fresh connection, so
+/// the file pages it mapped are released after it and the process stays small however large
+/// the log.
+pub fn store_for_scan(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
+    open_store(config, StoreOptions { reuse_readers: false, ..StoreOptions::default() })
+}
+
+fn open_store(config: &Config, options: StoreOptions) -> anyhow::Result<Arc<dyn Store>> {
     match location(config)? {
         StoreLocation::Sqlite(dir) => {
-            let store =
-                SqliteStore::open(&dir).with_context(|| format!("cannot open the data directory {}", dir.display()))?;
+            let store = SqliteStore::open_with(&dir, options)
+                .with_context(|| format!("cannot open the data directory {}", dir.display()))?;
             Ok(Arc::new(store))
         }
         StoreLocation::Postgres(_) => {
