@@ -93,6 +93,53 @@ impl fmt::Display for Scope {
     }
 }
 
+/// A console member's role (SPEC 1). `owner` does everything; `admin` everything but deleting
+/// the tenant or changing owners; `manager` reads and exports every log and report; `member`
+/// sees only their own events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Member,
+    Manager,
+    Admin,
+    Owner,
+}
+
+impl Role {
+    pub const ALL: [Role; 4] = [Role::Owner, Role::Admin, Role::Manager, Role::Member];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Owner => "owner",
+            Role::Admin => "admin",
+            Role::Manager => "manager",
+            Role::Member => "member",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<Self, IdError> {
+        Role::ALL
+            .into_iter()
+            .find(|r| r.as_str() == s)
+            .ok_or_else(|| IdError(format!("unknown role {s:?}: use owner, admin, manager or member")))
+    }
+
+    /// The API scope this role holds: admins and owners administer, managers and members read
+    /// (a member only their own events, which the caller enforces).
+    pub fn scope(self) -> Scope {
+        match self {
+            Role::Owner | Role::Admin => Scope::Admin,
+            Role::Manager | Role::Member => Scope::Read,
+        }
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -25,6 +25,7 @@
 
 mod codec;
 mod error;
+mod members;
 mod pool;
 mod query;
 mod record;

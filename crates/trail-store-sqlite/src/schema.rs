@@ -61,6 +61,33 @@ const MIGRATIONS: &[&str] = &[
         value TEXT NOT NULL
     );
     "#,
+    // 2: console members and their sessions.
+    r#"
+    CREATE TABLE members (
+        id            TEXT PRIMARY KEY,
+        tid           INTEGER NOT NULL REFERENCES tenants(tid),
+        email         TEXT NOT NULL,
+        email_key     TEXT NOT NULL,             -- lower-cased: e-mails are unique per tenant
+        name          TEXT NOT NULL,
+        role          TEXT NOT NULL,
+        actor_id      TEXT,
+        password_hash TEXT NOT NULL,             -- argon2id PHC string
+        created_at    INTEGER NOT NULL,
+        UNIQUE (tid, email_key)
+    );
+    CREATE TABLE sessions (
+        id_hash    BLOB PRIMARY KEY,             -- SHA-256 of the cookie's token
+        tid        INTEGER NOT NULL REFERENCES tenants(tid),
+        member_id  TEXT,                         -- NULL for a viewer-token session
+        role       TEXT NOT NULL,
+        actor_id   TEXT,
+        email      TEXT,
+        name       TEXT NOT NULL,
+        csrf       TEXT NOT NULL,
+        expires_at INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    CREATE INDEX sessions_by_member ON sessions(tid, member_id);
+    "#,
 ];
 
 /// The schema version this build writes.

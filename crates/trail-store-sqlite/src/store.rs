@@ -19,8 +19,8 @@ use trail_core::{
     ids::Scope,
 };
 use trail_store::{
-    ApiKey, AppendReceipt, EventPage, NewApiKey, NewTenant, PreparedEvent, Store, StoreError, StoreResult,
-    StoredCheckpoint, Tenant, TenantPatch,
+    ApiKey, AppendReceipt, EventPage, Member, MemberPatch, NewApiKey, NewMember, NewTenant, PreparedEvent, Session,
+    Store, StoreError, StoreResult, StoredCheckpoint, Tenant, TenantPatch,
 };
 
 use trail_index::{IndexConfig, TermIndex};
@@ -29,6 +29,7 @@ use crate::{
     DB_FILE,
     codec::{self, Codec},
     error::{SqlResultExt, from_sqlite},
+    members,
     pool::{ReadPool, configure},
     query::{self, Ctx},
     schema,
@@ -507,6 +508,56 @@ impl Store for SqliteStore {
             .sql()
         })
         .await
+    }
+
+    async fn create_member(&self, tenant: &TenantId, member: NewMember) -> StoreResult<Member> {
+        let tid = self.tid(tenant).await?;
+        let tenant = tenant.clone();
+        self.write(move |tx| members::create(tx, &tenant, tid, member)).await
+    }
+
+    async fn members(&self, tenant: &TenantId) -> StoreResult<Vec<Member>> {
+        let tid = self.tid(tenant).await?;
+        self.read(move |c| members::list(c, tid)).await
+    }
+
+    async fn member(&self, tenant: &TenantId, id: &str) -> StoreResult<Option<Member>> {
+        let tid = self.tid(tenant).await?;
+        let id = id.to_owned();
+        self.read(move |c| members::one(c, tid, &id)).await
+    }
+
+    async fn member_login(&self, tenant: &TenantId, email: &str) -> StoreResult<Option<(Member, String)>> {
+        let tid = self.tid(tenant).await?;
+        let email = email.to_owned();
+        self.read(move |c| members::login(c, tid, &email)).await
+    }
+
+    async fn update_member(&self, tenant: &TenantId, id: &str, patch: MemberPatch) -> StoreResult<Member> {
+        let tid = self.tid(tenant).await?;
+        let id = id.to_owned();
+        self.write(move |tx| members::update(tx, tid, &id, patch)).await
+    }
+
+    async fn delete_member(&self, tenant: &TenantId, id: &str) -> StoreResult<()> {
+        let tid = self.tid(tenant).await?;
+        let id = id.to_owned();
+        self.write(move |tx| members::delete(tx, tid, &id)).await
+    }
+
+    async fn create_session(&self, session: Session) -> StoreResult<()> {
+        let tid = self.tid(&session.tenant).await?;
+        self.write(move |tx| members::create_session(tx, tid, &session)).await
+    }
+
+    async fn session(&self, id_hash: &[u8; 32]) -> StoreResult<Option<Session>> {
+        let hash = *id_hash;
+        self.read(move |c| members::session(c, &hash)).await
+    }
+
+    async fn delete_session(&self, id_hash: &[u8; 32]) -> StoreResult<()> {
+        let hash = *id_hash;
+        self.write(move |tx| members::delete_session(tx, &hash)).await
     }
 
     async fn append(&self, tenant: &TenantId, events: Vec<PreparedEvent>) -> StoreResult<AppendReceipt> {

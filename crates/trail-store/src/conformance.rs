@@ -15,7 +15,7 @@ use trail_core::{
     time::TimeBounds,
 };
 
-use crate::{NewApiKey, NewTenant, PreparedEvent, Store, StoreError, TenantPatch};
+use crate::{MemberPatch, NewApiKey, NewMember, NewTenant, PreparedEvent, Session, Store, StoreError, TenantPatch};
 
 /// Generates one `#[tokio::test]` per conformance case. `$make` is an async function returning
 /// `(Arc<dyn Store>, G)`, where `G` is kept alive for the test (a temporary directory, say).
@@ -41,7 +41,8 @@ macro_rules! store_conformance_tests {
             events_after_follows_seq_order,
             buckets_count_matching_events,
             the_tree_is_the_rfc6962_tree_of_the_leaves,
-            checkpoints_are_kept
+            checkpoints_are_kept,
+            members_are_kept_per_tenant_and_sessions_end_with_them
         );
     };
     (@cases $make:path, $($case:ident),+) => {
@@ -731,4 +732,72 @@ pub async fn checkpoints_are_kept(store: Arc<dyn Store>) {
     store.add_checkpoint(&a, cp(5)).await.unwrap();
     store.add_checkpoint(&a, cp(9)).await.unwrap();
     assert_eq!(store.latest_checkpoint(&a).await.unwrap(), Some(cp(9)));
+}
+
+pub async fn members_are_kept_per_tenant_and_sessions_end_with_them(store: Arc<dyn Store>) {
+    use trail_core::ids::Role;
+    let a = tenant(&*store, "acme").await;
+    let b = tenant(&*store, "beta").await;
+    let new = |id: &str, email: &str, role| NewMember {
+        id: id.into(),
+        email: email.into(),
+        name: format!("Name {id}"),
+        role,
+        actor_id: None,
+        password_hash: format!("hash-{id}"),
+    };
+    let m1 = store.create_member(&a, new("mem_1", "Asha@Acme.example", Role::Admin)).await.unwrap();
+    assert_eq!((m1.tenant.as_str(), m1.role), ("acme", Role::Admin));
+    store.create_member(&a, new("mem_2", "bo@acme.example", Role::Member)).await.unwrap();
+    // The same e-mail in another tenant is another member; in the same tenant, a conflict
+    // whatever its case.
+    store.create_member(&b, new("mem_3", "asha@acme.example", Role::Owner)).await.unwrap();
+    assert!(matches!(
+        store.create_member(&a, new("mem_4", "ASHA@acme.example", Role::Manager)).await,
+        Err(StoreError::AlreadyExists(_))
+    ));
+    let listed = store.members(&a).await.unwrap();
+    assert_eq!(listed.iter().map(|m| m.id.as_str()).collect::<Vec<_>>(), ["mem_1", "mem_2"]);
+    let (found, hash) = store.member_login(&a, "asha@ACME.example").await.unwrap().unwrap();
+    assert_eq!((found.id.as_str(), hash.as_str()), ("mem_1", "hash-mem_1"));
+    assert!(store.member_login(&a, "nobody@acme.example").await.unwrap().is_none());
+    assert!(store.member(&b, "mem_1").await.unwrap().is_none(), "another tenant's member is not found");
+
+    let expires = jiff::Timestamp::now() + jiff::SignedDuration::from_hours(1);
+    let session = |token: u8, member: &str, tenant: &TenantId| Session {
+        id_hash: [token; 32],
+        tenant: tenant.clone(),
+        member_id: Some(member.into()),
+        role: Role::Member,
+        actor_id: Some("u_2".into()),
+        email: Some("bo@acme.example".into()),
+        name: "Bo".into(),
+        csrf: "csrf-token".into(),
+        expires_at: expires,
+    };
+    store.create_session(session(1, "mem_2", &a)).await.unwrap();
+    store.create_session(session(2, "mem_2", &a)).await.unwrap();
+    let mut expired = session(3, "mem_2", &a);
+    expired.expires_at = jiff::Timestamp::now() - jiff::SignedDuration::from_secs(1);
+    store.create_session(expired).await.unwrap();
+    let want = session(1, "mem_2", &a);
+    let got = store.session(&[1; 32]).await.unwrap().expect("the session is found");
+    assert_eq!(got.expires_at.as_microsecond(), want.expires_at.as_microsecond());
+    assert_eq!(Session { expires_at: want.expires_at, ..got }, want);
+    assert!(store.session(&[3; 32]).await.unwrap().is_none(), "an expired session is no session");
+    store.delete_session(&[1; 32]).await.unwrap();
+    assert!(store.session(&[1; 32]).await.unwrap().is_none());
+
+    // A changed role ends the member's sessions; so does removing the member.
+    let changed = store
+        .update_member(&a, "mem_2", MemberPatch { role: Some(Role::Manager), ..Default::default() })
+        .await
+        .unwrap();
+    assert_eq!(changed.role, Role::Manager);
+    assert!(store.session(&[2; 32]).await.unwrap().is_none());
+    store.create_session(session(4, "mem_2", &a)).await.unwrap();
+    assert!(matches!(store.delete_member(&b, "mem_2").await, Err(StoreError::NotFound(_))));
+    store.delete_member(&a, "mem_2").await.unwrap();
+    assert!(store.session(&[4; 32]).await.unwrap().is_none());
+    assert!(store.member(&a, "mem_2").await.unwrap().is_none());
 }

@@ -50,6 +50,23 @@ pub trait Store: Send + Sync + 'static {
     /// The key whose token hashes to `token_hash`, revoked or not, for authentication.
     async fn api_key_by_token_hash(&self, token_hash: &[u8; 32]) -> StoreResult<Option<ApiKey>>;
 
+    /// Adds a console member; [`StoreError::AlreadyExists`] if the e-mail is taken in the tenant.
+    async fn create_member(&self, tenant: &TenantId, member: NewMember) -> StoreResult<Member>;
+    /// A tenant's members, by e-mail.
+    async fn members(&self, tenant: &TenantId) -> StoreResult<Vec<Member>>;
+    async fn member(&self, tenant: &TenantId, id: &str) -> StoreResult<Option<Member>>;
+    /// The member with this e-mail (compared case-insensitively) and their password hash, to
+    /// sign in.
+    async fn member_login(&self, tenant: &TenantId, email: &str) -> StoreResult<Option<(Member, String)>>;
+    async fn update_member(&self, tenant: &TenantId, id: &str, patch: MemberPatch) -> StoreResult<Member>;
+    /// Removes a member and ends their sessions.
+    async fn delete_member(&self, tenant: &TenantId, id: &str) -> StoreResult<()>;
+
+    async fn create_session(&self, session: Session) -> StoreResult<()>;
+    /// The session whose token hashes to `id_hash`, if it exists and has not expired.
+    async fn session(&self, id_hash: &[u8; 32]) -> StoreResult<Option<Session>>;
+    async fn delete_session(&self, id_hash: &[u8; 32]) -> StoreResult<()>;
+
     /// Appends a batch, all or nothing: each new event gets the tenant's next seq, an event
     /// whose `id` was seen before is reported as a duplicate of the first one, and an `id` seen
     /// before with a different body fails the whole batch with [`StoreError::Conflict`].

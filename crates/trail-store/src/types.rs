@@ -8,7 +8,7 @@ use trail_core::{
     canonical::{Layout, LeafHasher},
     event::{EventBody, NewEvent, StoredEvent},
     filter::Cursor,
-    ids::Scope,
+    ids::{Role, Scope},
     time::{serde_rfc3339, serde_rfc3339_opt},
 };
 
@@ -71,6 +71,58 @@ pub struct NewApiKey {
     pub name: String,
     pub scopes: Vec<Scope>,
     pub token_hash: [u8; 32],
+}
+
+/// A person who signs in to the console for one tenant. The password hash is never part of it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Member {
+    pub id: String,
+    pub tenant: TenantId,
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+    /// Matches the member to their own events (`actor.id`); without it, `actor.email` is used.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub actor_id: Option<String>,
+    #[serde(with = "serde_rfc3339")]
+    pub created_at: Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewMember {
+    pub id: String,
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+    pub actor_id: Option<String>,
+    /// An argon2id PHC string.
+    pub password_hash: String,
+}
+
+/// A change to a member; `None` leaves a field as it is (`actor_id: Some(None)` clears it).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct MemberPatch {
+    pub name: Option<String>,
+    pub role: Option<Role>,
+    pub actor_id: Option<Option<String>>,
+    pub password_hash: Option<String>,
+}
+
+/// A signed-in console session. The cookie holds a random token; the store keeps its SHA-256.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Session {
+    pub id_hash: [u8; 32],
+    pub tenant: TenantId,
+    /// The member signed in, or `None` for a session opened by a viewer token.
+    pub member_id: Option<String>,
+    pub role: Role,
+    /// Whose events a `member` sees: an actor id, or (when `None`) `email`.
+    pub actor_id: Option<String>,
+    pub email: Option<String>,
+    pub name: String,
+    /// The token every form of this session must carry (CSRF).
+    pub csrf: String,
+    pub expires_at: Timestamp,
 }
 
 /// An event ready to append: validated, defaults filled in, enriched, and written in canonical
