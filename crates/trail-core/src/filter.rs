@@ -113,6 +113,26 @@ pub struct Filter {
     pub sessions: Vec<String>,
     /// The `q` search; `None` when not given or blank.
     pub q: Option<SearchQuery>,
+    /// Only this person's own events: set by the server for a `member` (SPEC 1), never from
+    /// a request's parameters.
+    pub owner: Option<Owner>,
+}
+
+/// Whose own events a `member` sees: those whose `actor.id` is theirs or, when they have no
+/// actor id, those whose `actor.email` is their e-mail.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub enum Owner {
+    ActorId(String),
+    Email(String),
+}
+
+impl Owner {
+    pub fn owns(&self, e: &EventBody) -> bool {
+        match self {
+            Owner::ActorId(id) => e.actor_id() == Some(id.as_str()),
+            Owner::Email(email) => e.actor_email() == Some(email.as_str()),
+        }
+    }
 }
 
 impl Filter {
@@ -139,6 +159,7 @@ impl Filter {
                 s.is_some_and(|s| self.sessions.iter().any(|x| x == s))
             })
             && self.q.as_ref().is_none_or(|q| q.matches(e))
+            && self.owner.as_ref().is_none_or(|o| o.owns(e))
     }
 
     /// Whether anything but the time range narrows the filter.

@@ -16,7 +16,7 @@ use std::net::IpAddr;
 use ipnet::IpNet;
 use trail_core::{
     event::{EventBody, Outcome},
-    filter::{ActionPattern, Filter, TargetRef},
+    filter::{ActionPattern, Filter, Owner, TargetRef},
     search::{TermKind, searchable_texts},
 };
 use xxhash_rust::xxh3::{Xxh3, xxh3_64_with_seed};
@@ -284,6 +284,11 @@ impl Plan {
             }
         };
         any(f.actors.iter().flat_map(|a| actor_terms(a)).map(Alt::Term).collect());
+        match &f.owner {
+            Some(Owner::ActorId(id)) => any(vec![Alt::Term(hash(kind::ACTOR_ID, id.as_bytes()))]),
+            Some(Owner::Email(email)) => any(vec![Alt::Term(hash(kind::ACTOR_EMAIL, email.as_bytes()))]),
+            None => {}
+        }
         any(f.actions.iter().map(action_alt).collect());
         any(f.categories.iter().map(|c| Alt::Term(hash(kind::CATEGORY, c.as_str().as_bytes()))).collect());
         if f.outcomes.len() == 1 {

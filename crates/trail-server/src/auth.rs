@@ -1,21 +1,74 @@
 //! Who is calling, and what they may do.
+//!
+//! A caller is the operator (operator key), a tenant's API key, or a person: a console member
+//! signed in (session cookie) or someone a SaaS let in with a viewer token (bearer or the
+//! console's `/console/viewer` link). Every check is here: a key or person of another tenant
+//! gets the same 404 as a tenant that does not exist, and a `member` is narrowed to their own
+//! events by [`Principal::owner`], which every query route applies.
 
-use axum::{extract::FromRequestParts, http::request::Parts};
-use trail_core::{TenantId, ids::Scope};
+use axum::{
+    extract::FromRequestParts,
+    http::{Method, request::Parts},
+};
+use serde_json::{Value, json};
+use trail_core::{
+    TenantId,
+    filter::Owner,
+    ids::{Role, Scope},
+};
 
 use crate::{
     AppState,
     error::ApiError,
     secrets::{hash_token, hashes_equal},
+    viewer,
 };
 
-/// The caller, established from `Authorization: Bearer <token>`.
+/// The console's session cookie.
+pub const SESSION_COOKIE: &str = "trail_session";
+/// The header that carries a session's CSRF token on API calls that change something.
+pub const CSRF_HEADER: &str = "x-csrf-token";
+
+/// A person in one tenant, from a console session or a viewer token.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Person {
+    pub tenant: TenantId,
+    pub role: Role,
+    /// The console member, or `None` for a viewer token.
+    pub member_id: Option<String>,
+    pub name: String,
+    pub email: Option<String>,
+    /// For role `member`: whose events they see.
+    pub owner: Option<Owner>,
+    /// The session's CSRF token (forms and state-changing API calls must carry it); `None`
+    /// for a viewer token used as a bearer token.
+    pub csrf: Option<String>,
+}
+
+impl Person {
+    /// Whose own events a person with `role` sees, from their actor id or e-mail (SPEC 1).
+    pub fn owner_of(role: Role, actor_id: Option<&str>, email: Option<&str>) -> Option<Owner> {
+        match role {
+            Role::Member => Some(match (actor_id, email) {
+                (Some(id), _) => Owner::ActorId(id.to_owned()),
+                (None, Some(e)) => Owner::Email(e.to_owned()),
+                // Nothing to match them by: a member who sees nothing.
+                (None, None) => Owner::ActorId(String::new()),
+            }),
+            _ => None,
+        }
+    }
+}
+
+/// The caller.
 #[derive(Debug, Clone)]
 pub enum Principal {
     /// The operator key: everything, on every tenant.
     Operator,
     /// A tenant's API key.
     ApiKey { tenant: TenantId, key_id: String, scopes: Vec<Scope> },
+    /// A console member or viewer-token holder.
+    Person(Person),
 }
 
 impl Principal {
@@ -24,12 +77,19 @@ impl Principal {
     pub fn require(&self, tenant: &TenantId, needed: Scope) -> Result<(), ApiError> {
         match self {
             Principal::Operator => Ok(()),
-            Principal::ApiKey { tenant: own, .. } if own != tenant => {
+            Principal::ApiKey { tenant: own, .. } | Principal::Person(Person { tenant: own, .. }) if own != tenant => {
                 Err(ApiError::not_found(format!("tenant {tenant}")))
             }
             Principal::ApiKey { scopes, .. } if scopes.iter().any(|s| s.grants(needed)) => Ok(()),
             Principal::ApiKey { key_id, .. } => Err(ApiError::forbidden(format!(
                 "API key {key_id} lacks the {needed} scope needed here: create a key with scopes [\"{needed}\"]"
+            ))),
+            // People read and administer; events come from the SaaS's keys only.
+            Principal::Person(p) if needed != Scope::Ingest && p.role.scope().grants(needed) => Ok(()),
+            Principal::Person(p) => Err(ApiError::forbidden(format!(
+                "role {} cannot do this: it needs {}",
+                p.role,
+                if needed == Scope::Ingest { "an API key with the ingest scope" } else { "role admin or owner" }
             ))),
         }
     }
@@ -46,15 +106,99 @@ impl Principal {
             _ => Err(ApiError::forbidden(format!("only the operator key can {what}"))),
         }
     }
+
+    /// The narrowing every query of this caller gets: `Some` for a `member`.
+    pub fn owner(&self) -> Option<&Owner> {
+        match self {
+            Principal::Person(p) => p.owner.as_ref(),
+            _ => None,
+        }
+    }
+
+    /// The role the caller acts with: the operator is an owner, an admin key an admin.
+    pub fn role(&self) -> Role {
+        match self {
+            Principal::Operator => Role::Owner,
+            Principal::ApiKey { scopes, .. } if scopes.contains(&Scope::Admin) => Role::Admin,
+            Principal::ApiKey { .. } => Role::Manager,
+            Principal::Person(p) => p.role,
+        }
+    }
+
+    /// The caller as the `actor` of the events Trail writes about what they did.
+    pub fn actor(&self) -> Value {
+        match self {
+            Principal::Operator => json!({"id": "operator", "name": "Operator key", "type": "system"}),
+            Principal::ApiKey { key_id, .. } => json!({"id": key_id, "type": "api_key"}),
+            Principal::Person(p) => {
+                let mut a = json!({"name": p.name, "type": "user"});
+                // A member by their member id; a viewer by the actor id their token carries.
+                match (&p.member_id, &p.owner) {
+                    (Some(id), _) | (None, Some(Owner::ActorId(id))) if !id.is_empty() => a["id"] = json!(id),
+                    _ => {}
+                }
+                if let Some(e) = &p.email {
+                    a["email"] = json!(e);
+                }
+                a
+            }
+        }
+    }
+}
+
+/// The value of one cookie in a request.
+pub fn cookie<'a>(parts: &'a Parts, name: &str) -> Option<&'a str> {
+    parts
+        .headers
+        .get_all(axum::http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+/// The person signed in with the session cookie, if any.
+pub async fn session_person(parts: &Parts, state: &AppState) -> Result<Option<Person>, ApiError> {
+    let Some(token) = cookie(parts, SESSION_COOKIE) else { return Ok(None) };
+    let Some(s) = state.store.session(&hash_token(token)).await? else { return Ok(None) };
+    Ok(Some(Person {
+        owner: Person::owner_of(s.role, s.actor_id.as_deref(), s.email.as_deref()),
+        tenant: s.tenant,
+        role: s.role,
+        member_id: s.member_id,
+        name: s.name,
+        email: s.email,
+        csrf: Some(s.csrf),
+    }))
 }
 
 impl FromRequestParts<AppState> for Principal {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let header = parts.headers.get(axum::http::header::AUTHORIZATION).ok_or_else(|| {
-            ApiError::unauthorized("this route needs a key: send the header Authorization: Bearer <key>")
-        })?;
+        let Some(header) = parts.headers.get(axum::http::header::AUTHORIZATION) else {
+            // The console's session cookie works on the API too; what changes something also
+            // needs the session's CSRF token in a header, which another site cannot send.
+            return match session_person(parts, state).await? {
+                Some(p) => {
+                    if !matches!(parts.method, Method::GET | Method::HEAD) {
+                        let sent = parts.headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok()).unwrap_or("");
+                        let expected = p.csrf.as_deref().unwrap_or("");
+                        if expected.is_empty() || !hashes_equal(&hash_token(sent), &hash_token(expected)) {
+                            return Err(ApiError::forbidden(format!(
+                                "a change made with the console's session needs the {CSRF_HEADER} header"
+                            )));
+                        }
+                    }
+                    Ok(Principal::Person(p))
+                }
+                None => Err(ApiError::unauthorized(
+                    "this route needs a key: send the header Authorization: Bearer <key>, or sign in to the console",
+                )),
+            };
+        };
         let token = header
             .to_str()
             .ok()
@@ -62,6 +206,11 @@ impl FromRequestParts<AppState> for Principal {
             .map(str::trim)
             .filter(|t| !t.is_empty())
             .ok_or_else(|| ApiError::unauthorized("the Authorization header must be: Bearer <key>"))?;
+        if token.starts_with(viewer::PREFIX) {
+            let claims = viewer::verify(&state.config.signing_key, token)
+                .map_err(|m| ApiError::unauthorized(format!("this viewer token cannot be used: {m}")))?;
+            return Ok(Principal::Person(claims.person()));
+        }
         let hash = hash_token(token);
         if hashes_equal(&hash, &state.config.operator_key_hash) {
             return Ok(Principal::Operator);

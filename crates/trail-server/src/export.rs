@@ -13,14 +13,14 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 use trail_core::{
     TenantId,
-    event::{NewEvent, StoredEvent},
+    event::StoredEvent,
     filter::{ActionPattern, Filter, Page},
 };
 use trail_export::{
     Format, Meta,
     views::{View, ViewKind},
 };
-use trail_store::{EventPage, PreparedEvent, Store, StoreError, Tenant};
+use trail_store::{EventPage, Store, StoreError, Tenant};
 
 /// Events a query page holds while exporting.
 pub const PAGE: usize = 1000;
@@ -178,24 +178,20 @@ impl ExportPlan {
     ) -> Result<u64, StoreError> {
         let filters: serde_json::Map<String, serde_json::Value> =
             self.given.iter().map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone()))).collect();
-        let event = json!({
-            "action": "trail.logs.exported",
-            "actor": actor,
-            "description": format!("Exported {rows} rows of the {} as {}", self.view.kind.title().to_lowercase(), self.format.extension().to_uppercase()),
-            "metadata": {
-                "format": self.format.extension(),
-                "view": self.view.kind.name(),
-                "filters": filters,
-                "rows": rows,
-                "completed": completed,
-                "file_name": self.file_name,
-            }
+        let description = format!(
+            "Exported {rows} rows of the {} as {}",
+            self.view.kind.title().to_lowercase(),
+            self.format.extension().to_uppercase()
+        );
+        let metadata = json!({
+            "format": self.format.extension(),
+            "view": self.view.kind.name(),
+            "filters": filters,
+            "rows": rows,
+            "completed": completed,
+            "file_name": self.file_name,
         });
-        let now = trail_core::time::truncate_us(Timestamp::now());
-        let new = NewEvent::from_json(&event.to_string(), now)
-            .map_err(|e| StoreError::Internal(format!("{}: {}", e.field, e.message).into()))?;
-        let receipt = store.append(&self.tenant.id, vec![PreparedEvent::new(new, now, |_| {})]).await?;
-        Ok(receipt.events.first().map(|e| e.seq).unwrap_or_default())
+        crate::audit::record(store, &self.tenant.id, actor, "trail.logs.exported", description, metadata).await
     }
 }
 

@@ -14,13 +14,16 @@
 
 pub mod admin;
 pub mod api;
+pub mod audit;
 pub mod auth;
 pub mod error;
 pub mod export;
 pub mod integrity;
 pub mod metrics;
+pub mod people;
 pub mod secrets;
 mod state;
+pub mod viewer;
 
 use std::future::Future;
 

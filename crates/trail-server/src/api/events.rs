@@ -148,13 +148,30 @@ impl Filtered {
     }
 }
 
-pub(crate) async fn filtered(s: &AppState, t: &TenantId, uri: &Uri, extra: &[&str]) -> ApiResult<Filtered> {
+/// The filter of a request, narrowed to the caller's own events when the caller is a `member`.
+pub(crate) async fn filtered(
+    s: &AppState,
+    who: &Principal,
+    t: &TenantId,
+    uri: &Uri,
+    extra: &[&str],
+) -> ApiResult<Filtered> {
     let tenant = tenant(s, t).await?;
     let tz = time_zone(&tenant.time_zone).map_err(ApiError::internal)?;
     let pairs = query_pairs(uri.query());
-    let (filter, page) =
+    let (mut filter, page) =
         parse_params(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())), &tz, Timestamp::now(), extra)?;
+    filter.owner = who.owner().cloned();
     Ok(Filtered { tenant, tz, filter, page, pairs })
+}
+
+/// One event the caller may see: anyone's for managers and up, only their own for a `member`
+/// (another's is the same 404 as a missing one).
+pub(crate) async fn visible_event(s: &AppState, who: &Principal, t: &TenantId, seq: u64) -> ApiResult<StoredEvent> {
+    match s.store.event(t, seq).await? {
+        Some(e) if who.owner().is_none_or(|o| o.owns(&e.body)) => Ok(e),
+        _ => Err(ApiError::not_found(format!("event {seq}"))),
+    }
 }
 
 pub async fn query(
@@ -165,7 +182,7 @@ pub async fn query(
 ) -> ApiResult<Json<EventsResponse>> {
     who.require(&t, Scope::Read)?;
     Metrics::add(&s.metrics.query_requests, 1);
-    let f = filtered(&s, &t, &uri, &[]).await?;
+    let f = filtered(&s, &who, &t, &uri, &[]).await?;
     let result = s.store.query(&t, &f.filter, f.page).await?;
     Ok(Json(EventsResponse { events: result.events, next_cursor: result.next_cursor.map(|c| c.encode()) }))
 }
@@ -189,7 +206,7 @@ pub async fn get_one(
         ApiError::bad_request("invalid_parameter", format!("{seq:?} is not a seq: use the event's number, such as 42"))
             .with_field("seq")
     })?;
-    let event = s.store.event(&t, seq).await?.ok_or_else(|| ApiError::not_found(format!("event {seq}")))?;
+    let event = visible_event(&s, &who, &t, seq).await?;
     let leaf = s.store.leaf_hash(&t, seq).await?;
     use base64::Engine;
     let leaf_hash = leaf.map(|h| base64::engine::general_purpose::STANDARD.encode(h));

@@ -16,7 +16,6 @@ use axum::{
     http::{StatusCode, Uri, header},
     response::{IntoResponse, Response},
 };
-use serde_json::json;
 use tokio::sync::mpsc;
 use trail_core::ids::Scope;
 use trail_export::{ExportError, Format, views::ViewKind};
@@ -40,7 +39,7 @@ pub async fn export(
     uri: Uri,
 ) -> ApiResult<Response> {
     who.require(&t, Scope::Read)?;
-    let f = filtered(&s, &t, &uri, &["format", "view"]).await?;
+    let f = filtered(&s, &who, &t, &uri, &["format", "view"]).await?;
     let format = match f.param("format") {
         Some(v) => Format::parse(v).map_err(|m| ApiError::bad_request("invalid_parameter", m).with_field("format"))?,
         None => {
@@ -66,7 +65,7 @@ pub async fn export(
     let plan =
         ExportPlan::new(f.tenant, f.tz, f.filter, format, kind, given, link_key(&s.config.signing_key), mask_phone)
             .map_err(|m| ApiError::bad_request("unsupported_view", m).with_field("view"))?;
-    let actor = actor_of(&who);
+    let actor = who.actor();
     let headers = [
         (header::CONTENT_TYPE, format.content_type().to_string()),
         (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{}\"", plan.file_name)),
@@ -136,14 +135,6 @@ fn failure(e: ExportFailure) -> ApiError {
     match e {
         ExportFailure::Store(e) => e.into(),
         ExportFailure::Export(e) => ApiError::internal(e),
-    }
-}
-
-/// Who exported, as the event's actor.
-fn actor_of(who: &Principal) -> serde_json::Value {
-    match who {
-        Principal::Operator => json!({"id": "operator", "name": "Operator key", "type": "system"}),
-        Principal::ApiKey { key_id, .. } => json!({"id": key_id, "type": "api_key"}),
     }
 }
 

@@ -5,6 +5,7 @@ mod export;
 mod extract;
 mod health;
 mod keys;
+mod members;
 mod stream;
 mod tenants;
 mod timeline;
@@ -32,6 +33,9 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/tenants/{t}", get(tenants::get).patch(tenants::patch))
         .route("/v1/tenants/{t}/keys", post(keys::create).get(keys::list))
         .route("/v1/tenants/{t}/keys/{key_id}", axum::routing::delete(keys::revoke))
+        .route("/v1/tenants/{t}/members", post(members::create).get(members::list))
+        .route("/v1/tenants/{t}/members/{member_id}", axum::routing::patch(members::change).delete(members::remove))
+        .route("/v1/tenants/{t}/viewer-tokens", post(members::viewer_token))
         .route("/v1/tenants/{t}/events", post(events::ingest).get(events::query))
         .route("/v1/tenants/{t}/events/{seq}", get(events::get_one))
         .route("/v1/tenants/{t}/events/{seq}/proof", get(tree::inclusion))

@@ -73,7 +73,7 @@ pub async fn stream(
     uri: Uri,
 ) -> ApiResult<Sse<impl Stream<Item = Result<Event, Infallible>>>> {
     who.require(&t, Scope::Read)?;
-    let f = filtered(&s, &t, &uri, &["after"]).await?;
+    let f = filtered(&s, &who, &t, &uri, &["after"]).await?;
     let mut filter = f.filter.clone();
     if !f.has_time() {
         filter.time = TimeBounds::default();

@@ -80,7 +80,7 @@ pub async fn timeline(
     uri: Uri,
 ) -> ApiResult<Json<TimelineResponse>> {
     who.require(&t, Scope::Read)?;
-    let f = filtered(&s, &t, &uri, &["interval"]).await?;
+    let f = filtered(&s, &who, &t, &uri, &["interval"]).await?;
     let interval = match f.param("interval").unwrap_or("day") {
         "day" => Interval::Day,
         "hour" => Interval::Hour,

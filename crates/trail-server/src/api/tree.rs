@@ -159,6 +159,9 @@ pub async fn inclusion(
 ) -> ApiResult<Json<InclusionView>> {
     who.require(&t, Scope::Read)?;
     let seq = seq(&raw_seq)?;
+    if who.owner().is_some() {
+        super::events::visible_event(&s, &who, &t, seq).await?;
+    }
     let (size, cp) = size_or_latest(&s, &t, param(&uri, "tree_size")?, "tree_size").await?;
     if seq == 0 || seq > size {
         return Err(ApiError::not_found(format!("event {seq} in the tree of {size} events")));
@@ -191,6 +194,9 @@ pub async fn leaf(
 ) -> ApiResult<Response> {
     who.require(&t, Scope::Read)?;
     let seq = seq(&raw_seq)?;
+    if who.owner().is_some() {
+        super::events::visible_event(&s, &who, &t, seq).await?;
+    }
     let data = s.store.leaf_data(&t, seq).await?.ok_or_else(|| ApiError::not_found(format!("event {seq}")))?;
     Ok(([(header::CONTENT_TYPE, "application/json")], data).into_response())
 }

@@ -6,6 +6,7 @@ mod helpers;
 mod ingest;
 mod integrity;
 mod live;
+mod members;
 mod query;
 mod real_logs;
 mod rules;
