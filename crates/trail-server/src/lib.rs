@@ -5,6 +5,7 @@
 //! - [`auth`]: who is calling (operator key or tenant API key) and what they may do; a tenant key
 //!   on another tenant's path is answered 404 so that tenant ids cannot be probed.
 //! - [`api`]: one file per group of routes.
+//! - [`console`]: the web console (server-rendered pages, one stylesheet, one small script).
 //! - [`secrets`]: token generation and hashing; tokens are only ever stored as SHA-256.
 //! - [`integrity`]: the checkpoint signer.
 //! - [`export`]: exports over the store (the streaming query feeding `trail-export`'s writers).
@@ -16,6 +17,7 @@ pub mod admin;
 pub mod api;
 pub mod audit;
 pub mod auth;
+pub mod console;
 pub mod error;
 pub mod export;
 pub mod integrity;

@@ -52,6 +52,11 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// Woken after every successful append, so live streams answer at once.
     pub appended: Arc<tokio::sync::Notify>,
+    /// Failed console sign-ins, to slow down password guessing.
+    pub throttle: Arc<crate::console::throttle::Throttle>,
+    /// The filters each console session last viewed, so `trail.logs.viewed` is written once
+    /// per change of filter, not once per page.
+    pub viewed: Arc<crate::console::viewed::LastViewed>,
 }
 
 impl AppState {
@@ -61,6 +66,8 @@ impl AppState {
             config: Arc::new(config),
             metrics: Arc::new(Metrics::default()),
             appended: Arc::new(tokio::sync::Notify::new()),
+            throttle: Arc::default(),
+            viewed: Arc::default(),
         }
     }
 }

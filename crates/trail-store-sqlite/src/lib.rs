@@ -29,6 +29,7 @@ mod members;
 mod pool;
 mod query;
 mod record;
+mod rollups;
 mod schema;
 mod store;
 #[doc(hidden)]

@@ -88,6 +88,28 @@ const MIGRATIONS: &[&str] = &[
     ) WITHOUT ROWID;
     CREATE INDEX sessions_by_member ON sessions(tid, member_id);
     "#,
+    // 3: rollups kept by every append (rollups.rs): people seen as actors, actions held.
+    r#"
+    CREATE TABLE actors (
+        tid         INTEGER NOT NULL,
+        key         TEXT NOT NULL,               -- actor id, or e-mail when the events carry no id
+        actor_id    TEXT,
+        name        TEXT,
+        email       TEXT,
+        first_seen  INTEGER NOT NULL,            -- occurred_at, microseconds
+        last_seen   INTEGER NOT NULL,
+        event_count INTEGER NOT NULL,
+        last_login  INTEGER,
+        PRIMARY KEY (tid, key)
+    ) WITHOUT ROWID;
+    CREATE INDEX actors_by_last_seen ON actors(tid, last_seen);
+    CREATE TABLE action_counts (
+        tid         INTEGER NOT NULL,
+        action      TEXT NOT NULL,
+        event_count INTEGER NOT NULL,
+        PRIMARY KEY (tid, action)
+    ) WITHOUT ROWID;
+    "#,
 ];
 
 /// The schema version this build writes.

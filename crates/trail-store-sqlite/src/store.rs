@@ -19,8 +19,8 @@ use trail_core::{
     ids::Scope,
 };
 use trail_store::{
-    ApiKey, AppendReceipt, EventPage, Member, MemberPatch, NewApiKey, NewMember, NewTenant, PreparedEvent, Session,
-    Store, StoreError, StoreResult, StoredCheckpoint, Tenant, TenantPatch,
+    ActionCount, ActorSummary, ApiKey, AppendReceipt, EventPage, Member, MemberPatch, NewApiKey, NewMember, NewTenant,
+    PreparedEvent, Session, Store, StoreError, StoreResult, StoredCheckpoint, Tenant, TenantPatch, VerifyReport,
 };
 
 use trail_index::{IndexConfig, TermIndex};
@@ -183,6 +183,7 @@ impl SqliteStore {
                     self.train_dictionary(samples);
                 }
                 writer::Row {
+                    seen: crate::rollups::Seen::of(&ev.body),
                     occurred_at: ev.body.occurred_at.as_microsecond(),
                     doc: trail_index::doc(&ev.body),
                     leaf: self.inner.options.merkle_tree.then(|| ev.leaf_hasher(tenant)),
@@ -631,6 +632,33 @@ impl Store for SqliteStore {
             Ok(inner.index.first_occurred_at(tid as u64).map(ts))
         })
         .await
+    }
+
+    async fn actors(&self, tenant: &TenantId, limit: usize) -> StoreResult<Vec<ActorSummary>> {
+        let tid = self.tid(tenant).await?;
+        self.read(move |c| crate::rollups::actors(c, tid, limit)).await
+    }
+
+    async fn actions(&self, tenant: &TenantId) -> StoreResult<Vec<ActionCount>> {
+        let tid = self.tid(tenant).await?;
+        self.read(move |c| crate::rollups::actions(c, tid)).await
+    }
+
+    async fn verify_log(&self, tenant: &TenantId, public_key: &[u8; 32]) -> StoreResult<VerifyReport> {
+        let public = ed25519_dalek::VerifyingKey::from_bytes(public_key)
+            .map_err(|e| StoreError::Internal(format!("the public key is not valid: {e}").into()))?;
+        let (dir, tenant) = (self.inner.dir.clone(), tenant.to_string());
+        // One thread: the server keeps the other core for requests.
+        let reports =
+            tokio::task::spawn_blocking(move || crate::verify::verify(&dir, Some(&tenant), &public, 1, &|_| {}))
+                .await
+                .map_err(StoreError::internal)??;
+        let r = reports.into_iter().next().ok_or_else(|| StoreError::NotFound("tenant".into()))?;
+        Ok(VerifyReport {
+            events: r.events,
+            checkpoints: r.checkpoints,
+            problem: r.problem.map(|p| (p.seq, p.message)),
+        })
     }
 
     async fn leaf_hash(&self, tenant: &TenantId, seq: u64) -> StoreResult<Option<Hash>> {

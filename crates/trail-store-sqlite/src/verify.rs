@@ -96,6 +96,10 @@ pub fn verify(
         return Err(StoreError::NotFound(format!("a Trail database in {}", dir.display())));
     }
     let conn = open(&path)?;
+    // One read transaction: every count, tile and checkpoint below comes from one snapshot, so
+    // a server appending meanwhile cannot look like events past the log's end. (Workers read
+    // events at or below the snapshot's count, which later appends never change.)
+    conn.execute_batch("BEGIN").sql()?;
     let codec = Codec::new();
     {
         let mut stmt = conn.prepare("SELECT id, data FROM dictionaries ORDER BY id").sql()?;

@@ -45,6 +45,8 @@ pub(crate) struct Row {
     pub doc: Doc,
     /// `None` when the store keeps no tree (a benchmark's baseline).
     pub leaf: Option<LeafHasher>,
+    /// What the event adds to the rollups.
+    pub seen: crate::rollups::Seen,
 }
 
 pub(crate) enum Job {
@@ -299,6 +301,7 @@ fn append(
     if let Some(edge) = edges.get_mut(&tid) {
         edge.write(conn, tid)?;
     }
+    crate::rollups::add(conn, tid, new_rows.iter().map(|&i| &rows[i].seen))?;
     conn.prepare_cached("UPDATE tenants SET next_seq = ?1 WHERE tid = ?2")
         .sql()?
         .execute(params![next_seq as i64, tid])
@@ -322,7 +325,8 @@ mod tests {
         let (canon, layout) = trail_core::canonical::write(&body);
         let blob = codec.encode(&crate::record::encode(&[1; 16], &layout, &canon));
         let leaf = Some(LeafHasher::new(b"test", b"leaf".to_vec()));
-        Row { occurred_at: 0, id: Some(id.to_owned()), digest, blob, doc, leaf }
+        let seen = crate::rollups::Seen::of(&body);
+        Row { occurred_at: 0, id: Some(id.to_owned()), digest, blob, doc, leaf, seen }
     }
 
     /// Different ids whose keys collide are all stored, and each stays idempotent, whether the

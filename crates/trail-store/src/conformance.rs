@@ -42,7 +42,8 @@ macro_rules! store_conformance_tests {
             buckets_count_matching_events,
             the_tree_is_the_rfc6962_tree_of_the_leaves,
             checkpoints_are_kept,
-            members_are_kept_per_tenant_and_sessions_end_with_them
+            members_are_kept_per_tenant_and_sessions_end_with_them,
+            actors_and_actions_are_rolled_up_per_tenant
         );
     };
     (@cases $make:path, $($case:ident),+) => {
@@ -800,4 +801,71 @@ pub async fn members_are_kept_per_tenant_and_sessions_end_with_them(store: Arc<d
     store.delete_member(&a, "mem_2").await.unwrap();
     assert!(store.session(&[4; 32]).await.unwrap().is_none());
     assert!(store.member(&a, "mem_2").await.unwrap().is_none());
+}
+
+pub async fn actors_and_actions_are_rolled_up_per_tenant(store: Arc<dyn Store>) {
+    let t = tenant(&*store, "rollups").await;
+    let other = tenant(&*store, "rollups-other").await;
+    let batch = vec![
+        event(
+            r#"{"action":"auth.login.succeeded","occurred_at":"2026-01-02T10:00:00Z","actor":{"id":"u_1","name":"Old Name","email":"a@example.com"}}"#,
+        ),
+        event(
+            r#"{"action":"file.uploaded","occurred_at":"2026-01-05T10:00:00Z","actor":{"id":"u_1","name":"New Name"}}"#,
+        ),
+        event(
+            r#"{"action":"auth.login.failed","occurred_at":"2026-01-03T10:00:00Z","actor":{"email":"b@example.com"}}"#,
+        ),
+        event(r#"{"action":"file.uploaded","occurred_at":"2026-01-04T10:00:00Z"}"#),
+    ];
+    store.append(&t, batch).await.unwrap();
+    // An older event arriving later changes counts and first-seen, not the newer name.
+    store
+        .append(&t, vec![
+            event(r#"{"action":"file.uploaded","occurred_at":"2026-01-01T10:00:00Z","actor":{"id":"u_1","name":"Ancient"}}"#),
+            event(r#"{"id":"once","action":"auth.logout","occurred_at":"2026-01-06T10:00:00Z","actor":{"id":"u_2"}}"#),
+        ])
+        .await
+        .unwrap();
+    // A duplicate adds nothing.
+    store
+        .append(
+            &t,
+            vec![event(
+                r#"{"id":"once","action":"auth.logout","occurred_at":"2026-01-06T10:00:00Z","actor":{"id":"u_2"}}"#,
+            )],
+        )
+        .await
+        .unwrap();
+    store.append(&other, vec![event(r#"{"action":"x.y","actor":{"id":"u_9"}}"#)]).await.unwrap();
+
+    let actors = store.actors(&t, 10).await.unwrap();
+    let keys: Vec<&str> = actors.iter().map(|a| a.key.as_str()).collect();
+    assert_eq!(keys, ["u_2", "u_1", "b@example.com"], "most recently active first");
+    let u1 = &actors[1];
+    assert_eq!(u1.actor_id.as_deref(), Some("u_1"));
+    assert_eq!(u1.name.as_deref(), Some("New Name"));
+    assert_eq!(u1.email.as_deref(), Some("a@example.com"));
+    assert_eq!(u1.event_count, 3);
+    assert_eq!(u1.first_seen_at, "2026-01-01T10:00:00Z".parse::<Timestamp>().unwrap());
+    assert_eq!(u1.last_seen_at, "2026-01-05T10:00:00Z".parse::<Timestamp>().unwrap());
+    assert_eq!(u1.last_login_at, Some("2026-01-02T10:00:00Z".parse::<Timestamp>().unwrap()));
+    assert_eq!(actors[0].event_count, 1);
+    assert_eq!(actors[2].actor_id, None);
+    assert_eq!(actors[2].last_login_at, None);
+    assert_eq!(store.actors(&t, 1).await.unwrap().len(), 1);
+
+    let actions: Vec<(String, u64)> =
+        store.actions(&t).await.unwrap().into_iter().map(|a| (a.action, a.event_count)).collect();
+    assert_eq!(
+        actions,
+        [
+            ("auth.login.failed".to_string(), 1),
+            ("auth.login.succeeded".to_string(), 1),
+            ("auth.logout".to_string(), 1),
+            ("file.uploaded".to_string(), 3)
+        ]
+    );
+    let theirs = store.actors(&other, 10).await.unwrap();
+    assert_eq!(theirs.iter().map(|a| a.key.as_str()).collect::<Vec<_>>(), ["u_9"]);
 }

@@ -89,6 +89,11 @@ pub trait Store: Send + Sync + 'static {
     /// The earliest `occurred_at` of the tenant's events, if it has any.
     async fn first_occurred_at(&self, tenant: &TenantId) -> StoreResult<Option<jiff::Timestamp>>;
 
+    /// The people seen as actors, most recently active first, at most `limit` of them.
+    async fn actors(&self, tenant: &TenantId, limit: usize) -> StoreResult<Vec<ActorSummary>>;
+    /// The actions the tenant's log holds, by name, with their counts.
+    async fn actions(&self, tenant: &TenantId) -> StoreResult<Vec<ActionCount>>;
+
     /// The leaf hash of event `seq` in the tenant's Merkle tree.
     async fn leaf_hash(&self, tenant: &TenantId, seq: u64) -> StoreResult<Option<Hash>>;
     /// The data leaf `seq` hashes: the event's canonical form with commitments in place of
@@ -104,6 +109,11 @@ pub trait Store: Send + Sync + 'static {
     async fn add_checkpoint(&self, tenant: &TenantId, checkpoint: StoredCheckpoint) -> StoreResult<()>;
     /// The tenant's latest checkpoint (the largest tree size).
     async fn latest_checkpoint(&self, tenant: &TenantId) -> StoreResult<Option<StoredCheckpoint>>;
+
+    /// Checks the tenant's whole log as `trail verify` does (every leaf recomputed from the
+    /// stored event, the tree rebuilt, every checkpoint's signature by `public_key` and
+    /// consistency), against one consistent snapshot while appends go on.
+    async fn verify_log(&self, tenant: &TenantId, public_key: &[u8; 32]) -> StoreResult<VerifyReport>;
 
     /// A server-wide setting (such as the operator key's hash).
     async fn setting(&self, key: &str) -> StoreResult<Option<String>>;

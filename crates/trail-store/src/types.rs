@@ -194,3 +194,47 @@ pub struct StoredCheckpoint {
     pub note: String,
     pub created_at: Timestamp,
 }
+
+/// One person seen as an actor in a tenant's log (the users report of SPEC 5), kept as a rollup
+/// that every append updates, so listing people costs O(people), not O(events).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ActorSummary {
+    /// What the `actor` filter matches them by: their actor id, or their e-mail when their
+    /// events carry no id.
+    pub key: String,
+    pub actor_id: Option<String>,
+    /// The latest name and e-mail their events gave.
+    pub name: Option<String>,
+    pub email: Option<String>,
+    #[serde(with = "serde_rfc3339")]
+    pub first_seen_at: Timestamp,
+    #[serde(with = "serde_rfc3339")]
+    pub last_seen_at: Timestamp,
+    pub event_count: u64,
+    /// Their latest `auth.login.succeeded`.
+    #[serde(with = "serde_rfc3339_opt")]
+    pub last_login_at: Option<Timestamp>,
+}
+
+impl ActorSummary {
+    /// How the console names them: name, else e-mail, else key.
+    pub fn label(&self) -> &str {
+        self.name.as_deref().or(self.email.as_deref()).unwrap_or(&self.key)
+    }
+}
+
+/// How many events of one action a tenant's log holds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ActionCount {
+    pub action: String,
+    pub event_count: u64,
+}
+
+/// What a full check of one tenant's log found (`trail verify`, or the console's Verify now).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct VerifyReport {
+    pub events: u64,
+    pub checkpoints: u64,
+    /// The first seq at which the log and its tree or checkpoints disagree, and how.
+    pub problem: Option<(u64, String)>,
+}

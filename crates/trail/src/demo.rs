@@ -19,6 +19,14 @@ use trail_server::{
 use trail_store::{PreparedEvent, Store};
 
 pub const TENANT: &str = "demo";
+
+/// The demo's console accounts: e-mail, name, role, password, actor id. The passwords are
+/// printed at start; they exist only in the demo tenant.
+pub const MEMBERS: &[(&str, &str, &str, &str, Option<&str>)] = &[
+    ("admin@acme-legal.example", "Dana Admin", "admin", "trail-demo-admin", None),
+    ("manager@acme-legal.example", "Maya Manager", "manager", "trail-demo-manager", None),
+    ("asha.rao@acme-legal.example", "Asha Rao", "member", "trail-demo-member", Some("u_1001")),
+];
 const DAYS: i64 = 42;
 
 struct Person {
@@ -551,6 +559,17 @@ pub async fn seed(store: &dyn Store, config: &ServerConfig) -> anyhow::Result<(b
             .collect::<anyhow::Result<Vec<_>>>()?;
         total = store.append(&id, batch).await?.tree_size;
     }
+    for (email, name, role, password, actor_id) in MEMBERS {
+        let req = trail_server::people::MemberRequest {
+            email: (*email).into(),
+            name: (*name).into(),
+            role: (*role).into(),
+            password: (*password).into(),
+            actor_id: actor_id.map(str::to_owned),
+        };
+        trail_server::people::add_member(store, &trail_server::auth::Principal::Operator, &id, req).await?;
+    }
+    let total = store.tenant(&id).await?.map_or(total, |t| t.event_count);
     Ok((true, total))
 }
 

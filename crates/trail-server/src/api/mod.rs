@@ -19,7 +19,8 @@ use axum::{
 
 use crate::AppState;
 
-pub use extract::{JsonBody, TenantPath};
+pub use extract::{JsonBody, TenantPath, query_pairs};
+pub use timeline::{Interval, boundaries};
 
 pub fn router(state: AppState) -> Router {
     // The ingest limit is checked by the handler against the configured one (to answer with a
@@ -46,6 +47,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/tenants/{t}/export", get(export::export))
         .route("/v1/tenants/{t}/stream", get(stream::stream))
         .route("/v1/tenants/{t}/reports/timeline", get(timeline::timeline))
+        .merge(crate::console::router())
         .fallback(health::not_found)
         .layer(DefaultBodyLimit::max(body_limit))
         .with_state(state)

@@ -51,12 +51,19 @@ pub async fn run(mut config: Config, args: ServeArgs) -> anyhow::Result<ExitCode
             demo::TENANT,
             if created { "created" } else { "already present" }
         );
+        println!("Console: {base}/console/sign-in?tenant={}  (account `{}`)", demo::TENANT, demo::TENANT);
+        for (email, _, role, password, _) in demo::MEMBERS {
+            println!("  {role:<8} {email}  password {password}");
+        }
     }
     if new_signing_key {
         println!(
             "Created the checkpoint signing key: {}",
             crate::keyfile::path(config.signing_key.as_deref(), &config.data).display()
         );
+    }
+    if !args.demo {
+        println!("Console: {base}/console (add people with POST /v1/tenants/{{t}}/members)");
     }
     println!("Health: {base}/healthz   API reference: docs/api.md   Stop with Ctrl-C");
     tracing::info!(%addr, "serving");

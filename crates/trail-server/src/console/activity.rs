@@ -1,0 +1,524 @@
+//! The Activity page (SPEC 7), and "My activity" for role `member`: the filter bar, a chart of
+//! events per day, the table newest first with Load more, and downloads of exactly the
+//! filtered view.
+//!
+//! The page is a plain GET form, so every view has a URL that can be bookmarked, shared and
+//! reloaded, and it works without scripts. The form's fields are the API's filter parameters
+//! (SPEC 4) with two console conveniences: empty fields are ignored, and `range=custom` means
+//! "use from and to". [`api_params`] turns one into the other, and the same parameters feed the
+//! table, the chart and the download links, so all three always show the same view.
+
+use askama::Template;
+use axum::{
+    extract::State,
+    http::{HeaderValue, StatusCode, request::Parts},
+    response::{IntoResponse, Response},
+};
+use jiff::{Timestamp, tz::TimeZone};
+use serde_json::{Map, Value, json};
+use trail_core::{
+    catalogue::{KNOWN_CATEGORIES, report_type},
+    event::StoredEvent,
+    filter::{Filter, Page, parse_params},
+    time::{RangePreset, time_zone},
+};
+use trail_store::Tenant;
+
+use super::{Nav, render, signed_in};
+use crate::{
+    AppState,
+    api::{Interval, boundaries, query_pairs},
+    audit,
+    auth::{Person, Principal},
+};
+
+/// People offered in the user picker (the most recently active).
+const USERS_IN_PICKER: usize = 500;
+
+pub(crate) struct Choice {
+    pub value: String,
+    pub label: String,
+    pub selected: bool,
+}
+
+pub(crate) struct ChoiceGroup {
+    pub label: String,
+    pub options: Vec<Choice>,
+}
+
+/// One row of the table.
+pub(crate) struct EventRow {
+    pub seq: u64,
+    pub date: String,
+    pub user: String,
+    pub email: String,
+    pub report_type: String,
+    pub remarks: String,
+    pub ip: String,
+    pub place: String,
+    pub outcome: &'static str,
+}
+
+pub(crate) struct Bar {
+    pub x: usize,
+    pub y: u32,
+    pub w: usize,
+    pub h: u32,
+    pub label: String,
+    pub count: u64,
+}
+
+pub(crate) struct Chart {
+    pub width: usize,
+    pub bars: Vec<Bar>,
+    pub caption: String,
+}
+
+pub(crate) struct Download {
+    pub format: &'static str,
+    pub label: &'static str,
+    pub href: String,
+}
+
+#[derive(Template)]
+#[template(path = "activity.html")]
+struct ActivityPage {
+    nav: Option<Nav>,
+    heading: &'static str,
+    path: &'static str,
+    tenant_id: String,
+    tz: String,
+    q: String,
+    ranges: Vec<Choice>,
+    custom: bool,
+    from: String,
+    to: String,
+    users: Vec<Choice>,
+    report_types: Vec<ChoiceGroup>,
+    filtered: bool,
+    error: Option<String>,
+    chart: Chart,
+    downloads: Vec<Download>,
+    rows: Vec<EventRow>,
+    more: Option<String>,
+    more_rows: String,
+}
+
+#[derive(Template)]
+#[template(path = "rows.html")]
+struct RowsFragment {
+    rows: Vec<EventRow>,
+}
+
+/// The API's filter parameters for the console form's `pairs`: empty fields dropped,
+/// `range=custom` meaning from/to, any other range dropping from/to.
+pub(crate) fn api_params(pairs: &[(String, String)]) -> Vec<(String, String)> {
+    let range = pairs.iter().find(|(k, _)| k == "range").map(|(_, v)| v.as_str()).unwrap_or("");
+    let custom = range == "custom";
+    pairs
+        .iter()
+        .filter(|(_, v)| !v.trim().is_empty())
+        .filter(|(k, _)| match k.as_str() {
+            "range" => !custom,
+            "from" | "to" => custom || range.is_empty(),
+            _ => true,
+        })
+        .map(|(k, v)| (k.clone(), if k == "q" { v.clone() } else { v.trim().to_owned() }))
+        .collect()
+}
+
+/// `pairs` as a query string.
+pub(crate) fn encode(pairs: &[(String, String)]) -> String {
+    let mut s = form_urlencoded::Serializer::new(String::new());
+    for (k, v) in pairs {
+        s.append_pair(k, v);
+    }
+    s.finish()
+}
+
+/// A signed-in request for a filtered view of the log.
+struct View {
+    person: Person,
+    session: [u8; 32],
+    tenant: Tenant,
+    tz: TimeZone,
+    /// The form's fields, as sent.
+    form: Vec<(String, String)>,
+    /// The API parameters they mean (without `cursor`).
+    params: Vec<(String, String)>,
+    cursor: Option<String>,
+    parsed: Result<(Filter, Page), String>,
+}
+
+async fn view(s: &AppState, parts: &Parts) -> Result<View, Response> {
+    let (person, session) = signed_in(parts, s).await?;
+    let tenant = match s.store.tenant(&person.tenant).await {
+        Ok(Some(t)) => t,
+        Ok(None) => return Err(super::gone()),
+        Err(e) => return Err(crate::error::ApiError::from(e).into_response()),
+    };
+    let tz = time_zone(&tenant.time_zone).unwrap_or(TimeZone::UTC);
+    let form = query_pairs(parts.uri.query());
+    let mut params = api_params(&form);
+    let cursor = params.iter().position(|(k, _)| k == "cursor").map(|i| params.remove(i).1);
+    let mut all = params.clone();
+    if let Some(c) = &cursor {
+        all.push(("cursor".into(), c.clone()));
+    }
+    let parsed = parse_params(all.iter().map(|(k, v)| (k.as_str(), v.as_str())), &tz, Timestamp::now(), &[])
+        .map(|(mut f, p)| {
+            f.owner = person.owner.clone();
+            (f, p)
+        })
+        .map_err(|e| e.to_string());
+    Ok(View { person, session, tenant, tz, form, params, cursor, parsed })
+}
+
+fn row(e: &StoredEvent, tz: &TimeZone) -> EventRow {
+    let b = &e.body;
+    let actor = b.actor.as_ref();
+    let ctx = b.context.as_ref();
+    let loc = ctx.and_then(|c| c.location.as_ref());
+    let place: Vec<&str> =
+        [loc.and_then(|l| l.city.as_deref()), loc.and_then(|l| l.country_name.as_deref().or(l.country.as_deref()))]
+            .into_iter()
+            .flatten()
+            .collect();
+    EventRow {
+        seq: e.seq,
+        date: b.occurred_at.to_zoned(tz.clone()).strftime("%Y-%m-%d %H:%M:%S").to_string(),
+        user: actor.and_then(|a| a.name.as_deref().or(a.id.as_deref())).unwrap_or("").to_owned(),
+        email: actor.and_then(|a| a.email.as_deref()).unwrap_or("").to_owned(),
+        report_type: b.report_type.clone(),
+        remarks: b.description.clone().unwrap_or_default(),
+        ip: ctx.and_then(|c| c.ip).map(|ip| ip.to_string()).unwrap_or_default(),
+        place: place.join(", "),
+        outcome: b.outcome.as_str(),
+    }
+}
+
+/// The next page's links: the page itself (without scripts) and its rows alone (for Load more).
+fn next_links(params: &[(String, String)], cursor: Option<String>) -> Option<(String, String)> {
+    let cursor = cursor?;
+    let mut p = params.to_vec();
+    p.push(("cursor".into(), cursor));
+    let q = encode(&p);
+    Some((format!("/console/activity?{q}"), format!("/console/activity/rows?{q}")))
+}
+
+/// `GET /console/activity/rows`: the rows of one page, for Load more.
+pub async fn rows(State(s): State<AppState>, parts: Parts) -> Response {
+    let v = match view(&s, &parts).await {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    let Ok((filter, page)) = &v.parsed else {
+        return (StatusCode::BAD_REQUEST, "the filters are not valid: reload the page").into_response();
+    };
+    let result = match s.store.query(&v.tenant.id, filter, *page).await {
+        Ok(r) => r,
+        Err(e) => return crate::error::ApiError::from(e).into_response(),
+    };
+    let rows = result.events.iter().map(|e| row(e, &v.tz)).collect();
+    let mut resp = render(&RowsFragment { rows });
+    if let Some((page, rows)) = next_links(&v.params, result.next_cursor.map(|c| c.encode())) {
+        let h = resp.headers_mut();
+        h.insert("x-next-page", HeaderValue::from_str(&page).expect("URL-encoded"));
+        h.insert("x-next-rows", HeaderValue::from_str(&rows).expect("URL-encoded"));
+    }
+    resp
+}
+
+/// `GET /console/activity`.
+pub async fn page(State(s): State<AppState>, parts: Parts) -> Response {
+    let v = match view(&s, &parts).await {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    let t = v.tenant.id.clone();
+    let is_member = v.person.owner.is_some();
+    let (heading, path) =
+        if is_member { ("My activity", "/console/activity") } else { ("Activity", "/console/activity") };
+
+    // One `trail.logs.viewed` per change of filter, written before the query so the page that
+    // caused it already lists it.
+    if v.parsed.is_ok() && v.cursor.is_none() && s.viewed.changed(v.session, &encode(&v.params)) {
+        let mut filters = Map::new();
+        for (k, val) in &v.params {
+            match filters.get_mut(k) {
+                Some(Value::Array(a)) => a.push(json!(val)),
+                Some(old) => *old = json!([old.clone(), val]),
+                None => {
+                    filters.insert(k.clone(), json!(val));
+                }
+            }
+        }
+        let actor = Principal::Person(v.person.clone()).actor();
+        let text = format!("{} viewed the activity log", v.person.name);
+        if let Err(e) = audit::record(
+            &*s.store,
+            &t,
+            actor,
+            "trail.logs.viewed",
+            text,
+            json!({"view": "activity", "filters": filters}),
+        )
+        .await
+        {
+            return crate::error::ApiError::from(e).into_response();
+        }
+    }
+
+    let (mut error, mut rows, mut more, mut chart) = (None, Vec::new(), None, Chart::empty());
+    match &v.parsed {
+        Err(m) => error = Some(format!("{m}. Change the filter and press Refresh.")),
+        Ok((filter, page)) => {
+            let result = s.store.query(&t, filter, *page).await;
+            let counts = chart_of(&s, &t, filter, &v.tz).await;
+            match (result, counts) {
+                (Ok(r), Ok(c)) => {
+                    rows = r.events.iter().map(|e| row(e, &v.tz)).collect();
+                    more = next_links(&v.params, r.next_cursor.map(|c| c.encode()));
+                    chart = c;
+                }
+                (Err(e), _) | (_, Err(e)) => return crate::error::ApiError::from(e).into_response(),
+            }
+        }
+    }
+
+    let field = |name: &str| v.form.iter().find(|(k, _)| k == name).map(|(_, x)| x.clone()).unwrap_or_default();
+    let chosen = |name: &str| -> Vec<&str> {
+        v.params.iter().filter(|(k, _)| k == name).map(|(_, x)| x.as_str()).collect::<Vec<_>>()
+    };
+    let range_now = match field("range").as_str() {
+        "" if !field("from").is_empty() || !field("to").is_empty() => "custom".to_owned(),
+        "" => RangePreset::default().as_str().to_owned(),
+        r => r.to_owned(),
+    };
+    let ranges = RangePreset::ALL
+        .iter()
+        .map(|p| (p.as_str(), range_label(*p)))
+        .chain([("custom", "Custom")])
+        .map(|(value, label)| Choice { value: value.into(), label: label.into(), selected: value == range_now })
+        .collect();
+
+    let users = if is_member {
+        Vec::new()
+    } else {
+        match s.store.actors(&t, USERS_IN_PICKER).await {
+            Ok(actors) => {
+                let selected = chosen("actor");
+                let mut list: Vec<Choice> = actors
+                    .iter()
+                    .map(|a| {
+                        let label = match (&a.name, &a.email) {
+                            (Some(n), Some(e)) => format!("{n} ({e})"),
+                            _ => a.label().to_owned(),
+                        };
+                        Choice { selected: selected.contains(&a.key.as_str()), value: a.key.clone(), label }
+                    })
+                    .collect();
+                list.sort_by_key(|c| c.label.to_lowercase());
+                // People asked for by URL but not among those listed stay selected.
+                for sel in selected {
+                    if !list.iter().any(|c| c.value == sel) {
+                        list.insert(0, Choice { value: sel.into(), label: sel.into(), selected: true });
+                    }
+                }
+                list
+            }
+            Err(e) => return crate::error::ApiError::from(e).into_response(),
+        }
+    };
+    let report_types = match s.store.actions(&t).await {
+        Ok(actions) => report_type_groups(actions.into_iter().map(|a| a.action).collect(), &chosen("action")),
+        Err(e) => return crate::error::ApiError::from(e).into_response(),
+    };
+
+    let export_query = encode(&v.params);
+    let sep = if export_query.is_empty() { "" } else { "&" };
+    let downloads = [("csv", "CSV"), ("xlsx", "Excel"), ("pdf", "PDF"), ("docx", "Word")]
+        .into_iter()
+        .map(|(format, label)| Download {
+            format,
+            label,
+            href: format!("/v1/tenants/{t}/export?format={format}{sep}{export_query}"),
+        })
+        .collect();
+
+    let status = if error.is_some() { StatusCode::BAD_REQUEST } else { StatusCode::OK };
+    let (more, more_rows) = match more {
+        Some((p, r)) => (Some(p), r),
+        None => (None, String::new()),
+    };
+    let mut resp = render(&ActivityPage {
+        nav: Some(Nav::new(&v.person, &v.tenant.name, "/console/activity")),
+        heading,
+        path,
+        tenant_id: t.to_string(),
+        tz: v.tenant.time_zone.clone(),
+        q: field("q"),
+        custom: range_now == "custom",
+        ranges,
+        from: field("from"),
+        to: field("to"),
+        users,
+        report_types,
+        filtered: !v.params.is_empty(),
+        error,
+        chart,
+        downloads,
+        rows,
+        more,
+        more_rows,
+    });
+    *resp.status_mut() = status;
+    resp
+}
+
+fn range_label(p: RangePreset) -> &'static str {
+    match p {
+        RangePreset::Today => "Today",
+        RangePreset::Yesterday => "Yesterday",
+        RangePreset::Last7Days => "Last 7 days",
+        RangePreset::Last30Days => "Last 30 days",
+        RangePreset::Last90Days => "Last 90 days",
+        RangePreset::All => "All time",
+    }
+}
+
+/// A category's heading in the report-type picker.
+fn category_label(c: &str) -> String {
+    match c {
+        "auth" => "Logins".into(),
+        "api" => "API".into(),
+        "sms" => "SMS".into(),
+        "trail" => "Trail (who viewed and changed the logs)".into(),
+        other => report_type(other),
+    }
+}
+
+/// The tenant's actions grouped by category, known categories first in the catalogue's order.
+/// Selected values the log does not hold (a prefix such as `document.*`) stay selected.
+fn report_type_groups(mut actions: Vec<String>, selected: &[&str]) -> Vec<ChoiceGroup> {
+    for sel in selected {
+        if !actions.iter().any(|a| a == sel) {
+            actions.push((*sel).to_owned());
+        }
+    }
+    let category = |a: &str| a.split('.').next().unwrap_or(a).to_owned();
+    let rank = |c: &str| KNOWN_CATEGORIES.iter().position(|k| *k == c).unwrap_or(KNOWN_CATEGORIES.len());
+    let mut categories: Vec<String> = actions.iter().map(|a| category(a)).collect();
+    categories.sort_by(|a, b| rank(a).cmp(&rank(b)).then(a.cmp(b)));
+    categories.dedup();
+    categories
+        .into_iter()
+        .map(|c| {
+            let mut options: Vec<Choice> = actions
+                .iter()
+                .filter(|a| category(a) == c)
+                .map(|a| Choice {
+                    label: if a.ends_with('*') { format!("All of {a}") } else { report_type(a) },
+                    selected: selected.contains(&a.as_str()),
+                    value: a.clone(),
+                })
+                .collect();
+            options.sort_by(|a, b| a.label.cmp(&b.label));
+            ChoiceGroup { label: category_label(&c), options }
+        })
+        .collect()
+}
+
+impl Chart {
+    fn empty() -> Chart {
+        Chart { width: 10, bars: Vec::new(), caption: "No events in this range.".into() }
+    }
+}
+
+/// Events per day of the filtered view, from the timeline's counts.
+async fn chart_of(
+    s: &AppState,
+    t: &trail_core::TenantId,
+    filter: &Filter,
+    tz: &TimeZone,
+) -> Result<Chart, trail_store::StoreError> {
+    let now = Timestamp::now();
+    let from = match filter.time.from {
+        Some(f) => f,
+        None => match s.store.first_occurred_at(t).await? {
+            Some(f) => f,
+            None => return Ok(Chart::empty()),
+        },
+    };
+    let to = filter.time.to.unwrap_or(now).max(from);
+    let Ok(bounds) = boundaries(from, to, Interval::Day, tz) else { return Ok(Chart::empty()) };
+    let counts = s.store.count_buckets(t, filter, &bounds).await?;
+    let max = counts.iter().copied().max().unwrap_or(0).max(1);
+    let total: u64 = counts.iter().sum();
+    const STEP: usize = 10;
+    let bars = counts
+        .iter()
+        .enumerate()
+        .map(|(i, &count)| {
+            let h = if count == 0 { 0 } else { ((count as f64 / max as f64) * 56.0).ceil() as u32 };
+            Bar {
+                x: i * STEP + 1,
+                y: 60 - h,
+                w: STEP - 2,
+                h,
+                label: bounds[i].to_zoned(tz.clone()).strftime("%a %-d %b %Y").to_string(),
+                count,
+            }
+        })
+        .collect::<Vec<_>>();
+    let day = |t: Timestamp| t.to_zoned(tz.clone()).strftime("%-d %b %Y").to_string();
+    let last_day = bounds.get(counts.len().saturating_sub(1)).copied().unwrap_or(from);
+    let caption = match total {
+        0 => "No events in this range.".to_owned(),
+        1 => format!("1 event, {} to {}", day(bounds[0]), day(last_day)),
+        n => format!("{n} events, {} to {}", day(bounds[0]), day(last_day)),
+    };
+    Ok(Chart { width: (counts.len() * STEP).max(STEP), bars, caption })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pairs(q: &str) -> Vec<(String, String)> {
+        query_pairs(Some(q))
+    }
+
+    #[test]
+    fn the_form_becomes_the_api_parameters() {
+        assert_eq!(
+            api_params(&pairs("q=&range=last_7_days&from=&to=&actor=u_1&action=auth.login.failed")),
+            pairs("range=last_7_days&actor=u_1&action=auth.login.failed")
+        );
+        // A preset wins over dates left in the form; custom uses them.
+        assert_eq!(api_params(&pairs("range=today&from=2026-01-01&to=2026-01-02")), pairs("range=today"));
+        assert_eq!(
+            api_params(&pairs("range=custom&from=2026-01-01&to=2026-01-02&q=%20NDA")),
+            pairs("from=2026-01-01&to=2026-01-02&q=%20NDA")
+        );
+        // Dates without a range (a link from elsewhere) are kept.
+        assert_eq!(api_params(&pairs("from=2026-01-01")), pairs("from=2026-01-01"));
+        assert_eq!(encode(&pairs("q=a b&actor=x@y.z")), "q=a+b&actor=x%40y.z");
+    }
+
+    #[test]
+    fn report_types_are_grouped_by_category_in_catalogue_order() {
+        let g = report_type_groups(
+            vec!["zebra.ran".into(), "file.uploaded".into(), "auth.login.failed".into(), "auth.logout".into()],
+            &["auth.logout", "document.*"],
+        );
+        let labels: Vec<&str> = g.iter().map(|g| g.label.as_str()).collect();
+        assert_eq!(labels, ["Logins", "File", "Document", "Zebra"]);
+        assert_eq!(
+            g[0].options.iter().map(|o| (o.label.as_str(), o.selected)).collect::<Vec<_>>(),
+            [("Login failed", false), ("Logout", true)]
+        );
+        assert_eq!(g[2].options[0].value, "document.*");
+        assert!(g[2].options[0].selected);
+    }
+}

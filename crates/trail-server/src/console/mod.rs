@@ -1,0 +1,194 @@
+//! The web console (SPEC 7), served by the same binary under `/console`.
+//!
+//! Server-rendered HTML (askama templates in `templates/`, escaped by default), one stylesheet
+//! and one small script served from the binary (`static/`), no CDN. Every response carries a
+//! Content-Security-Policy without inline scripts or styles. Sessions are cookies holding a
+//! random token (the store keeps its hash), HttpOnly and SameSite=Lax, Secure when the request
+//! came over TLS; every form carries the session's CSRF token.
+
+mod activity;
+mod event;
+mod integrity;
+mod session;
+pub mod throttle;
+mod users;
+pub mod viewed;
+
+use askama::Template;
+use axum::{
+    Router,
+    extract::Request,
+    http::{HeaderValue, StatusCode, header, request::Parts},
+    middleware::Next,
+    response::{Html, IntoResponse, Redirect, Response},
+    routing::{get, post},
+};
+
+use crate::{
+    AppState,
+    auth::{self, Person},
+};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(|| async { Redirect::to("/console/activity") }))
+        .route("/console", get(|| async { Redirect::to("/console/activity") }))
+        .route("/console/", get(|| async { Redirect::to("/console/activity") }))
+        .route("/console/sign-in", get(session::sign_in_page).post(session::sign_in))
+        .route("/console/sign-out", post(session::sign_out))
+        .route("/console/viewer", get(session::viewer))
+        .route("/console/activity", get(activity::page))
+        .route("/console/activity/rows", get(activity::rows))
+        .route("/console/events/{seq}", get(event::page))
+        .route("/console/users", get(users::page))
+        .route("/console/integrity", get(integrity::page))
+        .route("/console/integrity/verify", post(integrity::verify))
+        .route(
+            "/console/static/app.css",
+            get(|| async { asset("text/css; charset=utf-8", include_str!("../../static/app.css")) }),
+        )
+        .route(
+            "/console/static/app.js",
+            get(|| async { asset("text/javascript; charset=utf-8", include_str!("../../static/app.js")) }),
+        )
+        .layer(axum::middleware::from_fn(security_headers))
+}
+
+fn asset(content_type: &'static str, body: &'static str) -> Response {
+    ([(header::CONTENT_TYPE, content_type), (header::CACHE_CONTROL, "public, max-age=300")], body).into_response()
+}
+
+/// The policy every console response carries: scripts, styles and everything else only from
+/// this server, no inline scripts or styles, forms only back to it.
+pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+    connect-src 'self'; form-action 'self'; base-uri 'none'; object-src 'none'; frame-ancestors 'self'";
+
+async fn security_headers(req: Request, next: Next) -> Response {
+    let mut resp = next.run(req).await;
+    let h = resp.headers_mut();
+    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+    h.entry(header::CACHE_CONTROL).or_insert(HeaderValue::from_static("no-store"));
+    resp
+}
+
+/// A rendered page.
+pub(crate) fn render(t: &impl Template) -> Response {
+    match t.render() {
+        Ok(html) => Html(html).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "a console template failed");
+            (StatusCode::INTERNAL_SERVER_ERROR, "the page could not be drawn; the cause is in the server log")
+                .into_response()
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "message.html")]
+pub(crate) struct Message {
+    nav: Option<Nav>,
+    heading: String,
+    text: String,
+    link: String,
+    link_label: String,
+}
+
+/// A page that says one thing, with a way on.
+pub(crate) fn message(
+    status: StatusCode,
+    nav: Option<Nav>,
+    heading: &str,
+    text: &str,
+    link: &str,
+    label: &str,
+) -> Response {
+    let mut r = render(&Message {
+        nav,
+        heading: heading.into(),
+        text: text.into(),
+        link: link.into(),
+        link_label: label.into(),
+    });
+    *r.status_mut() = status;
+    r
+}
+
+pub(crate) struct NavItem {
+    href: &'static str,
+    label: &'static str,
+    current: bool,
+}
+
+/// The header of every signed-in page.
+pub(crate) struct Nav {
+    tenant_id: String,
+    tenant_name: String,
+    person: String,
+    role: String,
+    csrf: String,
+    items: Vec<NavItem>,
+}
+
+impl Nav {
+    pub(crate) fn new(p: &Person, tenant_name: &str, current: &str) -> Nav {
+        let activity = if p.owner.is_some() { "My activity" } else { "Activity" };
+        let mut items = vec![("/console/activity", activity)];
+        if p.owner.is_none() {
+            items.extend([("/console/users", "Users"), ("/console/integrity", "Integrity")]);
+        }
+        let items = items.into_iter().map(|(href, label)| NavItem { href, label, current: href == current }).collect();
+        Nav {
+            tenant_id: p.tenant.to_string(),
+            tenant_name: tenant_name.to_owned(),
+            person: p.name.clone(),
+            role: p.role.to_string(),
+            csrf: p.csrf.clone().unwrap_or_default(),
+            items,
+        }
+    }
+}
+
+/// Whether a form carried the session's CSRF token.
+pub(crate) fn csrf_ok(p: &Person, sent: &str) -> bool {
+    let expected = p.csrf.as_deref().unwrap_or_default();
+    !expected.is_empty()
+        && crate::secrets::hashes_equal(&crate::secrets::hash_token(sent), &crate::secrets::hash_token(expected))
+}
+
+/// The answer to a form without the session's CSRF token.
+pub(crate) fn expired_form(back: &str) -> Response {
+    message(
+        StatusCode::FORBIDDEN,
+        None,
+        "The form had expired",
+        "Nothing was changed: go back, reload the page and try again.",
+        back,
+        "Back",
+    )
+}
+
+/// The page for a session whose tenant no longer exists.
+pub(crate) fn gone() -> Response {
+    message(
+        StatusCode::NOT_FOUND,
+        None,
+        "This account is gone",
+        "The account you signed in to no longer exists.",
+        "/console/sign-in",
+        "Sign in",
+    )
+}
+
+/// The signed-in person, or a redirect to the sign-in page.
+pub(crate) async fn signed_in(parts: &Parts, s: &AppState) -> Result<(Person, [u8; 32]), Response> {
+    match auth::session_person(parts, s).await {
+        Ok(Some(p)) => {
+            let token = auth::cookie(parts, auth::SESSION_COOKIE).unwrap_or_default();
+            Ok((p, crate::secrets::hash_token(token)))
+        }
+        Ok(None) => Err(Redirect::to("/console/sign-in").into_response()),
+        Err(e) => Err(e.into_response()),
+    }
+}

@@ -1,0 +1,244 @@
+//! Signing in and out, and opening the console from a viewer-token link.
+
+use askama::Template;
+use axum::{
+    Form,
+    extract::{Query, State},
+    http::{HeaderMap, HeaderValue, StatusCode, header, request::Parts},
+    response::{IntoResponse, Redirect, Response},
+};
+use jiff::{SignedDuration, Timestamp};
+use serde::Deserialize;
+use serde_json::json;
+use trail_core::TenantId;
+use trail_store::Session;
+
+use super::{message, render};
+use crate::{
+    AppState, audit,
+    auth::{self, Person, Principal, SESSION_COOKIE},
+    people,
+    secrets::{hash_token, hashes_equal, new_token},
+    viewer,
+};
+
+/// The cookie that carries the sign-in form's CSRF token (before there is a session).
+const FORM_COOKIE: &str = "trail_form";
+/// How long a console session lasts.
+const SESSION_HOURS: i64 = 12;
+
+#[derive(Template)]
+#[template(path = "sign_in.html")]
+struct SignIn {
+    nav: Option<super::Nav>,
+    csrf: String,
+    tenant: String,
+    email: String,
+    error: Option<String>,
+}
+
+/// `Set-Cookie` for `name`, HttpOnly and SameSite, Secure when the request came over TLS (as
+/// a proxy in front says with `X-Forwarded-Proto`).
+fn set_cookie(headers: &HeaderMap, name: &str, value: &str, max_age_s: i64, same_site: &str) -> HeaderValue {
+    let tls = headers.get("x-forwarded-proto").and_then(|v| v.to_str().ok()) == Some("https");
+    let secure = if tls { "; Secure" } else { "" };
+    HeaderValue::from_str(&format!(
+        "{name}={value}; Path=/; HttpOnly; SameSite={same_site}; Max-Age={max_age_s}{secure}"
+    ))
+    .expect("cookie values are base64url")
+}
+
+#[derive(Deserialize)]
+pub struct SignInQuery {
+    #[serde(default)]
+    tenant: String,
+}
+
+pub async fn sign_in_page(parts: Parts, Query(q): Query<SignInQuery>) -> Response {
+    sign_in_form(&parts.headers, q.tenant, String::new(), None, StatusCode::OK)
+}
+
+fn sign_in_form(
+    headers: &HeaderMap,
+    tenant: String,
+    email: String,
+    error: Option<String>,
+    status: StatusCode,
+) -> Response {
+    let csrf = new_token("");
+    let mut resp = render(&SignIn { nav: None, csrf: csrf.clone(), tenant, email, error });
+    *resp.status_mut() = status;
+    resp.headers_mut().append(header::SET_COOKIE, set_cookie(headers, FORM_COOKIE, &csrf, 3600, "Strict"));
+    resp
+}
+
+#[derive(Deserialize)]
+pub struct SignInForm {
+    csrf: String,
+    tenant: String,
+    email: String,
+    password: String,
+}
+
+fn same(a: &str, b: &str) -> bool {
+    !a.is_empty() && hashes_equal(&hash_token(a), &hash_token(b))
+}
+
+pub async fn sign_in(State(s): State<AppState>, parts: Parts, Form(f): Form<SignInForm>) -> Response {
+    let headers = &parts.headers;
+    if !same(&f.csrf, auth::cookie(&parts, FORM_COOKIE).unwrap_or_default()) {
+        return sign_in_form(
+            headers,
+            f.tenant,
+            f.email,
+            Some("The form had expired: please sign in again.".into()),
+            StatusCode::FORBIDDEN,
+        );
+    }
+    let tenant_text = f.tenant.trim().to_owned();
+    let keys = vec![format!("{tenant_text}/{}", f.email.trim().to_lowercase())];
+    if let Some(wait) = s.throttle.wait(&keys) {
+        let minutes = wait.as_secs().div_ceil(60).max(1);
+        return sign_in_form(
+            headers,
+            tenant_text,
+            f.email,
+            Some(format!("Too many failed attempts: try again in {minutes} minutes.")),
+            StatusCode::TOO_MANY_REQUESTS,
+        );
+    }
+    let found = match TenantId::parse(&tenant_text) {
+        Ok(t) => match s.store.member_login(&t, f.email.trim()).await {
+            Ok(found) => found.map(|m| (t, m)),
+            Err(trail_store::StoreError::NotFound(_)) => None,
+            Err(e) => return crate::error::ApiError::from(e).into_response(),
+        },
+        Err(_) => None,
+    };
+    // The password is checked (against a dummy when the member is unknown) either way, so the
+    // answer's timing does not say which accounts exist.
+    let hash = found.as_ref().map(|(_, (_, h))| h.clone()).unwrap_or_else(|| people::dummy_hash().to_owned());
+    let password = f.password;
+    let ok = tokio::task::spawn_blocking(move || people::verify_password(&password, &hash)).await.unwrap_or(false);
+    let Some((tenant, (member, _))) = found.filter(|_| ok) else {
+        s.throttle.failed(&keys);
+        return sign_in_form(
+            headers,
+            tenant_text,
+            f.email,
+            Some("That account, e-mail and password do not match: check each and try again.".into()),
+            StatusCode::UNAUTHORIZED,
+        );
+    };
+    s.throttle.succeeded(&keys);
+    let person = Person {
+        owner: Person::owner_of(member.role, member.actor_id.as_deref(), Some(&member.email)),
+        tenant: tenant.clone(),
+        role: member.role,
+        member_id: Some(member.id.clone()),
+        name: member.name.clone(),
+        email: Some(member.email.clone()),
+        csrf: None,
+    };
+    let expires = Timestamp::now() + SignedDuration::from_hours(SESSION_HOURS);
+    match open_session(&s, headers, &person, member.actor_id.clone(), expires).await {
+        Ok(resp) => {
+            let _ = audit::record(
+                &*s.store,
+                &tenant,
+                Principal::Person(person).actor(),
+                "trail.member.signed_in",
+                format!("{} signed in to the console", member.name),
+                json!({"member_id": member.id}),
+            )
+            .await;
+            resp
+        }
+        Err(resp) => resp,
+    }
+}
+
+/// Stores a session for `person` and answers with its cookie and a redirect to the console.
+async fn open_session(
+    s: &AppState,
+    headers: &HeaderMap,
+    person: &Person,
+    actor_id: Option<String>,
+    expires: Timestamp,
+) -> Result<Response, Response> {
+    let token = new_token("");
+    let session = Session {
+        id_hash: hash_token(&token),
+        tenant: person.tenant.clone(),
+        member_id: person.member_id.clone(),
+        role: person.role,
+        actor_id,
+        email: person.email.clone(),
+        name: person.name.clone(),
+        csrf: new_token(""),
+        expires_at: expires,
+    };
+    s.store.create_session(session).await.map_err(|e| crate::error::ApiError::from(e).into_response())?;
+    let max_age = expires.duration_since(Timestamp::now()).as_secs().max(0);
+    let mut resp = Redirect::to("/console/activity").into_response();
+    resp.headers_mut().append(header::SET_COOKIE, set_cookie(headers, SESSION_COOKIE, &token, max_age, "Lax"));
+    resp.headers_mut().append(header::SET_COOKIE, set_cookie(headers, FORM_COOKIE, "", 0, "Strict"));
+    Ok(resp)
+}
+
+#[derive(Deserialize)]
+pub struct SignOutForm {
+    csrf: String,
+}
+
+pub async fn sign_out(State(s): State<AppState>, parts: Parts, Form(f): Form<SignOutForm>) -> Response {
+    let Ok(Some(person)) = auth::session_person(&parts, &s).await else {
+        return Redirect::to("/console/sign-in").into_response();
+    };
+    if !same(&f.csrf, person.csrf.as_deref().unwrap_or_default()) {
+        return message(
+            StatusCode::FORBIDDEN,
+            None,
+            "Not signed out",
+            "The form had expired.",
+            "/console/activity",
+            "Back",
+        );
+    }
+    let token = auth::cookie(&parts, SESSION_COOKIE).unwrap_or_default();
+    if let Err(e) = s.store.delete_session(&hash_token(token)).await {
+        return crate::error::ApiError::from(e).into_response();
+    }
+    let mut resp = Redirect::to(&format!("/console/sign-in?tenant={}", person.tenant)).into_response();
+    resp.headers_mut().append(header::SET_COOKIE, set_cookie(&parts.headers, SESSION_COOKIE, "", 0, "Lax"));
+    resp
+}
+
+#[derive(Deserialize)]
+pub struct ViewerQuery {
+    token: String,
+}
+
+/// `/console/viewer?token=...`: a viewer token opens a session for as long as the token lives.
+pub async fn viewer(State(s): State<AppState>, parts: Parts, Query(q): Query<ViewerQuery>) -> Response {
+    let claims = match viewer::verify(&s.config.signing_key, &q.token) {
+        Ok(c) => c,
+        Err(m) => {
+            return message(
+                StatusCode::UNAUTHORIZED,
+                None,
+                "This link cannot be used",
+                &format!(
+                    "The link's token cannot be used: {m}. Open the console again from the product you came from."
+                ),
+                "/console/sign-in",
+                "Sign in instead",
+            );
+        }
+    };
+    let person = claims.person();
+    let expires = Timestamp::from_second(claims.expires).unwrap_or_else(|_| Timestamp::now());
+    match open_session(&s, &parts.headers, &person, claims.actor_id.clone(), expires).await {
+        Ok(r) | Err(r) => r,
+    }
+}

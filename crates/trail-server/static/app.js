@@ -1,0 +1,36 @@
+// Trail console: small progressive enhancements. Every page works without this file.
+"use strict";
+
+document.addEventListener("DOMContentLoaded", () => {
+  // Custom dates show only for the Custom range.
+  const range = document.getElementById("range");
+  const custom = document.getElementById("custom-dates");
+  if (range && custom) {
+    const sync = () => custom.classList.toggle("hidden", range.value !== "custom");
+    range.addEventListener("change", sync);
+    sync();
+  }
+
+  // Load more appends the next page's rows in place instead of opening a new page.
+  document.addEventListener("click", async (ev) => {
+    const link = ev.target.closest("#load-more");
+    if (!link) return;
+    ev.preventDefault();
+    link.setAttribute("aria-busy", "true");
+    const resp = await fetch(link.dataset.rows, { credentials: "same-origin" });
+    if (!resp.ok) { window.location = link.href; return; }
+    const html = await resp.text();
+    const tbody = document.getElementById("rows");
+    const tmp = document.createElement("tbody");
+    tmp.innerHTML = html;
+    while (tmp.firstChild) tbody.appendChild(tmp.firstChild);
+    const next = resp.headers.get("x-next-page");
+    if (next) {
+      link.href = next;
+      link.dataset.rows = resp.headers.get("x-next-rows");
+      link.removeAttribute("aria-busy");
+    } else {
+      link.parentElement.remove();
+    }
+  });
+});

@@ -1,0 +1,169 @@
+//! Rollups kept in the append transaction: who has acted (the users report and the console's
+//! user picker) and which actions the log holds (the report-type picker, category tabs).
+//!
+//! A batch is folded in memory first (a batch of 1,000 events usually names a handful of people
+//! and actions), then each distinct person and action is one upsert, so the cost per event is a
+//! hash-map update, not a B-tree write.
+
+use std::collections::HashMap;
+
+use rusqlite::{Connection, params};
+use trail_core::event::EventBody;
+use trail_store::{ActionCount, ActorSummary, StoreResult};
+
+use crate::error::SqlResultExt;
+
+/// What one event adds to the rollups, taken from its body before it is encoded.
+pub(crate) struct Seen {
+    action: String,
+    occurred_at: i64,
+    actor: Option<SeenActor>,
+}
+
+struct SeenActor {
+    key: String,
+    id: Option<String>,
+    name: Option<String>,
+    email: Option<String>,
+    login: bool,
+}
+
+impl Seen {
+    pub(crate) fn of(body: &EventBody) -> Seen {
+        let actor = body.actor.as_ref().and_then(|a| {
+            let key = a.id.clone().or_else(|| a.email.clone())?;
+            Some(SeenActor {
+                key,
+                id: a.id.clone(),
+                name: a.name.clone(),
+                email: a.email.clone(),
+                login: body.action.as_str() == "auth.login.succeeded",
+            })
+        });
+        Seen { action: body.action.as_str().to_owned(), occurred_at: body.occurred_at.as_microsecond(), actor }
+    }
+}
+
+#[derive(Default)]
+struct Fold<'a> {
+    id: Option<&'a str>,
+    name: Option<(i64, &'a str)>,
+    email: Option<(i64, &'a str)>,
+    first: i64,
+    last: i64,
+    count: i64,
+    login: Option<i64>,
+}
+
+/// Folds the newly stored events of one append into the rollups.
+pub(crate) fn add<'a>(conn: &Connection, tid: i64, seen: impl Iterator<Item = &'a Seen>) -> StoreResult<()> {
+    let mut actions: HashMap<&str, i64> = HashMap::new();
+    let mut actors: HashMap<&str, Fold<'_>> = HashMap::new();
+    for s in seen {
+        *actions.entry(&s.action).or_default() += 1;
+        let Some(a) = &s.actor else { continue };
+        let at = s.occurred_at;
+        let f = actors.entry(&a.key).or_insert_with(|| Fold { first: at, last: at, ..Fold::default() });
+        f.id = f.id.or(a.id.as_deref());
+        // The latest name and e-mail given win.
+        if let Some(n) = &a.name
+            && f.name.is_none_or(|(t, _)| t <= at)
+        {
+            f.name = Some((at, n));
+        }
+        if let Some(e) = &a.email
+            && f.email.is_none_or(|(t, _)| t <= at)
+        {
+            f.email = Some((at, e));
+        }
+        f.first = f.first.min(at);
+        f.last = f.last.max(at);
+        f.count += 1;
+        if a.login {
+            f.login = Some(f.login.map_or(at, |l| l.max(at)));
+        }
+    }
+    let mut upsert_action = conn
+        .prepare_cached(
+            "INSERT INTO action_counts (tid, action, event_count) VALUES (?1, ?2, ?3)
+             ON CONFLICT (tid, action) DO UPDATE SET event_count = event_count + excluded.event_count",
+        )
+        .sql()?;
+    for (action, n) in actions {
+        upsert_action.execute(params![tid, action, n]).sql()?;
+    }
+    // A name or e-mail replaces the kept one when it is at least as recent as the last event
+    // seen: events may arrive out of `occurred_at` order.
+    let mut upsert_actor = conn
+        .prepare_cached(
+            "INSERT INTO actors (tid, key, actor_id, name, email, first_seen, last_seen, event_count, last_login)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+             ON CONFLICT (tid, key) DO UPDATE SET
+               actor_id = COALESCE(actors.actor_id, excluded.actor_id),
+               name = CASE WHEN excluded.name IS NOT NULL AND (?10 >= actors.last_seen OR actors.name IS NULL)
+                           THEN excluded.name ELSE actors.name END,
+               email = CASE WHEN excluded.email IS NOT NULL AND (?11 >= actors.last_seen OR actors.email IS NULL)
+                            THEN excluded.email ELSE actors.email END,
+               first_seen = MIN(actors.first_seen, excluded.first_seen),
+               last_seen = MAX(actors.last_seen, excluded.last_seen),
+               event_count = actors.event_count + excluded.event_count,
+               last_login = MAX(COALESCE(actors.last_login, excluded.last_login),
+                                COALESCE(excluded.last_login, actors.last_login))",
+        )
+        .sql()?;
+    for (key, f) in actors {
+        upsert_actor
+            .execute(params![
+                tid,
+                key,
+                f.id,
+                f.name.map(|n| n.1),
+                f.email.map(|e| e.1),
+                f.first,
+                f.last,
+                f.count,
+                f.login,
+                f.name.map_or(i64::MIN, |n| n.0),
+                f.email.map_or(i64::MIN, |e| e.0),
+            ])
+            .sql()?;
+    }
+    Ok(())
+}
+
+fn ts(us: i64) -> jiff::Timestamp {
+    jiff::Timestamp::from_microsecond(us).unwrap_or(jiff::Timestamp::UNIX_EPOCH)
+}
+
+pub(crate) fn actors(conn: &Connection, tid: i64, limit: usize) -> StoreResult<Vec<ActorSummary>> {
+    let mut stmt = conn
+        .prepare_cached(
+            "SELECT key, actor_id, name, email, first_seen, last_seen, event_count, last_login FROM actors
+             WHERE tid = ?1 ORDER BY last_seen DESC, key LIMIT ?2",
+        )
+        .sql()?;
+    let rows = stmt
+        .query_map(params![tid, limit.min(i64::MAX as usize) as i64], |r| {
+            Ok(ActorSummary {
+                key: r.get(0)?,
+                actor_id: r.get(1)?,
+                name: r.get(2)?,
+                email: r.get(3)?,
+                first_seen_at: ts(r.get(4)?),
+                last_seen_at: ts(r.get(5)?),
+                event_count: r.get::<_, i64>(6)? as u64,
+                last_login_at: r.get::<_, Option<i64>>(7)?.map(ts),
+            })
+        })
+        .sql()?;
+    rows.collect::<rusqlite::Result<_>>().sql()
+}
+
+pub(crate) fn actions(conn: &Connection, tid: i64) -> StoreResult<Vec<ActionCount>> {
+    let mut stmt =
+        conn.prepare_cached("SELECT action, event_count FROM action_counts WHERE tid = ?1 ORDER BY action").sql()?;
+    let rows = stmt
+        .query_map([tid], |r| Ok(ActionCount { action: r.get(0)?, event_count: r.get::<_, i64>(1)? as u64 }))
+        .sql()?;
+    rows.collect::<rusqlite::Result<_>>().sql()
+}
