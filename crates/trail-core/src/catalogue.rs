@@ -42,6 +42,13 @@ const LABELS: &[(&str, &str)] = &[
     ("trail.logs.viewed", "Logs viewed"),
     ("trail.logs.exported", "Logs exported"),
     ("trail.settings.changed", "Settings changed"),
+    ("trail.member.added", "Member added"),
+    ("trail.member.changed", "Member changed"),
+    ("trail.member.removed", "Member removed"),
+    ("trail.member.signed_in", "Signed in to the console"),
+    ("trail.key.created", "API key created"),
+    ("trail.key.revoked", "API key revoked"),
+    ("trail.integrity.verified", "Log verified"),
 ];
 
 /// The human label for an action: the catalogue's, or the action's words as a sentence

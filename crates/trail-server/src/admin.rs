@@ -49,9 +49,63 @@ pub async fn create_tenant(store: &dyn Store, config: &ServerConfig, req: Tenant
     Ok(store.create_tenant(NewTenant { id, name, plan, time_zone }).await?)
 }
 
-/// Creates an API key; the token is returned here and never again.
+/// Applies a change to a tenant's name, plan, time zone or settings for `who`, and records
+/// `trail.settings.changed` with what changed. Only the operator changes plans (they decide
+/// retention and what a tenant may see).
+pub async fn change_tenant(
+    store: &dyn Store,
+    config: &ServerConfig,
+    who: &crate::auth::Principal,
+    tenant: &TenantId,
+    patch: trail_store::TenantPatch,
+) -> Result<Tenant, ApiError> {
+    if let Some(name) = &patch.name {
+        check_name(name)?;
+    }
+    if let Some(plan) = &patch.plan {
+        who.require_operator("change a tenant's plan")?;
+        check_plan(config, plan)?;
+    }
+    if let Some(tz) = &patch.time_zone {
+        check_time_zone(tz)?;
+    }
+    let before = store.tenant(tenant).await?.ok_or_else(|| ApiError::not_found(format!("tenant {tenant}")))?;
+    let after = store.update_tenant(tenant, patch).await?;
+    let mut changed = serde_json::Map::new();
+    for (field, old, new) in [
+        ("name", &before.name, &after.name),
+        ("plan", &before.plan, &after.plan),
+        ("time_zone", &before.time_zone, &after.time_zone),
+    ] {
+        if old != new {
+            changed.insert(field.into(), serde_json::json!({"from": old, "to": new}));
+        }
+    }
+    if before.settings != after.settings {
+        changed.insert("settings".into(), serde_json::json!({"from": before.settings, "to": after.settings}));
+    }
+    if !changed.is_empty() {
+        let fields: Vec<&str> = changed.keys().map(String::as_str).collect();
+        crate::audit::record(
+            store,
+            tenant,
+            who.actor(),
+            "trail.settings.changed",
+            format!("Changed the account's {}", fields.join(", ").replace('_', " ")),
+            serde_json::Value::Object(changed.clone()),
+        )
+        .await?;
+        // Read again: the event just recorded is part of the answer's event count.
+        return Ok(store.tenant(tenant).await?.unwrap_or(after));
+    }
+    Ok(after)
+}
+
+/// Creates an API key for `by` (an event actor) and records `trail.key.created`; the token is
+/// returned here and never again.
 pub async fn issue_api_key(
     store: &dyn Store,
+    by: serde_json::Value,
     tenant: &TenantId,
     name: String,
     scopes: Vec<Scope>,
@@ -64,7 +118,41 @@ pub async fn issue_api_key(
     let token = secrets::new_token(secrets::API_KEY_PREFIX);
     let key = NewApiKey { id: secrets::new_id("key_"), name, scopes, token_hash: secrets::hash_token(&token) };
     let key = store.create_api_key(tenant, key).await?;
+    let scopes: Vec<&str> = key.scopes.iter().map(|s| s.as_str()).collect();
+    crate::audit::record(
+        store,
+        tenant,
+        by,
+        "trail.key.created",
+        format!("Created API key {} ({}) with scopes {}", key.name, key.id, scopes.join(", ")),
+        serde_json::json!({"key_id": key.id, "name": key.name, "scopes": scopes}),
+    )
+    .await?;
     Ok((key, token))
+}
+
+/// Revokes an API key for `by` and records `trail.key.revoked` (once: revoking again changes
+/// nothing and records nothing).
+pub async fn revoke_api_key(
+    store: &dyn Store,
+    by: serde_json::Value,
+    tenant: &TenantId,
+    key_id: &str,
+) -> Result<ApiKey, ApiError> {
+    let was_active = store.api_keys(tenant).await?.iter().any(|k| k.id == key_id && k.is_active());
+    let key = store.revoke_api_key(tenant, key_id).await?;
+    if was_active {
+        crate::audit::record(
+            store,
+            tenant,
+            by,
+            "trail.key.revoked",
+            format!("Revoked API key {} ({})", key.name, key.id),
+            serde_json::json!({"key_id": key.id, "name": key.name}),
+        )
+        .await?;
+    }
+    Ok(key)
 }
 
 /// The setting that holds the operator key's SHA-256 (hex) when Trail generated the key.

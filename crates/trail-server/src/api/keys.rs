@@ -39,7 +39,7 @@ pub async fn create(
             scopes.push(sc);
         }
     }
-    let (key, token) = admin::issue_api_key(&*s.store, &t, body.name, scopes).await?;
+    let (key, token) = admin::issue_api_key(&*s.store, who.actor(), &t, body.name, scopes).await?;
     Ok((
         StatusCode::CREATED,
         Json(
@@ -61,5 +61,5 @@ pub async fn revoke(
     Path((_, key_id)): Path<(String, String)>,
 ) -> ApiResult<Json<ApiKey>> {
     who.require(&t, Scope::Admin)?;
-    Ok(Json(s.store.revoke_api_key(&t, &key_id).await?))
+    Ok(Json(admin::revoke_api_key(&*s.store, who.actor(), &t, &key_id).await?))
 }

@@ -62,17 +62,6 @@ pub async fn patch(
     JsonBody(body): JsonBody<PatchTenant>,
 ) -> ApiResult<Json<Tenant>> {
     who.require(&t, Scope::Admin)?;
-    if let Some(name) = &body.name {
-        admin::check_name(name)?;
-    }
-    if let Some(plan) = &body.plan {
-        // Plans decide retention and what a tenant may see: only the operator changes them.
-        who.require_operator("change a tenant's plan")?;
-        admin::check_plan(&s.config, plan)?;
-    }
-    if let Some(tz) = &body.time_zone {
-        admin::check_time_zone(tz)?;
-    }
     let patch = TenantPatch { name: body.name, plan: body.plan, time_zone: body.time_zone, settings: body.settings };
-    Ok(Json(s.store.update_tenant(&t, patch).await?))
+    Ok(Json(admin::change_tenant(&*s.store, &s.config, &who, &t, patch).await?))
 }

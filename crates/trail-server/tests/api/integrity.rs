@@ -71,13 +71,14 @@ async fn an_outside_client_verifies_inclusion_and_consistency() {
             .collect::<Vec<_>>()
             .into()
     };
-    assert_eq!(s.ingest("acme", batch(0, 700)).await["tree_size"], 700);
+    // Event 1 is the reader key's creation (trail.key.created).
+    assert_eq!(s.ingest("acme", batch(0, 700)).await["tree_size"], 701);
     let key = s.client.get(s.url("/v1/keys/public")).send().await.unwrap().json::<Value>().await.unwrap();
-    let cp1 = wait_for_checkpoint(&s, "acme", 700).await;
+    let cp1 = wait_for_checkpoint(&s, "acme", 701).await;
     let (size1, root1) = verify_note(cp1["note"].as_str().unwrap(), &key);
-    assert_eq!((size1, root1.clone()), (700, b64(&cp1["root_hash"])));
+    assert_eq!((size1, root1.clone()), (701, b64(&cp1["root_hash"])));
     s.ingest("acme", batch(700, 333)).await;
-    let cp2 = wait_for_checkpoint(&s, "acme", 1033).await;
+    let cp2 = wait_for_checkpoint(&s, "acme", 1034).await;
     let (size2, root2) = verify_note(cp2["note"].as_str().unwrap(), &key);
 
     let mut rng = StdRng::seed_from_u64(6962);

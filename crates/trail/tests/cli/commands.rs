@@ -61,6 +61,9 @@ fn tenants_keys_ingest_and_query() {
     let key_id = keys.lines().nth(1).unwrap().split_whitespace().next().unwrap().to_owned();
     assert!(ok(&trail(d, &["key", "revoke", "--tenant", "acme", &key_id])).contains("Revoked"));
     assert!(ok(&trail(d, &["key", "list", "--tenant", "acme"])).contains("revoked"));
+    // Both are in the tenant's own log.
+    let q = ok(&trail(d, &["query", "--tenant", "acme", "--action", "trail.key.*"]));
+    assert!(q.contains("trail.key.created") && q.contains("trail.key.revoked"), "{q}");
 
     // A file with a bad line stores nothing and names the line.
     let bad = d.join("bad.ndjson");
@@ -73,7 +76,7 @@ fn tenants_keys_ingest_and_query() {
     let err = fails(&trail(d, &["ingest", "--tenant", "acme", bad.to_str().unwrap()]));
     assert!(err.contains("bad.ndjson:1501") && err.contains("context.ip"), "{err}");
     let show: Value = serde_json::from_str(&ok(&trail(d, &["tenant", "show", "acme"]))).unwrap();
-    assert_eq!(show["event_count"], 0, "nothing stored from a file with a bad line");
+    assert_eq!(show["event_count"], 2, "nothing stored from a file with a bad line (2: the key's events)");
 
     // NDJSON and a JSON array; ids make a second load a no-op.
     let good = d.join("good.ndjson");
