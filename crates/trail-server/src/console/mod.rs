@@ -10,6 +10,7 @@ mod activity;
 mod event;
 mod integrity;
 mod session;
+mod settings;
 pub mod throttle;
 mod users;
 pub mod viewed;
@@ -43,6 +44,12 @@ pub fn router() -> Router<AppState> {
         .route("/console/users", get(users::page))
         .route("/console/integrity", get(integrity::page))
         .route("/console/integrity/verify", post(integrity::verify))
+        .route("/console/settings", get(settings::page))
+        .route("/console/settings/account", post(settings::account))
+        .route("/console/settings/members", post(settings::add_member))
+        .route("/console/settings/members/{id}/remove", post(settings::remove_member))
+        .route("/console/settings/keys", post(settings::create_key))
+        .route("/console/settings/keys/{id}/revoke", post(settings::revoke_key))
         .route(
             "/console/static/app.css",
             get(|| async { asset("text/css; charset=utf-8", include_str!("../../static/app.css")) }),
@@ -137,6 +144,9 @@ impl Nav {
         let mut items = vec![("/console/activity", activity)];
         if p.owner.is_none() {
             items.extend([("/console/users", "Users"), ("/console/integrity", "Integrity")]);
+        }
+        if p.role.scope() == trail_core::ids::Scope::Admin {
+            items.push(("/console/settings", "Settings"));
         }
         let items = items.into_iter().map(|(href, label)| NavItem { href, label, current: href == current }).collect();
         Nav {

@@ -1,6 +1,7 @@
 //! HTTP API tests: a real server on a random port over a fresh SQLite store per test.
 
 mod auth;
+mod console;
 mod export;
 mod helpers;
 mod ingest;

@@ -1,0 +1,526 @@
+//! The web console over HTTP (SPEC 7): sign-in, sessions and CSRF, throttling, what each role
+//! sees, escaping, and the audit events of viewing. The browser tests (`e2e/`) drive the same
+//! pages in Chromium; these pin the server's side of the contract without a browser.
+
+use std::collections::HashMap;
+
+use reqwest::{Client, StatusCode, header, redirect::Policy};
+use serde_json::{Value, json};
+
+use crate::helpers::*;
+
+/// A browser without a browser: keeps cookies, does not follow redirects.
+struct Browser<'a> {
+    server: &'a TestServer,
+    client: Client,
+    cookies: HashMap<String, String>,
+}
+
+struct Page {
+    status: StatusCode,
+    headers: header::HeaderMap,
+    body: String,
+}
+
+impl Page {
+    /// The value of the first `name="..." value="..."` hidden input.
+    fn hidden(&self, name: &str) -> String {
+        let at = self
+            .body
+            .find(&format!("name=\"{name}\" value=\""))
+            .unwrap_or_else(|| panic!("no {name} in {}", self.body));
+        let rest = &self.body[at + name.len() + 15..];
+        rest[..rest.find('"').unwrap()].to_owned()
+    }
+
+    /// The seqs of the table's rows, in order.
+    fn seqs(&self) -> Vec<u64> {
+        self.body.split("data-seq=\"").skip(1).map(|s| s[..s.find('"').unwrap()].parse().unwrap()).collect()
+    }
+
+    fn location(&self) -> &str {
+        self.headers.get(header::LOCATION).and_then(|v| v.to_str().ok()).unwrap_or("")
+    }
+}
+
+impl<'a> Browser<'a> {
+    fn new(server: &'a TestServer) -> Self {
+        Browser { server, client: Client::builder().redirect(Policy::none()).build().unwrap(), cookies: HashMap::new() }
+    }
+
+    fn cookie_header(&self) -> String {
+        self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ")
+    }
+
+    async fn send(&mut self, req: reqwest::RequestBuilder) -> Page {
+        let resp = req.header(header::COOKIE, self.cookie_header()).send().await.unwrap();
+        for c in resp.headers().get_all(header::SET_COOKIE) {
+            let c = c.to_str().unwrap();
+            let (kv, _) = c.split_once(';').unwrap_or((c, ""));
+            let (k, v) = kv.split_once('=').unwrap();
+            if v.is_empty() || c.contains("Max-Age=0") {
+                self.cookies.remove(k);
+            } else {
+                self.cookies.insert(k.to_owned(), v.to_owned());
+            }
+        }
+        let (status, headers) = (resp.status(), resp.headers().clone());
+        Page { status, headers, body: resp.text().await.unwrap() }
+    }
+
+    async fn get(&mut self, path: &str) -> Page {
+        let req = self.client.get(self.server.url(path));
+        self.send(req).await
+    }
+
+    async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
+        let req = self.client.post(self.server.url(path)).form(form);
+        self.send(req).await
+    }
+
+    /// Signs in through the form; returns the answer to the form's POST.
+    async fn sign_in(&mut self, tenant: &str, email: &str, password: &str) -> Page {
+        let form = self.get(&format!("/console/sign-in?tenant={tenant}")).await;
+        assert_eq!(form.status, StatusCode::OK);
+        let csrf = form.hidden("csrf");
+        self.post("/console/sign-in", &[("csrf", &csrf), ("tenant", tenant), ("email", email), ("password", password)])
+            .await
+    }
+}
+
+async fn member(s: &TestServer, tenant: &str, email: &str, role: &str, actor_id: Option<&str>) {
+    let mut body = json!({"email": email, "name": email.split('@').next().unwrap(), "role": role, "password": "correct horse battery"});
+    if let Some(a) = actor_id {
+        body["actor_id"] = json!(a);
+    }
+    let (st, b) = s.post(&format!("/v1/tenants/{tenant}/members"), OPERATOR, &body).await;
+    assert_eq!(st, StatusCode::CREATED, "{b}");
+}
+
+fn seqs(events: &[Value]) -> Vec<u64> {
+    events.iter().map(|e| e["seq"].as_u64().unwrap()).collect()
+}
+
+#[tokio::test]
+async fn signing_in_opens_a_session_cookie_and_signing_out_ends_it() {
+    let s = TestServer::start().await;
+    s.tenant("acme").await;
+    member(&s, "acme", "maya@acme.example", "manager", None).await;
+    let mut b = Browser::new(&s);
+    assert_eq!(b.get("/console/activity").await.location(), "/console/sign-in", "signed out: to the sign-in page");
+
+    let resp = b.sign_in("acme", "Maya@Acme.example", "correct horse battery").await;
+    assert_eq!(resp.status, StatusCode::SEE_OTHER, "{}", resp.body);
+    assert_eq!(resp.location(), "/console/activity");
+    let set: Vec<&str> = resp.headers.get_all(header::SET_COOKIE).iter().map(|v| v.to_str().unwrap()).collect();
+    let session = set.iter().find(|c| c.starts_with("trail_session=")).expect("a session cookie");
+    assert!(session.contains("HttpOnly") && session.contains("SameSite=Lax"), "{session}");
+    assert!(!session.contains("Secure"), "plain HTTP: no Secure flag, or the browser would drop it");
+
+    let page = b.get("/console/activity").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("<h1>Activity</h1>"));
+    let csp = page.headers.get(header::CONTENT_SECURITY_POLICY).unwrap().to_str().unwrap();
+    assert!(csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"), "{csp}");
+
+    // Signing out needs the session's CSRF token, then the cookie is gone and so is the session.
+    let token = page.hidden("csrf");
+    let stale = b.cookies.get("trail_session").unwrap().clone();
+    assert_eq!(b.post("/console/sign-out", &[("csrf", "forged")]).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(b.get("/console/activity").await.status, StatusCode::OK, "still signed in");
+    assert_eq!(b.post("/console/sign-out", &[("csrf", &token)]).await.status, StatusCode::SEE_OTHER);
+    assert_eq!(b.get("/console/activity").await.location(), "/console/sign-in");
+    // The old cookie, replayed, opens nothing.
+    b.cookies.insert("trail_session".into(), stale);
+    assert_eq!(b.get("/console/activity").await.location(), "/console/sign-in");
+}
+
+#[tokio::test]
+async fn the_session_cookie_is_secure_behind_tls() {
+    let s = TestServer::start().await;
+    s.tenant("acme").await;
+    member(&s, "acme", "maya@acme.example", "manager", None).await;
+    let client = Client::builder().redirect(Policy::none()).build().unwrap();
+    let form = client.get(s.url("/console/sign-in")).header("x-forwarded-proto", "https").send().await.unwrap();
+    let form_cookie = form.headers().get(header::SET_COOKIE).unwrap().to_str().unwrap().to_owned();
+    assert!(form_cookie.contains("Secure"), "{form_cookie}");
+    let page = Page { status: form.status(), headers: form.headers().clone(), body: form.text().await.unwrap() };
+    let resp = client
+        .post(s.url("/console/sign-in"))
+        .header("x-forwarded-proto", "https")
+        .header(header::COOKIE, form_cookie.split(';').next().unwrap())
+        .form(&[
+            ("csrf", page.hidden("csrf").as_str()),
+            ("tenant", "acme"),
+            ("email", "maya@acme.example"),
+            ("password", "correct horse battery"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let session: Vec<&str> = resp.headers().get_all(header::SET_COOKIE).iter().map(|v| v.to_str().unwrap()).collect();
+    assert!(session.iter().any(|c| c.starts_with("trail_session=") && c.contains("Secure")), "{session:?}");
+}
+
+#[tokio::test]
+async fn sign_in_needs_the_form_token_and_wrong_passwords_are_throttled() {
+    let s = TestServer::start().await;
+    s.tenant("acme").await;
+    member(&s, "acme", "maya@acme.example", "manager", None).await;
+    let mut b = Browser::new(&s);
+    // A form posted from elsewhere carries no token of ours.
+    let forged = b
+        .post(
+            "/console/sign-in",
+            &[("csrf", "x"), ("tenant", "acme"), ("email", "maya@acme.example"), ("password", "correct horse battery")],
+        )
+        .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    assert!(!b.cookies.contains_key("trail_session"));
+
+    // Unknown account and wrong password read the same.
+    let unknown = b.sign_in("acme", "nobody@acme.example", "correct horse battery").await;
+    assert_eq!(unknown.status, StatusCode::UNAUTHORIZED);
+    for _ in 0..4 {
+        let wrong = b.sign_in("acme", "maya@acme.example", "wrong password!!").await;
+        assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+        assert!(wrong.body.contains("do not match"), "{}", wrong.body);
+    }
+    let fifth = b.sign_in("acme", "maya@acme.example", "wrong password!!").await;
+    assert_eq!(fifth.status, StatusCode::UNAUTHORIZED);
+    // Five failures: now even the right password waits.
+    let sixth = b.sign_in("acme", "maya@acme.example", "correct horse battery").await;
+    assert_eq!(sixth.status, StatusCode::TOO_MANY_REQUESTS, "{}", sixth.body);
+    assert!(sixth.body.contains("try again in"), "{}", sixth.body);
+    assert!(!b.cookies.contains_key("trail_session"));
+}
+
+#[tokio::test]
+async fn activity_shows_exactly_what_the_api_returns_for_the_same_filters() {
+    let s = TestServer::start().await;
+    s.tenant_in("acme", "Asia/Kolkata").await;
+    member(&s, "acme", "maya@acme.example", "manager", None).await;
+    let mut events = Vec::new();
+    for i in 0..130 {
+        let who = ["u_1", "u_2", "u_3"][i % 3];
+        let action = ["document.signed", "auth.login.failed", "file.uploaded"][i % 4 % 3];
+        let word = if i % 5 == 0 { "contract" } else { "invoice" };
+        events.push(json!({"action": action, "actor": {"id": who, "name": format!("User {who}")},
+            "description": format!("{word} number {i}"), "context": {"ip": format!("203.0.113.{}", i % 200)}}));
+    }
+    s.ingest("acme", Value::Array(events)).await;
+    let mut b = Browser::new(&s);
+    assert_eq!(b.sign_in("acme", "maya@acme.example", "correct horse battery").await.status, StatusCode::SEE_OTHER);
+
+    // The form as a browser sends it: empty fields, several users and report types.
+    let form = "q=invoice&range=last_7_days&from=&to=&actor=u_1&actor=u_2&action=document.signed&action=file.uploaded";
+    let api = "q=invoice&range=last_7_days&actor=u_1&actor=u_2&action=document.signed&action=file.uploaded";
+    let want = seqs(&s.events("acme", api).await);
+    assert!(want.len() > 50, "more than a page: {}", want.len());
+    let page = b.get(&format!("/console/activity?{form}")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let mut shown = page.seqs();
+    assert_eq!(shown, want[..50], "the first page, newest first");
+    // Load more: the rows endpoint, following its next links until there are none.
+    let mut next = page.body.split("data-rows=\"").nth(1).map(|r| r[..r.find('"').unwrap()].replace("&#38;", "&"));
+    while let Some(path) = next {
+        let more = b.get(&path).await;
+        assert_eq!(more.status, StatusCode::OK);
+        shown.extend(more.seqs());
+        next = more.headers.get("x-next-rows").map(|v| v.to_str().unwrap().to_owned());
+    }
+    assert_eq!(shown, want);
+    // The downloads are of exactly this view.
+    assert!(
+        page.body.contains(&format!("href=\"/v1/tenants/acme/export?format=csv&#38;{}\"", api.replace('&', "&#38;"))),
+        "{}",
+        page.body
+    );
+    // The chart counts the same events.
+    assert!(page.body.contains(&format!("{} events,", want.len())), "caption");
+    // Selected choices stay selected.
+    assert!(page.body.contains("<option value=\"u_2\" selected>"));
+    assert!(page.body.contains("<option value=\"file.uploaded\" selected>"));
+    assert!(page.body.contains("<option value=\"last_7_days\" selected>"));
+
+    // Custom dates are used only with range=custom; a bad filter says what is wrong.
+    let custom = b.get("/console/activity?range=custom&from=2020-01-01&to=2020-01-02").await;
+    assert_eq!(custom.seqs(), Vec::<u64>::new());
+    assert!(custom.body.contains("No events match"));
+    let bad = b.get("/console/activity?q=%22unclosed").await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert!(bad.body.contains("role=\"alert\""), "{}", bad.body);
+}
+
+#[tokio::test]
+async fn everything_shown_is_escaped() {
+    let s = TestServer::start().await;
+    s.tenant("acme").await;
+    member(&s, "acme", "maya@acme.example", "manager", None).await;
+    let evil = "<script>alert(1)</script><img src=x onerror=alert(2)>";
+    let r = s
+        .ingest(
+            "acme",
+            json!({"action": "document.signed", "actor": {"id": "u_\"x", "name": evil, "email": "e@x.example"},
+            "targets": [{"type": "document", "id": "d1", "name": evil}], "description": evil, "metadata": {"k": evil}}),
+        )
+        .await;
+    let seq = r["events"][0]["seq"].as_u64().unwrap();
+    let mut b = Browser::new(&s);
+    b.sign_in("acme", "maya@acme.example", "correct horse battery").await;
+    for path in ["/console/activity".to_string(), format!("/console/events/{seq}"), "/console/users".into()] {
+        let page = b.get(&path).await;
+        assert_eq!(page.status, StatusCode::OK, "{path}");
+        assert!(!page.body.contains("<script>alert") && !page.body.contains("<img src=x"), "{path}: {}", page.body);
+        assert!(page.body.contains("&#60;script&#62;alert(1)&#60;/script&#62;"), "{path} shows it as text");
+        assert_eq!(page.body.matches("<script").count(), 1, "{path}: only the console's own script");
+    }
+    let activity = b.get(&format!("/console/activity?actor={}", "u_%22x")).await;
+    assert!(activity.body.contains("value=\"u_&#34;x\" selected"), "attribute values escaped too");
+}
+
+#[tokio::test]
+async fn a_member_sees_only_their_own_events_and_pages() {
+    let s = TestServer::start().await;
+    s.tenant("acme").await;
+    member(&s, "acme", "asha@acme.example", "member", Some("u_1")).await;
+    let r = s
+        .ingest(
+            "acme",
+            json!([
+                {"action": "file.uploaded", "actor": {"id": "u_1"}, "description": "mine"},
+                {"action": "file.uploaded", "actor": {"id": "u_2"}, "description": "theirs"},
+                {"action": "file.uploaded", "actor": {"id": "u_1"}, "description": "mine too"}
+            ]),
+        )
+        .await;
+    let [mine, theirs, mine_too] = [0, 1, 2].map(|i| r["events"][i]["seq"].as_u64().unwrap());
+    let mut b = Browser::new(&s);
+    b.sign_in("acme", "asha@acme.example", "correct horse battery").await;
+    let page = b.get("/console/activity").await;
+    assert!(page.body.contains("<h1>My activity</h1>"));
+    assert_eq!(page.seqs(), [mine_too, mine]);
+    assert!(!page.body.contains("name=\"actor\""), "no user picker for a member");
+    // Asking for someone else's events by URL still shows only their own.
+    assert_eq!(b.get("/console/activity?actor=u_2").await.seqs(), Vec::<u64>::new());
+    assert_eq!(b.get(&format!("/console/events/{theirs}")).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(b.get(&format!("/console/events/{mine}")).await.status, StatusCode::OK);
+    assert_eq!(b.get("/console/users").await.status, StatusCode::NOT_FOUND);
+    assert_eq!(b.get("/console/integrity").await.status, StatusCode::NOT_FOUND);
+    // Their downloads are narrowed the same way by the export route.
+    let csv = b.get("/v1/tenants/acme/export?format=csv&range=all").await;
+    assert_eq!(csv.status, StatusCode::OK);
+    assert!(csv.body.contains("mine") && !csv.body.contains("theirs"), "{}", csv.body);
+}
+
+#[tokio::test]
+async fn a_viewer_token_link_signs_in() {
+    let s = TestServer::start().await;
+    s.tenant("acme").await;
+    let r = s
+        .ingest("acme", json!([{"action": "a.b", "actor": {"id": "u_1"}}, {"action": "a.b", "actor": {"id": "u_2"}}]))
+        .await;
+    let theirs = r["events"][1]["seq"].as_u64().unwrap();
+    let (st, t) =
+        s.post("/v1/tenants/acme/viewer-tokens", OPERATOR, &json!({"role": "member", "actor_id": "u_2"})).await;
+    assert_eq!(st, StatusCode::CREATED, "{t}");
+    let mut b = Browser::new(&s);
+    let opened = b.get(t["url"].as_str().unwrap()).await;
+    assert_eq!(opened.status, StatusCode::SEE_OTHER);
+    assert_eq!(opened.location(), "/console/activity");
+    let page = b.get("/console/activity").await;
+    assert!(page.body.contains("<h1>My activity</h1>"));
+    // Their own events: the one ingested, and their viewing of the log (a viewer acts as the
+    // SaaS user the token names, so it is their own event too).
+    let own = s.events("acme", "range=all&actor=u_2").await;
+    assert_eq!(page.seqs(), seqs(&own));
+    assert_eq!(own.iter().map(|e| e["action"].as_str().unwrap()).collect::<Vec<_>>(), ["trail.logs.viewed", "a.b"]);
+    assert_eq!(own[1]["seq"], theirs);
+    // A token changed by one character opens nothing.
+    let mut forged = t["token"].as_str().unwrap().to_owned();
+    let last = forged.pop().unwrap();
+    forged.push(if last == 'A' { 'B' } else { 'A' });
+    let mut other = Browser::new(&s);
+    assert_eq!(other.get(&format!("/console/viewer?token={forged}")).await.status, StatusCode::UNAUTHORIZED);
+    assert!(!other.cookies.contains_key("trail_session"));
+}
+
+#[tokio::test]
+async fn viewing_the_log_is_itself_logged_once_per_filter() {
+    let s = TestServer::start().await;
+    s.tenant("acme").await;
+    member(&s, "acme", "maya@acme.example", "manager", None).await;
+    s.ingest("acme", json!([{"action": "a.b", "actor": {"id": "u_1"}}])).await;
+    let mut b = Browser::new(&s);
+    b.sign_in("acme", "maya@acme.example", "correct horse battery").await;
+    let viewed = || async { s.events("acme", "range=all&action=trail.logs.viewed").await };
+    b.get("/console/activity").await;
+    b.get("/console/activity").await;
+    assert_eq!(viewed().await.len(), 1, "a reload is not a new view");
+    let page = b.get("/console/activity?range=all&actor=u_1").await;
+    let v = viewed().await;
+    assert_eq!(v.len(), 2);
+    assert_eq!(v[0]["metadata"]["filters"], json!({"range": "all", "actor": "u_1"}));
+    assert_eq!(v[0]["actor"]["name"], "maya");
+    // Load more is not a new view either.
+    if let Some(r) = page.body.split("data-rows=\"").nth(1) {
+        b.get(&r[..r.find('"').unwrap()].replace("&#38;", "&")).await;
+    }
+    assert_eq!(viewed().await.len(), 2);
+}
+
+#[tokio::test]
+async fn an_event_page_shows_every_field_and_its_proof() {
+    let s = TestServer::start().await;
+    s.tenant("acme").await;
+    member(&s, "acme", "maya@acme.example", "manager", None).await;
+    let r = s
+        .ingest("acme", json!({"action": "document.signed", "actor": {"id": "u_1", "name": "Asha Rao"},
+            "description": "signed NDA", "context": {"ip": "203.0.113.7", "session_id": "s_77"}, "metadata": {"sign_type": "aadhaar"}}))
+        .await;
+    let seq = r["events"][0]["seq"].as_u64().unwrap();
+    let mut b = Browser::new(&s);
+    b.sign_in("acme", "maya@acme.example", "correct horse battery").await;
+    // Checkpoints are signed within a second of new events.
+    let mut page = b.get(&format!("/console/events/{seq}")).await;
+    for _ in 0..50 {
+        if page.body.contains("data-proven=\"true\"") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        page = b.get(&format!("/console/events/{seq}")).await;
+    }
+    assert!(page.body.contains("data-proven=\"true\""), "{}", page.body);
+    for text in ["Asha Rao", "signed NDA", "203.0.113.7", "s_77", "sign_type: aadhaar", "Document signed"] {
+        assert!(page.body.contains(text), "{text} missing");
+    }
+    assert_eq!(b.get("/console/events/999").await.status, StatusCode::NOT_FOUND);
+    assert_eq!(b.get("/console/events/nope").await.status, StatusCode::NOT_FOUND);
+
+    // Verify now checks the whole log, with the session's form token only.
+    let integrity = b.get("/console/integrity").await;
+    assert_eq!(integrity.status, StatusCode::OK);
+    assert_eq!(b.post("/console/integrity/verify", &[("csrf", "forged")]).await.status, StatusCode::FORBIDDEN);
+    let verified = b.post("/console/integrity/verify", &[("csrf", &integrity.hidden("csrf"))]).await;
+    assert!(verified.body.contains("data-ok=\"true\""), "{}", verified.body);
+    assert_eq!(s.events("acme", "range=all&action=trail.integrity.verified").await.len(), 1);
+}
+
+#[tokio::test]
+async fn users_lists_everyone_seen_with_a_logs_link() {
+    let s = TestServer::start().await;
+    s.tenant("acme").await;
+    member(&s, "acme", "maya@acme.example", "manager", None).await;
+    let r = s
+        .ingest("acme", json!([
+            {"action": "auth.login.succeeded", "actor": {"id": "u_1", "name": "Asha Rao", "email": "asha@acme.example"}},
+            {"action": "auth.login.failed", "actor": {"email": "ben@acme.example"}}
+        ]))
+        .await;
+    let mut b = Browser::new(&s);
+    b.sign_in("acme", "maya@acme.example", "correct horse battery").await;
+    let page = b.get("/console/users").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("data-actor=\"u_1\"") && page.body.contains("data-actor=\"ben@acme.example\""));
+    assert!(page.body.contains("href=\"/console/activity?range=all&#38;actor=ben%40acme.example\""), "{}", page.body);
+    let logs = b.get("/console/activity?range=all&actor=ben%40acme.example").await;
+    assert_eq!(logs.seqs(), [r["events"][1]["seq"].as_u64().unwrap()]);
+}
+
+#[tokio::test]
+async fn admins_manage_the_account_members_and_keys_in_settings() {
+    let s = TestServer::start().await;
+    s.tenant("acme").await;
+    member(&s, "acme", "dana@acme.example", "admin", None).await;
+    member(&s, "acme", "maya@acme.example", "manager", None).await;
+    let mut manager = Browser::new(&s);
+    manager.sign_in("acme", "maya@acme.example", "correct horse battery").await;
+    assert_eq!(manager.get("/console/settings").await.status, StatusCode::NOT_FOUND);
+    assert!(!manager.get("/console/activity").await.body.contains("/console/settings"), "no Settings link");
+
+    let mut b = Browser::new(&s);
+    b.sign_in("acme", "dana@acme.example", "correct horse battery").await;
+    let page = b.get("/console/settings").await;
+    assert_eq!(page.status, StatusCode::OK);
+    let csrf = page.hidden("csrf");
+    assert!(page.body.contains("maya@acme.example") && page.body.contains("enterprise"));
+
+    // Without the form token nothing changes.
+    let forged = b.post("/console/settings/account", &[("csrf", "x"), ("name", "Hacked"), ("time_zone", "UTC")]).await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    let saved = b
+        .post("/console/settings/account", &[("csrf", &csrf), ("name", "Acme Ltd"), ("time_zone", "Asia/Kolkata")])
+        .await;
+    assert!(saved.body.contains("data-ok=\"true\""), "{}", saved.body);
+    let (_, t) = s.get("/v1/tenants/acme", OPERATOR).await;
+    assert_eq!((t["name"].as_str(), t["time_zone"].as_str()), (Some("Acme Ltd"), Some("Asia/Kolkata")));
+    let bad_zone =
+        b.post("/console/settings/account", &[("csrf", &csrf), ("name", "Acme Ltd"), ("time_zone", "Mars/Base")]).await;
+    assert_eq!(bad_zone.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad_zone.body.contains("Mars/Base"), "says what is wrong: {}", bad_zone.body);
+
+    // A member added here can sign in; an admin cannot add an owner.
+    let added = b
+        .post(
+            "/console/settings/members",
+            &[
+                ("csrf", &csrf),
+                ("email", "asha@acme.example"),
+                ("name", "Asha"),
+                ("role", "member"),
+                ("actor_id", "u_1"),
+                ("password", "another long password"),
+            ],
+        )
+        .await;
+    assert!(added.body.contains("Added Asha"), "{}", added.body);
+    assert_eq!(
+        Browser::new(&s).sign_in("acme", "asha@acme.example", "another long password").await.status,
+        StatusCode::SEE_OTHER
+    );
+    let owner = b
+        .post(
+            "/console/settings/members",
+            &[
+                ("csrf", &csrf),
+                ("email", "o@acme.example"),
+                ("name", "O"),
+                ("role", "owner"),
+                ("password", "another long password"),
+            ],
+        )
+        .await;
+    assert_eq!(owner.status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    // A key's token is shown once, and revoking it stops it.
+    let created = b
+        .post("/console/settings/keys", &[("csrf", &csrf), ("name", "prod"), ("scope", "ingest"), ("scope", "read")])
+        .await;
+    let token = created
+        .body
+        .split("<code id=\"new-token\">")
+        .nth(1)
+        .map(|t| t[..t.find('<').unwrap()].to_owned())
+        .expect("token shown");
+    assert!(token.starts_with("trail_key_"));
+    assert_eq!(s.post("/v1/tenants/acme/events", &token, &json!({"action": "a.b"})).await.0, StatusCode::CREATED);
+    assert_eq!(s.get("/v1/tenants/acme/events", &token).await.0, StatusCode::OK, "both scopes granted");
+    let again = b.get("/console/settings").await;
+    assert!(!again.body.contains(&token), "never shown again");
+    let key_id = again.body.split("data-key=\"").nth(1).map(|k| k[..k.find('"').unwrap()].to_owned()).unwrap();
+    let revoked = b.post(&format!("/console/settings/keys/{key_id}/revoke"), &[("csrf", &csrf)]).await;
+    assert!(revoked.body.contains("Revoked API key prod"), "{}", revoked.body);
+    assert_eq!(s.post("/v1/tenants/acme/events", &token, &json!({"action": "a.b"})).await.0, StatusCode::UNAUTHORIZED);
+
+    // Each change is in the tenant's own log.
+    let logged: Vec<String> = s
+        .events("acme", "range=all&category=trail")
+        .await
+        .iter()
+        .map(|e| e["action"].as_str().unwrap().to_owned())
+        .collect();
+    for a in ["trail.settings.changed", "trail.member.added", "trail.key.created", "trail.key.revoked"] {
+        assert!(logged.iter().any(|l| l == a), "{a} in {logged:?}");
+    }
+}
