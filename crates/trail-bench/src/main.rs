@@ -4,8 +4,9 @@
 //! the ratio between them: this machine is noisy, so only same-run ratios mean much. Timings
 //! are never asserted in tests; they are measured here and written into `BENCHMARKS.md`.
 //!
-//! Run: `cargo run --release -p trail-bench -- ingest`, `... -- query` and `... -- integrity`
+//! Run: `cargo run --release -p trail-bench -- ingest`, `... -- query`, `... -- integrity`, `... -- export` and `... -- console`
 
+mod console;
 mod data;
 mod dataset;
 mod export;
@@ -41,6 +42,9 @@ enum Bench {
     /// verify` beside a bare scan, inclusion and consistency proofs beside reading one event.
     Integrity(integrity::Args),
     Export(export::Args),
+    /// The console's Activity page with 5 million events in the tenant, beside the API's
+    /// answer for the same view.
+    Console(console::Args),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -51,5 +55,6 @@ fn main() -> anyhow::Result<()> {
         Bench::Query(args) => rt.block_on(query::run(args)),
         Bench::Integrity(args) => rt.block_on(integrity::run(args)),
         Bench::Export(args) => rt.block_on(export::run(args)),
+        Bench::Console(args) => rt.block_on(console::run(args)),
     }
 }
