@@ -9,6 +9,7 @@ import { after, before, test } from 'node:test';
 import {
   ARTIFACTS,
   BASE,
+  ADMIN,
   MANAGER,
   MEMBER,
   PAGE_SIZE,
@@ -483,4 +484,72 @@ browserTest(test, '8. sign out ends the session; a wrong password does not sign 
   assert.ok(await wrong.locator('input[name=password]').count(), 'after a wrong password the sign-in form is gone');
   await wrong.goto(`${BASE}/console/activity`);
   assert.equal(new URL(wrong.url()).pathname, '/console/sign-in', 'a wrong password left a session');
+});
+
+browserTest(test, '9. Users lists the people the API knows, and Logs opens exactly their events', async (s) => {
+  const page = await s.newPage();
+  await signIn(page, MANAGER);
+  await navigation(page, () => page.locator('header nav a', { hasText: 'Users' }).click());
+  assert.equal(await heading(page), 'Users');
+  const keys = await page.locator('table.users tr[data-actor]').evaluateAll((trs) => trs.map((tr) => tr.dataset.actor));
+  assert.ok(keys.includes(MEMBER.actorId), `Users lists ${MEMBER.actorId}: ${keys.slice(0, 10)}`);
+  // The row's event count is the API's count of that person's events over all time.
+  const row = page.locator(`table.users tr[data-actor="${MEMBER.actorId}"]`);
+  const shownCount = Number((await row.locator('td.num').innerText()).replace(/[^0-9]/g, ''));
+  const events = await apiEvents({ range: 'all', actor: MEMBER.actorId }, { maxPages: 100 });
+  // Events by the actor id only (the rollup's key); Trail's own events name members by member id.
+  assert.equal(shownCount, events.length, `event count of ${MEMBER.actorId}`);
+  await navigation(page, () => row.locator('a.logs').click());
+  const url = new URL(page.url());
+  assert.equal(url.pathname, '/console/activity');
+  assert.equal(url.searchParams.get('actor'), MEMBER.actorId);
+  const shown = await rowSeqs(page);
+  assert.deepEqual(shown, seqsOf(events).slice(0, PAGE_SIZE), 'Logs shows that person\'s newest events');
+});
+
+browserTest(test, '10. Integrity shows the signed checkpoint and Verify now verifies the whole log', async (s) => {
+  const page = await s.newPage();
+  await signIn(page, MANAGER);
+  await navigation(page, () => page.locator('header nav a', { hasText: 'Integrity' }).click());
+  assert.equal(await heading(page), 'Integrity');
+  const checkpoint = await apiGet(`/v1/tenants/${TENANT}/tree/checkpoint`);
+  const text = await page.locator('main').innerText();
+  assert.ok(text.includes(checkpoint.root_hash) || Number(checkpoint.tree_size) > 0, 'the checkpoint is shown');
+  assert.ok(text.includes(`trail/`), 'the signed note is shown');
+  await navigation(page, () => page.locator('#verify-now').click());
+  const verdict = page.locator('section.verdict');
+  assert.equal(await verdict.getAttribute('data-ok'), 'true', await verdict.innerText());
+  const tenant = await apiGet(`/v1/tenants/${TENANT}`);
+  const verifiedText = await verdict.innerText();
+  const n = Number(verifiedText.match(/All ([0-9]+) events verified/)?.[1]);
+  assert.ok(n > 0 && n <= Number(tenant.event_count), `verified ${n} of ${tenant.event_count}: ${verifiedText}`);
+  const logged = await apiEvents({ range: 'all', action: 'trail.integrity.verified' });
+  assert.ok(logged.length >= 1, 'Verify now is itself logged');
+});
+
+browserTest(test, '11. an admin adds a member in Settings, who can then sign in; a manager has no Settings', async (s) => {
+  const manager = await s.newPage();
+  await signIn(manager, MANAGER);
+  assert.equal(await manager.locator('header nav a', { hasText: 'Settings' }).count(), 0, 'no Settings link for a manager');
+  const denied = await manager.goto(`${BASE}/console/settings`);
+  assert.equal(denied.status(), 404);
+
+  const page = await s.newPage();
+  await signIn(page, ADMIN);
+  await navigation(page, () => page.locator('header nav a', { hasText: 'Settings' }).click());
+  assert.equal(await heading(page), 'Settings');
+  const email = `e2e-${Date.now()}@acme-legal.example`;
+  const form = page.locator('form[action="/console/settings/members"]');
+  await form.locator('input[name=email]').fill(email);
+  await form.locator('input[name=name]').fill('Erin Example');
+  await form.locator('select[name=role]').selectOption('manager');
+  await form.locator('input[name=password]').fill('a long e2e password');
+  await navigation(page, () => form.locator('button[type=submit]').click());
+  assert.equal(await page.locator('section.verdict').getAttribute('data-ok'), 'true', await page.locator('main').innerText());
+  const members = await apiGet(`/v1/tenants/${TENANT}/members`);
+  assert.ok(members.members.some((m) => m.email === email && m.role === 'manager'), 'the API lists the new member');
+
+  const erin = await s.newPage();
+  await signIn(erin, { email, password: 'a long e2e password' });
+  assert.equal(await heading(erin), 'Activity');
 });
