@@ -192,7 +192,9 @@ impl Codec {
     pub(crate) fn decode(&self, blob: &[u8]) -> StoreResult<EventBody> {
         let bytes = self.decompress(blob)?;
         let record = crate::record::decode(&bytes).map_err(|e| corrupt(&e))?;
-        serde_json::from_slice(record.canonical).map_err(StoreError::internal)
+        // Validated as UTF-8 once here, so the parser need not check each string again.
+        let text = std::str::from_utf8(record.canonical).map_err(|_| corrupt("the record is not UTF-8"))?;
+        serde_json::from_str(text).map_err(StoreError::internal)
     }
 
     /// Offers a record for dictionary training; returns the samples once there are enough.

@@ -12,8 +12,8 @@ use crate::error::SqlResultExt;
 
 pub(crate) struct ReadPool {
     path: PathBuf,
-    /// Keep idle connections (and so their mapped pages) for the next read.
-    reuse: bool,
+    /// Read through a small page cache instead of mapping the file (see `StoreOptions`).
+    bounded: bool,
     idle: Mutex<Vec<Connection>>,
 }
 
@@ -27,8 +27,8 @@ pub(crate) fn configure(conn: &Connection) -> rusqlite::Result<()> {
 }
 
 impl ReadPool {
-    pub(crate) fn new(path: &Path, reuse: bool) -> Self {
-        Self { path: path.to_owned(), reuse, idle: Mutex::new(Vec::new()) }
+    pub(crate) fn new(path: &Path, bounded: bool) -> Self {
+        Self { path: path.to_owned(), bounded, idle: Mutex::new(Vec::new()) }
     }
 
     fn open(&self) -> StoreResult<Connection> {
@@ -38,7 +38,12 @@ impl ReadPool {
         )
         .sql()?;
         configure(&conn).sql()?;
-        conn.pragma_update(None, "mmap_size", 1i64 << 30).sql()?;
+        if self.bounded {
+            conn.pragma_update(None, "cache_size", -8192).sql()?; // 8 MiB
+            conn.pragma_update(None, "mmap_size", 0).sql()?;
+        } else {
+            conn.pragma_update(None, "mmap_size", 1i64 << 30).sql()?;
+        }
         Ok(conn)
     }
 
@@ -51,7 +56,7 @@ impl ReadPool {
         };
         let out = f(&mut conn);
         // A connection left inside a transaction by a failed read is not reused.
-        if self.reuse && conn.is_autocommit() {
+        if conn.is_autocommit() {
             let mut idle = self.idle.lock().expect("pool lock");
             if idle.len() < 16 {
                 idle.push(conn);

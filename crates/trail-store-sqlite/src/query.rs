@@ -6,6 +6,8 @@
 //! The index may lag the log when another process appended to the same data directory; every
 //! query first indexes whatever the log holds beyond what the index covers ([`catch_up`]).
 
+use std::sync::Arc;
+
 use rusqlite::{Connection, OptionalExtension};
 use trail_core::{
     TenantId,
@@ -19,7 +21,7 @@ use crate::{SEQ_MASK, codec::Codec, error::SqlResultExt, event_pos};
 
 /// What queries need besides a connection.
 pub(crate) struct Ctx<'a> {
-    pub codec: &'a Codec,
+    pub codec: &'a Arc<Codec>,
     pub index: &'a TermIndex,
 }
 
@@ -45,7 +47,7 @@ pub(crate) fn catch_up(conn: &Connection, ctx: &Ctx<'_>, tid: i64, upto: u64) ->
 /// [`catch_up`] with its parts.
 pub(crate) fn catch_up_with(
     conn: &Connection,
-    codec: &Codec,
+    codec: &Arc<Codec>,
     index: &TermIndex,
     tid: i64,
     upto: u64,
@@ -99,6 +101,23 @@ fn read(conn: &Connection, ctx: &Ctx<'_>, tenant: &TenantId, tid: i64, seq: u64)
     }
 }
 
+/// The stored blob of event `seq`, if any.
+fn read_blob(conn: &Connection, tid: i64, seq: u64) -> StoreResult<Option<Vec<u8>>> {
+    let mut stmt = conn.prepare_cached("SELECT body FROM events WHERE pos = ?1").sql()?;
+    let mut rows = stmt.query([event_pos(tid, seq)]).sql()?;
+    match rows.next().sql()? {
+        None => Ok(None),
+        Some(row) => {
+            let blob = row.get_ref(0).sql()?.as_blob().map_err(|e| StoreError::internal(rusqlite::Error::from(e)))?;
+            Ok(Some(blob.to_vec()))
+        }
+    }
+}
+
+/// Pages at least this large (exports, which ask for 1,000 at a time) are read and decoded on
+/// two threads (`bulk.rs`).
+const PARALLEL_PAGE: usize = 256;
+
 /// One event by seq.
 pub(crate) fn event(
     conn: &Connection,
@@ -136,16 +155,41 @@ pub(crate) fn run(
     let before = page.cursor.map(|c| (c.occurred_at_us, c.seq));
     let mut events = Vec::with_capacity(page.limit.min(1000));
     let mut more = false;
-    for (_, seq) in ctx.index.search(tid as u64, &plan, bounds(filter, before, snapshot)) {
-        let Some(event) = read(&tx, ctx, tenant, tid, seq)? else { continue };
-        if !filter.matches(&event.body) {
-            continue;
+    let mut candidates = ctx.index.search(tid as u64, &plan, bounds(filter, before, snapshot));
+    if page.limit >= PARALLEL_PAGE {
+        // Read as many candidates as the page still needs (plus one, to know whether there is
+        // more), decode them together, and go on while matches are missing.
+        'page: loop {
+            let want = page.limit + 1 - events.len();
+            let mut seen = 0;
+            let seqs = candidates.by_ref().take(want).map(|(_, seq)| seq).inspect(|_| seen += 1);
+            let decoded = crate::bulk::read_decoded(&tx, ctx.codec, seqs, |c, seq| read_blob(c, tid, seq))?;
+            if seen == 0 {
+                break;
+            }
+            for (seq, body) in decoded {
+                if !filter.matches(&body) {
+                    continue;
+                }
+                if events.len() == page.limit {
+                    more = true;
+                    break 'page;
+                }
+                events.push(StoredEvent { tenant: tenant.clone(), seq, body });
+            }
         }
-        if events.len() == page.limit {
-            more = true;
-            break;
+    } else {
+        for (_, seq) in candidates {
+            let Some(event) = read(&tx, ctx, tenant, tid, seq)? else { continue };
+            if !filter.matches(&event.body) {
+                continue;
+            }
+            if events.len() == page.limit {
+                more = true;
+                break;
+            }
+            events.push(event);
         }
-        events.push(event);
     }
     let next_cursor = match (more, events.last()) {
         (true, Some(last)) => Some(Cursor {

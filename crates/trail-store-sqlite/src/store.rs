@@ -61,17 +61,17 @@ pub struct StoreOptions {
     /// Keep each tenant's Merkle tree (the default). Only benchmarks turn it off, to measure
     /// what the tree costs; a store without its tree cannot prove anything.
     pub merkle_tree: bool,
-    /// Keep idle read connections for the next read (the default). A process that makes one
-    /// long scan (`trail export`) turns it off: each read then maps the database afresh and
-    /// unmaps it when its connection closes, so the process's resident memory stays at what
-    /// one page of results touches instead of growing with every page of the file it has read
-    /// (mapped pages count as resident while they stay mapped).
-    pub reuse_readers: bool,
+    /// Readers map the database file (the default: fastest for a server, whose reads jump
+    /// around). A process that makes one long scan (`trail export`) turns this on: its readers
+    /// then read through a bounded page cache (8 MiB each) instead, so the process's resident
+    /// memory stays flat instead of growing with every page of the file it has read (mapped
+    /// pages count as resident while they stay mapped). Connections are reused either way.
+    pub bounded_readers: bool,
 }
 
 impl Default for StoreOptions {
     fn default() -> Self {
-        StoreOptions { merkle_tree: true, reuse_readers: true }
+        StoreOptions { merkle_tree: true, bounded_readers: false }
     }
 }
 
@@ -133,7 +133,7 @@ impl SqliteStore {
             inner: Arc::new(Inner {
                 dir: dir.to_owned(),
                 jobs: tx,
-                readers: ReadPool::new(&path, options.reuse_readers),
+                readers: ReadPool::new(&path, options.bounded_readers),
                 tids: RwLock::new(HashMap::new()),
                 stats,
                 codec,

@@ -248,7 +248,7 @@ struct GroupState<'a> {
 
 fn append(
     conn: &Connection,
-    codec: &Codec,
+    codec: &Arc<Codec>,
     index: &TermIndex,
     group: GroupState<'_>,
     tid: i64,
@@ -342,7 +342,7 @@ mod tests {
             [],
         )
         .unwrap();
-        let codec = Codec::new();
+        let codec = Arc::new(Codec::new());
         let t = TenantId::parse("t").unwrap();
         // As `commit_group` does: append, then tell the index about the new rows.
         let mut edges = HashMap::new();
@@ -384,7 +384,7 @@ mod tests {
             [],
         )
         .unwrap();
-        let codec = Codec::new();
+        let codec = Arc::new(Codec::new());
         let t = TenantId::parse("t").unwrap();
         let tx = conn.transaction().unwrap();
         let (mut fresh, mut edges, mut committed) = (HashMap::new(), HashMap::new(), HashMap::new());

@@ -24,11 +24,10 @@ pub fn store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
     open_store(config, StoreOptions::default())
 }
 
-/// Opens the store for one long scan (`trail export`): each read gets a fresh connection, so
-/// the file pages it mapped are released after it and the process stays small however large
-/// the log.
+/// Opens the store for one long scan (`trail export`): readers go through a bounded page cache
+/// instead of mapping the file, so the process stays small however large the log.
 pub fn store_for_scan(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
-    open_store(config, StoreOptions { reuse_readers: false, ..StoreOptions::default() })
+    open_store(config, StoreOptions { bounded_readers: true, ..StoreOptions::default() })
 }
 
 fn open_store(config: &Config, options: StoreOptions) -> anyhow::Result<Arc<dyn Store>> {
