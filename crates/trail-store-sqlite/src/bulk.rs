@@ -102,14 +102,15 @@ fn helper() -> Option<mpsc::Sender<Job>> {
     inbox.as_ref().map(|m| m.lock().expect("inbox lock").clone())
 }
 
-/// Reads with `read` the blobs of `seqs` (a missing event is skipped) and decodes them, in
-/// order.
+/// Reads with `read` the blobs of `seqs` (a missing event is skipped) and decodes them; the
+/// events in order, in chunks (not flattened into one list: an event is a few hundred bytes to
+/// move).
 pub(crate) fn read_decoded(
     conn: &Connection,
     codec: &Arc<Codec>,
     seqs: impl Iterator<Item = u64>,
     read: impl Fn(&Connection, u64) -> StoreResult<Option<Vec<u8>>>,
-) -> StoreResult<Decoded> {
+) -> StoreResult<Vec<Decoded>> {
     let shared = Arc::new(Shared::default());
     let (reply, replied) = mpsc::channel();
     // Without a helper (it could not be started), this thread decodes everything.
@@ -143,5 +144,5 @@ pub(crate) fn read_decoded(
     let mut parts = mine?;
     parts.extend(theirs?);
     parts.sort_unstable_by_key(|(place, _)| *place);
-    Ok(parts.into_iter().flat_map(|(_, d)| d).collect())
+    Ok(parts.into_iter().map(|(_, d)| d).collect())
 }

@@ -167,7 +167,7 @@ pub(crate) fn run(
             if seen == 0 {
                 break;
             }
-            for (seq, body) in decoded {
+            for (seq, body) in decoded.into_iter().flatten() {
                 if !filter.matches(&body) {
                     continue;
                 }

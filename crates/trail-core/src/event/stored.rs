@@ -30,7 +30,9 @@ pub struct EventBody {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub context: Option<Context>,
+    /// Boxed: most of an event's size, and events are moved often on their way out (a page of
+    /// an export moves each a few times), so the body stays small to move.
+    pub context: Option<Box<Context>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metadata: Option<Map<String, Value>>,
 }
@@ -50,7 +52,7 @@ impl NewEvent {
             actor: self.actor,
             targets: self.targets.unwrap_or_default(),
             description: self.description,
-            context: self.context,
+            context: self.context.map(Box::new),
             metadata: self.metadata,
         }
     }
