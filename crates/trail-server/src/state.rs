@@ -54,12 +54,15 @@ pub struct AppState {
     pub appended: Arc<tokio::sync::Notify>,
     /// Failed console sign-ins, to slow down password guessing.
     pub throttle: Arc<crate::console::throttle::Throttle>,
+    /// GeoIP and user-agent enrichment at ingest (SPEC 2.2).
+    pub enricher: Arc<trail_enrich::Enricher>,
     /// The filters each console session last viewed, so `trail.logs.viewed` is written once
     /// per change of filter, not once per page.
     pub viewed: Arc<crate::console::viewed::LastViewed>,
 }
 
 impl AppState {
+    /// A state with user-agent parsing and no GeoIP database (see [`AppState::with_enricher`]).
     pub fn new(store: Arc<dyn Store>, config: ServerConfig) -> Self {
         Self {
             store,
@@ -67,7 +70,16 @@ impl AppState {
             metrics: Arc::new(Metrics::default()),
             appended: Arc::new(tokio::sync::Notify::new()),
             throttle: Arc::default(),
+            enricher: Arc::new(trail_enrich::Enricher::new(None)),
             viewed: Arc::default(),
         }
+    }
+}
+
+impl AppState {
+    /// The same state with another enricher (a GeoIP database configured).
+    pub fn with_enricher(mut self, enricher: Arc<trail_enrich::Enricher>) -> Self {
+        self.enricher = enricher;
+        self
     }
 }

@@ -78,6 +78,7 @@ pub struct FileConfig {
     pub server_name: Option<String>,
     pub default_plan: Option<String>,
     pub signing_key: Option<PathBuf>,
+    pub geoip_database: Option<PathBuf>,
     #[serde(default)]
     pub plans: BTreeMap<String, PlanConfig>,
 }
@@ -95,6 +96,9 @@ pub struct Config {
     pub default_plan: String,
     /// The checkpoint signing key file [default: `signing.key` in the data directory].
     pub signing_key: Option<PathBuf>,
+    /// A GeoIP `.mmdb` (MaxMind City/Country layout or DB-IP flat layout) that locates events'
+    /// addresses at ingest; without one, location comes only from the client.
+    pub geoip_database: Option<PathBuf>,
     pub plans: BTreeMap<String, PlanConfig>,
 }
 
@@ -127,6 +131,7 @@ impl Config {
                 .or(file.default_plan)
                 .unwrap_or_else(|| "enterprise".into()),
             signing_key: env_nonempty("TRAIL_SIGNING_KEY").map(PathBuf::from).or(file.signing_key),
+            geoip_database: env_nonempty("TRAIL_GEOIP_DATABASE").map(PathBuf::from).or(file.geoip_database),
             plans,
         };
         if !config.plans.contains_key(&config.default_plan) {

@@ -530,7 +530,11 @@ pub fn events(now: Timestamp, tz: &TimeZone) -> Vec<(Timestamp, Value)> {
 }
 
 /// Creates the `demo` tenant with its history, unless it exists. Returns how many events it holds.
-pub async fn seed(store: &dyn Store, config: &ServerConfig) -> anyhow::Result<(bool, u64)> {
+pub async fn seed(
+    store: &dyn Store,
+    config: &ServerConfig,
+    enricher: &trail_enrich::Enricher,
+) -> anyhow::Result<(bool, u64)> {
     let id = TenantId::parse(TENANT)?;
     if let Some(t) = store.tenant(&id).await? {
         return Ok((false, t.event_count));
@@ -554,7 +558,7 @@ pub async fn seed(store: &dyn Store, config: &ServerConfig) -> anyhow::Result<(b
                 let received = trail_core::time::truncate_us(*at + SignedDuration::from_millis(40));
                 let e = NewEvent::from_json(&v.to_string(), now)
                     .map_err(|e| anyhow::anyhow!("demo event {v}: {}", e.message))?;
-                Ok(PreparedEvent::new(e, received, |_| {}))
+                Ok(PreparedEvent::new(e, received, |body| enricher.enrich(body)))
             })
             .collect::<anyhow::Result<Vec<_>>>()?;
         total = store.append(&id, batch).await?.tree_size;

@@ -19,6 +19,18 @@ pub fn location(config: &Config) -> anyhow::Result<StoreLocation> {
     }
 }
 
+/// The ingest enricher: user-agent parsing, and GeoIP when a database is configured (a file
+/// that cannot be read is an error now, not a silent lack of locations later).
+pub fn enricher(config: &Config) -> anyhow::Result<Arc<trail_enrich::Enricher>> {
+    let geoip = match &config.geoip_database {
+        None => None,
+        Some(path) => Some(trail_enrich::GeoIp::open(path).with_context(|| {
+            format!("cannot use the GeoIP database {} (geoip_database, TRAIL_GEOIP_DATABASE)", path.display())
+        })?),
+    };
+    Ok(Arc::new(trail_enrich::Enricher::new(geoip)))
+}
+
 /// Opens the configured store (the backend is chosen here, once).
 pub fn store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
     open_store(config, StoreOptions::default())

@@ -102,7 +102,7 @@ async fn ingest_inner(
     let received_at = truncate_us(Timestamp::now());
     let events = parse_batch(&body, body_format(&headers), received_at, limits)?;
     let prepared: Vec<PreparedEvent> =
-        events.into_iter().map(|e| PreparedEvent::new(e, received_at, |_body| {})).collect();
+        events.into_iter().map(|e| PreparedEvent::new(e, received_at, |body| s.enricher.enrich(body))).collect();
     let ids: Vec<Option<String>> = prepared.iter().map(|p| p.body.id.clone()).collect();
     let receipt = s.store.append(&t, prepared).await?;
     s.appended.notify_waiters();

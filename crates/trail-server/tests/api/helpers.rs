@@ -31,12 +31,21 @@ pub fn config() -> ServerConfig {
 
 impl TestServer {
     pub async fn start() -> Self {
+        Self::start_with(None).await
+    }
+
+    /// A server whose ingest locates addresses with the GeoIP database at `geoip`.
+    pub async fn start_with(geoip: Option<&std::path::Path>) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let store: Arc<dyn Store> = Arc::new(SqliteStore::open(dir.path()).unwrap());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let state = AppState::new(store, config());
+        let mut state = AppState::new(store, config());
+        if let Some(path) = geoip {
+            let db = trail_enrich::GeoIp::open(path).unwrap();
+            state = state.with_enricher(Arc::new(trail_enrich::Enricher::new(Some(db))));
+        }
         tokio::spawn(serve_with_listener(state, listener, async {
             let _ = stopped.await;
         }));

@@ -2,6 +2,7 @@
 
 mod auth;
 mod console;
+mod enrich;
 mod export;
 mod helpers;
 mod ingest;

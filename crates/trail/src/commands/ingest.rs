@@ -94,6 +94,7 @@ fn bar(total: Option<u64>, what: &str) -> ProgressBar {
 
 struct Loader<'a> {
     store: &'a dyn Store,
+    enricher: std::sync::Arc<trail_enrich::Enricher>,
     tenant: TenantId,
     batch: Vec<PreparedEvent>,
     batch_size: usize,
@@ -118,7 +119,8 @@ impl Loader<'_> {
 
     async fn push(&mut self, e: NewEvent) -> anyhow::Result<()> {
         let now = truncate_us(Timestamp::now());
-        self.batch.push(PreparedEvent::new(e, now, |_| {}));
+        let enricher = &self.enricher;
+        self.batch.push(PreparedEvent::new(e, now, |body| enricher.enrich(body)));
         if self.batch.len() >= self.batch_size {
             self.flush().await?;
         }
@@ -163,6 +165,7 @@ pub async fn run(config: Config, args: IngestArgs) -> anyhow::Result<ExitCode> {
     }
     let mut loader = Loader {
         store: &*store,
+        enricher: open::enricher(&config)?,
         tenant: tenant.id.clone(),
         batch: Vec::new(),
         batch_size: args.batch as usize,

@@ -20,8 +20,10 @@ pub async fn run(mut config: Config, args: ServeArgs) -> anyhow::Result<ExitCode
         trail_server::admin::operator_key(&*store, config.operator_key.as_ref().map(|k| k.expose()), rotate).await?;
     let (signing_key, new_signing_key) = open::signing_key(&config)?;
     let server_config = open::server_config(&config, key.hash(), signing_key);
+    let enricher = open::enricher(&config)?;
     let demo_events = if args.demo {
-        let (created, n) = demo::seed(&*store, &server_config).await.context("cannot create the demo tenant")?;
+        let (created, n) =
+            demo::seed(&*store, &server_config, &enricher).await.context("cannot create the demo tenant")?;
         Some((created, n))
     } else {
         None
@@ -67,7 +69,10 @@ pub async fn run(mut config: Config, args: ServeArgs) -> anyhow::Result<ExitCode
     }
     println!("Health: {base}/healthz   API reference: docs/api.md   Stop with Ctrl-C");
     tracing::info!(%addr, "serving");
-    let state = AppState::new(store, server_config);
+    if let Some(g) = &enricher.geoip {
+        println!("GeoIP: {} ({})", g.path().display(), g.database_type());
+    }
+    let state = AppState::new(store, server_config).with_enricher(enricher);
     serve_with_listener(state, listener, shutdown_signal()).await?;
     tracing::info!("stopped");
     Ok(ExitCode::SUCCESS)
