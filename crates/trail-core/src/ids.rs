@@ -18,11 +18,14 @@ pub struct IdError(pub String);
 pub struct TenantId(String);
 
 impl TenantId {
+    /// The longest id.
+    pub const MAX_LEN: usize = 63;
+
     pub fn parse(s: &str) -> Result<Self, IdError> {
         let b = s.as_bytes();
         let ok_first = |c: u8| c.is_ascii_lowercase() || c.is_ascii_digit();
         let ok_rest = |c: u8| ok_first(c) || c == b'_' || c == b'-';
-        if b.is_empty() || b.len() > 63 || !ok_first(b[0]) || !b[1..].iter().all(|&c| ok_rest(c)) {
+        if b.is_empty() || b.len() > Self::MAX_LEN || !ok_first(b[0]) || !b[1..].iter().all(|&c| ok_rest(c)) {
             return Err(IdError(format!(
                 "tenant id {s:?} is invalid: use 1 to 63 characters of a-z, 0-9, '_' and '-', starting with a letter or digit"
             )));

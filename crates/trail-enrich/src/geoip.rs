@@ -26,28 +26,15 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::path::{Path, PathBuf};
 
 use maxminddb::Reader;
+use serde::Deserialize;
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
-use serde::{Deserialize, Serialize};
 
 use crate::EnrichError;
 
-/// Where an IP address is, as far as the database knows. Stored with the event as
-/// `context.location`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Location {
-    /// ISO 3166-1 alpha-2 country code, e.g. `GB`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub country: Option<String>,
-    /// The country's English name, e.g. `United Kingdom`. Flat-layout databases usually have none.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub country_name: Option<String>,
-    /// The first-level subdivision (state, province, region, or UK constituent country), in English.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub region: Option<String>,
-    /// The city, in English.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub city: Option<String>,
-}
+/// Where an IP address is, as far as the database knows: trail-core's `context.location`
+/// (ISO 3166-1 alpha-2 `country`; English `country_name`, `region` (the first-level
+/// subdivision) and `city`; flat-layout databases usually give no `country_name`).
+pub use trail_core::event::Location;
 
 /// An open GeoIP database. Cheap to share: lookups take `&self` and it is `Send + Sync`.
 pub struct GeoIp {

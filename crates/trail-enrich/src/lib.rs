@@ -1,5 +1,5 @@
 //! Ingest-time enrichment for Trail: where an event came from ([`GeoIp`] → [`Location`]) and what
-//! sent it ([`Client::parse`] → [`Client`]).
+//! sent it ([`parse_user_agent`] → [`Client`]); both are trail-core's types, stored as they are.
 //!
 //! Both are computed once, when an event is ingested, and frozen with it (SPEC 2.2): a later
 //! database update or parser release never changes what an old event says. So this crate is
@@ -18,7 +18,7 @@ use std::{collections::HashMap, net::IpAddr, sync::Mutex};
 
 pub use error::EnrichError;
 pub use geoip::{GeoIp, Location};
-pub use useragent::{Client, Device};
+pub use useragent::{Client, Device, parse as parse_user_agent};
 
 /// Everything ingest needs to enrich an event. Without a GeoIP database, location comes only from
 /// the client (SPEC 10), and [`Enricher::location`] is always `None`.
@@ -50,15 +50,15 @@ impl Enricher {
         self.geoip.as_ref()?.lookup(ip)
     }
 
-    /// What the user agent says about the client. See [`Client::parse`].
+    /// What the user agent says about the client. See [`parse_user_agent`].
     pub fn client(&self, user_agent: &str) -> Client {
         if user_agent.len() > CACHED_UA_LEN {
-            return Client::parse(user_agent);
+            return useragent::parse(user_agent);
         }
         if let Some(c) = self.clients.lock().expect("client cache").get(user_agent) {
             return c.clone();
         }
-        let parsed = Client::parse(user_agent);
+        let parsed = useragent::parse(user_agent);
         let mut cache = self.clients.lock().expect("client cache");
         if cache.len() >= CLIENT_CACHE {
             cache.clear();
@@ -72,19 +72,11 @@ impl Enricher {
     /// `context.client` from the user agent.
     pub fn enrich(&self, body: &mut trail_core::event::EventBody) {
         let Some(ctx) = body.context.as_mut() else { return };
-        if ctx.location.is_none()
-            && let Some(l) = ctx.ip.and_then(|ip| self.location(ip))
-        {
-            ctx.location = Some(trail_core::event::Location {
-                country: l.country,
-                country_name: l.country_name,
-                region: l.region,
-                city: l.city,
-            });
+        if ctx.location.is_none() {
+            ctx.location = ctx.ip.and_then(|ip| self.location(ip));
         }
         if let Some(ua) = ctx.user_agent.as_deref() {
-            let c = self.client(ua);
-            ctx.client = Some(trail_core::event::Client { os: c.os, browser: c.browser, device: c.device });
+            ctx.client = Some(self.client(ua));
         }
     }
 }

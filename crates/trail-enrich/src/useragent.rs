@@ -23,28 +23,15 @@
 
 use std::sync::OnceLock;
 
-use serde::{Deserialize, Serialize};
 use ua_parser::{Extractor, Regexes, device, os, user_agent};
 
 /// uap-core's rules, version in `data/README.md`.
 const REGEXES_YAML: &str = include_str!("../data/regexes.yaml");
 
-/// What a user agent says about the client. Stored with the event as `context.client`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Client {
-    /// Operating system and version, e.g. `Windows 10`, `Mac OS X 10.15`, `iOS 17.1`,
-    /// `Android 14`, `Linux`, `Ubuntu`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub os: Option<String>,
-    /// Browser (or bot, or HTTP library) and its major version, e.g. `Chrome 120`, `Firefox 115`,
-    /// `Mobile Safari 17`, `Googlebot 2`, `curl 7`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub browser: Option<String>,
-    /// One of `desktop`, `mobile`, `tablet`, `bot`, `other` ([`Device::as_str`]). Always set by
-    /// [`Client::parse`]; `None` only in a `Client` made some other way.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub device: Option<String>,
-}
+/// What a user agent says about the client: trail-core's `context.client` (`os` like
+/// `Windows 10`, `Mac OS X 10.15`, `iOS 17.1`; `browser` like `Chrome 120`, `Mobile Safari 17`,
+/// `Googlebot 2`; `device` one of [`Device::as_str`]'s values, always set by [`parse`]).
+pub use trail_core::event::Client;
 
 /// The kind of device, as stored in [`Client::device`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -77,26 +64,24 @@ impl Device {
     }
 }
 
-impl Client {
-    /// Parses a `User-Agent` header. Never fails: what cannot be recognised is `None`, and the
-    /// device is then `other`. An empty header, or Apache's `-`, gives `{device: "other"}`.
-    pub fn parse(user_agent: &str) -> Client {
-        let ua = user_agent.trim();
-        // Some clients send the header's name as part of its value.
-        let ua = ua.strip_prefix("User-Agent:").or_else(|| ua.strip_prefix("user-agent:")).map_or(ua, str::trim_start);
-        if ua.is_empty() || ua == "-" {
-            return Client { os: None, browser: None, device: Some(Device::Other.as_str().to_owned()) };
-        }
-        let parser = parser();
-        let agent = parser.ua.extract(ua);
-        let os = parser.os.extract(ua);
-        let dev = parser.dev.extract(ua);
-        let device = classify(ua, agent.as_ref(), os.as_ref(), dev.as_ref());
-        Client {
-            os: os.as_ref().and_then(os_name),
-            browser: agent.as_ref().and_then(browser_name),
-            device: Some(device.as_str().to_owned()),
-        }
+/// Parses a `User-Agent` header. Never fails: what cannot be recognised is `None`, and the
+/// device is then `other`. An empty header, or Apache's `-`, gives `{device: "other"}`.
+pub fn parse(user_agent: &str) -> Client {
+    let ua = user_agent.trim();
+    // Some clients send the header's name as part of its value.
+    let ua = ua.strip_prefix("User-Agent:").or_else(|| ua.strip_prefix("user-agent:")).map_or(ua, str::trim_start);
+    if ua.is_empty() || ua == "-" {
+        return Client { os: None, browser: None, device: Some(Device::Other.as_str().to_owned()) };
+    }
+    let parser = parser();
+    let agent = parser.ua.extract(ua);
+    let os = parser.os.extract(ua);
+    let dev = parser.dev.extract(ua);
+    let device = classify(ua, agent.as_ref(), os.as_ref(), dev.as_ref());
+    Client {
+        os: os.as_ref().and_then(os_name),
+        browser: agent.as_ref().and_then(browser_name),
+        device: Some(device.as_str().to_owned()),
     }
 }
 

@@ -38,7 +38,9 @@ pub async fn serve_with_listener(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let signer = tokio::spawn(integrity::run_signer(state.clone()));
-    let served = axum::serve(listener, api::router(state)).with_graceful_shutdown(shutdown).await;
+    // With each connection's peer address, which the console's sign-in throttle counts by.
+    let app = api::router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let served = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
     signer.abort();
     served
 }

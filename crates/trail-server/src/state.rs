@@ -54,6 +54,8 @@ pub struct AppState {
     pub appended: Arc<tokio::sync::Notify>,
     /// Failed console sign-ins, to slow down password guessing.
     pub throttle: Arc<crate::console::throttle::Throttle>,
+    /// Password checks (argon2) running at once, at most.
+    pub password_checks: Arc<tokio::sync::Semaphore>,
     /// GeoIP and user-agent enrichment at ingest (SPEC 2.2).
     pub enricher: Arc<trail_enrich::Enricher>,
     /// The filters each console session last viewed, so `trail.logs.viewed` is written once
@@ -70,6 +72,7 @@ impl AppState {
             metrics: Arc::new(Metrics::default()),
             appended: Arc::new(tokio::sync::Notify::new()),
             throttle: Arc::default(),
+            password_checks: Arc::new(tokio::sync::Semaphore::new(4)),
             enricher: Arc::new(trail_enrich::Enricher::new(None)),
             viewed: Arc::default(),
         }

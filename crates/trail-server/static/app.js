@@ -17,8 +17,18 @@ document.addEventListener("DOMContentLoaded", () => {
     if (!link) return;
     ev.preventDefault();
     link.setAttribute("aria-busy", "true");
-    const resp = await fetch(link.dataset.rows, { credentials: "same-origin" });
-    if (!resp.ok) { window.location = link.href; return; }
+    let resp;
+    try {
+      resp = await fetch(link.dataset.rows, { credentials: "same-origin" });
+    } catch (_) {
+      window.location = link.href;
+      return;
+    }
+    // A session that ended redirects to the sign-in page: open the next page as a page.
+    if (!resp.ok || resp.redirected || resp.headers.get("x-trail-rows") !== "1") {
+      window.location = link.href;
+      return;
+    }
     const html = await resp.text();
     const tbody = document.getElementById("rows");
     const tmp = document.createElement("tbody");

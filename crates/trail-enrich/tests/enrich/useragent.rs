@@ -5,7 +5,7 @@
 //! GT-P3100 is a Galaxy Tab 2 7.0 (a tablet; its browser omits `Mobile`), GT-I9300 a Galaxy S III
 //! and KFAPWI a Kindle Fire HDX 8.9.
 
-use trail_enrich::{Client, Device, Enricher};
+use trail_enrich::{Client, Device, Enricher, parse_user_agent};
 
 use crate::helpers::real_user_agents;
 
@@ -164,7 +164,7 @@ const REAL: &[(&str, Option<&str>, Option<&str>, &str)] = &[
 fn check(cases: &[(&str, Option<&str>, Option<&str>, &str)]) {
     let mut failures = Vec::new();
     for &(ua, os, browser, device) in cases {
-        let got = Client::parse(ua);
+        let got = parse_user_agent(ua);
         let want =
             Client { os: os.map(str::to_owned), browser: browser.map(str::to_owned), device: Some(device.to_owned()) };
         if got != want {
@@ -271,7 +271,7 @@ fn every_real_line_parses_to_one_of_the_five_devices() {
 
 #[test]
 fn client_serialises_without_empty_fields() {
-    let client = Client::parse("Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)");
+    let client = parse_user_agent("Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)");
     let json = serde_json::to_string(&client).unwrap();
     assert_eq!(json, r#"{"browser":"Googlebot 2","device":"bot"}"#);
     assert_eq!(serde_json::from_str::<Client>(&json).unwrap(), client);

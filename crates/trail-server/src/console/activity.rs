@@ -24,12 +24,11 @@ use trail_core::{
 };
 use trail_store::Tenant;
 
-use super::{Nav, render, signed_in};
+use super::{Nav, render, signed_in_tenant};
 use crate::{
     AppState,
     api::{Interval, boundaries, query_pairs},
-    audit,
-    auth::{Person, Principal},
+    auth::Person,
 };
 
 /// People offered in the user picker (the most recently active).
@@ -146,17 +145,11 @@ struct View {
     form: Vec<(String, String)>,
     /// The API parameters they mean (without `cursor`).
     params: Vec<(String, String)>,
-    cursor: Option<String>,
     parsed: Result<(Filter, Page), String>,
 }
 
 async fn view(s: &AppState, parts: &Parts) -> Result<View, Response> {
-    let (person, session) = signed_in(parts, s).await?;
-    let tenant = match s.store.tenant(&person.tenant).await {
-        Ok(Some(t)) => t,
-        Ok(None) => return Err(super::gone()),
-        Err(e) => return Err(crate::error::ApiError::from(e).into_response()),
-    };
+    let (person, session, tenant) = signed_in_tenant(parts, s).await?;
     let tz = time_zone(&tenant.time_zone).unwrap_or(TimeZone::UTC);
     let form = query_pairs(parts.uri.query());
     let mut params = api_params(&form);
@@ -171,7 +164,7 @@ async fn view(s: &AppState, parts: &Parts) -> Result<View, Response> {
             (f, p)
         })
         .map_err(|e| e.to_string());
-    Ok(View { person, session, tenant, tz, form, params, cursor, parsed })
+    Ok(View { person, session, tenant, tz, form, params, parsed })
 }
 
 fn row(e: &StoredEvent, tz: &TimeZone) -> EventRow {
@@ -206,6 +199,27 @@ fn next_links(params: &[(String, String)], cursor: Option<String>) -> Option<(St
     Some((format!("/console/activity?{q}"), format!("/console/activity/rows?{q}")))
 }
 
+/// Writes `trail.logs.viewed` for a view of valid filters, once per change of filter (the
+/// filters without the cursor: Load more is the same view).
+async fn log_view(s: &AppState, v: &View) -> Result<(), trail_store::StoreError> {
+    if v.parsed.is_err() {
+        return Ok(());
+    }
+    let mut filters = Map::new();
+    for (k, val) in &v.params {
+        match filters.get_mut(k) {
+            Some(Value::Array(a)) => a.push(json!(val)),
+            Some(old) => *old = json!([old.clone(), val]),
+            None => {
+                filters.insert(k.clone(), json!(val));
+            }
+        }
+    }
+    let what = format!("activity?{}", encode(&v.params));
+    let text = format!("{} viewed the activity log", v.person.name);
+    super::viewed::record(s, &v.person, v.session, &what, text, json!({"view": "activity", "filters": filters})).await
+}
+
 /// `GET /console/activity/rows`: the rows of one page, for Load more.
 pub async fn rows(State(s): State<AppState>, parts: Parts) -> Response {
     let v = match view(&s, &parts).await {
@@ -215,12 +229,16 @@ pub async fn rows(State(s): State<AppState>, parts: Parts) -> Response {
     let Ok((filter, page)) = &v.parsed else {
         return (StatusCode::BAD_REQUEST, "the filters are not valid: reload the page").into_response();
     };
+    if let Err(e) = log_view(&s, &v).await {
+        return crate::error::ApiError::from(e).into_response();
+    }
     let result = match s.store.query(&v.tenant.id, filter, *page).await {
         Ok(r) => r,
         Err(e) => return crate::error::ApiError::from(e).into_response(),
     };
     let rows = result.events.iter().map(|e| row(e, &v.tz)).collect();
     let mut resp = render(&RowsFragment { rows });
+    resp.headers_mut().insert("x-trail-rows", HeaderValue::from_static("1"));
     if let Some((page, rows)) = next_links(&v.params, result.next_cursor.map(|c| c.encode())) {
         let h = resp.headers_mut();
         h.insert("x-next-page", HeaderValue::from_str(&page).expect("URL-encoded"));
@@ -242,31 +260,8 @@ pub async fn page(State(s): State<AppState>, parts: Parts) -> Response {
 
     // One `trail.logs.viewed` per change of filter, written before the query so the page that
     // caused it already lists it.
-    if v.parsed.is_ok() && v.cursor.is_none() && s.viewed.changed(v.session, &encode(&v.params)) {
-        let mut filters = Map::new();
-        for (k, val) in &v.params {
-            match filters.get_mut(k) {
-                Some(Value::Array(a)) => a.push(json!(val)),
-                Some(old) => *old = json!([old.clone(), val]),
-                None => {
-                    filters.insert(k.clone(), json!(val));
-                }
-            }
-        }
-        let actor = Principal::Person(v.person.clone()).actor();
-        let text = format!("{} viewed the activity log", v.person.name);
-        if let Err(e) = audit::record(
-            &*s.store,
-            &t,
-            actor,
-            "trail.logs.viewed",
-            text,
-            json!({"view": "activity", "filters": filters}),
-        )
-        .await
-        {
-            return crate::error::ApiError::from(e).into_response();
-        }
+    if let Err(e) = log_view(&s, &v).await {
+        return crate::error::ApiError::from(e).into_response();
     }
 
     let (mut error, mut rows, mut more, mut chart) = (None, Vec::new(), None, Chart::empty());

@@ -16,8 +16,11 @@ use base64::{Engine, engine::general_purpose::STANDARD};
 use jiff::tz::TimeZone;
 use trail_core::{checkpoint::Checkpoint, event::StoredEvent, merkle, time::time_zone};
 
-use super::{Nav, message, render, signed_in};
-use crate::{AppState, error::ApiError};
+use serde_json::{Value, json};
+use trail_core::ids::Scope;
+
+use super::{Nav, message, render, signed_in_tenant};
+use crate::{AppState, auth::Principal, error::ApiError};
 
 #[derive(Template)]
 #[template(path = "event.html")]
@@ -160,16 +163,11 @@ async fn proof(
 
 /// `GET /console/events/{seq}`.
 pub async fn page(State(s): State<AppState>, parts: Parts, Path(seq): Path<String>) -> Response {
-    let (person, _) = match signed_in(&parts, &s).await {
+    let (person, session, tenant) = match signed_in_tenant(&parts, &s).await {
         Ok(p) => p,
         Err(r) => return r,
     };
     let t = person.tenant.clone();
-    let tenant = match s.store.tenant(&t).await {
-        Ok(Some(tenant)) => tenant,
-        Ok(None) => return super::gone(),
-        Err(e) => return ApiError::from(e).into_response(),
-    };
     let nav = || Some(Nav::new(&person, &tenant.name, "/console/activity"));
     let not_found = || {
         message(
@@ -182,12 +180,33 @@ pub async fn page(State(s): State<AppState>, parts: Parts, Path(seq): Path<Strin
         )
     };
     let Ok(n) = seq.parse::<u64>() else { return not_found() };
-    let event = match s.store.event(&t, n).await {
+    let mut event = match s.store.event(&t, n).await {
         // A member sees only their own: another's is the same 404 as a missing one.
         Ok(Some(e)) if person.owner.as_ref().is_none_or(|o| o.owns(&e.body)) => e,
         Ok(_) => return not_found(),
         Err(e) => return ApiError::from(e).into_response(),
     };
+    let description = format!("{} viewed event {n}", person.name);
+    if let Err(e) = super::viewed::record(
+        &s,
+        &person,
+        session,
+        &format!("event:{n}"),
+        description,
+        json!({"view": "event", "seq": n}),
+    )
+    .await
+    {
+        return ApiError::from(e).into_response();
+    }
+    // SMS phone numbers show whole only to those who administer the tenant (SPEC 2.3), as in
+    // exports. (The leaf and its proof are of the stored event, untouched.)
+    if !Principal::Person(person.clone()).grants(&t, Scope::Admin)
+        && event.body.action.as_str().starts_with("sms.")
+        && let Some(Value::String(phone)) = event.body.metadata.as_mut().and_then(|m| m.get_mut("phone"))
+    {
+        *phone = trail_export::views::mask_phone(phone);
+    }
     let leaf = match s.store.leaf_hash(&t, n).await {
         Ok(l) => l,
         Err(e) => return ApiError::from(e).into_response(),

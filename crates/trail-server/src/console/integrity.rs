@@ -6,7 +6,7 @@ use askama::Template;
 use axum::{
     Form,
     extract::State,
-    http::{StatusCode, request::Parts},
+    http::request::Parts,
     response::{IntoResponse, Response},
 };
 use base64::{Engine, engine::general_purpose::STANDARD};
@@ -14,7 +14,7 @@ use serde::Deserialize;
 use serde_json::json;
 use trail_store::VerifyReport;
 
-use super::{Nav, csrf_ok, message, render, signed_in};
+use super::{Nav, csrf_ok, manager_page, render, signed_in};
 use crate::{AppState, audit, auth::Principal, error::ApiError};
 
 #[derive(Template)]
@@ -93,26 +93,11 @@ fn describe(r: &VerifyReport) -> Outcome {
 }
 
 async fn draw(s: &AppState, parts: &Parts, result: Option<Outcome>) -> Response {
-    let (person, _) = match signed_in(parts, s).await {
+    let (person, tenant, nav) = match manager_page(parts, s, "/console/integrity").await {
         Ok(p) => p,
         Err(r) => return r,
     };
-    let tenant = match s.store.tenant(&person.tenant).await {
-        Ok(Some(t)) => t,
-        Ok(None) => return super::gone(),
-        Err(e) => return ApiError::from(e).into_response(),
-    };
-    let nav = Some(Nav::new(&person, &tenant.name, "/console/integrity"));
-    if person.owner.is_some() {
-        return message(
-            StatusCode::NOT_FOUND,
-            nav,
-            "Not available",
-            "Your role shows your own activity only.",
-            "/console/activity",
-            "My activity",
-        );
-    }
+    let nav = Some(nav);
     let checkpoint = match s.store.latest_checkpoint(&tenant.id).await {
         Ok(c) => c.map(|c| CheckpointView {
             size: c.size,

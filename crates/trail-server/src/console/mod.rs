@@ -25,6 +25,8 @@ use axum::{
     routing::{get, post},
 };
 
+use trail_store::Tenant;
+
 use crate::{
     AppState,
     auth::{self, Person},
@@ -59,11 +61,16 @@ pub fn router() -> Router<AppState> {
             get(|| async { asset("text/javascript; charset=utf-8", include_str!("../../static/app.js")) }),
         )
         .layer(axum::middleware::from_fn(security_headers))
+        // Console forms are small: the API's ingest limit (megabytes) does not apply here.
+        .layer(axum::extract::DefaultBodyLimit::max(FORM_LIMIT))
 }
 
 fn asset(content_type: &'static str, body: &'static str) -> Response {
     ([(header::CONTENT_TYPE, content_type), (header::CACHE_CONTROL, "public, max-age=300")], body).into_response()
 }
+
+/// The largest console form body.
+const FORM_LIMIT: usize = 16 * 1024;
 
 /// The policy every console response carries: scripts, styles and everything else only from
 /// this server, no inline scripts or styles, forms only back to it.
@@ -189,6 +196,38 @@ pub(crate) fn gone() -> Response {
         "/console/sign-in",
         "Sign in",
     )
+}
+
+/// The signed-in person, their session's hash and their tenant, or the page to show instead.
+pub(crate) async fn signed_in_tenant(parts: &Parts, s: &AppState) -> Result<(Person, [u8; 32], Tenant), Response> {
+    let (person, session) = signed_in(parts, s).await?;
+    match s.store.tenant(&person.tenant).await {
+        Ok(Some(t)) => Ok((person, session, t)),
+        Ok(None) => Err(gone()),
+        Err(e) => Err(crate::error::ApiError::from(e).into_response()),
+    }
+}
+
+/// For the pages of managers and up (`current` is the page's path): the person, their tenant
+/// and the header; a `member` gets a 404 page that points to their own activity.
+pub(crate) async fn manager_page(
+    parts: &Parts,
+    s: &AppState,
+    current: &str,
+) -> Result<(Person, Tenant, Nav), Response> {
+    let (person, _, tenant) = signed_in_tenant(parts, s).await?;
+    let nav = Nav::new(&person, &tenant.name, current);
+    if person.owner.is_some() {
+        return Err(message(
+            StatusCode::NOT_FOUND,
+            Some(nav),
+            "Not available",
+            "Your role shows your own activity only.",
+            "/console/activity",
+            "My activity",
+        ));
+    }
+    Ok((person, tenant, nav))
 }
 
 /// The signed-in person, or a redirect to the sign-in page.

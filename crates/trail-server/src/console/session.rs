@@ -1,9 +1,11 @@
 //! Signing in and out, and opening the console from a viewer-token link.
 
 use askama::Template;
+use std::net::SocketAddr;
+
 use axum::{
     Form,
-    extract::{Query, State},
+    extract::{ConnectInfo, Query, State},
     http::{HeaderMap, HeaderValue, StatusCode, header, request::Parts},
     response::{IntoResponse, Redirect, Response},
 };
@@ -13,7 +15,7 @@ use serde_json::json;
 use trail_core::TenantId;
 use trail_store::Session;
 
-use super::{message, render};
+use super::{message, render, throttle};
 use crate::{
     AppState, audit,
     auth::{self, Person, Principal, SESSION_COOKIE},
@@ -26,6 +28,9 @@ use crate::{
 const FORM_COOKIE: &str = "trail_form";
 /// How long a console session lasts.
 const SESSION_HOURS: i64 = 12;
+/// The longest e-mail and password the sign-in form considers.
+const MAX_EMAIL: usize = 256;
+const MAX_PASSWORD: usize = 1024;
 
 #[derive(Template)]
 #[template(path = "sign_in.html")]
@@ -96,16 +101,34 @@ pub async fn sign_in(State(s): State<AppState>, parts: Parts, Form(f): Form<Sign
         );
     }
     let tenant_text = f.tenant.trim().to_owned();
-    let keys = vec![format!("{tenant_text}/{}", f.email.trim().to_lowercase())];
+    let email_key = f.email.trim().to_lowercase();
+    let mismatch = "That account, e-mail and password do not match: check each and try again.";
+    // Longer than any account id, e-mail or sensible password: no work, nothing remembered.
+    if tenant_text.len() > TenantId::MAX_LEN || email_key.len() > MAX_EMAIL || f.password.len() > MAX_PASSWORD {
+        return sign_in_form(headers, String::new(), String::new(), Some(mismatch.into()), StatusCode::UNAUTHORIZED);
+    }
+    let address = parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip().to_string())
+        .unwrap_or_else(|| "unknown".into());
+    let account = format!("{tenant_text}/{email_key}");
+    let keys = vec![
+        (format!("account-address|{account}|{address}"), throttle::PER_ACCOUNT_AND_ADDRESS),
+        (format!("address|{address}"), throttle::PER_ADDRESS),
+        (format!("account|{account}"), throttle::PER_ACCOUNT),
+    ];
     if let Some(wait) = s.throttle.wait(&keys) {
         let minutes = wait.as_secs().div_ceil(60).max(1);
-        return sign_in_form(
+        let mut resp = sign_in_form(
             headers,
             tenant_text,
             f.email,
             Some(format!("Too many failed attempts: try again in {minutes} minutes.")),
             StatusCode::TOO_MANY_REQUESTS,
         );
+        resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(wait.as_secs().max(1)));
+        return resp;
     }
     let found = match TenantId::parse(&tenant_text) {
         Ok(t) => match s.store.member_login(&t, f.email.trim()).await {
@@ -117,20 +140,23 @@ pub async fn sign_in(State(s): State<AppState>, parts: Parts, Form(f): Form<Sign
     };
     // The password is checked (against a dummy when the member is unknown) either way, so the
     // answer's timing does not say which accounts exist.
-    let hash = found.as_ref().map(|(_, (_, h))| h.clone()).unwrap_or_else(|| people::dummy_hash().to_owned());
+    let hash = found.as_ref().map(|(_, (_, h))| h.clone());
     let password = f.password;
-    let ok = tokio::task::spawn_blocking(move || people::verify_password(&password, &hash)).await.unwrap_or(false);
+    // At most a few argon2 checks at once (each takes ~19 MiB and a core for a while), so a
+    // burst of attempts queues here instead of exhausting memory and threads.
+    let Ok(_permit) = s.password_checks.acquire().await else {
+        return (StatusCode::SERVICE_UNAVAILABLE, "the server is stopping").into_response();
+    };
+    let ok = tokio::task::spawn_blocking(move || {
+        people::verify_password(&password, hash.as_deref().unwrap_or_else(|| people::dummy_hash()))
+    })
+    .await
+    .unwrap_or(false);
     let Some((tenant, (member, _))) = found.filter(|_| ok) else {
         s.throttle.failed(&keys);
-        return sign_in_form(
-            headers,
-            tenant_text,
-            f.email,
-            Some("That account, e-mail and password do not match: check each and try again.".into()),
-            StatusCode::UNAUTHORIZED,
-        );
+        return sign_in_form(headers, tenant_text, f.email, Some(mismatch.into()), StatusCode::UNAUTHORIZED);
     };
-    s.throttle.succeeded(&keys);
+    s.throttle.succeeded(&keys[0].0);
     let person = Person {
         owner: Person::owner_of(member.role, member.actor_id.as_deref(), Some(&member.email)),
         tenant: tenant.clone(),

@@ -42,6 +42,8 @@ struct SettingsPage {
 
 struct Notice {
     ok: bool,
+    /// The answer's status: 200, or the failed change's own (403, 404, 409, 422...).
+    status: StatusCode,
     text: String,
     /// A new key's token, shown once.
     token: Option<String>,
@@ -97,10 +99,7 @@ async fn draw(s: &AppState, person: &Person, notice: Option<Notice>) -> Response
         (Ok(None), _, _) => return super::gone(),
         (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => return ApiError::from(e).into_response(),
     };
-    let status = match &notice {
-        Some(n) if !n.ok => StatusCode::UNPROCESSABLE_ENTITY,
-        _ => StatusCode::OK,
-    };
+    let status = notice.as_ref().map_or(StatusCode::OK, |n| n.status);
     let when = |t: jiff::Timestamp| trail_core::time::format_rfc3339(t);
     let mut resp = render(&SettingsPage {
         nav: Some(Nav::new(person, &tenant.name, "/console/settings")),
@@ -164,8 +163,8 @@ where
         return super::expired_form("/console/settings");
     }
     let notice = match change(Principal::Person(person.clone())).await {
-        Ok((text, token)) => Notice { ok: true, text, token },
-        Err(e) => Notice { ok: false, text: e.message.clone(), token: None },
+        Ok((text, token)) => Notice { ok: true, status: StatusCode::OK, text, token },
+        Err(e) => Notice { ok: false, status: e.status, text: e.message.clone(), token: None },
     };
     draw(s, &person, Some(notice)).await
 }

@@ -4,13 +4,13 @@
 use askama::Template;
 use axum::{
     extract::State,
-    http::{StatusCode, request::Parts},
+    http::request::Parts,
     response::{IntoResponse, Response},
 };
 use jiff::tz::TimeZone;
 use trail_core::time::time_zone;
 
-use super::{Nav, activity::encode, message, render, signed_in};
+use super::{Nav, activity::encode, manager_page, render};
 use crate::{AppState, error::ApiError};
 
 /// People listed at most.
@@ -36,26 +36,11 @@ struct UsersPage {
 }
 
 pub async fn page(State(s): State<AppState>, parts: Parts) -> Response {
-    let (person, _) = match signed_in(&parts, &s).await {
+    let (_, tenant, nav) = match manager_page(&parts, &s, "/console/users").await {
         Ok(p) => p,
         Err(r) => return r,
     };
-    let tenant = match s.store.tenant(&person.tenant).await {
-        Ok(Some(t)) => t,
-        Ok(None) => return super::gone(),
-        Err(e) => return ApiError::from(e).into_response(),
-    };
-    let nav = Some(Nav::new(&person, &tenant.name, "/console/users"));
-    if person.owner.is_some() {
-        return message(
-            StatusCode::NOT_FOUND,
-            nav,
-            "Not available",
-            "Your role shows your own activity only.",
-            "/console/activity",
-            "My activity",
-        );
-    }
+    let nav = Some(nav);
     let actors = match s.store.actors(&tenant.id, MAX_ROWS + 1).await {
         Ok(a) => a,
         Err(e) => return ApiError::from(e).into_response(),
