@@ -36,6 +36,9 @@ pub struct Person {
     pub role: Role,
     /// The console member, or `None` for a viewer token.
     pub member_id: Option<String>,
+    /// The SaaS user a viewer token names (any role), or a member's own actor id: events this
+    /// person causes are attributed to it when there is no member id.
+    pub actor_id: Option<String>,
     pub name: String,
     pub email: Option<String>,
     /// For role `member`: whose events they see.
@@ -133,8 +136,8 @@ impl Principal {
             Principal::Person(p) => {
                 let mut a = json!({"name": p.name, "type": "user"});
                 // A member by their member id; a viewer by the actor id their token carries.
-                match (&p.member_id, &p.owner) {
-                    (Some(id), _) | (None, Some(Owner::ActorId(id))) if !id.is_empty() => a["id"] = json!(id),
+                match (&p.member_id, &p.actor_id) {
+                    (Some(id), _) | (None, Some(id)) if !id.is_empty() => a["id"] = json!(id),
                     _ => {}
                 }
                 if let Some(e) = &p.email {
@@ -165,6 +168,7 @@ pub async fn session_person(parts: &Parts, state: &AppState) -> Result<Option<Pe
     let Some(s) = state.store.session(&hash_token(token)).await? else { return Ok(None) };
     Ok(Some(Person {
         owner: Person::owner_of(s.role, s.actor_id.as_deref(), s.email.as_deref()),
+        actor_id: s.actor_id,
         tenant: s.tenant,
         role: s.role,
         member_id: s.member_id,

@@ -42,6 +42,7 @@ impl Claims {
             tenant: TenantId::parse(&self.tenant).expect("checked when verified"),
             role: self.role,
             member_id: None,
+            actor_id: self.actor_id.clone(),
             name: if self.name.is_empty() { "Viewer".into() } else { self.name.clone() },
             email: None,
             owner: Person::owner_of(self.role, Some(self.actor_id.as_deref().unwrap_or_default()), None),

@@ -25,9 +25,16 @@ use crate::{
 
 /// How often a quiet stream looks for events written by another process.
 const POLL: Duration = Duration::from_secs(1);
+/// How long one stream lasts. The caller is checked when a stream opens, so a stream ends
+/// after this and the client reconnects (as `EventSource` does by itself, resuming with
+/// `Last-Event-ID`, and losing nothing): a revoked key, an ended session or an expired viewer
+/// token stops receiving events within this time.
+const MAX_LIFE: Duration = Duration::from_secs(5 * 60);
 
 struct Tail {
     state: AppState,
+    /// When the stream ends (see [`MAX_LIFE`]).
+    ends: tokio::time::Instant,
     tenant: trail_core::TenantId,
     filter: Filter,
     after: u64,
@@ -41,6 +48,9 @@ impl Tail {
                 let data = serde_json::to_string(&e).ok()?;
                 let event = Event::default().id(e.seq.to_string()).event("event").data(data);
                 return Some((Ok(event), self));
+            }
+            if tokio::time::Instant::now() >= self.ends {
+                return None;
             }
             // Register for the wake-up before looking, so an append in between is not missed.
             let appended = self.state.appended.clone();
@@ -60,6 +70,7 @@ impl Tail {
             tokio::select! {
                 _ = notified => {}
                 _ = tokio::time::sleep(POLL) => {}
+                _ = tokio::time::sleep_until(self.ends) => return None,
             }
         }
     }
@@ -92,7 +103,8 @@ pub async fn stream(
         (None, Some(a)) => seq(a, "after")?,
         (None, None) => f.tenant.event_count,
     };
-    let tail = Tail { state: s, tenant: t, filter, after, ready: VecDeque::new() };
+    let ends = tokio::time::Instant::now() + MAX_LIFE;
+    let tail = Tail { state: s, ends, tenant: t, filter, after, ready: VecDeque::new() };
     let events = futures::stream::unfold(tail, Tail::next);
     Ok(Sse::new(events).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
 }

@@ -337,6 +337,20 @@ async fn a_viewer_token_link_signs_in() {
     assert_eq!(page.seqs(), seqs(&own));
     assert_eq!(own.iter().map(|e| e["action"].as_str().unwrap()).collect::<Vec<_>>(), ["trail.logs.viewed", "a.b"]);
     assert_eq!(own[1]["seq"], theirs);
+    // A manager's token naming a SaaS user: what they do is attributed to that user.
+    let (_, m) = s
+        .post("/v1/tenants/acme/viewer-tokens", OPERATOR, &json!({"role": "manager", "actor_id": "u_7", "name": "Sam"}))
+        .await;
+    let mut manager = Browser::new(&s);
+    manager.get(m["url"].as_str().unwrap()).await;
+    let all = manager.get("/console/activity?range=all").await;
+    assert!(all.seqs().len() >= 3, "a manager sees everyone's events");
+    let theirs = s.events("acme", "range=all&actor=u_7").await;
+    assert_eq!(theirs.len(), 1);
+    assert_eq!(
+        (theirs[0]["action"].as_str(), theirs[0]["actor"]["name"].as_str()),
+        (Some("trail.logs.viewed"), Some("Sam"))
+    );
     // A token changed by one character opens nothing.
     let mut forged = t["token"].as_str().unwrap().to_owned();
     let last = forged.pop().unwrap();
