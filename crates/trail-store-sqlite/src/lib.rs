@@ -26,6 +26,7 @@
 mod bulk;
 mod codec;
 mod error;
+mod logins;
 mod members;
 mod pool;
 mod query;

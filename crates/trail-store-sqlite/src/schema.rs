@@ -110,6 +110,27 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (tid, action)
     ) WITHOUT ROWID;
     "#,
+    // 4: the login rollup (logins.rs).
+    r#"
+    CREATE TABLE logins (
+        tid          INTEGER NOT NULL,
+        key          TEXT NOT NULL,              -- actor id, or e-mail when the events carry no id
+        actor_id     TEXT,
+        name         TEXT,
+        email        TEXT,
+        last_at      INTEGER NOT NULL,           -- the latest attempt's occurred_at, microseconds
+        last_ok      INTEGER NOT NULL,           -- whether it succeeded
+        last_success INTEGER,
+        last_failure INTEGER,
+        failed_total INTEGER NOT NULL,
+        ip           TEXT,                       -- where the latest attempt came from
+        country      TEXT,
+        region       TEXT,
+        city         TEXT,
+        PRIMARY KEY (tid, key)
+    ) WITHOUT ROWID;
+    CREATE INDEX logins_by_last ON logins(tid, last_at);
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -19,8 +19,9 @@ use trail_core::{
     ids::Scope,
 };
 use trail_store::{
-    ActionCount, ActorSummary, ApiKey, AppendReceipt, EventPage, Member, MemberPatch, NewApiKey, NewMember, NewTenant,
-    PreparedEvent, Session, Store, StoreError, StoreResult, StoredCheckpoint, Tenant, TenantPatch, VerifyReport,
+    ActionCount, ActorSummary, ApiKey, AppendReceipt, EventPage, LoginSummary, Member, MemberPatch, NewApiKey,
+    NewMember, NewTenant, PreparedEvent, Session, Store, StoreError, StoreResult, StoredCheckpoint, Tenant,
+    TenantPatch, VerifyReport,
 };
 
 use trail_index::{IndexConfig, TermIndex};
@@ -184,6 +185,7 @@ impl SqliteStore {
                 }
                 writer::Row {
                     seen: crate::rollups::Seen::of(&ev.body),
+                    attempt: crate::logins::Attempt::of(&ev.body),
                     occurred_at: ev.body.occurred_at.as_microsecond(),
                     doc: trail_index::doc(&ev.body),
                     leaf: self.inner.options.merkle_tree.then(|| ev.leaf_hasher(tenant)),
@@ -642,6 +644,18 @@ impl Store for SqliteStore {
     async fn actions(&self, tenant: &TenantId) -> StoreResult<Vec<ActionCount>> {
         let tid = self.tid(tenant).await?;
         self.read(move |c| crate::rollups::actions(c, tid)).await
+    }
+
+    async fn logins(
+        &self,
+        tenant: &TenantId,
+        since: Option<Timestamp>,
+        after: Option<(Timestamp, String)>,
+        limit: usize,
+    ) -> StoreResult<Vec<LoginSummary>> {
+        let tid = self.tid(tenant).await?;
+        let after = after.map(|(t, k)| (t.as_microsecond(), k));
+        self.read(move |c| crate::logins::page(c, tid, since.map(|t| t.as_microsecond()), after, limit)).await
     }
 
     async fn verify_log(&self, tenant: &TenantId, public_key: &[u8; 32]) -> StoreResult<VerifyReport> {

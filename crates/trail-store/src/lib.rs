@@ -110,6 +110,17 @@ pub trait Store: Send + Sync + 'static {
     /// The tenant's latest checkpoint (the largest tree size).
     async fn latest_checkpoint(&self, tenant: &TenantId) -> StoreResult<Option<StoredCheckpoint>>;
 
+    /// The login rollup: people whose latest login attempt is at or after `since`, latest
+    /// attempt first (ties by key), after the row `after` (`(last_attempt_at, key)`), at most
+    /// `limit`.
+    async fn logins(
+        &self,
+        tenant: &TenantId,
+        since: Option<jiff::Timestamp>,
+        after: Option<(jiff::Timestamp, String)>,
+        limit: usize,
+    ) -> StoreResult<Vec<LoginSummary>>;
+
     /// Checks the tenant's whole log as `trail verify` does (every leaf recomputed from the
     /// stored event, the tree rebuilt, every checkpoint's signature by `public_key` and
     /// consistency), against one consistent snapshot while appends go on.

@@ -238,3 +238,26 @@ pub struct VerifyReport {
     /// The first seq at which the log and its tree or checkpoints disagree, and how.
     pub problem: Option<(u64, String)>,
 }
+
+/// One person's logins (the login rollup behind SPEC 5's login report): their latest attempt
+/// and where it came from, their latest success and failure, their failures in all.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LoginSummary {
+    /// What the `actor` filter matches them by: their actor id, or their e-mail.
+    pub key: String,
+    pub actor_id: Option<String>,
+    pub name: Option<String>,
+    pub email: Option<String>,
+    #[serde(with = "serde_rfc3339")]
+    pub last_attempt_at: Timestamp,
+    pub last_succeeded: bool,
+    #[serde(with = "serde_rfc3339_opt")]
+    pub last_success_at: Option<Timestamp>,
+    #[serde(with = "serde_rfc3339_opt")]
+    pub last_failure_at: Option<Timestamp>,
+    pub failed_total: u64,
+    pub ip: Option<String>,
+    pub country: Option<String>,
+    pub region: Option<String>,
+    pub city: Option<String>,
+}

@@ -6,6 +6,7 @@ mod extract;
 mod health;
 mod keys;
 mod members;
+mod reports;
 mod stream;
 mod tenants;
 mod timeline;
@@ -47,6 +48,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/tenants/{t}/export", get(export::export))
         .route("/v1/tenants/{t}/stream", get(stream::stream))
         .route("/v1/tenants/{t}/reports/timeline", get(timeline::timeline))
+        .route("/v1/tenants/{t}/reports/logins", get(reports::logins))
         .merge(crate::console::router())
         .fallback(health::not_found)
         .layer(DefaultBodyLimit::max(body_limit))

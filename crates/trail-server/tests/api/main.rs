@@ -11,5 +11,6 @@ mod live;
 mod members;
 mod query;
 mod real_logs;
+mod reports;
 mod rules;
 mod tenants;

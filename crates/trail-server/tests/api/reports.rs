@@ -1,0 +1,207 @@
+//! The login report (SPEC 5) on a real SSH log: every accepted and failed password login of
+//! `shared/data/real-logs/openssh_2k.log` as `auth.login.*` events, and the report checked
+//! against a count made here, independently, from the same lines.
+
+use std::collections::BTreeMap;
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::helpers::*;
+
+struct Attempt {
+    user: String,
+    at: String,
+    ok: bool,
+    ip: String,
+}
+
+/// The log's password logins, in file order. The log has no year: 2025.
+fn attempts() -> Vec<Attempt> {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data/real-logs/openssh_2k.log");
+    let log = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let month = |m: &str| {
+        ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+            .iter()
+            .position(|x| *x == m)
+            .unwrap()
+            + 1
+    };
+    let mut out = Vec::new();
+    for line in log.lines() {
+        let (ok, rest) = if let Some(r) = line.split_once("]: Accepted password for ") {
+            (true, r.1)
+        } else if let Some(r) = line.split_once("]: Failed password for ") {
+            (false, r.1)
+        } else {
+            continue;
+        };
+        let rest = rest.strip_prefix("invalid user ").unwrap_or(rest);
+        let (user, rest) = rest.split_once(" from ").unwrap();
+        let ip = rest.split_whitespace().next().unwrap();
+        let f: Vec<&str> = line.split_whitespace().collect();
+        let at = format!("2025-{:02}-{:02}T{}Z", month(f[0]), f[1].parse::<u32>().unwrap(), f[2]);
+        out.push(Attempt { user: user.to_owned(), at, ok, ip: ip.to_owned() });
+    }
+    out
+}
+
+#[derive(Debug, PartialEq, Default)]
+struct Expected {
+    last_status: &'static str,
+    last_at: String,
+    last_success: Option<String>,
+    last_failure: Option<String>,
+    failed: u64,
+    ip: String,
+}
+
+/// What the report must say for the attempts within `[from, to)` (RFC 3339 strings compare
+/// as times here: all are UTC, same length).
+fn expected(all: &[Attempt], from: &str, to: &str) -> BTreeMap<String, Expected> {
+    let mut out: BTreeMap<String, Expected> = BTreeMap::new();
+    let in_range: Vec<&str> =
+        all.iter().filter(|a| a.at.as_str() >= from && a.at.as_str() < to).map(|a| a.user.as_str()).collect();
+    for a in all {
+        let e = out.entry(a.user.clone()).or_default();
+        if a.at >= e.last_at {
+            e.last_at = a.at.clone();
+            e.last_status = if a.ok { "succeeded" } else { "failed" };
+            e.ip = a.ip.clone();
+        }
+        let slot = if a.ok { &mut e.last_success } else { &mut e.last_failure };
+        if slot.as_deref().is_none_or(|t| a.at.as_str() >= t) {
+            *slot = Some(a.at.clone());
+        }
+        if !a.ok && a.at.as_str() >= from && a.at.as_str() < to {
+            e.failed += 1;
+        }
+    }
+    out.retain(|user, _| in_range.contains(&user.as_str()));
+    out
+}
+
+fn ms(t: &str) -> String {
+    t.replace('Z', ".000Z")
+}
+
+async fn report(s: &TestServer, query: &str, limit: usize) -> Vec<Value> {
+    let mut rows = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let mut q = format!("/v1/tenants/ssh/reports/logins?{query}&limit={limit}");
+        if let Some(c) = &cursor {
+            q.push_str(&format!("&cursor={c}"));
+        }
+        let (st, b) = s.get(&q, OPERATOR).await;
+        assert_eq!(st, StatusCode::OK, "{q}: {b}");
+        rows.extend(b["rows"].as_array().unwrap().iter().cloned());
+        match b["next_cursor"].as_str() {
+            Some(c) => cursor = Some(c.to_owned()),
+            None => return rows,
+        }
+    }
+}
+
+fn check(rows: &[Value], want: &BTreeMap<String, Expected>) {
+    let got: BTreeMap<String, Expected> = rows
+        .iter()
+        .map(|r| {
+            let s = |k: &str| r[k].as_str().map(str::to_owned);
+            (
+                s("actor_id").unwrap(),
+                Expected {
+                    last_status: if r["last_status"] == "succeeded" { "succeeded" } else { "failed" },
+                    last_at: s("last_attempt_at").unwrap(),
+                    last_success: s("last_success_at"),
+                    last_failure: s("last_failure_at"),
+                    failed: r["failed_count"].as_u64().unwrap(),
+                    ip: s("ip").unwrap(),
+                },
+            )
+        })
+        .collect();
+    let want: BTreeMap<String, Expected> = want
+        .iter()
+        .map(|(k, e)| {
+            (
+                k.clone(),
+                Expected {
+                    last_status: e.last_status,
+                    last_at: ms(&e.last_at),
+                    last_success: e.last_success.as_deref().map(ms),
+                    last_failure: e.last_failure.as_deref().map(ms),
+                    failed: e.failed,
+                    ip: e.ip.clone(),
+                },
+            )
+        })
+        .collect();
+    assert_eq!(got.len(), rows.len(), "one row a person");
+    assert_eq!(got, want);
+}
+
+#[tokio::test]
+async fn the_login_report_of_a_real_ssh_log_matches_an_independent_count() {
+    let s = TestServer::start().await;
+    s.tenant("ssh").await;
+    let all = attempts();
+    assert!(all.len() > 500, "{} attempts", all.len());
+    let events: Vec<Value> = all
+        .iter()
+        .map(|a| {
+            json!({"action": if a.ok { "auth.login.succeeded" } else { "auth.login.failed" },
+                   "outcome": if a.ok { "success" } else { "failure" },
+                   "occurred_at": a.at, "actor": {"id": a.user}, "context": {"ip": a.ip}})
+        })
+        .collect();
+    // In several requests, so the rollup is folded across batches too.
+    for chunk in events.chunks(97) {
+        s.ingest("ssh", Value::Array(chunk.to_vec())).await;
+    }
+
+    let whole = report(&s, "range=all", 1000).await;
+    let want = expected(&all, "0000", "9999");
+    assert!(want.len() > 20, "{} people", want.len());
+    check(&whole, &want);
+    // Latest attempt first.
+    let times: Vec<&str> = whole.iter().map(|r| r["last_attempt_at"].as_str().unwrap()).collect();
+    assert!(times.windows(2).all(|w| w[0] >= w[1]), "{times:?}");
+    // Small pages walk the same rows in the same order.
+    let paged = report(&s, "range=all", 7).await;
+    assert_eq!(paged, whole);
+
+    // A closed range: only people with an attempt in it, failures counted in it.
+    let (from, to) = ("2025-12-10T07:00:00Z", "2025-12-10T09:00:00Z");
+    let part = report(&s, &format!("from={from}&to={to}"), 1000).await;
+    let want = expected(&all, from, to);
+    assert!(!want.is_empty() && want.len() < whole.len());
+    check(&part, &want);
+
+    // One person, by actor.
+    let busiest = whole.iter().max_by_key(|r| r["failed_count"].as_u64().unwrap()).unwrap();
+    let one = report(&s, &format!("range=all&actor={}", busiest["actor_id"].as_str().unwrap()), 50).await;
+    assert_eq!(one, vec![busiest.clone()]);
+
+    // Managers and up only.
+    let (_, t) =
+        s.post("/v1/tenants/ssh/viewer-tokens", OPERATOR, &json!({"role": "member", "actor_id": "root"})).await;
+    let member = t["token"].as_str().unwrap();
+    assert_eq!(s.get("/v1/tenants/ssh/reports/logins", member).await.0, StatusCode::FORBIDDEN);
+    let (_, t) = s.post("/v1/tenants/ssh/viewer-tokens", OPERATOR, &json!({"role": "manager"})).await;
+    assert_eq!(s.get("/v1/tenants/ssh/reports/logins?range=all", t["token"].as_str().unwrap()).await.0, StatusCode::OK);
+
+    // Filters the report does not take are refused by name.
+    assert_error(
+        &s.get("/v1/tenants/ssh/reports/logins?country=GB", OPERATOR).await,
+        StatusCode::BAD_REQUEST,
+        "unsupported_filter",
+        Some("country"),
+    );
+    assert_error(
+        &s.get("/v1/tenants/ssh/reports/logins?cursor=nonsense", OPERATOR).await,
+        StatusCode::BAD_REQUEST,
+        "invalid_parameter",
+        Some("cursor"),
+    );
+}
