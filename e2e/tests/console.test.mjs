@@ -553,3 +553,25 @@ browserTest(test, '11. an admin adds a member in Settings, who can then sign in;
   await signIn(erin, { email, password: 'a long e2e password' });
   assert.equal(await heading(erin), 'Activity');
 });
+
+browserTest(test, '12. Logins shows the API\'s login report, and Logs opens that person\'s login events', async (s) => {
+  const page = await s.newPage();
+  await signIn(page, MANAGER);
+  await navigation(page, () => page.locator('header nav a', { hasText: 'Logins' }).click());
+  assert.equal(await heading(page), 'Logins');
+  const report = await apiGet(`/v1/tenants/${TENANT}/reports/logins?range=last_30_days&limit=100`);
+  assert.ok(report.rows.length > 0, 'the demo has logins in the last 30 days');
+  const shown = await page.locator('table.logins tbody tr td.user').evaluateAll((tds) =>
+    tds.map((td) => td.childNodes[0].textContent.trim()),
+  );
+  assert.deepEqual(shown, report.rows.map((r) => r.name || r.actor_id || r.email), 'rows in the API\'s order');
+  const failedShown = await page.locator('table.logins tbody tr td.num').evaluateAll((tds) => tds.map((td) => Number(td.textContent)));
+  assert.deepEqual(failedShown, report.rows.map((r) => r.failed_count), 'failed counts');
+  await navigation(page, () => page.locator('table.logins tbody tr').first().locator('a.logs').click());
+  const url = new URL(page.url());
+  assert.equal(url.pathname, '/console/activity');
+  const params = apiParamsFor(page.url());
+  const events = await apiEvents(params);
+  assert.ok(events.length > 0 && events.every((e) => e.action.startsWith('auth.login.')), 'that person\'s login events');
+  assert.deepEqual(await rowSeqs(page), seqsOf(events).slice(0, PAGE_SIZE));
+});

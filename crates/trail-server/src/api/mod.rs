@@ -21,6 +21,7 @@ use axum::{
 use crate::AppState;
 
 pub use extract::{JsonBody, TenantPath, query_pairs};
+pub use reports::{LoginRow, login_rows, parse_cursor as parse_login_cursor};
 pub use timeline::{Interval, boundaries};
 
 pub fn router(state: AppState) -> Router {

@@ -12,11 +12,12 @@
 use axum::{Json, extract::State, http::Uri};
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use jiff::Timestamp;
+use serde::Serialize;
 use serde_json::{Value, json};
 use trail_core::{
     filter::{ActionPattern, Filter, parse_params},
     ids::Scope,
-    time::{format_rfc3339, time_zone},
+    time::time_zone,
 };
 
 use super::{TenantPath, events::tenant, extract::query_pairs};
@@ -30,7 +31,8 @@ fn cursor_of(at: Timestamp, key: &str) -> String {
     URL_SAFE_NO_PAD.encode(format!("{}:{key}", at.as_microsecond()))
 }
 
-fn parse_cursor(c: &str) -> Option<(Timestamp, String)> {
+/// The row a login report cursor names.
+pub fn parse_cursor(c: &str) -> Option<(Timestamp, String)> {
     let text = String::from_utf8(URL_SAFE_NO_PAD.decode(c).ok()?).ok()?;
     let (at, key) = text.split_once(':')?;
     Some((Timestamp::from_microsecond(at.parse().ok()?).ok()?, key.to_owned()))
@@ -80,18 +82,54 @@ pub async fn logins(
         )
         .with_field(*name));
     }
-    let mut after = match cursor {
+    let after = match cursor {
         Some(c) => Some(parse_cursor(&c).ok_or_else(|| {
             ApiError::bad_request("invalid_parameter", "cursor is not one this report gave: start again without it")
                 .with_field("cursor")
         })?),
         None => None,
     };
-    let mut rows = Vec::new();
-    let mut next_cursor = None;
-    'pages: loop {
-        let batch = s.store.logins(&t, f.time.from, after.clone(), page.limit + 1).await?;
-        let exhausted = batch.len() <= page.limit;
+    let (rows, next_cursor) = login_rows(&s, &t, &f, page.limit, after).await?;
+    Ok(Json(json!({"rows": rows, "next_cursor": next_cursor})))
+}
+
+/// One row of the login report.
+#[derive(Serialize)]
+pub struct LoginRow {
+    pub actor_id: Option<String>,
+    pub name: Option<String>,
+    pub email: Option<String>,
+    /// `succeeded` or `failed`.
+    pub last_status: &'static str,
+    #[serde(with = "trail_core::time::serde_rfc3339")]
+    pub last_attempt_at: Timestamp,
+    #[serde(with = "trail_core::time::serde_rfc3339_opt")]
+    pub last_success_at: Option<Timestamp>,
+    #[serde(with = "trail_core::time::serde_rfc3339_opt")]
+    pub last_failure_at: Option<Timestamp>,
+    pub failed_count: u64,
+    pub ip: Option<String>,
+    pub country: Option<String>,
+    pub region: Option<String>,
+    pub city: Option<String>,
+    /// What the `actor` filter finds this person by.
+    #[serde(skip)]
+    pub key: String,
+}
+
+/// One page of the login report for filter `f` (its time range and actors), after the row
+/// `after`: the rows and the next page's cursor.
+pub async fn login_rows(
+    s: &AppState,
+    t: &trail_core::TenantId,
+    f: &Filter,
+    limit: usize,
+    mut after: Option<(Timestamp, String)>,
+) -> ApiResult<(Vec<LoginRow>, Option<String>)> {
+    let mut rows: Vec<LoginRow> = Vec::new();
+    loop {
+        let batch = s.store.logins(t, f.time.from, after.clone(), limit + 1).await?;
+        let exhausted = batch.len() <= limit;
         for l in batch {
             after = Some((l.last_attempt_at, l.key.clone()));
             let named = |a: &String| [Some(&l.key), l.actor_id.as_ref(), l.email.as_ref()].contains(&Some(a));
@@ -99,39 +137,34 @@ pub async fn logins(
                 continue;
             }
             if f.time.to.is_some_and(|to| l.last_attempt_at >= to)
-                && count(&s, &t, &f, &l.key, &["auth.login.succeeded", "auth.login.failed"]).await? == 0
+                && count(s, t, f, &l.key, &["auth.login.succeeded", "auth.login.failed"]).await? == 0
             {
                 continue;
             }
-            if rows.len() == page.limit {
+            if rows.len() == limit {
                 // One more row exists: the page ends with the previous one.
-                let last: &Value = &rows[rows.len() - 1];
-                next_cursor = last["_cursor"].as_str().map(str::to_owned);
-                break 'pages;
+                let next = rows.last().map(|last| cursor_of(last.last_attempt_at, &last.key));
+                return Ok((rows, next));
             }
-            let failed = count(&s, &t, &f, &l.key, &["auth.login.failed"]).await?;
-            rows.push(json!({
-                "actor_id": l.actor_id,
-                "name": l.name,
-                "email": l.email,
-                "last_status": if l.last_succeeded { "succeeded" } else { "failed" },
-                "last_attempt_at": format_rfc3339(l.last_attempt_at),
-                "last_success_at": l.last_success_at.map(format_rfc3339),
-                "last_failure_at": l.last_failure_at.map(format_rfc3339),
-                "failed_count": failed,
-                "ip": l.ip,
-                "country": l.country,
-                "region": l.region,
-                "city": l.city,
-                "_cursor": cursor_of(l.last_attempt_at, &l.key),
-            }));
+            let failed_count = count(s, t, f, &l.key, &["auth.login.failed"]).await?;
+            rows.push(LoginRow {
+                last_status: if l.last_succeeded { "succeeded" } else { "failed" },
+                actor_id: l.actor_id,
+                name: l.name,
+                email: l.email,
+                last_attempt_at: l.last_attempt_at,
+                last_success_at: l.last_success_at,
+                last_failure_at: l.last_failure_at,
+                failed_count,
+                ip: l.ip,
+                country: l.country,
+                region: l.region,
+                city: l.city,
+                key: l.key,
+            });
         }
         if exhausted {
-            break;
+            return Ok((rows, None));
         }
     }
-    for r in &mut rows {
-        r.as_object_mut().expect("a row is an object").remove("_cursor");
-    }
-    Ok(Json(json!({"rows": rows, "next_cursor": next_cursor})))
 }

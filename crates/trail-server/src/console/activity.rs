@@ -371,7 +371,7 @@ pub async fn page(State(s): State<AppState>, parts: Parts) -> Response {
     resp
 }
 
-fn range_label(p: RangePreset) -> &'static str {
+pub(crate) fn range_label(p: RangePreset) -> &'static str {
     match p {
         RangePreset::Today => "Today",
         RangePreset::Yesterday => "Yesterday",

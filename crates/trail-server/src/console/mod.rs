@@ -9,6 +9,7 @@
 mod activity;
 mod event;
 mod integrity;
+mod logins;
 mod session;
 mod settings;
 pub mod throttle;
@@ -44,6 +45,7 @@ pub fn router() -> Router<AppState> {
         .route("/console/activity/rows", get(activity::rows))
         .route("/console/events/{seq}", get(event::page))
         .route("/console/users", get(users::page))
+        .route("/console/logins", get(logins::page))
         .route("/console/integrity", get(integrity::page))
         .route("/console/integrity/verify", post(integrity::verify))
         .route("/console/settings", get(settings::page))
@@ -150,7 +152,11 @@ impl Nav {
         let activity = if p.owner.is_some() { "My activity" } else { "Activity" };
         let mut items = vec![("/console/activity", activity)];
         if p.owner.is_none() {
-            items.extend([("/console/users", "Users"), ("/console/integrity", "Integrity")]);
+            items.extend([
+                ("/console/users", "Users"),
+                ("/console/logins", "Logins"),
+                ("/console/integrity", "Integrity"),
+            ]);
         }
         if p.role.scope() == trail_core::ids::Scope::Admin {
             items.push(("/console/settings", "Settings"));

@@ -575,3 +575,33 @@ async fn sign_in_refuses_huge_forms_and_sms_phones_are_masked_for_managers() {
     assert_eq!(page.status, StatusCode::OK);
     assert!(!page.body.contains("7700900123") && page.body.contains("0123"), "masked for a manager: {}", page.body);
 }
+
+#[tokio::test]
+async fn logins_shows_the_login_report_with_logs_links() {
+    let s = TestServer::start().await;
+    s.tenant("acme").await;
+    member(&s, "acme", "maya@acme.example", "manager", None).await;
+    member(&s, "acme", "asha@acme.example", "member", Some("u_1")).await;
+    let ago = |h: i64| (jiff::Timestamp::now() - jiff::SignedDuration::from_hours(h)).to_string();
+    s.ingest("acme", json!([
+        {"action": "auth.login.failed", "occurred_at": ago(3), "actor": {"id": "u_1", "name": "Asha <Rao>"}, "context": {"ip": "203.0.113.7", "location": {"country": "IN", "city": "Bengaluru"}}},
+        {"action": "auth.login.failed", "occurred_at": ago(2), "actor": {"id": "u_1", "name": "Asha <Rao>"}, "context": {"ip": "203.0.113.7"}},
+        {"action": "auth.login.succeeded", "occurred_at": ago(1), "actor": {"id": "u_2", "name": "Ben"}, "context": {"ip": "198.51.100.4"}}
+    ]))
+    .await;
+    let mut b = Browser::new(&s);
+    b.sign_in("acme", "maya@acme.example", "correct horse battery").await;
+    let page = b.get("/console/logins?range=last_7_days").await;
+    assert_eq!(page.status, StatusCode::OK);
+    let (_, api) = s.get("/v1/tenants/acme/reports/logins?range=last_7_days", OPERATOR).await;
+    let names: Vec<&str> = api["rows"].as_array().unwrap().iter().map(|r| r["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["Ben", "Asha <Rao>"]);
+    let ben = page.body.find(">Ben<").expect("Ben listed");
+    let asha = page.body.find("Asha &#60;Rao&#62;").expect("Asha listed, escaped");
+    assert!(ben < asha, "latest attempt first");
+    assert!(page.body.contains("<td class=\"num\">2</td>"), "Asha's two failures");
+    assert!(page.body.contains("href=\"/console/activity?range=last_7_days&#38;actor=u_1&#38;action=auth.login.succeeded&#38;action=auth.login.failed\""));
+    let mut m = Browser::new(&s);
+    m.sign_in("acme", "asha@acme.example", "correct horse battery").await;
+    assert_eq!(m.get("/console/logins").await.status, StatusCode::NOT_FOUND, "not for members");
+}
