@@ -15,6 +15,7 @@ mod integrity;
 mod postgres;
 mod query;
 mod report;
+mod reports;
 mod server;
 mod stats;
 
@@ -45,6 +46,8 @@ enum Bench {
     /// The console's Activity page with 5 million events in the tenant, beside the API's
     /// answer for the same view.
     Console(console::Args),
+    /// The login report with 1 million people's login events in one tenant.
+    Reports(reports::Args),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -56,5 +59,6 @@ fn main() -> anyhow::Result<()> {
         Bench::Integrity(args) => rt.block_on(integrity::run(args)),
         Bench::Export(args) => rt.block_on(export::run(args)),
         Bench::Console(args) => rt.block_on(console::run(args)),
+        Bench::Reports(args) => rt.block_on(reports::run(args)),
     }
 }

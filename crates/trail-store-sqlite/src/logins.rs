@@ -113,43 +113,72 @@ fn ts(us: i64) -> jiff::Timestamp {
 }
 
 /// People whose latest attempt is at or after `since`, latest attempt first (ties by key),
-/// strictly after `after` (`(last attempt, key)` of the previous page's last row).
+/// strictly after `after` (`(last attempt, key)` of the previous page's last row); only those
+/// named in `only` (by key, which is the actor id when there is one, or by e-mail) when it is
+/// not empty.
 pub(crate) fn page(
     conn: &Connection,
     tid: i64,
     since: Option<i64>,
     after: Option<(i64, String)>,
     limit: usize,
+    only: &[String],
 ) -> StoreResult<Vec<LoginSummary>> {
     let (after_at, after_key) = after.unwrap_or((i64::MAX, String::new()));
+    let since = since.unwrap_or(i64::MIN);
+    if !only.is_empty() {
+        // A few named people: look them up by key (the actor id, or the e-mail for people
+        // without one) and by e-mail, then order them here; SQLite would rather walk the whole
+        // `last_at` index for the ORDER BY.
+        let marks = (0..only.len()).map(|i| format!("?{}", i + 2)).collect::<Vec<_>>().join(", ");
+        let sql = format!(
+            "SELECT {COLUMNS} FROM logins WHERE tid = ?1 AND key IN ({marks})
+             UNION SELECT {COLUMNS} FROM logins WHERE tid = ?1 AND email IN ({marks})"
+        );
+        let mut values: Vec<rusqlite::types::Value> = vec![tid.into()];
+        values.extend(only.iter().map(|k| rusqlite::types::Value::Text(k.clone())));
+        let mut stmt = conn.prepare_cached(&sql).sql()?;
+        let mut rows: Vec<LoginSummary> =
+            stmt.query_map(rusqlite::params_from_iter(values), row).sql()?.collect::<rusqlite::Result<_>>().sql()?;
+        rows.retain(|r| {
+            let at = r.last_attempt_at.as_microsecond();
+            at >= since && (at < after_at || (at == after_at && r.key > after_key))
+        });
+        rows.sort_by(|a, b| b.last_attempt_at.cmp(&a.last_attempt_at).then_with(|| a.key.cmp(&b.key)));
+        rows.truncate(limit);
+        return Ok(rows);
+    }
     let mut stmt = conn
-        .prepare_cached(
-            "SELECT key, actor_id, name, email, last_at, last_ok, last_success, last_failure, failed_total,
-                    ip, country, region, city
-             FROM logins
+        .prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM logins
              WHERE tid = ?1 AND last_at >= ?2 AND (last_at < ?3 OR (last_at = ?3 AND key > ?4))
              ORDER BY last_at DESC, key
-             LIMIT ?5",
-        )
+             LIMIT ?5"
+        ))
         .sql()?;
-    let rows = stmt
-        .query_map(params![tid, since.unwrap_or(i64::MIN), after_at, after_key, limit.min(10_000) as i64], |r| {
-            Ok(LoginSummary {
-                key: r.get(0)?,
-                actor_id: r.get(1)?,
-                name: r.get(2)?,
-                email: r.get(3)?,
-                last_attempt_at: ts(r.get(4)?),
-                last_succeeded: r.get(5)?,
-                last_success_at: r.get::<_, Option<i64>>(6)?.map(ts),
-                last_failure_at: r.get::<_, Option<i64>>(7)?.map(ts),
-                failed_total: r.get::<_, i64>(8)? as u64,
-                ip: r.get(9)?,
-                country: r.get(10)?,
-                region: r.get(11)?,
-                city: r.get(12)?,
-            })
-        })
-        .sql()?;
+    let values: Vec<rusqlite::types::Value> =
+        vec![tid.into(), since.into(), after_at.into(), after_key.into(), (limit.min(10_000) as i64).into()];
+    let rows = stmt.query_map(rusqlite::params_from_iter(values), row).sql()?;
     rows.collect::<rusqlite::Result<_>>().sql()
+}
+
+const COLUMNS: &str =
+    "key, actor_id, name, email, last_at, last_ok, last_success, last_failure, failed_total, ip, country, region, city";
+
+fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<LoginSummary> {
+    Ok(LoginSummary {
+        key: r.get(0)?,
+        actor_id: r.get(1)?,
+        name: r.get(2)?,
+        email: r.get(3)?,
+        last_attempt_at: ts(r.get(4)?),
+        last_succeeded: r.get(5)?,
+        last_success_at: r.get::<_, Option<i64>>(6)?.map(ts),
+        last_failure_at: r.get::<_, Option<i64>>(7)?.map(ts),
+        failed_total: r.get::<_, i64>(8)? as u64,
+        ip: r.get(9)?,
+        country: r.get(10)?,
+        region: r.get(11)?,
+        city: r.get(12)?,
+    })
 }

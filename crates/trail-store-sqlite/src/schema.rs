@@ -130,6 +130,7 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (tid, key)
     ) WITHOUT ROWID;
     CREATE INDEX logins_by_last ON logins(tid, last_at);
+    CREATE INDEX logins_by_email ON logins(tid, email);
     "#,
 ];
 

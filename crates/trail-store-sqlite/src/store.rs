@@ -652,10 +652,12 @@ impl Store for SqliteStore {
         since: Option<Timestamp>,
         after: Option<(Timestamp, String)>,
         limit: usize,
+        only: &[String],
     ) -> StoreResult<Vec<LoginSummary>> {
         let tid = self.tid(tenant).await?;
         let after = after.map(|(t, k)| (t.as_microsecond(), k));
-        self.read(move |c| crate::logins::page(c, tid, since.map(|t| t.as_microsecond()), after, limit)).await
+        let only = only.to_vec();
+        self.read(move |c| crate::logins::page(c, tid, since.map(|t| t.as_microsecond()), after, limit, &only)).await
     }
 
     async fn verify_log(&self, tenant: &TenantId, public_key: &[u8; 32]) -> StoreResult<VerifyReport> {

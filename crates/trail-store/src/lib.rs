@@ -112,13 +112,14 @@ pub trait Store: Send + Sync + 'static {
 
     /// The login rollup: people whose latest login attempt is at or after `since`, latest
     /// attempt first (ties by key), after the row `after` (`(last_attempt_at, key)`), at most
-    /// `limit`.
+    /// `limit`; only those named in `only` (by key, actor id or e-mail) when it is not empty.
     async fn logins(
         &self,
         tenant: &TenantId,
         since: Option<jiff::Timestamp>,
         after: Option<(jiff::Timestamp, String)>,
         limit: usize,
+        only: &[String],
     ) -> StoreResult<Vec<LoginSummary>>;
 
     /// Checks the tenant's whole log as `trail verify` does (every leaf recomputed from the

@@ -128,7 +128,7 @@ pub async fn login_rows(
 ) -> ApiResult<(Vec<LoginRow>, Option<String>)> {
     let mut rows: Vec<LoginRow> = Vec::new();
     loop {
-        let batch = s.store.logins(t, f.time.from, after.clone(), limit + 1).await?;
+        let batch = s.store.logins(t, f.time.from, after.clone(), limit + 1, &f.actors).await?;
         let exhausted = batch.len() <= limit;
         for l in batch {
             after = Some((l.last_attempt_at, l.key.clone()));

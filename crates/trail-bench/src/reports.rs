@@ -1,0 +1,130 @@
+//! The report benchmark (issue 7): the login report with 1,000,000 people's login events in one
+//! tenant, beside the activity log's default view (`GET .../events`) in the same run.
+//!
+//! Each person signs in twice over the last 60 days (a failure from one address, then usually a
+//! success), so the tenant holds 2,000,000 `auth.login.*` events; they are appended through the
+//! store in batches of 1,000 (this measures the report, not ingest). The report is asked for its
+//! first page (50 rows) over the last 30 days, over a closed range (yesterday: rows whose
+//! latest attempt is after the range are checked against the index), for one person, and a
+//! deep page by cursor.
+
+use std::{sync::Arc, time::Instant};
+
+use clap::Args as ClapArgs;
+use rand::{Rng, SeedableRng, rngs::StdRng};
+use serde_json::{Value, json};
+use trail_core::{TenantId, event::NewEvent};
+use trail_store::{NewTenant, PreparedEvent, Store};
+use trail_store_sqlite::SqliteStore;
+
+use crate::{
+    report::fmt,
+    server::{self, KEY},
+    stats::{Latency, latency},
+};
+
+#[derive(ClapArgs)]
+pub struct Args {
+    /// People, each with two login attempts.
+    #[arg(long, default_value_t = 1_000_000)]
+    pub people: u64,
+    /// Measured requests of each kind.
+    #[arg(long, default_value_t = 200)]
+    pub iterations: usize,
+}
+
+async fn timed(client: &reqwest::Client, url: &str, n: usize) -> anyhow::Result<(Latency, Value)> {
+    let mut samples = Vec::with_capacity(n);
+    let mut last = Value::Null;
+    for i in 0..n + 10 {
+        let t = Instant::now();
+        let r = client.get(url).bearer_auth(KEY).send().await?;
+        anyhow::ensure!(r.status() == 200, "{url}: {}", r.status());
+        last = r.json().await?;
+        if i >= 10 {
+            samples.push(t.elapsed());
+        }
+    }
+    Ok((latency(samples), last))
+}
+
+pub async fn run(args: Args) -> anyhow::Result<()> {
+    let tmp = tempfile::tempdir()?;
+    let store = Arc::new(SqliteStore::open(tmp.path())?);
+    let t = TenantId::parse("big")?;
+    store
+        .create_tenant(NewTenant {
+            id: t.clone(),
+            name: "big".into(),
+            plan: "enterprise".into(),
+            time_zone: "UTC".into(),
+        })
+        .await?;
+    println!("report benchmark: {} people, 2 login attempts each", fmt(args.people as f64));
+    let now = jiff::Timestamp::now();
+    let mut rng = StdRng::seed_from_u64(11);
+    let started = Instant::now();
+    let mut batch = Vec::with_capacity(1000);
+    for p in 0..args.people {
+        let first = now - jiff::SignedDuration::from_secs(rng.random_range(3600..60 * 86_400));
+        let second = first + jiff::SignedDuration::from_secs(rng.random_range(5..3600));
+        let ip = format!("203.0.{}.{}", p % 250, (p / 250) % 250);
+        for (at, ok) in [(first, false), (second.min(now), rng.random_bool(0.8))] {
+            let e = json!({"action": if ok { "auth.login.succeeded" } else { "auth.login.failed" },
+                "occurred_at": at.to_string(), "actor": {"id": format!("u{p}"), "name": format!("User {p}")},
+                "context": {"ip": ip, "location": {"country": "GB", "city": "London"}}});
+            let e =
+                NewEvent::from_json(&e.to_string(), now).map_err(|e| anyhow::anyhow!("{}: {}", e.field, e.message))?;
+            batch.push(PreparedEvent::new(e, now, |_| {}));
+        }
+        if batch.len() >= 1000 {
+            store.append(&t, std::mem::take(&mut batch)).await?;
+        }
+    }
+    if !batch.is_empty() {
+        store.append(&t, batch).await?;
+    }
+    let s2 = store.clone();
+    tokio::task::spawn_blocking(move || s2.flush_index()).await?;
+    eprintln!("loaded {} events in {:.0} s", fmt(2.0 * args.people as f64), started.elapsed().as_secs_f64());
+
+    let base = server::start(store.clone()).await?;
+    let client = reqwest::Client::new();
+    let report = format!("{base}/v1/tenants/big/reports/logins");
+    let (open, first) = timed(&client, &format!("{report}?range=last_30_days"), args.iterations).await?;
+    anyhow::ensure!(first["rows"].as_array().map_or(0, Vec::len) == 50, "a full first page");
+    let (closed, _) = timed(&client, &format!("{report}?range=yesterday"), args.iterations).await?;
+    let (one, single) = timed(&client, &format!("{report}?range=all&actor=u12345"), args.iterations).await?;
+    anyhow::ensure!(single["rows"].as_array().map_or(0, Vec::len) == 1, "one person");
+    // A page deep into the report: walk 200 pages once, then time the 200th.
+    let mut cursor = first["next_cursor"].as_str().unwrap_or_default().to_owned();
+    for _ in 0..199 {
+        let r: Value = client
+            .get(format!("{report}?range=last_30_days&cursor={cursor}"))
+            .bearer_auth(KEY)
+            .send()
+            .await?
+            .json()
+            .await?;
+        match r["next_cursor"].as_str() {
+            Some(c) => cursor = c.to_owned(),
+            None => break,
+        }
+    }
+    let (deep, _) = timed(&client, &format!("{report}?range=last_30_days&cursor={cursor}"), args.iterations).await?;
+    let (events, _) = timed(&client, &format!("{base}/v1/tenants/big/events"), args.iterations).await?;
+
+    println!("\n## Login report, {} people ({} events)\n", fmt(args.people as f64), fmt(2.0 * args.people as f64));
+    println!("| request | p50 | p99 | baseline (same run) p50 / p99 |");
+    println!("|---|---:|---:|---|");
+    let base_text = format!("`GET .../events` (default view): {:.2} / {:.2} ms", events.p50_ms, events.p99_ms);
+    for (name, l) in [
+        ("`reports/logins?range=last_30_days`, first page of 50", &open),
+        ("`reports/logins?range=yesterday` (a closed range)", &closed),
+        ("`reports/logins?range=all&actor=u12345`", &one),
+        ("`reports/logins`, page 201 by cursor", &deep),
+    ] {
+        println!("| {name} | {:.2} ms | {:.2} ms | {base_text} |", l.p50_ms, l.p99_ms);
+    }
+    Ok(())
+}
