@@ -90,14 +90,9 @@ pub(crate) fn catch_up_with(
 }
 
 fn read(conn: &Connection, ctx: &Ctx<'_>, tenant: &TenantId, tid: i64, seq: u64) -> StoreResult<Option<StoredEvent>> {
-    let mut stmt = conn.prepare_cached("SELECT body FROM events WHERE pos = ?1").sql()?;
-    let mut rows = stmt.query([event_pos(tid, seq)]).sql()?;
-    match rows.next().sql()? {
+    match read_blob(conn, tid, seq)? {
         None => Ok(None),
-        Some(row) => {
-            let blob = row.get_ref(0).sql()?.as_blob().map_err(|e| StoreError::internal(rusqlite::Error::from(e)))?;
-            Ok(Some(StoredEvent { tenant: tenant.clone(), seq, body: ctx.codec.decode(blob)? }))
-        }
+        Some(blob) => Ok(Some(StoredEvent { tenant: tenant.clone(), seq, body: ctx.codec.decode(&blob)? })),
     }
 }
 
