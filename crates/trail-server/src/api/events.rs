@@ -183,7 +183,9 @@ pub async fn query(
     who.require(&t, Scope::Read)?;
     Metrics::add(&s.metrics.query_requests, 1);
     let f = filtered(&s, &who, &t, &uri, &[]).await?;
-    let result = s.store.query(&t, &f.filter, f.page).await?;
+    let mut result = s.store.query(&t, &f.filter, f.page).await?;
+    let mask = crate::redact::masks_phones(&who, &t);
+    result.events.iter_mut().for_each(|e| crate::redact::event(e, mask));
     Ok(Json(EventsResponse { events: result.events, next_cursor: result.next_cursor.map(|c| c.encode()) }))
 }
 
@@ -206,7 +208,8 @@ pub async fn get_one(
         ApiError::bad_request("invalid_parameter", format!("{seq:?} is not a seq: use the event's number, such as 42"))
             .with_field("seq")
     })?;
-    let event = visible_event(&s, &who, &t, seq).await?;
+    let mut event = visible_event(&s, &who, &t, seq).await?;
+    crate::redact::event(&mut event, crate::redact::masks_phones(&who, &t));
     let leaf = s.store.leaf_hash(&t, seq).await?;
     use base64::Engine;
     let leaf_hash = leaf.map(|h| base64::engine::general_purpose::STANDARD.encode(h));

@@ -35,6 +35,8 @@ struct Tail {
     state: AppState,
     /// When the stream ends (see [`MAX_LIFE`]).
     ends: tokio::time::Instant,
+    /// Whether phone numbers are masked for this reader (`redact.rs`).
+    mask: bool,
     tenant: trail_core::TenantId,
     filter: Filter,
     after: u64,
@@ -44,7 +46,8 @@ struct Tail {
 impl Tail {
     async fn next(mut self) -> Option<(Result<Event, Infallible>, Self)> {
         loop {
-            if let Some(e) = self.ready.pop_front() {
+            if let Some(mut e) = self.ready.pop_front() {
+                crate::redact::event(&mut e, self.mask);
                 let data = serde_json::to_string(&e).ok()?;
                 let event = Event::default().id(e.seq.to_string()).event("event").data(data);
                 return Some((Ok(event), self));
@@ -104,7 +107,8 @@ pub async fn stream(
         (None, None) => f.tenant.event_count,
     };
     let ends = tokio::time::Instant::now() + MAX_LIFE;
-    let tail = Tail { state: s, ends, tenant: t, filter, after, ready: VecDeque::new() };
+    let mask = crate::redact::masks_phones(&who, &t);
+    let tail = Tail { state: s, ends, mask, tenant: t, filter, after, ready: VecDeque::new() };
     let events = futures::stream::unfold(tail, Tail::next);
     Ok(Sse::new(events).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
 }

@@ -16,8 +16,7 @@ use base64::{Engine, engine::general_purpose::STANDARD};
 use jiff::tz::TimeZone;
 use trail_core::{checkpoint::Checkpoint, event::StoredEvent, merkle, time::time_zone};
 
-use serde_json::{Value, json};
-use trail_core::ids::Scope;
+use serde_json::json;
 
 use super::{Nav, message, render, signed_in_tenant};
 use crate::{AppState, auth::Principal, error::ApiError};
@@ -199,14 +198,7 @@ pub async fn page(State(s): State<AppState>, parts: Parts, Path(seq): Path<Strin
     {
         return ApiError::from(e).into_response();
     }
-    // SMS phone numbers show whole only to those who administer the tenant (SPEC 2.3), as in
-    // exports. (The leaf and its proof are of the stored event, untouched.)
-    if !Principal::Person(person.clone()).grants(&t, Scope::Admin)
-        && event.body.action.as_str().starts_with("sms.")
-        && let Some(Value::String(phone)) = event.body.metadata.as_mut().and_then(|m| m.get_mut("phone"))
-    {
-        *phone = trail_export::views::mask_phone(phone);
-    }
+    crate::redact::event(&mut event, crate::redact::masks_phones(&Principal::Person(person.clone()), &t));
     let leaf = match s.store.leaf_hash(&t, n).await {
         Ok(l) => l,
         Err(e) => return ApiError::from(e).into_response(),
