@@ -9,14 +9,11 @@
 //! `range=last_30_days`), so every measured load is a change of filter and writes its event.
 //! Latencies are the client's over loopback, so they include HTTP: server time is at most this.
 
-use std::{path::PathBuf, sync::Arc};
+use std::path::PathBuf;
 
 use clap::Args as ClapArgs;
 use reqwest::{Client, header, redirect::Policy};
 use serde_json::json;
-use trail_core::TenantId;
-use trail_store::{NewTenant, Store};
-use trail_store_sqlite::SqliteStore;
 
 use crate::{
     dataset::Dataset,
@@ -89,15 +86,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         fmt(ds.total as f64),
         args.iterations
     );
-    let store = Arc::new(SqliteStore::open(tmp.path())?);
-    store
-        .create_tenant(NewTenant {
-            id: TenantId::parse("big")?,
-            name: "big".into(),
-            plan: "enterprise".into(),
-            time_zone: "UTC".into(),
-        })
-        .await?;
+    let store = server::big_tenant_store(tmp.path(), Default::default()).await?;
     let base = server::start(store.clone()).await?;
     let secs = server::post_all(&base, requests(&ds), args.clients, "console").await?;
     eprintln!("ingested {} events in {secs:.0} s", fmt(ds.total as f64));

@@ -16,7 +16,7 @@ use trail_core::{
     TenantId,
     merkle::{verify_consistency, verify_inclusion},
 };
-use trail_store::{NewTenant, Store};
+use trail_store::Store;
 use trail_store_sqlite::{DB_FILE, SqliteStore, StoreOptions};
 
 use crate::{
@@ -48,16 +48,7 @@ pub struct Args {
 }
 
 async fn new_store(dir: &std::path::Path, merkle_tree: bool) -> anyhow::Result<Arc<SqliteStore>> {
-    let store = Arc::new(SqliteStore::open_with(dir, StoreOptions { merkle_tree, ..StoreOptions::default() })?);
-    store
-        .create_tenant(NewTenant {
-            id: TenantId::parse("big")?,
-            name: "big".into(),
-            plan: "enterprise".into(),
-            time_zone: "UTC".into(),
-        })
-        .await?;
-    Ok(store)
+    server::big_tenant_store(dir, StoreOptions { merkle_tree, ..StoreOptions::default() }).await
 }
 
 /// Ingests the whole data set through HTTP into a new store at `dir`; events/s.

@@ -21,6 +21,23 @@ pub fn signing_key() -> SigningKey {
     SigningKey::from_bytes(&[42; 32])
 }
 
+/// A new store at `dir` holding the one tenant every single-tenant benchmark uses, `big`.
+pub async fn big_tenant_store(
+    dir: &std::path::Path,
+    options: trail_store_sqlite::StoreOptions,
+) -> anyhow::Result<Arc<trail_store_sqlite::SqliteStore>> {
+    let store = Arc::new(trail_store_sqlite::SqliteStore::open_with(dir, options)?);
+    store
+        .create_tenant(trail_store::NewTenant {
+            id: trail_core::TenantId::parse("big")?,
+            name: "big".into(),
+            plan: "enterprise".into(),
+            time_zone: "UTC".into(),
+        })
+        .await?;
+    Ok(store)
+}
+
 /// Starts a server over `store`; its base URL.
 pub async fn start(store: Arc<dyn Store>) -> anyhow::Result<String> {
     let config = ServerConfig {

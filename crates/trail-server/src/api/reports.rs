@@ -132,10 +132,6 @@ pub async fn login_rows(
         let exhausted = batch.len() <= limit;
         for l in batch {
             after = Some((l.last_attempt_at, l.key.clone()));
-            let named = |a: &String| [Some(&l.key), l.actor_id.as_ref(), l.email.as_ref()].contains(&Some(a));
-            if !f.actors.is_empty() && !f.actors.iter().any(named) {
-                continue;
-            }
             if f.time.to.is_some_and(|to| l.last_attempt_at >= to)
                 && count(s, t, f, &l.key, &["auth.login.succeeded", "auth.login.failed"]).await? == 0
             {

@@ -255,8 +255,7 @@ pub async fn page(State(s): State<AppState>, parts: Parts) -> Response {
     };
     let t = v.tenant.id.clone();
     let is_member = v.person.owner.is_some();
-    let (heading, path) =
-        if is_member { ("My activity", "/console/activity") } else { ("Activity", "/console/activity") };
+    let heading = if is_member { "My activity" } else { "Activity" };
 
     // One `trail.logs.viewed` per change of filter, written before the query so the page that
     // caused it already lists it.
@@ -349,7 +348,7 @@ pub async fn page(State(s): State<AppState>, parts: Parts) -> Response {
     let mut resp = render(&ActivityPage {
         nav: Some(Nav::new(&v.person, &v.tenant.name, "/console/activity")),
         heading,
-        path,
+        path: "/console/activity",
         tenant_id: t.to_string(),
         tz: v.tenant.time_zone.clone(),
         q: field("q"),
