@@ -153,11 +153,38 @@ pub fn writer<W: Write + Send + 'static>(
     })
 }
 
-/// Exports events through `view` into `out`: the one loop every caller (the HTTP route, `trail
+/// What a file's rows are made from: stored events (the activity log and the catalogue's
+/// views), or report rows (SPEC 5's JSON rows: logins, usage, users).
+pub trait Rowable {
+    /// Its cells, in the view's column order, appended to `out`.
+    fn cells(&self, view: &views::View, out: &mut Vec<Cell>);
+    /// The event it is, for NDJSON's whole stored event.
+    fn event(&self) -> Option<&StoredEvent>;
+}
+
+impl Rowable for StoredEvent {
+    fn cells(&self, view: &views::View, out: &mut Vec<Cell>) {
+        view.cells(self, out)
+    }
+    fn event(&self) -> Option<&StoredEvent> {
+        Some(self)
+    }
+}
+
+impl Rowable for serde_json::Map<String, serde_json::Value> {
+    fn cells(&self, view: &views::View, out: &mut Vec<Cell>) {
+        out.extend(view.report_cells(self))
+    }
+    fn event(&self) -> Option<&StoredEvent> {
+        None
+    }
+}
+
+/// Exports events (or report rows) through `view` into `out`: the one loop every caller (the HTTP route, `trail
 /// export`, the benchmark) runs. `progress` is called after each row with the count so far.
 /// Returns the number of rows written. A PDF or DOCX export stops with
 /// [`ExportError::TooManyRows`] at the first row past the limit, before anything is written to `out`.
-pub fn export<W, I, E>(
+pub fn export<W, I, R, E>(
     format: Format,
     view: &views::View,
     meta: &Meta,
@@ -167,7 +194,8 @@ pub fn export<W, I, E>(
 ) -> Result<u64, E>
 where
     W: Write + Send + 'static,
-    I: IntoIterator<Item = Result<StoredEvent, E>>,
+    I: IntoIterator<Item = Result<R, E>>,
+    R: Rowable,
     E: From<ExportError>,
 {
     let mut w = writer(format, meta, &view.columns(), out)?;
@@ -181,8 +209,8 @@ where
             return Err(ExportError::TooManyRows { format, limit: limit.unwrap_or_default() }.into());
         }
         cells.clear();
-        view.cells(&event, &mut cells);
-        w.row(&cells, Some(&event))?;
+        event.cells(view, &mut cells);
+        w.row(&cells, event.event())?;
         progress(rows);
     }
     w.finish()?;

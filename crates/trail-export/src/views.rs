@@ -20,6 +20,7 @@ pub enum ViewKind {
     Panel,
     Messages,
     Sms,
+    Documents,
     LinkAccess,
     Logins,
     Usage,
@@ -96,6 +97,17 @@ const SMS: &[Column] = &[
     Column::new("User", "user", 18.0),
 ];
 
+const DOCUMENTS: &[Column] = &[
+    Column::new("Seq", "seq", 9.0),
+    Column::new("Date", "occurred_at", 20.0),
+    Column::new("Document", "document", 24.0),
+    Column::new("Event", "report_type", 18.0),
+    Column::new("User", "user", 18.0),
+    Column::new("Email", "email", 24.0),
+    Column::new("IP Address", "ip", 16.0),
+    Column::new("Remarks", "remarks", 40.0),
+];
+
 /// SPEC 6.3, exactly.
 const LINK_ACCESS: &[Column] = &[
     Column::new("timestamp", "timestamp", 20.0),
@@ -146,12 +158,13 @@ const USERS: &[Column] = &[
 ];
 
 impl ViewKind {
-    pub const ALL: [ViewKind; 9] = [
+    pub const ALL: [ViewKind; 10] = [
         ViewKind::Activity,
         ViewKind::Api,
         ViewKind::Panel,
         ViewKind::Messages,
         ViewKind::Sms,
+        ViewKind::Documents,
         ViewKind::LinkAccess,
         ViewKind::Logins,
         ViewKind::Usage,
@@ -165,6 +178,7 @@ impl ViewKind {
             ViewKind::Panel => "panel",
             ViewKind::Messages => "messages",
             ViewKind::Sms => "sms",
+            ViewKind::Documents => "documents",
             ViewKind::LinkAccess => "link-access",
             ViewKind::Logins => "logins",
             ViewKind::Usage => "usage",
@@ -187,6 +201,7 @@ impl ViewKind {
             ViewKind::Panel => "Panel log",
             ViewKind::Messages => "Message log",
             ViewKind::Sms => "SMS log",
+            ViewKind::Documents => "Document trail",
             ViewKind::LinkAccess => "Link access log",
             ViewKind::Logins => "Login report",
             ViewKind::Usage => "Usage report",
@@ -201,6 +216,7 @@ impl ViewKind {
             ViewKind::Panel => PANEL,
             ViewKind::Messages => MESSAGES,
             ViewKind::Sms => SMS,
+            ViewKind::Documents => DOCUMENTS,
             ViewKind::LinkAccess => LINK_ACCESS,
             ViewKind::Logins => LOGINS,
             ViewKind::Usage => USAGE,
@@ -215,6 +231,7 @@ impl ViewKind {
             ViewKind::Panel => Some(&["panel.*"]),
             ViewKind::Messages => Some(&["message.*"]),
             ViewKind::Sms => Some(&["sms.*"]),
+            ViewKind::Documents => Some(&["document.*"]),
             ViewKind::LinkAccess => Some(&["link.viewed", "link.saved"]),
             _ => None,
         }
@@ -350,6 +367,16 @@ impl View {
                     user,
                 ])
             }
+            ViewKind::Documents => out.extend([
+                seq,
+                self.date(b.occurred_at),
+                Cell::text(target("document")),
+                Cell::Text(b.report_type.clone()),
+                user,
+                email,
+                ip,
+                Cell::text(b.description.as_deref()),
+            ]),
             ViewKind::LinkAccess => {
                 let event = match b.action.as_str() {
                     "link.saved" => "Saved",

@@ -96,7 +96,7 @@ fn events() -> Vec<StoredEvent> {
 
 fn run(format: Format, view: &View, events: &[StoredEvent]) -> Vec<u8> {
     let out = Shared::default();
-    let rows = export::<_, _, trail_export::ExportError>(
+    let rows = export::<_, _, _, trail_export::ExportError>(
         format,
         view,
         &meta(),

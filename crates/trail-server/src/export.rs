@@ -14,7 +14,7 @@ use sha2::{Digest, Sha256};
 use trail_core::{
     TenantId,
     event::StoredEvent,
-    filter::{ActionPattern, Filter, Page},
+    filter::{Filter, Page},
 };
 use trail_export::{
     Format, Meta,
@@ -90,8 +90,60 @@ impl Iterator for BlockingEvents {
     }
 }
 
+/// The rows of a report view (logins, usage, users), fetched a page at a time from a blocking
+/// thread, in the report's order.
+struct ReportRows {
+    handle: tokio::runtime::Handle,
+    store: Arc<dyn Store>,
+    tenant: TenantId,
+    filter: Filter,
+    kind: ViewKind,
+    after: Option<(Timestamp, String)>,
+    buffered: VecDeque<serde_json::Map<String, serde_json::Value>>,
+    done: bool,
+}
+
+impl ReportRows {
+    fn new(
+        handle: tokio::runtime::Handle,
+        store: Arc<dyn Store>,
+        tenant: TenantId,
+        filter: Filter,
+        kind: ViewKind,
+    ) -> Self {
+        ReportRows { handle, store, tenant, filter, kind, after: None, buffered: VecDeque::new(), done: false }
+    }
+}
+
+impl Iterator for ReportRows {
+    type Item = Result<serde_json::Map<String, serde_json::Value>, ExportFailure>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.buffered.is_empty() && !self.done {
+            let page =
+                crate::api::report_page(self.kind, &*self.store, &self.tenant, &self.filter, PAGE, self.after.take());
+            match self.handle.block_on(page) {
+                Ok((rows, next)) => {
+                    self.buffered = rows.into();
+                    match next.as_deref().and_then(crate::api::parse_report_cursor) {
+                        Some(after) => self.after = Some(after),
+                        None => self.done = true,
+                    }
+                }
+                Err(e) => {
+                    self.done = true;
+                    return Some(Err(ExportFailure::Report(e.message)));
+                }
+            }
+        }
+        self.buffered.pop_front().map(Ok)
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ExportFailure {
+    #[error("the report stopped: {0}")]
+    Report(String),
     #[error(transparent)]
     Export(#[from] trail_export::ExportError),
     #[error(transparent)]
@@ -126,17 +178,8 @@ impl ExportPlan {
         link_key: [u8; 32],
         mask_phone: bool,
     ) -> Result<ExportPlan, String> {
-        if kind.is_report() {
-            return Err(format!(
-                "the {} view is a report: its export is made from the report's rows, which arrive with the reports; export view=activity with action=auth.* (or the filters you need) meanwhile",
-                kind.name()
-            ));
-        }
-        if let (Some(actions), true) = (kind.actions(), filter.actions.is_empty()) {
-            filter.actions = actions
-                .iter()
-                .map(|a| ActionPattern::parse(a).expect("the views' action patterns are valid"))
-                .collect();
+        if !kind.is_report() {
+            filter = crate::api::view_filter(kind, filter);
         }
         let now = Timestamp::now();
         let mut shown: Vec<String> = given.iter().map(|(k, v)| format!("{k}: {v}")).collect();
@@ -163,6 +206,10 @@ impl ExportPlan {
         out: W,
         progress: impl FnMut(u64),
     ) -> Result<u64, ExportFailure> {
+        if self.view.kind.is_report() {
+            let rows = ReportRows::new(handle, store, self.tenant.id.clone(), self.filter.clone(), self.view.kind);
+            return trail_export::export(self.format, &self.view, &self.meta, rows, out, progress);
+        }
         let events = BlockingEvents::new(handle, store, self.tenant.id.clone(), self.filter.clone());
         trail_export::export(self.format, &self.view, &self.meta, events, out, progress)
     }

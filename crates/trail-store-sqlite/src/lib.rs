@@ -26,10 +26,13 @@
 mod bulk;
 mod codec;
 mod error;
+mod facts;
+mod links;
 mod logins;
 mod members;
 mod pool;
 mod query;
+mod recent;
 mod record;
 mod rollups;
 mod schema;
@@ -37,6 +40,7 @@ mod store;
 #[doc(hidden)]
 pub mod tamper;
 mod tree;
+mod usage;
 pub mod verify;
 mod writer;
 

@@ -7,9 +7,12 @@ use std::collections::HashMap;
 
 use rusqlite::{Connection, params};
 use trail_core::event::EventBody;
-use trail_store::{LoginSummary, StoreResult};
+use trail_store::{LoginSummary, RecentPage, StoreResult};
 
-use crate::error::SqlResultExt;
+use crate::{
+    error::SqlResultExt,
+    recent::{Table, keep_latest, ts},
+};
 
 /// One login attempt, taken from its event before it is encoded.
 pub(crate) struct Attempt {
@@ -53,6 +56,9 @@ impl Attempt {
 }
 
 struct Fold<'a> {
+    /// The latest name and e-mail given (not every event carries them).
+    name: Option<(i64, &'a str)>,
+    email: Option<(i64, &'a str)>,
     latest: &'a Attempt,
     success: Option<i64>,
     failure: Option<i64>,
@@ -63,7 +69,16 @@ struct Fold<'a> {
 pub(crate) fn add<'a>(conn: &Connection, tid: i64, attempts: impl Iterator<Item = &'a Attempt>) -> StoreResult<()> {
     let mut people: HashMap<&str, Fold<'_>> = HashMap::new();
     for a in attempts {
-        let f = people.entry(&a.key).or_insert(Fold { latest: a, success: None, failure: None, failed: 0 });
+        let f = people.entry(&a.key).or_insert(Fold {
+            name: None,
+            email: None,
+            latest: a,
+            success: None,
+            failure: None,
+            failed: 0,
+        });
+        keep_latest(&mut f.name, a.at, a.name.as_deref());
+        keep_latest(&mut f.email, a.at, a.email.as_deref());
         if a.at >= f.latest.at {
             f.latest = a;
         }
@@ -100,70 +115,37 @@ pub(crate) fn add<'a>(conn: &Connection, tid: i64, attempts: impl Iterator<Item 
         let l = f.latest;
         upsert
             .execute(params![
-                tid, key, l.actor_id, l.name, l.email, l.at, l.ok, f.success, f.failure, f.failed, l.ip, l.country,
-                l.region, l.city
+                tid,
+                key,
+                l.actor_id,
+                f.name.map(|n| n.1),
+                f.email.map(|e| e.1),
+                l.at,
+                l.ok,
+                f.success,
+                f.failure,
+                f.failed,
+                l.ip,
+                l.country,
+                l.region,
+                l.city
             ])
             .sql()?;
     }
     Ok(())
 }
 
-fn ts(us: i64) -> jiff::Timestamp {
-    jiff::Timestamp::from_microsecond(us).unwrap_or(jiff::Timestamp::UNIX_EPOCH)
-}
+/// The login rollup's table, for [`crate::recent::page`].
+pub(crate) const TABLE: Table = Table {
+    name: "logins",
+    latest: "last_at",
+    columns: "key, actor_id, name, email, last_at, last_ok, last_success, last_failure, failed_total, ip, country, region, city",
+    by_email: true,
+};
 
-/// People whose latest attempt is at or after `since`, latest attempt first (ties by key),
-/// strictly after `after` (`(last attempt, key)` of the previous page's last row); only those
-/// named in `only` (by key, which is the actor id when there is one, or by e-mail) when it is
-/// not empty.
-pub(crate) fn page(
-    conn: &Connection,
-    tid: i64,
-    since: Option<i64>,
-    after: Option<(i64, String)>,
-    limit: usize,
-    only: &[String],
-) -> StoreResult<Vec<LoginSummary>> {
-    let (after_at, after_key) = after.unwrap_or((i64::MAX, String::new()));
-    let since = since.unwrap_or(i64::MIN);
-    if !only.is_empty() {
-        // A few named people: look them up by key (the actor id, or the e-mail for people
-        // without one) and by e-mail, then order them here; SQLite would rather walk the whole
-        // `last_at` index for the ORDER BY.
-        let marks = (0..only.len()).map(|i| format!("?{}", i + 2)).collect::<Vec<_>>().join(", ");
-        let sql = format!(
-            "SELECT {COLUMNS} FROM logins WHERE tid = ?1 AND key IN ({marks})
-             UNION SELECT {COLUMNS} FROM logins WHERE tid = ?1 AND email IN ({marks})"
-        );
-        let mut values: Vec<rusqlite::types::Value> = vec![tid.into()];
-        values.extend(only.iter().map(|k| rusqlite::types::Value::Text(k.clone())));
-        let mut stmt = conn.prepare_cached(&sql).sql()?;
-        let mut rows: Vec<LoginSummary> =
-            stmt.query_map(rusqlite::params_from_iter(values), row).sql()?.collect::<rusqlite::Result<_>>().sql()?;
-        rows.retain(|r| {
-            let at = r.last_attempt_at.as_microsecond();
-            at >= since && (at < after_at || (at == after_at && r.key > after_key))
-        });
-        rows.sort_by(|a, b| b.last_attempt_at.cmp(&a.last_attempt_at).then_with(|| a.key.cmp(&b.key)));
-        rows.truncate(limit);
-        return Ok(rows);
-    }
-    let mut stmt = conn
-        .prepare_cached(&format!(
-            "SELECT {COLUMNS} FROM logins
-             WHERE tid = ?1 AND last_at >= ?2 AND (last_at < ?3 OR (last_at = ?3 AND key > ?4))
-             ORDER BY last_at DESC, key
-             LIMIT ?5"
-        ))
-        .sql()?;
-    let values: Vec<rusqlite::types::Value> =
-        vec![tid.into(), since.into(), after_at.into(), after_key.into(), (limit.min(10_000) as i64).into()];
-    let rows = stmt.query_map(rusqlite::params_from_iter(values), row).sql()?;
-    rows.collect::<rusqlite::Result<_>>().sql()
+pub(crate) fn page(conn: &Connection, tid: i64, page: &RecentPage) -> StoreResult<Vec<LoginSummary>> {
+    crate::recent::page(conn, &TABLE, tid, page, row, |l| (l.last_attempt_at.as_microsecond(), &l.key))
 }
-
-const COLUMNS: &str =
-    "key, actor_id, name, email, last_at, last_ok, last_success, last_failure, failed_total, ip, country, region, city";
 
 fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<LoginSummary> {
     Ok(LoginSummary {

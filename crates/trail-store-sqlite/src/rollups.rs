@@ -9,9 +9,12 @@ use std::collections::HashMap;
 
 use rusqlite::{Connection, params};
 use trail_core::event::EventBody;
-use trail_store::{ActionCount, ActorSummary, StoreResult};
+use trail_store::{ActionCount, ActorSummary, RecentPage, StoreResult};
 
-use crate::error::SqlResultExt;
+use crate::{
+    error::SqlResultExt,
+    recent::{Table, keep_latest, ts},
+};
 
 /// What one event adds to the rollups, taken from its body before it is encoded.
 pub(crate) struct Seen {
@@ -66,16 +69,8 @@ pub(crate) fn add<'a>(conn: &Connection, tid: i64, seen: impl Iterator<Item = &'
         let f = actors.entry(&a.key).or_insert_with(|| Fold { first: at, last: at, ..Fold::default() });
         f.id = f.id.or(a.id.as_deref());
         // The latest name and e-mail given win.
-        if let Some(n) = &a.name
-            && f.name.is_none_or(|(t, _)| t <= at)
-        {
-            f.name = Some((at, n));
-        }
-        if let Some(e) = &a.email
-            && f.email.is_none_or(|(t, _)| t <= at)
-        {
-            f.email = Some((at, e));
-        }
+        keep_latest(&mut f.name, at, a.name.as_deref());
+        keep_latest(&mut f.email, at, a.email.as_deref());
         f.first = f.first.min(at);
         f.last = f.last.max(at);
         f.count += 1;
@@ -131,32 +126,29 @@ pub(crate) fn add<'a>(conn: &Connection, tid: i64, seen: impl Iterator<Item = &'
     Ok(())
 }
 
-fn ts(us: i64) -> jiff::Timestamp {
-    jiff::Timestamp::from_microsecond(us).unwrap_or(jiff::Timestamp::UNIX_EPOCH)
+/// The actors rollup's table, for [`crate::recent::page`].
+const TABLE: Table = Table {
+    name: "actors",
+    latest: "last_seen",
+    columns: "key, actor_id, name, email, first_seen, last_seen, event_count, last_login",
+    by_email: true,
+};
+
+pub(crate) fn actors(conn: &Connection, tid: i64, page: &RecentPage) -> StoreResult<Vec<ActorSummary>> {
+    crate::recent::page(conn, &TABLE, tid, page, row, |a| (a.last_seen_at.as_microsecond(), &a.key))
 }
 
-pub(crate) fn actors(conn: &Connection, tid: i64, limit: usize) -> StoreResult<Vec<ActorSummary>> {
-    let mut stmt = conn
-        .prepare_cached(
-            "SELECT key, actor_id, name, email, first_seen, last_seen, event_count, last_login FROM actors
-             WHERE tid = ?1 ORDER BY last_seen DESC, key LIMIT ?2",
-        )
-        .sql()?;
-    let rows = stmt
-        .query_map(params![tid, limit.min(i64::MAX as usize) as i64], |r| {
-            Ok(ActorSummary {
-                key: r.get(0)?,
-                actor_id: r.get(1)?,
-                name: r.get(2)?,
-                email: r.get(3)?,
-                first_seen_at: ts(r.get(4)?),
-                last_seen_at: ts(r.get(5)?),
-                event_count: r.get::<_, i64>(6)? as u64,
-                last_login_at: r.get::<_, Option<i64>>(7)?.map(ts),
-            })
-        })
-        .sql()?;
-    rows.collect::<rusqlite::Result<_>>().sql()
+fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ActorSummary> {
+    Ok(ActorSummary {
+        key: r.get(0)?,
+        actor_id: r.get(1)?,
+        name: r.get(2)?,
+        email: r.get(3)?,
+        first_seen_at: ts(r.get(4)?),
+        last_seen_at: ts(r.get(5)?),
+        event_count: r.get::<_, i64>(6)? as u64,
+        last_login_at: r.get::<_, Option<i64>>(7)?.map(ts),
+    })
 }
 
 pub(crate) fn actions(conn: &Connection, tid: i64) -> StoreResult<Vec<ActionCount>> {

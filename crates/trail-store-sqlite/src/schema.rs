@@ -132,6 +132,44 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX logins_by_last ON logins(tid, last_at);
     CREATE INDEX logins_by_email ON logins(tid, email);
     "#,
+    // 5: the usage and link rollups (usage.rs, links.rs); people found by e-mail in the users
+    // report.
+    r#"
+    CREATE TABLE usage (
+        tid        INTEGER NOT NULL,
+        key        TEXT NOT NULL,                -- actor id, or e-mail when the events carry no id
+        actor_id   TEXT,
+        name       TEXT,
+        email      TEXT,
+        uploads    INTEGER NOT NULL,
+        downloads  INTEGER NOT NULL,
+        deletes    INTEGER NOT NULL,
+        bytes_in   INTEGER NOT NULL,             -- size_bytes uploaded
+        bytes_out  INTEGER NOT NULL,             -- size_bytes deleted
+        last_at    INTEGER NOT NULL,             -- the latest file event's occurred_at
+        PRIMARY KEY (tid, key)
+    ) WITHOUT ROWID;
+    CREATE INDEX usage_by_last ON usage(tid, last_at);
+    CREATE INDEX usage_by_email ON usage(tid, email);
+    CREATE TABLE links (
+        tid           INTEGER NOT NULL,
+        key           TEXT NOT NULL,             -- the link target's id
+        name          TEXT,
+        file_name     TEXT,
+        created_by    TEXT,
+        created_at    INTEGER,
+        expires_at    TEXT,                      -- as link.created gave it
+        require_email INTEGER NOT NULL,
+        views         INTEGER NOT NULL,
+        saves         INTEGER NOT NULL,
+        state         TEXT NOT NULL,             -- active, revoked or expired
+        ended_at      INTEGER,
+        last_at       INTEGER NOT NULL,
+        PRIMARY KEY (tid, key)
+    ) WITHOUT ROWID;
+    CREATE INDEX links_by_last ON links(tid, last_at);
+    CREATE INDEX actors_by_email ON actors(tid, email);
+    "#,
 ];
 
 /// The schema version this build writes.

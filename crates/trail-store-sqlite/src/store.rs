@@ -19,9 +19,9 @@ use trail_core::{
     ids::Scope,
 };
 use trail_store::{
-    ActionCount, ActorSummary, ApiKey, AppendReceipt, EventPage, LoginSummary, Member, MemberPatch, NewApiKey,
-    NewMember, NewTenant, PreparedEvent, Session, Store, StoreError, StoreResult, StoredCheckpoint, Tenant,
-    TenantPatch, VerifyReport,
+    ActionCount, ActorSummary, ApiKey, AppendReceipt, EventPage, LinkSummary, LoginSummary, Member, MemberPatch,
+    NewApiKey, NewMember, NewTenant, PreparedEvent, RecentPage, Session, Store, StoreError, StoreResult,
+    StoredCheckpoint, Tenant, TenantPatch, UsageSummary, VerifyReport,
 };
 
 use trail_index::{IndexConfig, TermIndex};
@@ -185,7 +185,7 @@ impl SqliteStore {
                 }
                 writer::Row {
                     seen: crate::rollups::Seen::of(&ev.body),
-                    attempt: crate::logins::Attempt::of(&ev.body),
+                    fact: crate::facts::Fact::of(&ev.body),
                     occurred_at: ev.body.occurred_at.as_microsecond(),
                     doc: trail_index::doc(&ev.body),
                     leaf: self.inner.options.merkle_tree.then(|| ev.leaf_hasher(tenant)),
@@ -636,9 +636,9 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn actors(&self, tenant: &TenantId, limit: usize) -> StoreResult<Vec<ActorSummary>> {
-        let tid = self.tid(tenant).await?;
-        self.read(move |c| crate::rollups::actors(c, tid, limit)).await
+    async fn actors(&self, tenant: &TenantId, page: &RecentPage) -> StoreResult<Vec<ActorSummary>> {
+        let (tid, page) = (self.tid(tenant).await?, page.clone());
+        self.read(move |c| crate::rollups::actors(c, tid, &page)).await
     }
 
     async fn actions(&self, tenant: &TenantId) -> StoreResult<Vec<ActionCount>> {
@@ -646,18 +646,19 @@ impl Store for SqliteStore {
         self.read(move |c| crate::rollups::actions(c, tid)).await
     }
 
-    async fn logins(
-        &self,
-        tenant: &TenantId,
-        since: Option<Timestamp>,
-        after: Option<(Timestamp, String)>,
-        limit: usize,
-        only: &[String],
-    ) -> StoreResult<Vec<LoginSummary>> {
-        let tid = self.tid(tenant).await?;
-        let after = after.map(|(t, k)| (t.as_microsecond(), k));
-        let only = only.to_vec();
-        self.read(move |c| crate::logins::page(c, tid, since.map(|t| t.as_microsecond()), after, limit, &only)).await
+    async fn logins(&self, tenant: &TenantId, page: &RecentPage) -> StoreResult<Vec<LoginSummary>> {
+        let (tid, page) = (self.tid(tenant).await?, page.clone());
+        self.read(move |c| crate::logins::page(c, tid, &page)).await
+    }
+
+    async fn usage(&self, tenant: &TenantId, page: &RecentPage) -> StoreResult<Vec<UsageSummary>> {
+        let (tid, page) = (self.tid(tenant).await?, page.clone());
+        self.read(move |c| crate::usage::page(c, tid, &page)).await
+    }
+
+    async fn links(&self, tenant: &TenantId, page: &RecentPage) -> StoreResult<Vec<LinkSummary>> {
+        let (tid, page) = (self.tid(tenant).await?, page.clone());
+        self.read(move |c| crate::links::page(c, tid, &page)).await
     }
 
     async fn verify_log(&self, tenant: &TenantId, public_key: &[u8; 32]) -> StoreResult<VerifyReport> {

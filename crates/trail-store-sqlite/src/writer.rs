@@ -47,8 +47,8 @@ pub(crate) struct Row {
     pub leaf: Option<LeafHasher>,
     /// What the event adds to the rollups.
     pub seen: crate::rollups::Seen,
-    /// The login attempt it records, if any.
-    pub attempt: Option<crate::logins::Attempt>,
+    /// What it tells the login, usage or link rollup, if anything.
+    pub fact: Option<crate::facts::Fact>,
 }
 
 pub(crate) enum Job {
@@ -304,7 +304,7 @@ fn append(
         edge.write(conn, tid)?;
     }
     crate::rollups::add(conn, tid, new_rows.iter().map(|&i| &rows[i].seen))?;
-    crate::logins::add(conn, tid, new_rows.iter().filter_map(|&i| rows[i].attempt.as_ref()))?;
+    crate::facts::add(conn, tid, new_rows.iter().filter_map(|&i| rows[i].fact.as_ref()))?;
     conn.prepare_cached("UPDATE tenants SET next_seq = ?1 WHERE tid = ?2")
         .sql()?
         .execute(params![next_seq as i64, tid])
@@ -329,7 +329,7 @@ mod tests {
         let blob = codec.encode(&crate::record::encode(&[1; 16], &layout, &canon));
         let leaf = Some(LeafHasher::new(b"test", b"leaf".to_vec()));
         let seen = crate::rollups::Seen::of(&body);
-        Row { occurred_at: 0, id: Some(id.to_owned()), digest, blob, doc, leaf, seen, attempt: None }
+        Row { occurred_at: 0, id: Some(id.to_owned()), digest, blob, doc, leaf, seen, fact: None }
     }
 
     /// Different ids whose keys collide are all stored, and each stays idempotent, whether the

@@ -15,7 +15,9 @@ use trail_core::{
     time::TimeBounds,
 };
 
-use crate::{MemberPatch, NewApiKey, NewMember, NewTenant, PreparedEvent, Session, Store, StoreError, TenantPatch};
+use crate::{
+    MemberPatch, NewApiKey, NewMember, NewTenant, PreparedEvent, RecentPage, Session, Store, StoreError, TenantPatch,
+};
 
 /// Generates one `#[tokio::test]` per conformance case. `$make` is an async function returning
 /// `(Arc<dyn Store>, G)`, where `G` is kept alive for the test (a temporary directory, say).
@@ -43,7 +45,9 @@ macro_rules! store_conformance_tests {
             the_tree_is_the_rfc6962_tree_of_the_leaves,
             checkpoints_are_kept,
             members_are_kept_per_tenant_and_sessions_end_with_them,
-            actors_and_actions_are_rolled_up_per_tenant
+            actors_and_actions_are_rolled_up_per_tenant,
+            login_usage_and_link_rollups_follow_their_events,
+            rollup_pages_walk_by_latest_activity
         );
     };
     (@cases $make:path, $($case:ident),+) => {
@@ -844,7 +848,7 @@ pub async fn actors_and_actions_are_rolled_up_per_tenant(store: Arc<dyn Store>) 
         .unwrap();
     store.append(&other, vec![event(r#"{"action":"x.y","actor":{"id":"u_9"}}"#)]).await.unwrap();
 
-    let actors = store.actors(&t, 10).await.unwrap();
+    let actors = store.actors(&t, &RecentPage::first(10)).await.unwrap();
     let keys: Vec<&str> = actors.iter().map(|a| a.key.as_str()).collect();
     assert_eq!(keys, ["u_2", "u_1", "b@example.com"], "most recently active first");
     let u1 = &actors[1];
@@ -858,7 +862,7 @@ pub async fn actors_and_actions_are_rolled_up_per_tenant(store: Arc<dyn Store>) 
     assert_eq!(actors[0].event_count, 1);
     assert_eq!(actors[2].actor_id, None);
     assert_eq!(actors[2].last_login_at, None);
-    assert_eq!(store.actors(&t, 1).await.unwrap().len(), 1);
+    assert_eq!(store.actors(&t, &RecentPage::first(1)).await.unwrap().len(), 1);
 
     let actions: Vec<(String, u64)> =
         store.actions(&t).await.unwrap().into_iter().map(|a| (a.action, a.event_count)).collect();
@@ -871,6 +875,123 @@ pub async fn actors_and_actions_are_rolled_up_per_tenant(store: Arc<dyn Store>) 
             ("file.uploaded".to_string(), 3)
         ]
     );
-    let theirs = store.actors(&other, 10).await.unwrap();
+    let theirs = store.actors(&other, &RecentPage::first(10)).await.unwrap();
     assert_eq!(theirs.iter().map(|a| a.key.as_str()).collect::<Vec<_>>(), ["u_9"]);
+}
+
+pub async fn login_usage_and_link_rollups_follow_their_events(store: Arc<dyn Store>) {
+    let t = tenant(&*store, "domain").await;
+    let other = tenant(&*store, "domain-other").await;
+    let ts = |s: &str| s.parse::<Timestamp>().unwrap();
+    store
+        .append(&t, vec![
+            event(
+                r#"{"action":"auth.login.failed","occurred_at":"2026-01-02T10:00:00Z","actor":{"id":"u_1","email":"a@example.com"},"context":{"ip":"203.0.113.9"}}"#,
+            ),
+            event(
+                r#"{"action":"auth.login.succeeded","occurred_at":"2026-01-03T10:00:00Z","actor":{"id":"u_1","name":"Asha"},"context":{"ip":"203.0.113.7","location":{"country":"IN","city":"Bengaluru"}}}"#,
+            ),
+            event(r#"{"action":"file.uploaded","occurred_at":"2026-01-03T11:00:00Z","actor":{"id":"u_1"},"metadata":{"size_bytes":1000}}"#),
+            event(r#"{"action":"file.uploaded","occurred_at":"2026-01-03T12:00:00Z","actor":{"id":"u_1"},"metadata":{"size_bytes":500}}"#),
+            event(r#"{"action":"file.downloaded","occurred_at":"2026-01-03T13:00:00Z","actor":{"id":"u_1"}}"#),
+            event(
+                r#"{"action":"link.created","occurred_at":"2026-01-04T10:00:00Z","actor":{"email":"a@example.com"},"targets":[{"type":"link","id":"lnk_1","name":"Q1 pack"},{"type":"file","id":"f_1","name":"q1.pdf"}],"metadata":{"expires_at":"2026-02-01T00:00:00Z","require_email":true}}"#,
+            ),
+            event(r#"{"action":"link.viewed","occurred_at":"2026-01-05T10:00:00Z","actor":{"email":"v@example.org"},"targets":[{"type":"link","id":"lnk_1"}]}"#),
+            event(r#"{"action":"link.saved","occurred_at":"2026-01-05T10:01:00Z","targets":[{"type":"link","id":"lnk_1"},{"type":"file","id":"f_1","name":"q1.pdf"}]}"#),
+            event(r#"{"action":"link.viewed","occurred_at":"2026-01-05T10:02:00Z","targets":[{"type":"link","id":"lnk_1"}]}"#),
+        ])
+        .await
+        .unwrap();
+    // Later batches: an older failure (does not replace the latest attempt), a delete, the
+    // link revoked then reported expired (the first ending stays), a duplicate that adds nothing.
+    store
+        .append(&t, vec![
+            event(r#"{"action":"auth.login.failed","occurred_at":"2026-01-01T10:00:00Z","actor":{"id":"u_1"},"context":{"ip":"198.51.100.1"}}"#),
+            event(r#"{"id":"del","action":"file.deleted","occurred_at":"2026-01-06T10:00:00Z","actor":{"id":"u_1"},"metadata":{"size_bytes":1000}}"#),
+            event(r#"{"action":"link.revoked","occurred_at":"2026-01-07T10:00:00Z","targets":[{"type":"link","id":"lnk_1"}]}"#),
+        ])
+        .await
+        .unwrap();
+    store
+        .append(&t, vec![
+            event(r#"{"id":"del","action":"file.deleted","occurred_at":"2026-01-06T10:00:00Z","actor":{"id":"u_1"},"metadata":{"size_bytes":1000}}"#),
+            event(r#"{"action":"link.expired","occurred_at":"2026-01-08T10:00:00Z","targets":[{"type":"link","id":"lnk_1"}]}"#),
+        ])
+        .await
+        .unwrap();
+    store.append(&other, vec![event(r#"{"action":"file.uploaded","actor":{"id":"u_9"}}"#)]).await.unwrap();
+
+    let logins = store.logins(&t, &RecentPage::first(10)).await.unwrap();
+    assert_eq!(logins.len(), 1);
+    let l = &logins[0];
+    assert_eq!((l.key.as_str(), l.name.as_deref(), l.email.as_deref()), ("u_1", Some("Asha"), Some("a@example.com")));
+    assert!(l.last_succeeded);
+    assert_eq!(l.last_attempt_at, ts("2026-01-03T10:00:00Z"));
+    assert_eq!(l.last_success_at, Some(ts("2026-01-03T10:00:00Z")));
+    assert_eq!(l.last_failure_at, Some(ts("2026-01-02T10:00:00Z")));
+    assert_eq!(l.failed_total, 2);
+    assert_eq!(
+        (l.ip.as_deref(), l.country.as_deref(), l.city.as_deref()),
+        (Some("203.0.113.7"), Some("IN"), Some("Bengaluru"))
+    );
+
+    let usage = store.usage(&t, &RecentPage::first(10)).await.unwrap();
+    assert_eq!(usage.len(), 1);
+    let u = &usage[0];
+    assert_eq!((u.uploads, u.downloads, u.deletes, u.files, u.storage_bytes), (2, 1, 1, 1, 500));
+    assert_eq!(u.last_activity_at, ts("2026-01-06T10:00:00Z"));
+
+    let links = store.links(&t, &RecentPage::first(10)).await.unwrap();
+    assert_eq!(links.len(), 1);
+    let k = &links[0];
+    assert_eq!((k.key.as_str(), k.name.as_deref(), k.file_name.as_deref()), ("lnk_1", Some("Q1 pack"), Some("q1.pdf")));
+    assert_eq!((k.views, k.saves, k.state.as_str()), (2, 1, "revoked"));
+    assert_eq!(k.created_by.as_deref(), Some("a@example.com"));
+    assert_eq!(k.created_at, Some(ts("2026-01-04T10:00:00Z")));
+    assert_eq!(k.expires_at.as_deref(), Some("2026-02-01T00:00:00Z"));
+    assert!(k.require_email);
+    assert_eq!(k.ended_at, Some(ts("2026-01-07T10:00:00Z")));
+    assert_eq!(k.last_activity_at, ts("2026-01-08T10:00:00Z"));
+
+    assert_eq!(store.usage(&other, &RecentPage::first(10)).await.unwrap()[0].key, "u_9");
+    assert!(store.links(&other, &RecentPage::first(10)).await.unwrap().is_empty());
+    assert!(store.logins(&other, &RecentPage::first(10)).await.unwrap().is_empty());
+}
+
+pub async fn rollup_pages_walk_by_latest_activity(store: Arc<dyn Store>) {
+    let t = tenant(&*store, "pages").await;
+    // Seven people, one upload each a day apart; two share a time (ties go by key).
+    let days = ["01", "02", "03", "03", "04", "05", "06"];
+    let batch = days
+        .iter()
+        .enumerate()
+        .map(|(i, d)| {
+            event(&format!(
+                r#"{{"action":"file.uploaded","occurred_at":"2026-01-{d}T10:00:00Z","actor":{{"id":"u_{i}","email":"p{i}@example.com"}}}}"#
+            ))
+        })
+        .collect();
+    store.append(&t, batch).await.unwrap();
+    let mut page = RecentPage::first(2);
+    let mut seen = Vec::new();
+    loop {
+        let rows = store.usage(&t, &page).await.unwrap();
+        if rows.is_empty() {
+            break;
+        }
+        assert!(rows.len() <= 2);
+        let last = rows.last().unwrap();
+        page.after = Some((last.last_activity_at, last.key.clone()));
+        seen.extend(rows.into_iter().map(|r| r.key));
+    }
+    assert_eq!(seen, ["u_6", "u_5", "u_4", "u_2", "u_3", "u_1", "u_0"]);
+    let since = RecentPage { since: Some("2026-01-04T00:00:00Z".parse().unwrap()), ..RecentPage::first(10) };
+    let keys = |rows: Vec<crate::UsageSummary>| rows.into_iter().map(|r| r.key).collect::<Vec<_>>();
+    assert_eq!(keys(store.usage(&t, &since).await.unwrap()), ["u_6", "u_5", "u_4"]);
+    let only =
+        RecentPage { only: vec!["u_1".into(), "p5@example.com".into(), "nobody".into()], ..RecentPage::first(10) };
+    assert_eq!(keys(store.usage(&t, &only).await.unwrap()), ["u_5", "u_1"]);
+    let people = store.actors(&t, &only).await.unwrap();
+    assert_eq!(people.iter().map(|p| p.key.as_str()).collect::<Vec<_>>(), ["u_5", "u_1"]);
 }

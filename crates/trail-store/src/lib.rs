@@ -89,8 +89,8 @@ pub trait Store: Send + Sync + 'static {
     /// The earliest `occurred_at` of the tenant's events, if it has any.
     async fn first_occurred_at(&self, tenant: &TenantId) -> StoreResult<Option<jiff::Timestamp>>;
 
-    /// The people seen as actors, most recently active first, at most `limit` of them.
-    async fn actors(&self, tenant: &TenantId, limit: usize) -> StoreResult<Vec<ActorSummary>>;
+    /// The people seen as actors (the users report), by their latest event.
+    async fn actors(&self, tenant: &TenantId, page: &RecentPage) -> StoreResult<Vec<ActorSummary>>;
     /// The actions the tenant's log holds, by name, with their counts.
     async fn actions(&self, tenant: &TenantId) -> StoreResult<Vec<ActionCount>>;
 
@@ -110,17 +110,14 @@ pub trait Store: Send + Sync + 'static {
     /// The tenant's latest checkpoint (the largest tree size).
     async fn latest_checkpoint(&self, tenant: &TenantId) -> StoreResult<Option<StoredCheckpoint>>;
 
-    /// The login rollup: people whose latest login attempt is at or after `since`, latest
-    /// attempt first (ties by key), after the row `after` (`(last_attempt_at, key)`), at most
-    /// `limit`; only those named in `only` (by key, actor id or e-mail) when it is not empty.
-    async fn logins(
-        &self,
-        tenant: &TenantId,
-        since: Option<jiff::Timestamp>,
-        after: Option<(jiff::Timestamp, String)>,
-        limit: usize,
-        only: &[String],
-    ) -> StoreResult<Vec<LoginSummary>>;
+    /// The login rollup (SPEC 5's login report): people seen in `auth.login.*`, by their latest
+    /// attempt.
+    async fn logins(&self, tenant: &TenantId, page: &RecentPage) -> StoreResult<Vec<LoginSummary>>;
+    /// The usage rollup (SPEC 5's usage report): people seen in `file.*`, by their latest one.
+    async fn usage(&self, tenant: &TenantId, page: &RecentPage) -> StoreResult<Vec<UsageSummary>>;
+    /// The link rollup: links seen in `link.*` (by target id), by their latest event; `only`
+    /// names link ids.
+    async fn links(&self, tenant: &TenantId, page: &RecentPage) -> StoreResult<Vec<LinkSummary>>;
 
     /// Checks the tenant's whole log as `trail verify` does (every leaf recomputed from the
     /// stored event, the tree rebuilt, every checkpoint's signature by `public_key` and

@@ -261,3 +261,69 @@ pub struct LoginSummary {
     pub region: Option<String>,
     pub city: Option<String>,
 }
+
+/// Which page of a rollup to read (the login, usage, users and link reports): rows whose
+/// latest activity is at or after `since`, latest first (ties by key), after the row `after`
+/// (`(latest activity, key)` of the previous page's last row), at most `limit`; only those named
+/// in `only` (by key, or by e-mail for people) when it is not empty.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RecentPage {
+    pub since: Option<Timestamp>,
+    pub after: Option<(Timestamp, String)>,
+    pub limit: usize,
+    pub only: Vec<String>,
+}
+
+impl RecentPage {
+    /// The first `limit` rows, most recent first.
+    pub fn first(limit: usize) -> RecentPage {
+        RecentPage { limit, ..RecentPage::default() }
+    }
+}
+
+/// One person's files (the usage rollup behind SPEC 5's usage report), from `file.uploaded`
+/// [`size_bytes`], `file.downloaded` and `file.deleted` [`size_bytes`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UsageSummary {
+    pub key: String,
+    pub actor_id: Option<String>,
+    pub name: Option<String>,
+    pub email: Option<String>,
+    /// Uploaded minus deleted (never below zero).
+    pub files: u64,
+    /// Bytes uploaded minus bytes deleted (never below zero).
+    pub storage_bytes: u64,
+    pub uploads: u64,
+    pub downloads: u64,
+    pub deletes: u64,
+    /// Their latest `file.*` event.
+    #[serde(with = "serde_rfc3339")]
+    pub last_activity_at: Timestamp,
+}
+
+/// One shared link (the link rollup behind the link list): what `link.created` said about it,
+/// how often it was viewed and saved, and whether it has ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LinkSummary {
+    /// The link's target id.
+    pub key: String,
+    pub name: Option<String>,
+    /// The file it shares (the latest `file` target named with it).
+    pub file_name: Option<String>,
+    /// Who created it.
+    pub created_by: Option<String>,
+    #[serde(with = "serde_rfc3339_opt")]
+    pub created_at: Option<Timestamp>,
+    /// `metadata.expires_at` of `link.created`, as given.
+    pub expires_at: Option<String>,
+    pub require_email: bool,
+    pub views: u64,
+    pub saves: u64,
+    /// `revoked` or `expired` once such an event arrives, else `active`.
+    pub state: String,
+    #[serde(with = "serde_rfc3339_opt")]
+    pub ended_at: Option<Timestamp>,
+    /// Its latest `link.*` event.
+    #[serde(with = "serde_rfc3339")]
+    pub last_activity_at: Timestamp,
+}

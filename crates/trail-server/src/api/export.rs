@@ -17,10 +17,13 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use tokio::sync::mpsc;
-use trail_core::ids::Scope;
+use trail_core::{TenantId, ids::Scope};
 use trail_export::{ExportError, Format, views::ViewKind};
 
-use super::{TenantPath, events::filtered};
+use super::{
+    TenantPath,
+    events::{Filtered, filtered},
+};
 use crate::{
     AppState,
     auth::Principal,
@@ -40,28 +43,52 @@ pub async fn export(
 ) -> ApiResult<Response> {
     who.require(&t, Scope::Read)?;
     let f = filtered(&s, &who, &t, &uri, &["format", "view"]).await?;
-    let format = match f.param("format") {
-        Some(v) => Format::parse(v).map_err(|m| ApiError::bad_request("invalid_parameter", m).with_field("format"))?,
-        None => {
-            return Err(ApiError::bad_request(
-                "missing_parameter",
-                "format is required: add format=csv, xlsx, pdf, docx or ndjson",
-            )
-            .with_field("format"));
-        }
+    let Some(format) = f.param("format").map(str::to_owned) else {
+        return Err(ApiError::bad_request(
+            "missing_parameter",
+            "format is required: add format=csv, xlsx, pdf, docx or ndjson",
+        )
+        .with_field("format"));
     };
     let kind = match f.param("view") {
         Some(v) => ViewKind::parse(v).map_err(|m| ApiError::bad_request("invalid_parameter", m).with_field("view"))?,
         None => ViewKind::Activity,
     };
-    let given: Vec<(String, String)> = f
+    respond(&s, &who, &t, f, &format, kind, Vec::new()).await
+}
+
+/// The file of `kind` in `format` over the filtered request `f` (the export route, and the
+/// link access log's `format=`). `extra` are filters the route itself set (a link id), recorded
+/// in the `trail.logs.exported` event with the caller's.
+pub(crate) async fn respond(
+    s: &AppState,
+    who: &Principal,
+    t: &TenantId,
+    f: Filtered,
+    format: &str,
+    kind: ViewKind,
+    extra: Vec<(String, String)>,
+) -> ApiResult<Response> {
+    let format =
+        Format::parse(format).map_err(|m| ApiError::bad_request("invalid_parameter", m).with_field("format"))?;
+    if kind.is_report() {
+        if who.owner().is_some() {
+            return Err(ApiError::forbidden(format!(
+                "the {} report is for managers and up: role member exports its own events (view=activity)",
+                kind.name()
+            )));
+        }
+        crate::api::reports::only_time_filters(&f.filter, kind.name(), true)?;
+    }
+    let mut given: Vec<(String, String)> = f
         .pairs
         .iter()
         .filter(|(k, _)| !matches!(k.as_str(), "format" | "view" | "limit" | "cursor"))
         .cloned()
         .collect();
+    given.extend(extra);
     // Phone numbers show whole only to those who may administer the tenant.
-    let mask_phone = !who.grants(&t, Scope::Admin);
+    let mask_phone = !who.grants(t, Scope::Admin);
     let plan =
         ExportPlan::new(f.tenant, f.tz, f.filter, format, kind, given, link_key(&s.config.signing_key), mask_phone)
             .map_err(|m| ApiError::bad_request("unsupported_view", m).with_field("view"))?;
@@ -135,6 +162,7 @@ fn failure(e: ExportFailure) -> ApiError {
     match e {
         ExportFailure::Store(e) => e.into(),
         ExportFailure::Export(e) => ApiError::internal(e),
+        ExportFailure::Report(m) => ApiError::internal(m),
     }
 }
 

@@ -1,7 +1,7 @@
 //! The routes of SPEC section 3, one file per group.
 
 mod events;
-mod export;
+pub(crate) mod export;
 mod extract;
 mod health;
 mod keys;
@@ -21,7 +21,10 @@ use axum::{
 use crate::AppState;
 
 pub use extract::{JsonBody, TenantPath, query_pairs};
-pub use reports::{LoginRow, login_rows, parse_cursor as parse_login_cursor};
+pub use reports::{
+    LinkRow, LoginRow, UsageRow, UserRow, find_link, link_rows, login_rows, parse_cursor as parse_report_cursor,
+    report_page, usage_rows, user_rows, view_filter, view_rows,
+};
 pub use timeline::{Interval, boundaries};
 
 pub fn router(state: AppState) -> Router {
@@ -50,6 +53,13 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/tenants/{t}/stream", get(stream::stream))
         .route("/v1/tenants/{t}/reports/timeline", get(timeline::timeline))
         .route("/v1/tenants/{t}/reports/logins", get(reports::logins))
+        .route("/v1/tenants/{t}/reports/usage", get(reports::usage))
+        .route("/v1/tenants/{t}/reports/users", get(reports::users))
+        .route("/v1/tenants/{t}/reports/users/{actor}/stats", get(reports::stats))
+        .route("/v1/tenants/{t}/links", get(reports::links))
+        .route("/v1/tenants/{t}/links/{link_id}/access-log", get(reports::access_log))
+        .route("/v1/tenants/{t}/messages/{message_id}", get(reports::message))
+        .route("/v1/tenants/{t}/views/{view}", get(reports::view))
         .merge(crate::console::router())
         .fallback(health::not_found)
         .layer(DefaultBodyLimit::max(body_limit))

@@ -26,10 +26,10 @@ pub enum Interval {
 }
 
 #[derive(Serialize)]
-struct Row {
+pub struct Row {
     /// The bucket's first instant, in the tenant's time zone.
-    start: String,
-    count: u64,
+    pub start: String,
+    pub count: u64,
 }
 
 #[derive(Serialize)]
@@ -73,6 +73,32 @@ pub fn boundaries(from: Timestamp, to: Timestamp, interval: Interval, tz: &TimeZ
     Ok(out)
 }
 
+/// The events `filter` selects counted per interval over its time range (from the tenant's
+/// first event when it has no start, to now when it has no end), in time zone `tz`.
+pub async fn buckets(
+    s: &AppState,
+    t: &trail_core::TenantId,
+    filter: &trail_core::filter::Filter,
+    interval: Interval,
+    tz: &TimeZone,
+) -> ApiResult<Vec<Row>> {
+    let now = Timestamp::now();
+    let from = match filter.time.from {
+        Some(from) => Some(from),
+        None => s.store.first_occurred_at(t).await?,
+    };
+    let to = filter.time.to.unwrap_or(now).max(from.unwrap_or(now));
+    let Some(from) = from else { return Ok(Vec::new()) };
+    let bounds = boundaries(from, to, interval, tz)
+        .map_err(|m| ApiError::new(StatusCode::BAD_REQUEST, "invalid_parameter", m).with_field("interval"))?;
+    let counts = s.store.count_buckets(t, filter, &bounds).await?;
+    Ok(bounds
+        .iter()
+        .zip(counts)
+        .map(|(b, count)| Row { start: b.to_zoned(tz.clone()).strftime("%Y-%m-%dT%H:%M:%S%:z").to_string(), count })
+        .collect())
+}
+
 pub async fn timeline(
     State(s): State<AppState>,
     who: Principal,
@@ -92,28 +118,7 @@ pub async fn timeline(
             .with_field("interval"));
         }
     };
-    let now = Timestamp::now();
-    let from = match f.filter.time.from {
-        Some(from) => Some(from),
-        None => s.store.first_occurred_at(&t).await?,
-    };
-    let to = f.filter.time.to.unwrap_or(now).max(from.unwrap_or(now));
-    let rows = match from {
-        None => Vec::new(),
-        Some(from) => {
-            let bounds = boundaries(from, to, interval, &f.tz)
-                .map_err(|m| ApiError::new(StatusCode::BAD_REQUEST, "invalid_parameter", m).with_field("interval"))?;
-            let counts = s.store.count_buckets(&t, &f.filter, &bounds).await?;
-            bounds
-                .iter()
-                .zip(counts)
-                .map(|(b, count)| Row {
-                    start: b.to_zoned(f.tz.clone()).strftime("%Y-%m-%dT%H:%M:%S%:z").to_string(),
-                    count,
-                })
-                .collect()
-        }
-    };
+    let rows = buckets(&s, &t, &f.filter, interval, &f.tz).await?;
     Ok(Json(TimelineResponse {
         rows,
         next_cursor: None,

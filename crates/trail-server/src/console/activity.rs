@@ -299,7 +299,7 @@ pub async fn page(State(s): State<AppState>, parts: Parts) -> Response {
     let users = if is_member {
         Vec::new()
     } else {
-        match s.store.actors(&t, USERS_IN_PICKER).await {
+        match s.store.actors(&t, &trail_store::RecentPage::first(USERS_IN_PICKER)).await {
             Ok(actors) => {
                 let selected = chosen("actor");
                 let mut list: Vec<Choice> = actors
@@ -346,7 +346,7 @@ pub async fn page(State(s): State<AppState>, parts: Parts) -> Response {
         None => (None, String::new()),
     };
     let mut resp = render(&ActivityPage {
-        nav: Some(Nav::new(&v.person, &v.tenant.name, "/console/activity")),
+        nav: Some(Nav::of(&s, &v.person, &v.tenant.name, "/console/activity").await),
         heading,
         path: "/console/activity",
         tenant_id: t.to_string(),

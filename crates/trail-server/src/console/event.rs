@@ -167,7 +167,8 @@ pub async fn page(State(s): State<AppState>, parts: Parts, Path(seq): Path<Strin
         Err(r) => return r,
     };
     let t = person.tenant.clone();
-    let nav = || Some(Nav::new(&person, &tenant.name, "/console/activity"));
+    let header = Nav::of(&s, &person, &tenant.name, "/console/activity").await;
+    let nav = || Some(header.clone());
     let not_found = || {
         message(
             StatusCode::NOT_FOUND,

@@ -17,7 +17,7 @@ use trail_core::{
 use super::{Nav, activity::encode, manager_page, render};
 use crate::{
     AppState,
-    api::{LoginRow, login_rows, parse_login_cursor, query_pairs},
+    api::{LoginRow, login_rows, parse_report_cursor, query_pairs},
 };
 
 /// People a page shows.
@@ -79,9 +79,9 @@ pub async fn page(State(s): State<AppState>, parts: Parts) -> Response {
     let pairs = query_pairs(parts.uri.query());
     let get = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
     let range = get("range").filter(|r| RangePreset::parse(r).is_ok()).unwrap_or("last_30_days");
-    let after = get("cursor").and_then(parse_login_cursor);
+    let after = get("cursor").and_then(parse_report_cursor);
     let (f, _) = parse_params([("range", range)], &tz, Timestamp::now(), &[]).expect("a preset parses");
-    let (rows, more, error) = match login_rows(&s, &tenant.id, &f, PAGE, after).await {
+    let (rows, more, error) = match login_rows(&*s.store, &tenant.id, &f, PAGE, after).await {
         Ok((rows, next)) => (
             rows.into_iter().map(|r| row(r, range, &tz)).collect(),
             next.map(|c| {

@@ -10,6 +10,7 @@ mod activity;
 mod event;
 mod integrity;
 mod logins;
+mod report;
 mod session;
 mod settings;
 pub mod throttle;
@@ -46,6 +47,10 @@ pub fn router() -> Router<AppState> {
         .route("/console/events/{seq}", get(event::page))
         .route("/console/users", get(users::page))
         .route("/console/logins", get(logins::page))
+        .route("/console/files", get(report::files))
+        .route("/console/links", get(report::links))
+        .route("/console/links/{id}", get(report::link))
+        .route("/console/logs/{view}", get(report::log))
         .route("/console/integrity", get(integrity::page))
         .route("/console/integrity/verify", post(integrity::verify))
         .route("/console/settings", get(settings::page))
@@ -131,6 +136,7 @@ pub(crate) fn message(
     r
 }
 
+#[derive(Clone)]
 pub(crate) struct NavItem {
     href: &'static str,
     label: &'static str,
@@ -138,6 +144,7 @@ pub(crate) struct NavItem {
 }
 
 /// The header of every signed-in page.
+#[derive(Clone)]
 pub(crate) struct Nav {
     tenant_id: String,
     tenant_name: String,
@@ -147,21 +154,60 @@ pub(crate) struct Nav {
     items: Vec<NavItem>,
 }
 
+/// The console's pages per category (SPEC 7), each shown only when the tenant has events of
+/// that category (the part of the action before its first dot, from the actions rollup).
+pub(crate) const CATEGORY_PAGES: [(&str, &str, &str); 7] = [
+    ("auth", "/console/logins", "Logins"),
+    ("panel", "/console/logs/panel", "Panel"),
+    ("api", "/console/logs/api", "API"),
+    ("message", "/console/logs/messages", "Messages"),
+    ("sms", "/console/logs/sms", "SMS"),
+    ("link", "/console/links", "Links"),
+    ("file", "/console/files", "Files"),
+];
+
+/// The document trail's page, shown when the tenant has `document.*` events.
+const DOCUMENTS_PAGE: (&str, &str, &str) = ("document", "/console/logs/documents", "Documents");
+
 impl Nav {
-    pub(crate) fn new(p: &Person, tenant_name: &str, current: &str) -> Nav {
+    /// The header for `p` on page `current`, with a tab for each category the tenant has
+    /// events of (a store error shows no category tabs rather than no page).
+    pub(crate) async fn of(s: &AppState, p: &Person, tenant_name: &str, current: &str) -> Nav {
+        let categories: Vec<String> = match s.store.actions(&p.tenant).await {
+            Ok(actions) => {
+                actions.into_iter().map(|a| a.action.split('.').next().unwrap_or_default().to_owned()).collect()
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "the console could not read the tenant's actions");
+                Vec::new()
+            }
+        };
+        Nav::new(p, tenant_name, current, &categories)
+    }
+
+    fn new(p: &Person, tenant_name: &str, current: &str, categories: &[String]) -> Nav {
         let activity = if p.owner.is_some() { "My activity" } else { "Activity" };
         let mut items = vec![("/console/activity", activity)];
         if p.owner.is_none() {
-            items.extend([
-                ("/console/users", "Users"),
-                ("/console/logins", "Logins"),
-                ("/console/integrity", "Integrity"),
-            ]);
+            items.push(("/console/users", "Users"));
+            for (category, href, label) in CATEGORY_PAGES.into_iter().chain([DOCUMENTS_PAGE]) {
+                if categories.iter().any(|c| c == category) {
+                    items.push((href, label));
+                }
+            }
+            items.push(("/console/integrity", "Integrity"));
         }
         if p.role.scope() == trail_core::ids::Scope::Admin {
             items.push(("/console/settings", "Settings"));
         }
-        let items = items.into_iter().map(|(href, label)| NavItem { href, label, current: href == current }).collect();
+        let items = items
+            .into_iter()
+            .map(|(href, label)| NavItem {
+                href,
+                label,
+                current: href == current || (current.starts_with(href) && href != "/console/activity"),
+            })
+            .collect();
         Nav {
             tenant_id: p.tenant.to_string(),
             tenant_name: tenant_name.to_owned(),
@@ -222,7 +268,7 @@ pub(crate) async fn manager_page(
     current: &str,
 ) -> Result<(Person, Tenant, Nav), Response> {
     let (person, _, tenant) = signed_in_tenant(parts, s).await?;
-    let nav = Nav::new(&person, &tenant.name, current);
+    let nav = Nav::of(s, &person, &tenant.name, current).await;
     if person.owner.is_some() {
         return Err(message(
             StatusCode::NOT_FOUND,

@@ -102,7 +102,7 @@ async fn draw(s: &AppState, person: &Person, notice: Option<Notice>) -> Response
     let status = notice.as_ref().map_or(StatusCode::OK, |n| n.status);
     let when = |t: jiff::Timestamp| trail_core::time::format_rfc3339(t);
     let mut resp = render(&SettingsPage {
-        nav: Some(Nav::new(person, &tenant.name, "/console/settings")),
+        nav: Some(Nav::of(s, person, &tenant.name, "/console/settings").await),
         csrf: person.csrf.clone().unwrap_or_default(),
         notice,
         tenant_id: tenant.id.to_string(),

@@ -1,5 +1,7 @@
 //! The Users page (SPEC 7): everyone seen as an actor, most recently active first, each with a
-//! Logs button that opens the activity log filtered to them. Managers and up only.
+//! Logs button that opens the activity log filtered to them. Managers and up only. Rows come
+//! from the same function as `GET /v1/tenants/{t}/reports/users`; all time unless a range is
+//! chosen.
 
 use askama::Template;
 use axum::{
@@ -7,14 +9,20 @@ use axum::{
     http::request::Parts,
     response::{IntoResponse, Response},
 };
-use jiff::tz::TimeZone;
-use trail_core::time::time_zone;
+use jiff::{Timestamp, tz::TimeZone};
+use trail_core::{
+    filter::parse_params,
+    time::{RangePreset, time_zone},
+};
 
 use super::{Nav, activity::encode, manager_page, render};
-use crate::{AppState, error::ApiError};
+use crate::{
+    AppState,
+    api::{parse_report_cursor, query_pairs, user_rows},
+};
 
-/// People listed at most.
-const MAX_ROWS: usize = 1000;
+/// People a page lists.
+const PAGE: usize = 100;
 
 pub(crate) struct UserRow {
     name: String,
@@ -31,39 +39,48 @@ pub(crate) struct UserRow {
 #[template(path = "users.html")]
 struct UsersPage {
     nav: Option<Nav>,
+    ranges: Vec<(&'static str, &'static str, bool)>,
     rows: Vec<UserRow>,
-    capped: bool,
+    more: Option<String>,
+    tz: String,
 }
 
+/// `GET /console/users?range=...`: the users report (all time unless a range is chosen).
 pub async fn page(State(s): State<AppState>, parts: Parts) -> Response {
     let (_, tenant, nav) = match manager_page(&parts, &s, "/console/users").await {
         Ok(p) => p,
         Err(r) => return r,
     };
-    let nav = Some(nav);
-    let actors = match s.store.actors(&tenant.id, MAX_ROWS + 1).await {
-        Ok(a) => a,
-        Err(e) => return ApiError::from(e).into_response(),
-    };
     let tz = time_zone(&tenant.time_zone).unwrap_or(TimeZone::UTC);
+    let pairs = query_pairs(parts.uri.query());
+    let get = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
+    let range = get("range").filter(|r| RangePreset::parse(r).is_ok()).unwrap_or("all");
+    let after = get("cursor").and_then(parse_report_cursor);
+    let (f, _) = parse_params([("range", range)], &tz, Timestamp::now(), &[]).expect("a preset parses");
+    let (people, next) = match user_rows(&*s.store, &tenant.id, &f, PAGE, after).await {
+        Ok(x) => x,
+        Err(e) => return e.into_response(),
+    };
     let day = |t: jiff::Timestamp| t.to_zoned(tz.clone()).strftime("%Y-%m-%d %H:%M").to_string();
-    let capped = actors.len() > MAX_ROWS;
-    let rows = actors
-        .iter()
-        .take(MAX_ROWS)
+    let rows = people
+        .into_iter()
         .map(|a| UserRow {
             name: a.name.clone().unwrap_or_default(),
             email: a.email.clone().unwrap_or_default(),
-            key: a.key.clone(),
             first_seen: day(a.first_seen_at),
             last_seen: day(a.last_seen_at),
             events: a.event_count,
             last_login: a.last_login_at.map(day).unwrap_or_default(),
             logs: format!(
                 "/console/activity?{}",
-                encode(&[("range".into(), "all".into()), ("actor".into(), a.key.clone())])
+                encode(&[("range".into(), range.into()), ("actor".into(), a.key.clone())])
             ),
+            key: a.key,
         })
         .collect();
-    render(&UsersPage { nav, rows, capped })
+    let more =
+        next.map(|c| format!("/console/users?{}", encode(&[("range".into(), range.into()), ("cursor".into(), c)])));
+    let ranges =
+        RangePreset::ALL.iter().map(|p| (p.as_str(), super::activity::range_label(*p), p.as_str() == range)).collect();
+    render(&UsersPage { nav: Some(nav), ranges, rows, more, tz: tenant.time_zone.clone() })
 }

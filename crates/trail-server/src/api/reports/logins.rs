@@ -1,0 +1,81 @@
+//! `GET /v1/tenants/{t}/reports/logins`: per person seen in `auth.login.*`, the status of their
+//! latest attempt, their latest success and failure, their failed attempts in the range, and
+//! where the latest attempt came from.
+
+use axum::{Json, extract::State, http::Uri};
+use jiff::Timestamp;
+use serde::Serialize;
+use serde_json::{Value, json};
+use trail_core::{TenantId, filter::Filter};
+use trail_store::LoginSummary;
+use trail_store::Store;
+
+use super::{count_in_range, person, report_request, rollup_page};
+use crate::{AppState, api::TenantPath, auth::Principal, error::ApiResult};
+
+pub async fn logins(
+    State(s): State<AppState>,
+    who: Principal,
+    TenantPath(t): TenantPath,
+    uri: Uri,
+) -> ApiResult<Json<Value>> {
+    let r = report_request(&s, &who, &t, &uri, "login", true).await?;
+    let (rows, next_cursor) = login_rows(&*s.store, &t, &r.filter, r.limit, r.after).await?;
+    Ok(Json(json!({"rows": rows, "next_cursor": next_cursor})))
+}
+
+/// One row of the login report.
+#[derive(Serialize)]
+pub struct LoginRow {
+    pub actor_id: Option<String>,
+    pub name: Option<String>,
+    pub email: Option<String>,
+    /// `succeeded` or `failed`.
+    pub last_status: &'static str,
+    #[serde(with = "trail_core::time::serde_rfc3339")]
+    pub last_attempt_at: Timestamp,
+    #[serde(with = "trail_core::time::serde_rfc3339_opt")]
+    pub last_success_at: Option<Timestamp>,
+    #[serde(with = "trail_core::time::serde_rfc3339_opt")]
+    pub last_failure_at: Option<Timestamp>,
+    pub failed_count: u64,
+    pub ip: Option<String>,
+    pub country: Option<String>,
+    pub region: Option<String>,
+    pub city: Option<String>,
+    /// What the `actor` filter finds this person by.
+    #[serde(skip)]
+    pub key: String,
+}
+
+/// One page of the login report for filter `f` (its time range and actors), after the row
+/// `after`: the rows and the next page's cursor.
+pub async fn login_rows(
+    store: &dyn Store,
+    t: &TenantId,
+    f: &Filter,
+    limit: usize,
+    after: Option<(Timestamp, String)>,
+) -> ApiResult<(Vec<LoginRow>, Option<String>)> {
+    let (page, next) = rollup_page::<LoginSummary>(store, t, f, limit, after).await?;
+    let mut rows = Vec::with_capacity(page.len());
+    for l in page {
+        let failed_count = count_in_range(store, t, f, person(&l.key, &["auth.login.failed"])).await?;
+        rows.push(LoginRow {
+            last_status: if l.last_succeeded { "succeeded" } else { "failed" },
+            actor_id: l.actor_id,
+            name: l.name,
+            email: l.email,
+            last_attempt_at: l.last_attempt_at,
+            last_success_at: l.last_success_at,
+            last_failure_at: l.last_failure_at,
+            failed_count,
+            ip: l.ip,
+            country: l.country,
+            region: l.region,
+            city: l.city,
+            key: l.key,
+        });
+    }
+    Ok((rows, next))
+}

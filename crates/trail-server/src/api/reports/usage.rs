@@ -1,0 +1,80 @@
+//! `GET /v1/tenants/{t}/reports/usage`: per person seen in `file.*`, files held and storage
+//! used (as of now), their uploads, downloads and deletes (in the range; over all time for
+//! `range=all`), and their latest file event.
+
+use axum::{Json, extract::State, http::Uri};
+use jiff::Timestamp;
+use serde::Serialize;
+use serde_json::{Value, json};
+use trail_core::{TenantId, filter::Filter};
+use trail_store::Store;
+use trail_store::UsageSummary;
+
+use super::{bounded, count_in_range, person, report_request, rollup_page};
+use crate::{AppState, api::TenantPath, auth::Principal, error::ApiResult};
+
+pub async fn usage(
+    State(s): State<AppState>,
+    who: Principal,
+    TenantPath(t): TenantPath,
+    uri: Uri,
+) -> ApiResult<Json<Value>> {
+    let r = report_request(&s, &who, &t, &uri, "usage", true).await?;
+    let (rows, next_cursor) = usage_rows(&*s.store, &t, &r.filter, r.limit, r.after).await?;
+    Ok(Json(json!({"rows": rows, "next_cursor": next_cursor})))
+}
+
+/// One row of the usage report (SPEC 5's fields, plus `storage` in human units).
+#[derive(Serialize)]
+pub struct UsageRow {
+    pub actor_id: Option<String>,
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub files: u64,
+    pub storage_bytes: u64,
+    pub storage: String,
+    pub uploads: u64,
+    pub downloads: u64,
+    pub deletes: u64,
+    #[serde(with = "trail_core::time::serde_rfc3339")]
+    pub last_activity_at: Timestamp,
+    #[serde(skip)]
+    pub key: String,
+}
+
+/// One page of the usage report for filter `f`, after the row `after`.
+pub async fn usage_rows(
+    store: &dyn Store,
+    t: &TenantId,
+    f: &Filter,
+    limit: usize,
+    after: Option<(Timestamp, String)>,
+) -> ApiResult<(Vec<UsageRow>, Option<String>)> {
+    let (page, next) = rollup_page::<UsageSummary>(store, t, f, limit, after).await?;
+    let mut rows = Vec::with_capacity(page.len());
+    for u in page {
+        let (uploads, downloads, deletes) = if bounded(f) {
+            (
+                count_in_range(store, t, f, person(&u.key, &["file.uploaded"])).await?,
+                count_in_range(store, t, f, person(&u.key, &["file.downloaded"])).await?,
+                count_in_range(store, t, f, person(&u.key, &["file.deleted"])).await?,
+            )
+        } else {
+            (u.uploads, u.downloads, u.deletes)
+        };
+        rows.push(UsageRow {
+            actor_id: u.actor_id,
+            name: u.name,
+            email: u.email,
+            files: u.files,
+            storage_bytes: u.storage_bytes,
+            storage: trail_export::views::human_bytes(u.storage_bytes),
+            uploads,
+            downloads,
+            deletes,
+            last_activity_at: u.last_activity_at,
+            key: u.key,
+        });
+    }
+    Ok((rows, next))
+}

@@ -1,0 +1,144 @@
+//! `GET /v1/tenants/{t}/reports/users`: everyone seen as an actor, most recently active first,
+//! with first and last activity, events (in the range; all of them for `range=all`) and last
+//! login. `GET /v1/tenants/{t}/reports/users/{actor}/stats`: one person's events in the range
+//! counted by action (from the index, one bitmap count per action the tenant has) and per day
+//! (the timeline's buckets), for managers and up or that person.
+
+use axum::{
+    Json,
+    extract::{Path, State},
+    http::Uri,
+};
+use jiff::Timestamp;
+use serde::Serialize;
+use serde_json::{Value, json};
+use trail_core::{TenantId, filter::Filter, ids::Scope};
+use trail_store::Store;
+use trail_store::{ActorSummary, RecentPage};
+
+use super::{bounded, count_in_range, only_time_filters, person, report_request, rollup_page};
+use crate::{
+    AppState,
+    api::{
+        TenantPath,
+        events::filtered,
+        timeline::{Interval, buckets},
+    },
+    auth::Principal,
+    error::{ApiError, ApiResult},
+};
+
+pub async fn users(
+    State(s): State<AppState>,
+    who: Principal,
+    TenantPath(t): TenantPath,
+    uri: Uri,
+) -> ApiResult<Json<Value>> {
+    let r = report_request(&s, &who, &t, &uri, "users", true).await?;
+    let (rows, next_cursor) = user_rows(&*s.store, &t, &r.filter, r.limit, r.after).await?;
+    Ok(Json(json!({"rows": rows, "next_cursor": next_cursor})))
+}
+
+/// One row of the users report.
+#[derive(Serialize)]
+pub struct UserRow {
+    pub actor_id: Option<String>,
+    pub name: Option<String>,
+    pub email: Option<String>,
+    #[serde(with = "trail_core::time::serde_rfc3339")]
+    pub first_seen_at: Timestamp,
+    #[serde(with = "trail_core::time::serde_rfc3339")]
+    pub last_seen_at: Timestamp,
+    pub event_count: u64,
+    #[serde(with = "trail_core::time::serde_rfc3339_opt")]
+    pub last_login_at: Option<Timestamp>,
+    /// What the `actor` filter finds this person by (the actor id, else the e-mail).
+    pub key: String,
+}
+
+/// One page of the users report for filter `f`, after the row `after`.
+pub async fn user_rows(
+    store: &dyn Store,
+    t: &TenantId,
+    f: &Filter,
+    limit: usize,
+    after: Option<(Timestamp, String)>,
+) -> ApiResult<(Vec<UserRow>, Option<String>)> {
+    let (page, next) = rollup_page::<ActorSummary>(store, t, f, limit, after).await?;
+    let mut rows = Vec::with_capacity(page.len());
+    for a in page {
+        let event_count =
+            if bounded(f) { count_in_range(store, t, f, person(&a.key, &[])).await? } else { a.event_count };
+        rows.push(UserRow {
+            actor_id: a.actor_id,
+            name: a.name,
+            email: a.email,
+            first_seen_at: a.first_seen_at,
+            last_seen_at: a.last_seen_at,
+            event_count,
+            last_login_at: a.last_login_at,
+            key: a.key,
+        });
+    }
+    Ok((rows, next))
+}
+
+#[derive(Serialize)]
+struct ActionStat {
+    action: String,
+    report_type: String,
+    count: u64,
+}
+
+pub async fn stats(
+    State(s): State<AppState>,
+    who: Principal,
+    TenantPath(t): TenantPath,
+    Path((_, actor)): Path<(String, String)>,
+    uri: Uri,
+) -> ApiResult<Json<Value>> {
+    who.require(&t, Scope::Read)?;
+    // A member may see their own statistics, and nobody else's (the same 404 as no one).
+    if let Some(owner) = who.owner() {
+        let theirs = match owner {
+            trail_core::filter::Owner::ActorId(id) => id == &actor,
+            trail_core::filter::Owner::Email(e) => e == &actor,
+        };
+        if !theirs {
+            return Err(ApiError::not_found(format!("user {actor}")));
+        }
+    }
+    let f = filtered(&s, &who, &t, &uri, &[]).await?;
+    only_time_filters(&f.filter, "user statistics", false)?;
+    let found = s.store.actors(&t, &RecentPage { only: vec![actor.clone()], ..RecentPage::first(1) }).await?;
+    let Some(a) = found.into_iter().next() else {
+        return Err(ApiError::not_found(format!("user {actor}: nobody with this actor id or e-mail has events")));
+    };
+    // Count by the rollup's key so a person found by e-mail counts their events by id too.
+    let mut by_action = Vec::new();
+    for action in s.store.actions(&t).await? {
+        let count = count_in_range(&*s.store, &t, &f.filter, person(&a.key, &[action.action.as_str()])).await?;
+        if count > 0 {
+            by_action.push(ActionStat {
+                report_type: trail_core::catalogue::report_type(&action.action),
+                action: action.action,
+                count,
+            });
+        }
+    }
+    by_action.sort_by(|x, y| y.count.cmp(&x.count).then_with(|| x.action.cmp(&y.action)));
+    let mut scope = person(&a.key, &[]);
+    scope.time = f.filter.time;
+    let by_day = buckets(&s, &t, &scope, Interval::Day, &f.tz).await?;
+    let event_count = by_action.iter().map(|x| x.count).sum::<u64>();
+    Ok(Json(json!({
+        "actor_id": a.actor_id,
+        "name": a.name,
+        "email": a.email,
+        "key": a.key,
+        "event_count": event_count,
+        "by_action": by_action,
+        "by_day": by_day,
+        "time_zone": f.tenant.time_zone,
+    })))
+}
