@@ -14,3 +14,4 @@ mod real_logs;
 mod reports;
 mod rules;
 mod tenants;
+mod views;
