@@ -605,3 +605,66 @@ async fn logins_shows_the_login_report_with_logs_links() {
     m.sign_in("acme", "asha@acme.example", "correct horse battery").await;
     assert_eq!(m.get("/console/logins").await.status, StatusCode::NOT_FOUND, "not for members");
 }
+
+#[tokio::test]
+async fn category_pages_show_only_what_the_tenant_has_and_match_the_api() {
+    let s = TestServer::start().await;
+    s.tenant("acme").await;
+    member(&s, "acme", "maya@acme.example", "manager", None).await;
+    member(&s, "acme", "asha@acme.example", "member", Some("u_1")).await;
+    let mut b = Browser::new(&s);
+    b.sign_in("acme", "maya@acme.example", "correct horse battery").await;
+    // No events yet: no category tabs.
+    let empty = b.get("/console/activity").await;
+    for tab in ["/console/files", "/console/links", "/console/logs/sms", "/console/logins"] {
+        assert!(!empty.body.contains(&format!("href=\"{tab}\"")), "{tab} shown without events");
+    }
+    let ago = |h: i64| (jiff::Timestamp::now() - jiff::SignedDuration::from_hours(h)).to_string();
+    s.ingest("acme", json!([
+        {"action": "file.uploaded", "occurred_at": ago(5), "actor": {"id": "u_1", "name": "Asha <Rao>"}, "metadata": {"size_bytes": 2048}},
+        {"action": "file.uploaded", "occurred_at": ago(4), "actor": {"id": "u_2", "name": "Ben"}, "metadata": {"size_bytes": 10}},
+        {"action": "link.created", "occurred_at": ago(4), "actor": {"id": "u_1"}, "targets": [{"type": "link", "id": "l/1", "name": "Pack <1>"}]},
+        {"action": "link.viewed", "occurred_at": ago(3), "targets": [{"type": "link", "id": "l/1"}], "context": {"session_id": "raw-session"}},
+        {"action": "sms.sent", "occurred_at": ago(2), "metadata": {"phone": "+44 7700 900123", "campaign": "<b>Spring</b>"}}
+    ]))
+    .await;
+    let page = b.get("/console/activity").await;
+    for tab in ["/console/files", "/console/links", "/console/logs/sms"] {
+        assert!(page.body.contains(&format!("href=\"{tab}\"")), "{tab} not shown");
+    }
+    assert!(!page.body.contains("href=\"/console/logins\""), "no auth events, no Logins tab");
+
+    let files = b.get("/console/files?range=last_7_days").await;
+    assert_eq!(files.status, StatusCode::OK);
+    let (_, api) = s.get("/v1/tenants/acme/reports/usage?range=last_7_days", OPERATOR).await;
+    let keys: Vec<&str> = api["rows"].as_array().unwrap().iter().map(|r| r["actor_id"].as_str().unwrap()).collect();
+    let shown: Vec<&str> = files.body.split("data-key=\"").skip(1).map(|s| &s[..s.find('"').unwrap()]).collect();
+    assert_eq!(shown, keys);
+    assert!(files.body.contains("Asha &#60;Rao&#62;") && files.body.contains("2.0 KiB"));
+    assert!(
+        files.body.contains("/v1/tenants/acme/export?view=usage&#38;format=csv&#38;range=last_7_days"),
+        "{}",
+        files.body
+    );
+
+    let links = b.get("/console/links").await;
+    assert!(links.body.contains("Pack &#60;1&#62;"));
+    assert!(links.body.contains("href=\"/console/links/l%2F1?range=all\""), "{}", links.body);
+    let log = b.get("/console/links/l%2F1?range=all").await;
+    assert_eq!(log.status, StatusCode::OK);
+    assert!(log.body.contains(">Viewed<") && !log.body.contains("raw-session"));
+    assert_eq!(b.get("/console/links/nope").await.status, StatusCode::NOT_FOUND);
+
+    let sms = b.get("/console/logs/sms").await;
+    assert!(sms.body.contains("&#60;b&#62;Spring&#60;/b&#62;") && !sms.body.contains("<b>Spring"));
+    assert!(sms.body.contains("+** **** **0123") && !sms.body.contains("7700"), "managers see masked phones");
+    assert_eq!(b.get("/console/logs/nope").await.status, StatusCode::NOT_FOUND);
+    let viewed = s.events("acme", "action=trail.logs.viewed&range=all").await;
+    assert!(viewed.iter().any(|e| e["metadata"]["view"] == "sms"), "viewing a log is logged");
+
+    let mut m = Browser::new(&s);
+    m.sign_in("acme", "asha@acme.example", "correct horse battery").await;
+    for path in ["/console/files", "/console/links", "/console/logs/sms", "/console/links/l%2F1"] {
+        assert_eq!(m.get(path).await.status, StatusCode::NOT_FOUND, "{path} is not for members");
+    }
+}

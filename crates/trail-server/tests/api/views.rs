@@ -122,7 +122,7 @@ async fn the_usage_report_matches_an_independent_count() {
         .map(|_| {
             let who = rng.next(40);
             // Every fifth person is known only by e-mail.
-            let key = if who % 5 == 0 { format!("p{who}@files.example") } else { format!("u_{who}") };
+            let key = if who.is_multiple_of(5) { format!("p{who}@files.example") } else { format!("u_{who}") };
             let action = ["file.uploaded", "file.uploaded", "file.downloaded", "file.deleted"][rng.next(4) as usize];
             let at = format!("2026-01-{:02}T{:02}:{:02}:00Z", 1 + rng.next(28), rng.next(24), rng.next(60));
             FileEvent { key, action, bytes: 1 + rng.next(5_000_000), at }
