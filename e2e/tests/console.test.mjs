@@ -575,3 +575,60 @@ browserTest(test, '12. Logins shows the API\'s login report, and Logs opens that
   assert.ok(events.length > 0 && events.every((e) => e.action.startsWith('auth.login.')), 'that person\'s login events');
   assert.deepEqual(await rowSeqs(page), seqsOf(events).slice(0, PAGE_SIZE));
 });
+
+/** The `data-key` of each row of a report page's table. */
+async function reportKeys(page) {
+  return page.locator('table.report tbody tr').evaluateAll((trs) => trs.map((tr) => tr.dataset.key));
+}
+
+browserTest(test, '15. Files, Links and each catalogue log tab show the API\'s rows; a link opens its access log', async (s) => {
+  const page = await s.newPage();
+  await signIn(page, MANAGER);
+  const tabs = await page.locator('header nav a').allInnerTexts();
+  for (const tab of ['Logins', 'Panel', 'API', 'Messages', 'SMS', 'Links', 'Files', 'Documents']) {
+    assert.ok(tabs.includes(tab), `the demo tenant has ${tab} events, so its tab shows (tabs: ${tabs.join(', ')})`);
+  }
+
+  await navigation(page, () => page.locator('header nav a', { hasText: 'Files' }).click());
+  assert.equal(await heading(page), 'Files');
+  const usage = await apiGet(`/v1/tenants/${TENANT}/reports/usage?range=last_30_days&limit=100`);
+  assert.ok(usage.rows.length > 0, 'the demo has file activity');
+  assert.deepEqual(await reportKeys(page), usage.rows.map((r) => r.actor_id || r.email), 'Files: the usage report\'s rows');
+
+  for (const [tab, view] of [['Panel', 'panel'], ['API', 'api'], ['Messages', 'messages'], ['SMS', 'sms'], ['Documents', 'documents']]) {
+    await navigation(page, () => page.locator('header nav a', { hasText: tab, exact: true }).click());
+    const api = await apiGet(`/v1/tenants/${TENANT}/views/${view}?range=last_30_days&limit=100`);
+    assert.ok(api.rows.length > 0, `the demo has ${view} events`);
+    assert.deepEqual(await reportKeys(page), api.rows.map((r) => String(r.seq)), `${tab}: the view's events in order`);
+    const headers = await page.locator('table.report thead th').allInnerTexts();
+    assert.deepEqual(headers.slice(0, api.columns.length), api.columns.map((c) => c.title), `${tab}: the view's columns`);
+  }
+  // The manager sees SMS phones masked, as the API shows a manager.
+  await navigation(page, () => page.locator('header nav a', { hasText: 'SMS', exact: true }).click());
+  const phones = await page.locator('table.report tbody td[data-label="Phone"]').allInnerTexts();
+  assert.ok(phones.length > 0 && phones.every((p) => p.includes('*') && p.replace(/\D/g, '').length <= 4), `masked phones: ${phones.slice(0, 3)}`);
+
+  await navigation(page, () => page.locator('header nav a', { hasText: 'Links' }).click());
+  const links = await apiGet(`/v1/tenants/${TENANT}/links?range=last_30_days&limit=100`);
+  assert.ok(links.rows.length > 0, 'the demo has links');
+  assert.deepEqual(await reportKeys(page), links.rows.map((r) => r.link_id), 'Links: the link list');
+  const busiest = links.rows.findIndex((r) => r.views + r.saves > 0);
+  assert.ok(busiest >= 0, 'some demo link was opened');
+  await navigation(page, () => page.locator('table.report tbody tr').nth(busiest).locator('a.logs').click());
+  const id = decodeURIComponent(new URL(page.url()).pathname.split('/').pop());
+  assert.equal(id, links.rows[busiest].link_id);
+  const log = await apiGet(`/v1/tenants/${TENANT}/links/${encodeURIComponent(id)}/access-log?range=all&limit=100`);
+  const events = await page.locator('table.report tbody td[data-label="event"]').allInnerTexts();
+  assert.deepEqual(events, log.rows.map((r) => r.event), 'the access log\'s rows');
+  const sessions = await page.locator('table.report tbody td[data-label="linkSessionId"]').allInnerTexts();
+  assert.deepEqual(sessions, log.rows.map((r) => r.linkSessionId || ''), 'keyed session ids, as the API shows them');
+
+  // The widest table fits a phone without scrolling sideways.
+  const phone = await s.newPage({ width: 390, height: 844, isMobile: true, hasTouch: true, deviceScaleFactor: 1 });
+  await signIn(phone, MANAGER);
+  await phone.goto(`${BASE}/console/logs/sms`);
+  fs.mkdirSync(ARTIFACTS, { recursive: true });
+  await phone.screenshot({ path: path.join(ARTIFACTS, 'sms-390.png'), fullPage: true });
+  const scrollWidth = await phone.evaluate(() => document.documentElement.scrollWidth);
+  assert.ok(scrollWidth <= 392, `at 390 px the SMS log scrolls sideways: scrollWidth ${scrollWidth}`);
+});
