@@ -141,6 +141,10 @@ impl Source for Mem {
         t
     }
 
+    fn postings_cost(&self, term: u64) -> u64 {
+        self.postings.get(&term).map_or(0, |list| list.len() as u64)
+    }
+
     fn postings(&self, term: u64) -> RoaringBitmap {
         match self.postings.get(&term) {
             Some(list) => {

@@ -360,6 +360,21 @@ impl Source for Segment {
         self.max
     }
 
+    fn postings_cost(&self, term: u64) -> u64 {
+        let (mut lo, mut hi) = (0usize, self.terms as usize);
+        while lo < hi {
+            let mid = (lo + hi) / 2;
+            let (h, _, b) = self.entry(mid);
+            match h.cmp(&term) {
+                std::cmp::Ordering::Less => lo = mid + 1,
+                std::cmp::Ordering::Greater => hi = mid,
+                // A single posting is kept inline (b == 0); otherwise the serialised bytes.
+                std::cmp::Ordering::Equal => return u64::from(b).max(1),
+            }
+        }
+        0
+    }
+
     fn postings(&self, term: u64) -> RoaringBitmap {
         let (mut lo, mut hi) = (0usize, self.terms as usize);
         while lo < hi {

@@ -27,6 +27,11 @@ pub trait Source: Send + Sync {
     fn max_occurred_at(&self) -> i64;
     /// The positions (`seq - 1`) of the documents holding `term`.
     fn postings(&self, term: u64) -> RoaringBitmap;
+    /// What reading `term`'s postings costs, in any unit that grows with their size (0 when
+    /// the source does not hold the term): plans read their cheapest clause first.
+    fn postings_cost(&self, term: u64) -> u64 {
+        self.postings(term).len()
+    }
     /// The distinct actions of the source's documents.
     fn actions(&self) -> Vec<String>;
     /// Every term of the source, ascending.
@@ -80,10 +85,24 @@ pub fn evaluate(src: &dyn Source, plan: &Plan, offsets: std::ops::Range<u32>) ->
     if offsets.is_empty() {
         return acc;
     }
+    let mut actions = None;
+    // The cheapest clause first: one person's postings before an action that half the log
+    // holds, so a clause that leaves nothing ends the evaluation before the big lists are read.
+    let mut order: Vec<(u64, &Clause)> = plan
+        .clauses
+        .iter()
+        .map(|c| match c {
+            Clause::AnyOf(alts) => (alts.iter().map(|a| alt_cost(src, a, &mut actions)).sum(), c),
+            Clause::NoneOf(_) => (u64::MAX, c),
+        })
+        .collect();
+    order.sort_by_key(|(cost, _)| *cost);
+    if order.first().is_some_and(|(cost, c)| *cost == 0 && matches!(c, Clause::AnyOf(_))) {
+        return acc;
+    }
     let base = src.base();
     acc.insert_range(base + offsets.start..base + offsets.end);
-    let mut actions = None;
-    for clause in &plan.clauses {
+    for (_, clause) in order {
         if acc.is_empty() {
             break;
         }
@@ -103,4 +122,14 @@ pub fn evaluate(src: &dyn Source, plan: &Plan, offsets: std::ops::Range<u32>) ->
         }
     }
     acc
+}
+
+fn alt_cost(src: &dyn Source, alt: &Alt, actions: &mut Option<Vec<String>>) -> u64 {
+    match alt {
+        Alt::Term(t) => src.postings_cost(*t),
+        Alt::ActionPrefix(p) => {
+            let list = actions.get_or_insert_with(|| src.actions());
+            list.iter().filter(|a| a.starts_with(p.as_str())).map(|a| src.postings_cost(crate::terms::action(a))).sum()
+        }
+    }
 }
