@@ -151,7 +151,7 @@ const TABLE: Table = Table {
     name: "links",
     latest: "last_at",
     columns: "key, name, file_name, created_by, created_at, expires_at, require_email, views, saves, state, ended_at, last_at",
-    by_email: false,
+    email_index: None,
 };
 
 pub(crate) fn page(conn: &Connection, tid: i64, page: &RecentPage) -> StoreResult<Vec<LinkSummary>> {

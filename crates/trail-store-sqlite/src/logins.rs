@@ -140,7 +140,7 @@ pub(crate) const TABLE: Table = Table {
     name: "logins",
     latest: "last_at",
     columns: "key, actor_id, name, email, last_at, last_ok, last_success, last_failure, failed_total, ip, country, region, city",
-    by_email: true,
+    email_index: Some("logins_by_email"),
 };
 
 pub(crate) fn page(conn: &Connection, tid: i64, page: &RecentPage) -> StoreResult<Vec<LoginSummary>> {

@@ -131,7 +131,7 @@ const TABLE: Table = Table {
     name: "actors",
     latest: "last_seen",
     columns: "key, actor_id, name, email, first_seen, last_seen, event_count, last_login",
-    by_email: true,
+    email_index: Some("actors_by_email"),
 };
 
 pub(crate) fn actors(conn: &Connection, tid: i64, page: &RecentPage) -> StoreResult<Vec<ActorSummary>> {

@@ -152,7 +152,7 @@ const TABLE: Table = Table {
     name: "usage",
     latest: "last_at",
     columns: "key, actor_id, name, email, uploads, downloads, deletes, bytes_in, bytes_out, last_at",
-    by_email: true,
+    email_index: Some("usage_by_email"),
 };
 
 pub(crate) fn page(conn: &Connection, tid: i64, page: &RecentPage) -> StoreResult<Vec<UsageSummary>> {
