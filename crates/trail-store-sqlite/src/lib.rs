@@ -23,6 +23,7 @@
 //! - **Readers in parallel** ([`pool`]). Queries run on a small pool of read-only connections on
 //!   blocking threads; WAL mode lets them read while the writer writes.
 
+mod buckets;
 mod bulk;
 mod codec;
 mod error;

@@ -26,11 +26,11 @@ enum Kind {
 
 /// One `link.*` event that names its link.
 pub(crate) struct LinkUse {
-    key: String,
+    pub(crate) key: String,
     name: Option<String>,
     file_name: Option<String>,
     actor: Option<String>,
-    at: i64,
+    pub(crate) at: i64,
     kind: Kind,
     /// `revoked` / `expired` for an ending event.
     state: &'static str,

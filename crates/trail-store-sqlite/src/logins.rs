@@ -16,11 +16,11 @@ use crate::{
 
 /// One login attempt, taken from its event before it is encoded.
 pub(crate) struct Attempt {
-    key: String,
+    pub(crate) key: String,
     actor_id: Option<String>,
     name: Option<String>,
     email: Option<String>,
-    at: i64,
+    pub(crate) at: i64,
     ok: bool,
     ip: Option<String>,
     country: Option<String>,

@@ -170,6 +170,18 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX links_by_last ON links(tid, last_at);
     CREATE INDEX actors_by_email ON actors(tid, email);
     "#,
+    // 6: activity buckets (buckets.rs): who was active in a closed range, newest first.
+    r#"
+    CREATE TABLE activity_buckets (
+        tid      INTEGER NOT NULL,
+        kind     INTEGER NOT NULL,               -- 1 logins, 2 usage, 3 links
+        key      TEXT NOT NULL,                  -- the rollup row's key
+        bucket   INTEGER NOT NULL,               -- occurred_at / 15 minutes
+        last_at  INTEGER NOT NULL,               -- the latest occurred_at in it, microseconds
+        PRIMARY KEY (tid, kind, key, bucket)
+    ) WITHOUT ROWID;
+    CREATE INDEX activity_by_last ON activity_buckets(tid, kind, last_at);
+    "#,
 ];
 
 /// The schema version this build writes.

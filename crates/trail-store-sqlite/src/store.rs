@@ -20,7 +20,7 @@ use trail_core::{
 };
 use trail_store::{
     ActionCount, ActorSummary, ApiKey, AppendReceipt, EventPage, LinkSummary, LoginSummary, Member, MemberPatch,
-    NewApiKey, NewMember, NewTenant, PreparedEvent, RecentPage, Session, Store, StoreError, StoreResult,
+    NewApiKey, NewMember, NewTenant, PreparedEvent, RecentPage, RollupKind, Session, Store, StoreError, StoreResult,
     StoredCheckpoint, Tenant, TenantPatch, UsageSummary, VerifyReport,
 };
 
@@ -654,6 +654,22 @@ impl Store for SqliteStore {
     async fn usage(&self, tenant: &TenantId, page: &RecentPage) -> StoreResult<Vec<UsageSummary>> {
         let (tid, page) = (self.tid(tenant).await?, page.clone());
         self.read(move |c| crate::usage::page(c, tid, &page)).await
+    }
+
+    async fn active_in(
+        &self,
+        tenant: &TenantId,
+        kind: RollupKind,
+        from: Timestamp,
+        to: Timestamp,
+        after: Option<(Timestamp, String)>,
+        limit: usize,
+    ) -> StoreResult<Vec<(Timestamp, String)>> {
+        let tid = self.tid(tenant).await?;
+        let after = after.map(|(t, k)| (t.as_microsecond(), k));
+        let (from, to) = (from.as_microsecond(), to.as_microsecond());
+        let found = self.read(move |c| crate::buckets::active_in(c, tid, kind, from, to, after, limit)).await?;
+        Ok(found.into_iter().map(|(at, key)| (crate::recent::ts(at), key)).collect())
     }
 
     async fn links(&self, tenant: &TenantId, page: &RecentPage) -> StoreResult<Vec<LinkSummary>> {

@@ -24,11 +24,11 @@ enum Kind {
 
 /// One file event by someone identifiable.
 pub(crate) struct FileUse {
-    key: String,
+    pub(crate) key: String,
     actor_id: Option<String>,
     name: Option<String>,
     email: Option<String>,
-    at: i64,
+    pub(crate) at: i64,
     kind: Kind,
     /// `metadata.size_bytes` when it is a whole number of bytes, else 0.
     bytes: i64,

@@ -16,7 +16,8 @@ use trail_core::{
 };
 
 use crate::{
-    MemberPatch, NewApiKey, NewMember, NewTenant, PreparedEvent, RecentPage, Session, Store, StoreError, TenantPatch,
+    MemberPatch, NewApiKey, NewMember, NewTenant, PreparedEvent, RecentPage, RollupKind, Session, Store, StoreError,
+    TenantPatch,
 };
 
 /// Generates one `#[tokio::test]` per conformance case. `$make` is an async function returning
@@ -47,7 +48,8 @@ macro_rules! store_conformance_tests {
             members_are_kept_per_tenant_and_sessions_end_with_them,
             actors_and_actions_are_rolled_up_per_tenant,
             login_usage_and_link_rollups_follow_their_events,
-            rollup_pages_walk_by_latest_activity
+            rollup_pages_walk_by_latest_activity,
+            closed_ranges_list_rows_by_their_latest_activity_in_the_range
         );
     };
     (@cases $make:path, $($case:ident),+) => {
@@ -994,4 +996,51 @@ pub async fn rollup_pages_walk_by_latest_activity(store: Arc<dyn Store>) {
     assert_eq!(keys(store.usage(&t, &only).await.unwrap()), ["u_5", "u_1"]);
     let people = store.actors(&t, &only).await.unwrap();
     assert_eq!(people.iter().map(|p| p.key.as_str()).collect::<Vec<_>>(), ["u_5", "u_1"]);
+}
+
+pub async fn closed_ranges_list_rows_by_their_latest_activity_in_the_range(store: Arc<dyn Store>) {
+    let t = tenant(&*store, "active").await;
+    let other = tenant(&*store, "active-other").await;
+    let ts = |s: &str| s.parse::<Timestamp>().unwrap();
+    // u_a: in the range twice and after it; u_b: once in it; u_c: only before; u_d: only after;
+    // u_e: in it, at the same instant as u_b (ties go by key).
+    let at = |who: &str, when: &str| {
+        event(&format!(r#"{{"action":"file.uploaded","occurred_at":"{when}","actor":{{"id":"{who}"}}}}"#))
+    };
+    store
+        .append(
+            &t,
+            vec![
+                at("u_a", "2026-01-02T01:00:00Z"),
+                at("u_a", "2026-01-02T05:00:00Z"),
+                at("u_a", "2026-01-03T05:00:00Z"),
+                at("u_b", "2026-01-02T03:00:00Z"),
+                at("u_c", "2026-01-01T23:59:59Z"),
+                at("u_d", "2026-01-03T00:00:00Z"),
+            ],
+        )
+        .await
+        .unwrap();
+    store.append(&t, vec![at("u_e", "2026-01-02T03:00:00Z")]).await.unwrap();
+    store.append(&other, vec![at("u_x", "2026-01-02T03:00:00Z")]).await.unwrap();
+    let (from, to) = (ts("2026-01-02T00:00:00Z"), ts("2026-01-03T00:00:00Z"));
+    let all = store.active_in(&t, RollupKind::Usage, from, to, None, 10).await.unwrap();
+    let want = vec![
+        (ts("2026-01-02T05:00:00Z"), "u_a".to_string()),
+        (ts("2026-01-02T03:00:00Z"), "u_b".to_string()),
+        (ts("2026-01-02T03:00:00Z"), "u_e".to_string()),
+    ];
+    assert_eq!(all, want);
+    // Page by page, each row once.
+    let mut after = None;
+    let mut walked = Vec::new();
+    loop {
+        let page = store.active_in(&t, RollupKind::Usage, from, to, after.clone(), 1).await.unwrap();
+        let Some(last) = page.last() else { break };
+        after = Some(last.clone());
+        walked.extend(page);
+    }
+    assert_eq!(walked, want);
+    assert!(store.active_in(&t, RollupKind::Logins, from, to, None, 10).await.unwrap().is_empty());
+    assert_eq!(store.active_in(&other, RollupKind::Usage, from, to, None, 10).await.unwrap().len(), 1);
 }

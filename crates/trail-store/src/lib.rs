@@ -118,6 +118,19 @@ pub trait Store: Send + Sync + 'static {
     /// The link rollup: links seen in `link.*` (by target id), by their latest event; `only`
     /// names link ids.
     async fn links(&self, tenant: &TenantId, page: &RecentPage) -> StoreResult<Vec<LinkSummary>>;
+    /// The keys of a rollup's rows with activity in `[from, to)` (both multiples of
+    /// [`ACTIVITY_BUCKET_US`]), by their latest activity in that range, newest first (ties by
+    /// key), after `after` (`(latest in range, key)` of the previous page's last row), at most
+    /// `limit`: `(latest activity in the range, key)`. Costs O(rows returned), not O(people).
+    async fn active_in(
+        &self,
+        tenant: &TenantId,
+        kind: RollupKind,
+        from: jiff::Timestamp,
+        to: jiff::Timestamp,
+        after: Option<(jiff::Timestamp, String)>,
+        limit: usize,
+    ) -> StoreResult<Vec<(jiff::Timestamp, String)>>;
 
     /// Checks the tenant's whole log as `trail verify` does (every leaf recomputed from the
     /// stored event, the tree rebuilt, every checkpoint's signature by `public_key` and

@@ -327,3 +327,16 @@ pub struct LinkSummary {
     #[serde(with = "serde_rfc3339")]
     pub last_activity_at: Timestamp,
 }
+
+/// The rollups whose rows can be listed by activity within a closed time range.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RollupKind {
+    Logins = 1,
+    Usage = 2,
+    Links = 3,
+}
+
+/// Rollup rows are listed by activity within a closed range exactly only when the range's ends
+/// fall on these boundaries (microseconds): 15 minutes, which every time zone's day boundary is
+/// a multiple of. Other ranges take the slower exact path.
+pub const ACTIVITY_BUCKET_US: i64 = 15 * 60 * 1_000_000;

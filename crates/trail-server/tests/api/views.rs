@@ -164,6 +164,17 @@ async fn the_usage_report_matches_an_independent_count() {
     let want_part = usage_of(&all, from, to);
     assert!(!want_part.is_empty() && want_part.values().map(|u| u.uploads).sum::<u64>() < 1500);
     assert_eq!(usage_rows(&part), want_part);
+    assert_eq!(part.len(), want_part.len(), "pages of a closed range show each person once");
+    // An end off the 15-minute grid takes the other (checking) path to the same rows.
+    let odd = all_rows(
+        &s,
+        &format!("/v1/tenants/files/reports/usage?from={from}&to=2026-01-19T23:59:59.999999Z"),
+        4,
+        OPERATOR,
+    )
+    .await;
+    assert_eq!(usage_rows(&odd), want_part);
+    assert_eq!(odd.len(), want_part.len());
 
     let one = all_rows(&s, "/v1/tenants/files/reports/usage?range=all&actor=p5@files.example", 50, OPERATOR).await;
     assert_eq!(one.len(), 1);

@@ -30,7 +30,10 @@ use trail_core::{
     ids::Scope,
     time::time_zone,
 };
-use trail_store::{ActorSummary, LinkSummary, LoginSummary, RecentPage, Store, StoreResult, UsageSummary};
+use trail_store::{
+    ACTIVITY_BUCKET_US, ActorSummary, LinkSummary, LoginSummary, RecentPage, RollupKind, Store, StoreResult,
+    UsageSummary,
+};
 
 pub use links::{LinkRow, access_log, find_link, link_rows, list as links};
 pub use logins::{LoginRow, login_rows, logins};
@@ -141,6 +144,8 @@ pub(crate) fn person(key: &str, actions: &[&str]) -> Filter {
 
 /// A rollup table's row, as the paging of every rollup report needs it.
 pub(crate) trait Rollup: Sized + Send + 'static {
+    /// Its activity buckets, when the store keeps them (closed ranges then cost O(rows shown)).
+    const KIND: Option<RollupKind>;
     /// Its latest activity and key: its place in the table's order.
     fn latest(&self) -> (Timestamp, &str);
     /// Its events that count for the report (whether it belongs in a closed range).
@@ -149,6 +154,7 @@ pub(crate) trait Rollup: Sized + Send + 'static {
 }
 
 impl Rollup for LoginSummary {
+    const KIND: Option<RollupKind> = Some(RollupKind::Logins);
     fn latest(&self) -> (Timestamp, &str) {
         (self.last_attempt_at, &self.key)
     }
@@ -161,6 +167,7 @@ impl Rollup for LoginSummary {
 }
 
 impl Rollup for UsageSummary {
+    const KIND: Option<RollupKind> = Some(RollupKind::Usage);
     fn latest(&self) -> (Timestamp, &str) {
         (self.last_activity_at, &self.key)
     }
@@ -173,6 +180,7 @@ impl Rollup for UsageSummary {
 }
 
 impl Rollup for ActorSummary {
+    const KIND: Option<RollupKind> = None;
     fn latest(&self) -> (Timestamp, &str) {
         (self.last_seen_at, &self.key)
     }
@@ -185,6 +193,7 @@ impl Rollup for ActorSummary {
 }
 
 impl Rollup for LinkSummary {
+    const KIND: Option<RollupKind> = Some(RollupKind::Links);
     fn latest(&self) -> (Timestamp, &str) {
         (self.last_activity_at, &self.key)
     }
@@ -205,6 +214,11 @@ pub(crate) async fn rollup_page<R: Rollup>(
     limit: usize,
     mut after: Option<(Timestamp, String)>,
 ) -> ApiResult<(Vec<R>, Option<String>)> {
+    if let (Some(kind), Some(to), true) = (R::KIND, f.time.to, f.actors.is_empty())
+        && to.as_microsecond() % ACTIVITY_BUCKET_US == 0
+    {
+        return closed_page(store, t, kind, f.time.from.unwrap_or(Timestamp::MIN), to, limit, after).await;
+    }
     let mut rows: Vec<R> = Vec::new();
     loop {
         let page = RecentPage { since: f.time.from, after: after.clone(), limit: limit + 1, only: f.actors.clone() };
@@ -230,6 +244,31 @@ pub(crate) async fn rollup_page<R: Rollup>(
             return Ok((rows, None));
         }
     }
+}
+
+/// One page of a rollup over a closed range whose end is on a bucket boundary (every preset
+/// and every date is): the rows active in the range by their latest activity in it, from the
+/// activity buckets, then their rollup rows by key.
+async fn closed_page<R: Rollup>(
+    store: &dyn Store,
+    t: &TenantId,
+    kind: RollupKind,
+    from: Timestamp,
+    to: Timestamp,
+    limit: usize,
+    after: Option<(Timestamp, String)>,
+) -> ApiResult<(Vec<R>, Option<String>)> {
+    let found = store.active_in(t, kind, from, to, after, limit + 1).await?;
+    let next = (found.len() > limit).then(|| cursor_of(found[limit - 1].0, &found[limit - 1].1));
+    let keys: Vec<String> = found.into_iter().take(limit).map(|(_, k)| k).collect();
+    if keys.is_empty() {
+        return Ok((Vec::new(), None));
+    }
+    // By key (a lookup by e-mail may also find someone else whose e-mail equals a key).
+    let page = RecentPage { limit: keys.len() * 2, only: keys.clone(), ..RecentPage::default() };
+    let mut by_key: std::collections::HashMap<String, R> =
+        R::fetch(store, t, &page).await?.into_iter().map(|r| (r.latest().1.to_owned(), r)).collect();
+    Ok((keys.iter().filter_map(|k| by_key.remove(k)).collect(), next))
 }
 
 /// Whether the filter bounds time at all (counts "in the range" then come from the index;
