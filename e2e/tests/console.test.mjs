@@ -632,3 +632,34 @@ browserTest(test, '15. Files, Links and each catalogue log tab show the API\'s r
   const scrollWidth = await phone.evaluate(() => document.documentElement.scrollWidth);
   assert.ok(scrollWidth <= 392, `at 390 px the SMS log scrolls sideways: scrollWidth ${scrollWidth}`);
 });
+
+browserTest(test, '16. a user\'s Statistics and a message\'s entry show what the API answers', async (s) => {
+  const page = await s.newPage();
+  await signIn(page, MANAGER);
+  await navigation(page, () => page.locator('header nav a', { hasText: 'Users' }).click());
+  const first = page.locator('table.users tbody tr').first();
+  const actor = await first.getAttribute('data-actor');
+  await navigation(page, () => first.locator('a.stats').click());
+  const range = new URL(page.url()).searchParams.get('range');
+  const stats = await apiGet(`/v1/tenants/${TENANT}/reports/users/${encodeURIComponent(actor)}/stats?range=${range}`);
+  assert.ok(stats.event_count > 0, 'the most recent user has events');
+  assert.deepEqual(await reportKeysOf(page, '#by-action'), stats.by_action.map((a) => a.action), 'counts by action');
+  const counts = await page.locator('#by-action tbody td.num').allInnerTexts();
+  assert.deepEqual(counts.map(Number), stats.by_action.map((a) => a.count));
+  const days = await page.locator('#by-day tbody td.num').allInnerTexts();
+  assert.equal(days.map(Number).reduce((x, y) => x + y, 0), stats.event_count, 'per-day counts add up');
+
+  await navigation(page, () => page.locator('header nav a', { hasText: 'Messages', exact: true }).click());
+  const link = page.locator('table.report tbody tr a', { hasText: 'Message' }).first();
+  await navigation(page, () => link.click());
+  const id = decodeURIComponent(new URL(page.url()).pathname.split('/').pop());
+  const entry = await apiGet(`/v1/tenants/${TENANT}/messages/${encodeURIComponent(id)}`);
+  assert.equal(await page.locator('#opens').innerText(), String(entry.opens));
+  assert.equal(await page.locator('#status').innerText(), entry.status || '');
+  assert.deepEqual(await reportKeysOf(page, '#interactions'), entry.interactions.map((i) => String(i.seq)), 'every interaction, oldest first');
+});
+
+/** The `data-key` of each row of the table `selector`. */
+async function reportKeysOf(page, selector) {
+  return page.locator(`${selector} tbody tr`).evaluateAll((trs) => trs.map((tr) => tr.dataset.key));
+}

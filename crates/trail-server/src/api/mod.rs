@@ -6,10 +6,10 @@ mod extract;
 mod health;
 mod keys;
 mod members;
-mod reports;
+pub(crate) mod reports;
 mod stream;
 mod tenants;
-mod timeline;
+pub(crate) mod timeline;
 mod tree;
 
 use axum::{
@@ -22,8 +22,8 @@ use crate::AppState;
 
 pub use extract::{JsonBody, TenantPath, query_pairs};
 pub use reports::{
-    LinkRow, LoginRow, UsageRow, UserRow, find_link, link_rows, login_rows, parse_cursor as parse_report_cursor,
-    report_page, usage_rows, user_rows, view_filter, view_rows,
+    LinkRow, LoginRow, MessageEntry, UsageRow, UserRow, UserStats, find_link, link_rows, login_rows, message_entry,
+    parse_cursor as parse_report_cursor, report_page, usage_rows, user_rows, user_stats, view_filter, view_rows,
 };
 pub use timeline::{Interval, boundaries};
 

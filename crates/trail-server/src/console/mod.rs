@@ -51,6 +51,8 @@ pub fn router() -> Router<AppState> {
         .route("/console/links", get(report::links))
         .route("/console/links/{id}", get(report::link))
         .route("/console/logs/{view}", get(report::log))
+        .route("/console/users/{key}", get(report::user))
+        .route("/console/messages/{id}", get(report::message))
         .route("/console/integrity", get(integrity::page))
         .route("/console/integrity/verify", post(integrity::verify))
         .route("/console/settings", get(settings::page))

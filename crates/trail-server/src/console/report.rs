@@ -289,7 +289,7 @@ pub async fn links(State(s): State<AppState>, parts: Parts) -> Response {
 }
 
 /// A path segment with everything but unreserved characters percent-encoded.
-fn encode_path(s: &str) -> String {
+pub(crate) fn encode_path(s: &str) -> String {
     form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>().replace('+', "%20")
 }
 
@@ -443,7 +443,12 @@ async fn event_view(
                         },
                     })
                     .collect(),
-                link: Some((format!("/console/events/{}", e.seq), "Details")),
+                link: Some(match e.body.targets.iter().find(|t| t.kind == "message").and_then(|t| t.id.as_deref()) {
+                    Some(id) if kind == ViewKind::Messages => {
+                        (format!("/console/messages/{}", encode_path(id)), "Message")
+                    }
+                    _ => (format!("/console/events/{}", e.seq), "Details"),
+                }),
             }
         })
         .collect();
@@ -462,5 +467,138 @@ async fn event_view(
         more: r.next(path, extra, events.next_cursor.map(|c| c.encode())),
         rows,
         ..Drawn::default()
+    })
+}
+
+#[derive(Template)]
+#[template(path = "user_stats.html")]
+struct StatsPage {
+    nav: Option<Nav>,
+    title: String,
+    subtitle: String,
+    path: String,
+    ranges: Vec<(&'static str, &'static str, bool)>,
+    tz: String,
+    total: u64,
+    by_action: Vec<crate::api::reports::ActionStat>,
+    by_day: Vec<(String, u64)>,
+    logs: String,
+}
+
+/// `GET /console/users/{key}`: one person's statistics (the API's `reports/users/{actor}/stats`).
+pub async fn user(State(s): State<AppState>, parts: Parts, Path(key): Path<String>) -> Response {
+    let r = match request(&s, &parts, "last_30_days").await {
+        Ok(r) => r,
+        Err(resp) => return resp,
+    };
+    let stats = match crate::api::user_stats(&s, &r.tenant.id, &key, &r.filter, &r.tz, &r.tenant.time_zone).await {
+        Ok(st) => st,
+        Err(e) => {
+            let nav = Nav::of(&s, &r.person, &r.tenant.name, "/console/users").await;
+            return super::message(e.status, Some(nav), "No such user", &e.message, "/console/users", "Users");
+        }
+    };
+    let nav = Nav::of(&s, &r.person, &r.tenant.name, "/console/users").await;
+    render(&StatsPage {
+        nav: Some(nav),
+        title: stats.name.clone().unwrap_or_else(|| stats.key.clone()),
+        subtitle: stats.email.clone().unwrap_or_default(),
+        path: format!("/console/users/{}", encode_path(&key)),
+        ranges: r.ranges(),
+        tz: r.tenant.time_zone.clone(),
+        total: stats.event_count,
+        logs: format!(
+            "/console/activity?{}",
+            encode(&[("range".into(), r.range.clone()), ("actor".into(), stats.key.clone())])
+        ),
+        by_day: stats.by_day.into_iter().map(|d| (d.start.chars().take(10).collect(), d.count)).collect(),
+        by_action: stats.by_action,
+    })
+}
+
+struct InteractionRow {
+    seq: u64,
+    when: String,
+    event: String,
+    who: String,
+    ip: String,
+    place: String,
+    browser: String,
+}
+
+#[derive(Template)]
+#[template(path = "message_entry.html")]
+struct MessagePage {
+    nav: Option<Nav>,
+    id: String,
+    name: String,
+    sent: String,
+    sender: String,
+    recipients: String,
+    status: String,
+    opens: usize,
+    downloads: usize,
+    expires: String,
+    truncated: bool,
+    interactions: Vec<InteractionRow>,
+}
+
+/// `GET /console/messages/{id}`: one message's log entry (the API's `messages/{id}`).
+pub async fn message(State(s): State<AppState>, parts: Parts, Path(id): Path<String>) -> Response {
+    let r = match request(&s, &parts, "all").await {
+        Ok(r) => r,
+        Err(resp) => return resp,
+    };
+    let nav = Nav::of(&s, &r.person, &r.tenant.name, "/console/logs/messages").await;
+    let m = match crate::api::message_entry(&*s.store, &r.tenant.id, &id).await {
+        Ok(m) => m,
+        Err(e) => {
+            return super::message(
+                e.status,
+                Some(nav),
+                "No such message",
+                &e.message,
+                "/console/logs/messages",
+                "Messages",
+            );
+        }
+    };
+    let who = |w: &crate::api::reports::Who| {
+        w.name.clone().or_else(|| w.email.clone()).or_else(|| w.id.clone()).unwrap_or_default()
+    };
+    let text = |v: &Option<serde_json::Value>| match v {
+        Some(serde_json::Value::Array(a)) => {
+            a.iter().map(|x| x.as_str().map_or_else(|| x.to_string(), str::to_owned)).collect::<Vec<_>>().join(", ")
+        }
+        Some(serde_json::Value::String(s)) => s.clone(),
+        Some(other) => other.to_string(),
+        None => String::new(),
+    };
+    let interactions = m
+        .interactions
+        .iter()
+        .map(|i| InteractionRow {
+            seq: i.seq,
+            when: r.when(i.occurred_at),
+            event: i.report_type.clone(),
+            who: i.actor.as_ref().map(who).unwrap_or_default(),
+            ip: i.ip.clone().unwrap_or_default(),
+            place: [i.city.as_deref(), i.country.as_deref()].into_iter().flatten().collect::<Vec<_>>().join(", "),
+            browser: i.browser.clone().unwrap_or_default(),
+        })
+        .collect();
+    render(&MessagePage {
+        nav: Some(nav),
+        name: m.name.clone().unwrap_or_default(),
+        sent: m.sent_at.map(|t| r.when(t)).unwrap_or_default(),
+        sender: m.sender.as_ref().map(who).unwrap_or_default(),
+        recipients: text(&m.recipients),
+        status: m.status.clone().unwrap_or_default(),
+        opens: m.opens,
+        downloads: m.downloads,
+        expires: text(&m.expires_at),
+        truncated: m.truncated,
+        interactions,
+        id: m.message_id,
     })
 }

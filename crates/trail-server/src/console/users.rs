@@ -33,6 +33,7 @@ pub(crate) struct UserRow {
     events: u64,
     last_login: String,
     logs: String,
+    stats: String,
 }
 
 #[derive(Template)]
@@ -74,6 +75,11 @@ pub async fn page(State(s): State<AppState>, parts: Parts) -> Response {
             logs: format!(
                 "/console/activity?{}",
                 encode(&[("range".into(), range.into()), ("actor".into(), a.key.clone())])
+            ),
+            stats: format!(
+                "/console/users/{}?{}",
+                super::report::encode_path(&a.key),
+                encode(&[("range".into(), range.into())])
             ),
             key: a.key,
         })

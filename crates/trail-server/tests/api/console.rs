@@ -668,3 +668,42 @@ async fn category_pages_show_only_what_the_tenant_has_and_match_the_api() {
         assert_eq!(m.get(path).await.status, StatusCode::NOT_FOUND, "{path} is not for members");
     }
 }
+
+#[tokio::test]
+async fn a_users_statistics_and_a_messages_entry_have_pages() {
+    let s = TestServer::start().await;
+    s.tenant("acme").await;
+    member(&s, "acme", "maya@acme.example", "manager", None).await;
+    let ago = |h: i64| (jiff::Timestamp::now() - jiff::SignedDuration::from_hours(h)).to_string();
+    let m = json!([{"type": "message", "id": "m 1", "name": "Offer <v2>"}]);
+    s.ingest("acme", json!([
+        {"action": "message.sent", "occurred_at": ago(5), "actor": {"id": "u_1", "name": "Asha"}, "targets": m, "metadata": {"recipients": ["x@client.example"]}},
+        {"action": "message.opened", "occurred_at": ago(4), "actor": {"email": "x@client.example"}, "targets": m, "context": {"ip": "203.0.113.9"}},
+        {"action": "message.opened", "occurred_at": ago(3), "actor": {"email": "x@client.example"}, "targets": m},
+        {"action": "document.signed", "occurred_at": ago(2), "actor": {"id": "u_1", "name": "Asha"}}
+    ]))
+    .await;
+    let mut b = Browser::new(&s);
+    b.sign_in("acme", "maya@acme.example", "correct horse battery").await;
+    let users = b.get("/console/users").await;
+    assert!(users.body.contains("href=\"/console/users/u_1?range=all\""), "{}", users.body);
+    let stats = b.get("/console/users/u_1?range=last_7_days").await;
+    assert_eq!(stats.status, StatusCode::OK);
+    let (_, api) = s.get("/v1/tenants/acme/reports/users/u_1/stats?range=last_7_days", OPERATOR).await;
+    for a in api["by_action"].as_array().unwrap() {
+        let action = a["action"].as_str().unwrap();
+        assert!(stats.body.contains(&format!("data-key=\"{action}\"")), "{action}");
+    }
+    assert_eq!(api["event_count"], 2);
+    assert!(stats.body.contains("2 events in the range"));
+    assert_eq!(b.get("/console/users/nobody").await.status, StatusCode::NOT_FOUND);
+
+    let messages = b.get("/console/logs/messages").await;
+    assert!(messages.body.contains("href=\"/console/messages/m%201\""), "{}", messages.body);
+    let entry = b.get("/console/messages/m%201").await;
+    assert_eq!(entry.status, StatusCode::OK);
+    assert!(entry.body.contains("Offer &#60;v2&#62;"));
+    assert!(entry.body.contains("<td id=\"opens\">2</td>"), "{}", entry.body);
+    assert!(entry.body.contains("203.0.113.9") && entry.body.contains("x@client.example"));
+    assert_eq!(b.get("/console/messages/nope").await.status, StatusCode::NOT_FOUND);
+}

@@ -9,12 +9,16 @@ use axum::{
     Json,
     extract::{Path, State},
 };
-use serde_json::{Value, json};
+use serde::Serialize;
+use serde_json::Value;
 use trail_core::{
+    TenantId,
     filter::{Filter, Page, TargetRef},
     ids::Scope,
     time::TimeBounds,
 };
+
+use trail_store::Store;
 
 use crate::{
     AppState,
@@ -26,25 +30,74 @@ use crate::{
 /// The most events one message's entry is made from.
 const MAX_EVENTS: usize = 10_000;
 
+/// Who sent or touched a message.
+#[derive(Serialize)]
+pub struct Who {
+    pub id: Option<String>,
+    pub name: Option<String>,
+    pub email: Option<String>,
+}
+
+/// One event of a message's life.
+#[derive(Serialize)]
+pub struct Interaction {
+    pub seq: u64,
+    #[serde(with = "trail_core::time::serde_rfc3339")]
+    pub occurred_at: jiff::Timestamp,
+    pub action: String,
+    pub report_type: String,
+    pub actor: Option<Who>,
+    pub ip: Option<String>,
+    pub country: Option<String>,
+    pub city: Option<String>,
+    pub browser: Option<String>,
+}
+
+/// A message's log entry.
+#[derive(Serialize)]
+pub struct MessageEntry {
+    pub message_id: String,
+    pub name: Option<String>,
+    #[serde(with = "trail_core::time::serde_rfc3339_opt")]
+    pub sent_at: Option<jiff::Timestamp>,
+    pub sender: Option<Who>,
+    pub recipients: Option<Value>,
+    pub expires_at: Option<Value>,
+    pub status: Option<String>,
+    pub opens: usize,
+    pub downloads: usize,
+    pub interactions: Vec<Interaction>,
+    pub truncated: bool,
+}
+
 pub async fn message(
     State(s): State<AppState>,
     who: Principal,
     TenantPath(t): TenantPath,
     Path((_, id)): Path<(String, String)>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<MessageEntry>> {
     who.require(&t, Scope::Read)?;
     if who.owner().is_some() {
         return Err(ApiError::forbidden("the message log is for managers and up: role member sees its own events"));
     }
+    Ok(Json(message_entry(&*s.store, &t, &id).await?))
+}
+
+fn who(a: &trail_core::event::Actor) -> Who {
+    Who { id: a.id.clone(), name: a.name.clone(), email: a.email.clone() }
+}
+
+/// The entry of message `id`, or a 404 when no event names it.
+pub async fn message_entry(store: &dyn Store, t: &TenantId, id: &str) -> ApiResult<MessageEntry> {
     let filter = Filter {
         time: TimeBounds::default(),
-        targets: vec![TargetRef { kind: Some("message".into()), id: id.clone() }],
+        targets: vec![TargetRef { kind: Some("message".into()), id: id.to_owned() }],
         ..Filter::default()
     };
     let mut events = Vec::new();
     let mut page = Page { limit: 1000, cursor: None };
     loop {
-        let result = s.store.query(&t, &filter, page).await?;
+        let result = store.query(t, &filter, page).await?;
         events.extend(result.events);
         match result.next_cursor {
             Some(c) if events.len() < MAX_EVENTS => page.cursor = Some(c),
@@ -58,39 +111,37 @@ pub async fn message(
     let sent = events.iter().find(|e| e.body.action.as_str() == "message.sent");
     let meta = |k: &str| sent.and_then(|e| e.body.metadata.as_ref()).and_then(|m| m.get(k)).cloned();
     let latest = events.iter().rev().find(|e| e.body.action.as_str().starts_with("message."));
-    let status = latest.map(|e| e.body.action.as_str().trim_start_matches("message.").to_owned());
     let count = |action: &str| events.iter().filter(|e| e.body.action.as_str() == action).count();
-    let name = sent.and_then(|e| e.body.targets.iter().find(|x| x.kind == "message")).and_then(|x| x.name.clone());
-    let interactions: Vec<Value> = events
+    let interactions = events
         .iter()
         .map(|e| {
             let b = &e.body;
             let ctx = b.context.as_deref();
             let loc = ctx.and_then(|c| c.location.as_ref());
-            json!({
-                "seq": e.seq,
-                "occurred_at": trail_core::time::format_rfc3339(b.occurred_at),
-                "action": b.action.as_str(),
-                "report_type": b.report_type,
-                "actor": b.actor.as_ref().map(|a| json!({"id": a.id, "name": a.name, "email": a.email})),
-                "ip": ctx.and_then(|c| c.ip).map(|ip| ip.to_string()),
-                "country": loc.and_then(|l| l.country.clone()),
-                "city": loc.and_then(|l| l.city.clone()),
-                "browser": ctx.and_then(|c| c.client.as_ref()).and_then(|c| c.browser.clone()),
-            })
+            Interaction {
+                seq: e.seq,
+                occurred_at: b.occurred_at,
+                action: b.action.as_str().to_owned(),
+                report_type: b.report_type.clone(),
+                actor: b.actor.as_ref().map(who),
+                ip: ctx.and_then(|c| c.ip).map(|ip| ip.to_string()),
+                country: loc.and_then(|l| l.country.clone()),
+                city: loc.and_then(|l| l.city.clone()),
+                browser: ctx.and_then(|c| c.client.as_ref()).and_then(|c| c.browser.clone()),
+            }
         })
         .collect();
-    Ok(Json(json!({
-        "message_id": id,
-        "name": name,
-        "sent_at": sent.map(|e| trail_core::time::format_rfc3339(e.body.occurred_at)),
-        "sender": sent.and_then(|e| e.body.actor.as_ref()).map(|a| json!({"id": a.id, "name": a.name, "email": a.email})),
-        "recipients": meta("recipients"),
-        "expires_at": meta("expires_at"),
-        "status": status,
-        "opens": count("message.opened"),
-        "downloads": count("message.downloaded"),
-        "interactions": interactions,
-        "truncated": events.len() >= MAX_EVENTS,
-    })))
+    Ok(MessageEntry {
+        message_id: id.to_owned(),
+        name: sent.and_then(|e| e.body.targets.iter().find(|x| x.kind == "message")).and_then(|x| x.name.clone()),
+        sent_at: sent.map(|e| e.body.occurred_at),
+        sender: sent.and_then(|e| e.body.actor.as_ref()).map(who),
+        recipients: meta("recipients"),
+        expires_at: meta("expires_at"),
+        status: latest.map(|e| e.body.action.as_str().trim_start_matches("message.").to_owned()),
+        opens: count("message.opened"),
+        downloads: count("message.downloaded"),
+        interactions,
+        truncated: events.len() >= MAX_EVENTS,
+    })
 }

@@ -37,9 +37,9 @@ use trail_store::{
 
 pub use links::{LinkRow, access_log, find_link, link_rows, list as links};
 pub use logins::{LoginRow, login_rows, logins};
-pub use messages::message;
+pub use messages::{MessageEntry, Who, message, message_entry};
 pub use usage::{UsageRow, usage, usage_rows};
-pub use users::{UserRow, stats, user_rows, users};
+pub use users::{ActionStat, UserRow, UserStats, stats, user_rows, user_stats, users};
 pub use views::{view, view_filter, view_rows};
 
 use super::{events::tenant, extract::query_pairs};

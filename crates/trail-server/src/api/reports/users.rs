@@ -84,10 +84,23 @@ pub async fn user_rows(
 }
 
 #[derive(Serialize)]
-struct ActionStat {
-    action: String,
-    report_type: String,
-    count: u64,
+pub struct ActionStat {
+    pub action: String,
+    pub report_type: String,
+    pub count: u64,
+}
+
+/// One person's statistics (`GET .../reports/users/{actor}/stats`, the console's statistics page).
+#[derive(Serialize)]
+pub struct UserStats {
+    pub actor_id: Option<String>,
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub key: String,
+    pub event_count: u64,
+    pub by_action: Vec<ActionStat>,
+    pub by_day: Vec<crate::api::timeline::Row>,
+    pub time_zone: String,
 }
 
 pub async fn stats(
@@ -96,7 +109,7 @@ pub async fn stats(
     TenantPath(t): TenantPath,
     Path((_, actor)): Path<(String, String)>,
     uri: Uri,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<UserStats>> {
     who.require(&t, Scope::Read)?;
     // A member may see their own statistics, and nobody else's (the same 404 as no one).
     if let Some(owner) = who.owner() {
@@ -110,14 +123,26 @@ pub async fn stats(
     }
     let f = filtered(&s, &who, &t, &uri, &[]).await?;
     only_time_filters(&f.filter, "user statistics", false)?;
-    let found = s.store.actors(&t, &RecentPage { only: vec![actor.clone()], ..RecentPage::first(1) }).await?;
+    Ok(Json(user_stats(&s, &t, &actor, &f.filter, &f.tz, &f.tenant.time_zone).await?))
+}
+
+/// The statistics of the person `actor` (actor id or e-mail) over `filter`'s time range.
+pub async fn user_stats(
+    s: &AppState,
+    t: &TenantId,
+    actor: &str,
+    filter: &Filter,
+    tz: &jiff::tz::TimeZone,
+    time_zone: &str,
+) -> ApiResult<UserStats> {
+    let found = s.store.actors(t, &RecentPage { only: vec![actor.to_owned()], ..RecentPage::first(1) }).await?;
     let Some(a) = found.into_iter().next() else {
         return Err(ApiError::not_found(format!("user {actor}: nobody with this actor id or e-mail has events")));
     };
     // Count by the rollup's key so a person found by e-mail counts their events by id too.
     let mut by_action = Vec::new();
-    for action in s.store.actions(&t).await? {
-        let count = count_in_range(&*s.store, &t, &f.filter, person(&a.key, &[action.action.as_str()])).await?;
+    for action in s.store.actions(t).await? {
+        let count = count_in_range(&*s.store, t, filter, person(&a.key, &[action.action.as_str()])).await?;
         if count > 0 {
             by_action.push(ActionStat {
                 report_type: trail_core::catalogue::report_type(&action.action),
@@ -128,17 +153,16 @@ pub async fn stats(
     }
     by_action.sort_by(|x, y| y.count.cmp(&x.count).then_with(|| x.action.cmp(&y.action)));
     let mut scope = person(&a.key, &[]);
-    scope.time = f.filter.time;
-    let by_day = buckets(&s, &t, &scope, Interval::Day, &f.tz).await?;
-    let event_count = by_action.iter().map(|x| x.count).sum::<u64>();
-    Ok(Json(json!({
-        "actor_id": a.actor_id,
-        "name": a.name,
-        "email": a.email,
-        "key": a.key,
-        "event_count": event_count,
-        "by_action": by_action,
-        "by_day": by_day,
-        "time_zone": f.tenant.time_zone,
-    })))
+    scope.time = filter.time;
+    let by_day = buckets(s, t, &scope, Interval::Day, tz).await?;
+    Ok(UserStats {
+        event_count: by_action.iter().map(|x| x.count).sum::<u64>(),
+        actor_id: a.actor_id,
+        name: a.name,
+        email: a.email,
+        key: a.key,
+        by_action,
+        by_day,
+        time_zone: time_zone.to_owned(),
+    })
 }
