@@ -43,7 +43,7 @@ pub async fn start(store: Arc<dyn Store>) -> anyhow::Result<String> {
     let config = ServerConfig {
         server_name: "bench".into(),
         operator_key_hash: hash_token(KEY),
-        plans: vec!["enterprise".into()],
+        plans: trail_server::plans::builtin(),
         default_plan: "enterprise".into(),
         limits: Limits::default(),
         signing_key: Arc::new(signing_key()),

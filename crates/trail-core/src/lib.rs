@@ -24,6 +24,7 @@ pub mod event;
 pub mod filter;
 pub mod ids;
 pub mod merkle;
+pub mod privacy;
 pub mod search;
 pub mod time;
 

@@ -67,6 +67,17 @@ impl Enricher {
         parsed
     }
 
+    /// Everything done to an event's body at ingest before it is stored and hashed: enrichment,
+    /// then, for a tenant that asks for it (SPEC 9), the IP cut to its network. GeoIP reads the
+    /// whole address first, so the location stays as precise as the database allows, but only
+    /// the truncated address is stored or committed to.
+    pub fn prepare(&self, body: &mut trail_core::event::EventBody, truncate_ips: bool) {
+        self.enrich(body);
+        if truncate_ips && let Some(ctx) = body.context.as_mut() {
+            ctx.ip = ctx.ip.map(trail_core::privacy::truncate_ip);
+        }
+    }
+
     /// Enriches a stored event's body at ingest (SPEC 2.2): `context.location` from the GeoIP
     /// database when the client gave none (a client-given location wins, whole), and
     /// `context.client` from the user agent.

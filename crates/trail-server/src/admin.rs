@@ -15,12 +15,13 @@ pub struct TenantRequest {
 }
 
 pub fn check_plan(config: &ServerConfig, plan: &str) -> Result<(), ApiError> {
-    if config.plans.iter().any(|p| p == plan) {
+    if config.plans.contains_key(plan) {
         Ok(())
     } else {
+        let names: Vec<&str> = config.plans.keys().map(String::as_str).collect();
         Err(ApiError::unprocessable(
             "invalid_plan",
-            format!("plan {plan:?} is not defined: use one of {}", config.plans.join(", ")),
+            format!("plan {plan:?} is not defined: use one of {}", names.join(", ")),
         )
         .with_field("plan"))
     }
@@ -68,6 +69,10 @@ pub async fn change_tenant(
     }
     if let Some(tz) = &patch.time_zone {
         check_time_zone(tz)?;
+    }
+    if let Some(settings) = &patch.settings {
+        trail_core::privacy::check_settings(settings)
+            .map_err(|(field, m)| ApiError::unprocessable("invalid_setting", m).with_field(field))?;
     }
     let before = store.tenant(tenant).await?.ok_or_else(|| ApiError::not_found(format!("tenant {tenant}")))?;
     let after = store.update_tenant(tenant, patch).await?;

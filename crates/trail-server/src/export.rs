@@ -22,6 +22,8 @@ use trail_export::{
 };
 use trail_store::{EventPage, Store, StoreError, Tenant};
 
+use crate::redact::Redaction;
+
 /// Events a query page holds while exporting.
 pub const PAGE: usize = 1000;
 
@@ -161,6 +163,8 @@ pub struct ExportPlan {
     pub file_name: String,
     /// The filters as given (`name`, `value`), recorded in the `trail.logs.exported` event.
     pub given: Vec<(String, String)>,
+    /// What the reader may not see (applied to every event before it becomes a row).
+    pub redaction: Redaction,
 }
 
 impl ExportPlan {
@@ -176,7 +180,7 @@ impl ExportPlan {
         kind: ViewKind,
         given: Vec<(String, String)>,
         link_key: [u8; 32],
-        mask_phone: bool,
+        redaction: Redaction,
     ) -> Result<ExportPlan, String> {
         if !kind.is_report() {
             filter = crate::api::view_filter(kind, filter);
@@ -193,8 +197,8 @@ impl ExportPlan {
             generated_at: now.to_zoned(tz.clone()),
         };
         let file_name = trail_export::file_name(tenant.id.as_str(), kind.name(), &filter.time, &tz, now, format);
-        let view = View { kind, tz: tz.clone(), link_key, mask_phone };
-        Ok(ExportPlan { tenant, tz, filter, format, view, meta, file_name, given })
+        let view = View { kind, tz: tz.clone(), link_key, mask_phone: redaction.mask_phones };
+        Ok(ExportPlan { tenant, tz, filter, format, view, meta, file_name, given, redaction })
     }
 
     /// Runs the export on the calling (blocking) thread into `out`; `progress` sees the row
@@ -210,7 +214,13 @@ impl ExportPlan {
             let rows = ReportRows::new(handle, store, self.tenant.id.clone(), self.filter.clone(), self.view.kind);
             return trail_export::export(self.format, &self.view, &self.meta, rows, out, progress);
         }
-        let events = BlockingEvents::new(handle, store, self.tenant.id.clone(), self.filter.clone());
+        let redaction = self.redaction;
+        let events = BlockingEvents::new(handle, store, self.tenant.id.clone(), self.filter.clone()).map(move |e| {
+            e.map(|mut e| {
+                crate::redact::event(&mut e, redaction);
+                e
+            })
+        });
         trail_export::export(self.format, &self.view, &self.meta, events, out, progress)
     }
 

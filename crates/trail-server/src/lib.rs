@@ -23,6 +23,7 @@ pub mod export;
 pub mod integrity;
 pub mod metrics;
 pub mod people;
+pub mod plans;
 pub mod redact;
 pub mod secrets;
 mod state;

@@ -12,8 +12,8 @@ pub struct ServerConfig {
     pub server_name: String,
     /// SHA-256 of the operator key. The key itself is never kept.
     pub operator_key_hash: [u8; 32],
-    /// Plan names a tenant may have.
-    pub plans: Vec<String>,
+    /// The plans a tenant may have, by name.
+    pub plans: std::collections::BTreeMap<String, crate::plans::Plan>,
     /// The plan of a tenant created without one.
     pub default_plan: String,
     pub limits: Limits,
@@ -27,6 +27,13 @@ impl ServerConfig {
         format!("trail/{}", self.server_name)
     }
 
+    /// The plan named `name`; a name no longer configured counts as the default plan.
+    pub fn plan(&self, name: &str) -> &crate::plans::Plan {
+        self.plans.get(name).or_else(|| self.plans.get(&self.default_plan)).unwrap_or_else(|| {
+            self.plans.values().next().expect("a server has at least one plan (the config checks it)")
+        })
+    }
+
     /// The origin of a tenant's checkpoints: `trail/{server_name}/{tenant}`.
     pub fn origin(&self, tenant: &trail_core::TenantId) -> String {
         format!("trail/{}/{tenant}", self.server_name)
@@ -38,7 +45,7 @@ impl std::fmt::Debug for ServerConfig {
         f.debug_struct("ServerConfig")
             .field("server_name", &self.server_name)
             .field("operator_key_hash", &"<redacted>")
-            .field("plans", &self.plans)
+            .field("plans", &self.plans.keys().collect::<Vec<_>>())
             .field("default_plan", &self.default_plan)
             .finish()
     }

@@ -31,40 +31,11 @@ impl fmt::Debug for Secret {
 }
 
 /// A plan: what a tenant on it keeps and sees (SPEC section 9).
-#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
-#[serde(deny_unknown_fields)]
-pub struct PlanConfig {
-    /// Days events are kept, by `occurred_at`; absent means forever.
-    pub retention_days: Option<u32>,
-    /// Whether link access logs show IP, location, platform and e-mail (or dates only).
-    #[serde(default = "yes")]
-    pub link_detail: bool,
-    /// Export formats allowed.
-    #[serde(default = "all_formats")]
-    pub exports: Vec<String>,
-}
-
-fn yes() -> bool {
-    true
-}
-
-fn all_formats() -> Vec<String> {
-    ["csv", "xlsx", "pdf", "docx", "ndjson"].map(String::from).to_vec()
-}
+pub use trail_server::plans::Plan as PlanConfig;
 
 /// The four plans every Trail knows; the config file may change them or add more.
 pub fn builtin_plans() -> BTreeMap<String, PlanConfig> {
-    let plan = |days: Option<u32>, detail: bool, exports: &[&str]| PlanConfig {
-        retention_days: days,
-        link_detail: detail,
-        exports: exports.iter().map(|s| s.to_string()).collect(),
-    };
-    BTreeMap::from([
-        ("basic".into(), plan(Some(30), false, &["csv"])),
-        ("professional".into(), plan(Some(365), true, &["csv", "xlsx", "pdf"])),
-        ("business".into(), plan(Some(3 * 365), true, &["csv", "xlsx", "pdf", "docx", "ndjson"])),
-        ("enterprise".into(), plan(None, true, &["csv", "xlsx", "pdf", "docx", "ndjson"])),
-    ])
+    trail_server::plans::builtin()
 }
 
 /// The config file's shape. Every key is optional; unknown keys are errors (typos surface).

@@ -539,7 +539,7 @@ pub async fn seed(
     if let Some(t) = store.tenant(&id).await? {
         return Ok((false, t.event_count));
     }
-    let plan = if config.plans.iter().any(|p| p == "business") { "business" } else { config.default_plan.as_str() };
+    let plan = if config.plans.contains_key("business") { "business" } else { config.default_plan.as_str() };
     let req = TenantRequest {
         id: TENANT.into(),
         name: Some("Acme Legal (demo)".into()),

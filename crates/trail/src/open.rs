@@ -60,7 +60,7 @@ pub fn server_config(config: &Config, operator_key_hash: [u8; 32], signing_key: 
     ServerConfig {
         server_name: config.server_name.clone(),
         operator_key_hash,
-        plans: config.plans.keys().cloned().collect(),
+        plans: config.plans.clone(),
         default_plan: config.default_plan.clone(),
         limits: Limits::default(),
         signing_key: std::sync::Arc::new(signing_key),

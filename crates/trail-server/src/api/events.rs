@@ -101,8 +101,11 @@ async fn ingest_inner(
     })?;
     let received_at = truncate_us(Timestamp::now());
     let events = parse_batch(&body, body_format(&headers), received_at, limits)?;
-    let prepared: Vec<PreparedEvent> =
-        events.into_iter().map(|e| PreparedEvent::new(e, received_at, |body| s.enricher.enrich(body))).collect();
+    let truncate = trail_core::privacy::truncates_ips(&tenant(s, &t).await?.settings);
+    let prepared: Vec<PreparedEvent> = events
+        .into_iter()
+        .map(|e| PreparedEvent::new(e, received_at, |body| s.enricher.prepare(body, truncate)))
+        .collect();
     let ids: Vec<Option<String>> = prepared.iter().map(|p| p.body.id.clone()).collect();
     let receipt = s.store.append(&t, prepared).await?;
     s.appended.notify_waiters();
@@ -184,8 +187,8 @@ pub async fn query(
     Metrics::add(&s.metrics.query_requests, 1);
     let f = filtered(&s, &who, &t, &uri, &[]).await?;
     let mut result = s.store.query(&t, &f.filter, f.page).await?;
-    let mask = crate::redact::masks_phones(&who, &t);
-    result.events.iter_mut().for_each(|e| crate::redact::event(e, mask));
+    let r = crate::redact::Redaction::of(&who, &t, &s.config, &f.tenant.plan);
+    result.events.iter_mut().for_each(|e| crate::redact::event(e, r));
     Ok(Json(EventsResponse { events: result.events, next_cursor: result.next_cursor.map(|c| c.encode()) }))
 }
 
@@ -209,7 +212,8 @@ pub async fn get_one(
             .with_field("seq")
     })?;
     let mut event = visible_event(&s, &who, &t, seq).await?;
-    crate::redact::event(&mut event, crate::redact::masks_phones(&who, &t));
+    let plan = tenant(&s, &t).await?.plan;
+    crate::redact::event(&mut event, crate::redact::Redaction::of(&who, &t, &s.config, &plan));
     let leaf = s.store.leaf_hash(&t, seq).await?;
     use base64::Engine;
     let leaf_hash = leaf.map(|h| base64::engine::general_purpose::STANDARD.encode(h));

@@ -71,6 +71,9 @@ pub(crate) async fn respond(
 ) -> ApiResult<Response> {
     let format =
         Format::parse(format).map_err(|m| ApiError::bad_request("invalid_parameter", m).with_field("format"))?;
+    if let Some(refused) = crate::plans::export_refused(&s.config.plans, &f.tenant.plan, format.extension()) {
+        return Err(refused);
+    }
     if kind.is_report() {
         if who.owner().is_some() {
             return Err(ApiError::forbidden(format!(
@@ -87,10 +90,11 @@ pub(crate) async fn respond(
         .cloned()
         .collect();
     given.extend(extra);
-    // Phone numbers show whole only to those who may administer the tenant.
-    let mask_phone = !who.grants(t, Scope::Admin);
+    // Phone numbers show whole only to those who may administer the tenant; link access
+    // detail only on plans that have it.
+    let redaction = crate::redact::Redaction::of(who, t, &s.config, &f.tenant.plan);
     let plan =
-        ExportPlan::new(f.tenant, f.tz, f.filter, format, kind, given, link_key(&s.config.signing_key), mask_phone)
+        ExportPlan::new(f.tenant, f.tz, f.filter, format, kind, given, link_key(&s.config.signing_key), redaction)
             .map_err(|m| ApiError::bad_request("unsupported_view", m).with_field("view"))?;
     let actor = who.actor();
     let headers = [

@@ -36,7 +36,7 @@ struct Tail {
     /// When the stream ends (see [`MAX_LIFE`]).
     ends: tokio::time::Instant,
     /// Whether phone numbers are masked for this reader (`redact.rs`).
-    mask: bool,
+    mask: crate::redact::Redaction,
     tenant: trail_core::TenantId,
     filter: Filter,
     after: u64,
@@ -107,7 +107,7 @@ pub async fn stream(
         (None, None) => f.tenant.event_count,
     };
     let ends = tokio::time::Instant::now() + MAX_LIFE;
-    let mask = crate::redact::masks_phones(&who, &t);
+    let mask = crate::redact::Redaction::of(&who, &t, &s.config, &f.tenant.plan);
     let tail = Tail { state: s, ends, mask, tenant: t, filter, after, ready: VecDeque::new() };
     let events = futures::stream::unfold(tail, Tail::next);
     Ok(Sse::new(events).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))

@@ -98,6 +98,7 @@ struct ActivityPage {
     error: Option<String>,
     chart: Chart,
     downloads: Vec<Download>,
+    download_note: Option<String>,
     rows: Vec<EventRow>,
     more: Option<String>,
     more_rows: String,
@@ -146,6 +147,19 @@ struct View {
     /// The API parameters they mean (without `cursor`).
     params: Vec<(String, String)>,
     parsed: Result<(Filter, Page), String>,
+}
+
+impl View {
+    fn redaction(&self, s: &AppState) -> crate::redact::Redaction {
+        let who = crate::auth::Principal::Person(self.person.clone());
+        crate::redact::Redaction::of(&who, &self.tenant.id, &s.config, &self.tenant.plan)
+    }
+}
+
+/// The event as its reader may see it.
+fn redacted(mut e: trail_core::event::StoredEvent, r: crate::redact::Redaction) -> trail_core::event::StoredEvent {
+    crate::redact::event(&mut e, r);
+    e
 }
 
 async fn view(s: &AppState, parts: &Parts) -> Result<View, Response> {
@@ -236,7 +250,8 @@ pub async fn rows(State(s): State<AppState>, parts: Parts) -> Response {
         Ok(r) => r,
         Err(e) => return crate::error::ApiError::from(e).into_response(),
     };
-    let rows = result.events.iter().map(|e| row(e, &v.tz)).collect();
+    let redaction = v.redaction(&s);
+    let rows = result.events.into_iter().map(|e| row(&redacted(e, redaction), &v.tz)).collect();
     let mut resp = render(&RowsFragment { rows });
     resp.headers_mut().insert("x-trail-rows", HeaderValue::from_static("1"));
     if let Some((page, rows)) = next_links(&v.params, result.next_cursor.map(|c| c.encode())) {
@@ -271,7 +286,8 @@ pub async fn page(State(s): State<AppState>, parts: Parts) -> Response {
             let counts = chart_of(&s, &t, filter, &v.tz).await;
             match (result, counts) {
                 (Ok(r), Ok(c)) => {
-                    rows = r.events.iter().map(|e| row(e, &v.tz)).collect();
+                    let redaction = v.redaction(&s);
+                    rows = r.events.into_iter().map(|e| row(&redacted(e, redaction), &v.tz)).collect();
                     more = next_links(&v.params, r.next_cursor.map(|c| c.encode()));
                     chart = c;
                 }
@@ -331,7 +347,8 @@ pub async fn page(State(s): State<AppState>, parts: Parts) -> Response {
 
     let export_query = encode(&v.params);
     let sep = if export_query.is_empty() { "" } else { "&" };
-    let downloads = [("csv", "CSV"), ("xlsx", "Excel"), ("pdf", "PDF"), ("docx", "Word")]
+    let (formats, download_note) = super::plan_formats(&s, &v.tenant.plan);
+    let downloads = formats
         .into_iter()
         .map(|(format, label)| Download {
             format,
@@ -362,6 +379,7 @@ pub async fn page(State(s): State<AppState>, parts: Parts) -> Response {
         error,
         chart,
         downloads,
+        download_note,
         rows,
         more,
         more_rows,

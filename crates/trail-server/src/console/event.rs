@@ -199,7 +199,10 @@ pub async fn page(State(s): State<AppState>, parts: Parts, Path(seq): Path<Strin
     {
         return ApiError::from(e).into_response();
     }
-    crate::redact::event(&mut event, crate::redact::masks_phones(&Principal::Person(person.clone()), &t));
+    crate::redact::event(
+        &mut event,
+        crate::redact::Redaction::of(&Principal::Person(person.clone()), &t, &s.config, &tenant.plan),
+    );
     let leaf = match s.store.leaf_hash(&t, n).await {
         Ok(l) => l,
         Err(e) => return ApiError::from(e).into_response(),

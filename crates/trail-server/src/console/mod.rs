@@ -221,6 +221,24 @@ impl Nav {
     }
 }
 
+/// The download buttons (format, label) the tenant's plan allows, and a note naming what
+/// the others need (SPEC 9: exports are gated by plan).
+pub(crate) fn plan_formats(s: &AppState, plan: &str) -> (Vec<(&'static str, &'static str)>, Option<String>) {
+    let all = [("csv", "CSV"), ("xlsx", "Excel"), ("pdf", "PDF"), ("docx", "Word")];
+    let p = s.config.plan(plan);
+    let (ok, not): (Vec<_>, Vec<_>) = all.into_iter().partition(|(f, _)| p.exports(f));
+    let note = not.first().map(|(f, _)| {
+        let needed = crate::plans::plans_where(&s.config.plans, |q| q.exports(f));
+        let labels: Vec<&str> = not.iter().map(|(_, l)| *l).collect();
+        format!(
+            "{} downloads need plan {} (this account is on {plan}).",
+            labels.join(", "),
+            needed.first().copied().unwrap_or("(none on this server)")
+        )
+    });
+    (ok, note)
+}
+
 /// Whether a form carried the session's CSRF token.
 pub(crate) fn csrf_ok(p: &Person, sent: &str) -> bool {
     let expected = p.csrf.as_deref().unwrap_or_default();

@@ -62,6 +62,7 @@ struct ReportPage {
     empty_heading: String,
     empty_text: String,
     downloads: Vec<Download>,
+    download_note: Option<String>,
     headers: Vec<&'static str>,
     has_links: bool,
     rows: Vec<Row>,
@@ -123,13 +124,15 @@ impl Request {
         })
     }
 
-    /// Download links of view `kind` over this page's range (and `extra` filters).
-    fn downloads(&self, base: &str, extra: &[(String, String)]) -> Vec<Download> {
+    /// Download links of view `kind` over this page's range (and `extra` filters), in the
+    /// formats the tenant's plan exports.
+    fn downloads(&self, s: &AppState, base: &str, extra: &[(String, String)]) -> Vec<Download> {
         let mut pairs = vec![("range".to_owned(), self.range.clone())];
         pairs.extend_from_slice(extra);
         let query = encode(&pairs);
         let sep = if base.contains('?') { "&" } else { "?" };
-        [("csv", "CSV"), ("xlsx", "Excel"), ("pdf", "PDF"), ("docx", "Word")]
+        super::plan_formats(s, &self.tenant.plan)
+            .0
             .into_iter()
             .map(|(format, label)| Download { format, label, href: format!("{base}{sep}format={format}&{query}") })
             .collect()
@@ -151,6 +154,7 @@ impl Request {
             error: page.error,
             empty_heading: page.empty_heading,
             empty_text: page.empty_text,
+            download_note: (!page.downloads.is_empty()).then(|| super::plan_formats(s, &self.tenant.plan).1).flatten(),
             downloads: page.downloads,
             headers: page.headers,
             rows: page.rows,
@@ -233,7 +237,7 @@ pub async fn files(State(s): State<AppState>, parts: Parts) -> Response {
         hint: "Everyone with file activity in the range, latest first. Uploads, downloads and deletes are counted in the range; files held and storage used are as of now.".into(),
         empty_heading: "No file activity in this range".into(),
         empty_text: "This report is built from file.uploaded, file.downloaded and file.deleted events (with metadata.size_bytes). Widen the range, or have your product send them.".into(),
-        downloads: r.downloads(&format!("/v1/tenants/{t}/export?view=usage"), &[]),
+        downloads: r.downloads(&s, &format!("/v1/tenants/{t}/export?view=usage"), &[]),
         headers: HEADERS.to_vec(),
         more: r.next("/console/files", &[], next),
         rows,
@@ -317,7 +321,7 @@ pub async fn link(State(s): State<AppState>, parts: Parts, Path(id): Path<String
         filter,
         &path,
         &[],
-        r.downloads(&format!("/v1/tenants/{t}/links/{}/access-log", encode_path(&id)), &[]),
+        r.downloads(&s, &format!("/v1/tenants/{t}/links/{}/access-log", encode_path(&id)), &[]),
     )
     .await;
     let mut drawn = match drawn {
@@ -368,7 +372,7 @@ pub async fn log(State(s): State<AppState>, parts: Parts, Path(name): Path<Strin
     }
     let t = r.tenant.id.to_string();
     let path = format!("/console/logs/{}", kind.name());
-    let downloads = r.downloads(&format!("/v1/tenants/{t}/export?view={}", kind.name()), &extra);
+    let downloads = r.downloads(&s, &format!("/v1/tenants/{t}/export?view={}", kind.name()), &extra);
     let mut drawn = match event_view(&s, &r, kind, filter, &path, &extra, downloads).await {
         Ok(d) => d,
         Err(resp) => return resp,
@@ -406,21 +410,24 @@ async fn event_view(
     extra: &[(String, String)],
     downloads: Vec<Download>,
 ) -> Result<Drawn, Response> {
-    let view = View {
-        kind,
-        tz: r.tz.clone(),
-        link_key: link_key(&s.config.signing_key),
-        mask_phone: !matches!(r.person.role.scope(), trail_core::ids::Scope::Admin),
-    };
+    let redaction = crate::redact::Redaction::of(
+        &crate::auth::Principal::Person(r.person.clone()),
+        &r.tenant.id,
+        &s.config,
+        &r.tenant.plan,
+    );
+    let view =
+        View { kind, tz: r.tz.clone(), link_key: link_key(&s.config.signing_key), mask_phone: redaction.mask_phones };
     let cursor = match r.cursor.as_deref().map(trail_core::filter::Cursor::decode).transpose() {
         Ok(c) => c,
         Err(m) => return Err(ApiError::bad_request("invalid_parameter", m).with_field("cursor").into_response()),
     };
-    let events =
+    let mut events =
         match s.store.query(&r.tenant.id, &crate::api::view_filter(kind, filter), Page { limit: PAGE, cursor }).await {
             Ok(p) => p,
             Err(e) => return Err(ApiError::from(e).into_response()),
         };
+    events.events.iter_mut().for_each(|e| crate::redact::event(e, redaction));
     let columns = kind.columns();
     let mut cells = Vec::new();
     let rows = events

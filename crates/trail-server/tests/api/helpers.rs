@@ -22,7 +22,7 @@ pub fn config() -> ServerConfig {
     ServerConfig {
         server_name: "test".into(),
         operator_key_hash: hash_token(OPERATOR),
-        plans: ["basic", "professional", "business", "enterprise"].map(String::from).to_vec(),
+        plans: trail_server::plans::builtin(),
         default_plan: "enterprise".into(),
         limits: Limits::default(),
         signing_key: std::sync::Arc::new(ed25519_dalek::SigningKey::from_bytes(&[42; 32])),

@@ -9,6 +9,7 @@ mod ingest;
 mod integrity;
 mod live;
 mod members;
+mod plans;
 mod query;
 mod real_logs;
 mod reports;

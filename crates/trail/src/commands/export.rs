@@ -17,6 +17,8 @@ use trail_core::{filter::parse_params, time::time_zone};
 use trail_export::{Format, views::ViewKind};
 use trail_server::export::{ExportPlan, link_key};
 
+use trail_server::redact::Redaction;
+
 use super::existing_tenant;
 use crate::{cli::ExportArgs, config::Config, keyfile, open};
 
@@ -45,7 +47,12 @@ pub async fn run(config: Config, args: ExportArgs) -> anyhow::Result<ExitCode> {
         [0; 32]
     };
     let given = pairs.iter().map(|(k, v)| (k.to_string(), v.clone())).collect();
-    let plan = ExportPlan::new(tenant, tz, filter, format, kind, given, key, !args.unmask_phones)
+    // The operator's tool follows the tenant's plan for link access detail, as every export does.
+    let redaction = Redaction {
+        mask_phones: !args.unmask_phones,
+        hide_link_detail: config.plans.get(&tenant.plan).is_some_and(|p| !p.link_detail),
+    };
+    let plan = ExportPlan::new(tenant, tz, filter, format, kind, given, key, redaction)
         .map_err(|m| anyhow::anyhow!("--view: {m}"))?;
 
     let path = args.output.clone().unwrap_or_else(|| PathBuf::from(&plan.file_name));

@@ -95,6 +95,8 @@ fn bar(total: Option<u64>, what: &str) -> ProgressBar {
 struct Loader<'a> {
     store: &'a dyn Store,
     enricher: std::sync::Arc<trail_enrich::Enricher>,
+    /// The tenant stores IPs truncated (SPEC 9).
+    truncate_ips: bool,
     tenant: TenantId,
     batch: Vec<PreparedEvent>,
     batch_size: usize,
@@ -119,8 +121,8 @@ impl Loader<'_> {
 
     async fn push(&mut self, e: NewEvent) -> anyhow::Result<()> {
         let now = truncate_us(Timestamp::now());
-        let enricher = &self.enricher;
-        self.batch.push(PreparedEvent::new(e, now, |body| enricher.enrich(body)));
+        let (enricher, truncate) = (&self.enricher, self.truncate_ips);
+        self.batch.push(PreparedEvent::new(e, now, |body| enricher.prepare(body, truncate)));
         if self.batch.len() >= self.batch_size {
             self.flush().await?;
         }
@@ -166,6 +168,7 @@ pub async fn run(config: Config, args: IngestArgs) -> anyhow::Result<ExitCode> {
     let mut loader = Loader {
         store: &*store,
         enricher: open::enricher(&config)?,
+        truncate_ips: trail_core::privacy::truncates_ips(&tenant.settings),
         tenant: tenant.id.clone(),
         batch: Vec::new(),
         batch_size: args.batch as usize,

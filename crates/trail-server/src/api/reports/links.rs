@@ -139,12 +139,13 @@ pub async fn access_log(
         let given = vec![("link".to_owned(), link_id)];
         return crate::api::export::respond(&s, &who, &t, f, &format, ViewKind::LinkAccess, given).await;
     }
+    let redaction = crate::redact::Redaction::of(&who, &t, &s.config, &f.tenant.plan);
     let view = View {
         kind: ViewKind::LinkAccess,
         tz: f.tz.clone(),
         link_key: link_key(&s.config.signing_key),
-        mask_phone: crate::redact::masks_phones(&who, &t),
+        mask_phone: redaction.mask_phones,
     };
-    let (rows, next_cursor) = view_rows(&*s.store, &t, &view, f.filter, f.page).await?;
+    let (rows, next_cursor) = view_rows(&*s.store, &t, &view, redaction, f.filter, f.page).await?;
     Ok(Json(json!({"rows": rows, "next_cursor": next_cursor})).into_response())
 }

@@ -45,13 +45,10 @@ pub async fn view(
         )));
     }
     let f = filtered(&s, &who, &t, &uri, &[]).await?;
-    let view = View {
-        kind,
-        tz: f.tz.clone(),
-        link_key: link_key(&s.config.signing_key),
-        mask_phone: crate::redact::masks_phones(&who, &t),
-    };
-    let (rows, next_cursor) = view_rows(&*s.store, &t, &view, f.filter, f.page).await?;
+    let redaction = crate::redact::Redaction::of(&who, &t, &s.config, &f.tenant.plan);
+    let view =
+        View { kind, tz: f.tz.clone(), link_key: link_key(&s.config.signing_key), mask_phone: redaction.mask_phones };
+    let (rows, next_cursor) = view_rows(&*s.store, &t, &view, redaction, f.filter, f.page).await?;
     Ok(Json(json!({"rows": rows, "next_cursor": next_cursor, "columns": columns(kind)})))
 }
 
@@ -75,11 +72,13 @@ pub async fn view_rows(
     store: &dyn Store,
     t: &TenantId,
     view: &View,
+    redaction: crate::redact::Redaction,
     filter: Filter,
     page: Page,
 ) -> ApiResult<(Vec<Map<String, Value>>, Option<String>)> {
     let filter = view_filter(view.kind, filter);
-    let result = store.query(t, &filter, page).await?;
+    let mut result = store.query(t, &filter, page).await?;
+    result.events.iter_mut().for_each(|e| crate::redact::event(e, redaction));
     let mut cells = Vec::new();
     let rows = result
         .events
