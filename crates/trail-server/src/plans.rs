@@ -58,7 +58,7 @@ pub fn builtin() -> BTreeMap<String, Plan> {
 
 /// The plans that satisfy `ok`, the most modest first (fewest formats, then shortest
 /// retention), for errors that name the plan needed.
-pub fn plans_where<'a>(plans: &'a BTreeMap<String, Plan>, ok: impl Fn(&Plan) -> bool) -> Vec<&'a str> {
+pub fn plans_where(plans: &BTreeMap<String, Plan>, ok: impl Fn(&Plan) -> bool) -> Vec<&str> {
     let mut found: Vec<(&str, &Plan)> = plans.iter().filter(|(_, p)| ok(p)).map(|(n, p)| (n.as_str(), p)).collect();
     found.sort_by_key(|(name, p)| (p.exports.len(), p.retention_days.unwrap_or(u32::MAX), *name));
     found.into_iter().map(|(n, _)| n).collect()
