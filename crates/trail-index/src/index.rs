@@ -9,6 +9,7 @@
 //! (`flush_docs` x `merge_factor`^k documents), they become one, up to `max_segment_docs`. A
 //! tenant with n events has O(merge_factor x log n) segments.
 
+use roaring::RoaringBitmap;
 use std::{
     collections::HashMap,
     fs::File,
@@ -61,6 +62,9 @@ struct Tenant {
     /// Every id key of the tenant, so a new id (the usual case) is known new from one cache line
     /// instead of one per segment. Built on first use.
     keys: Option<KeyFilter>,
+    /// Positions of purged events: their documents stay in the segments (which are immutable)
+    /// but no longer count. Searches need not skip them (the store finds no event to read).
+    deleted: RoaringBitmap,
 }
 
 /// A blocked Bloom filter over all of a tenant's id keys, grown (rebuilt at twice the size)
@@ -162,7 +166,15 @@ impl TermIndex {
                     let _ = std::fs::remove_file(&path);
                 }
             }
-            tenants.insert(tid, Arc::new(RwLock::new(Tenant { sources, mem: Mem::new(next), keys: None })));
+            tenants.insert(
+                tid,
+                Arc::new(RwLock::new(Tenant {
+                    sources,
+                    mem: Mem::new(next),
+                    keys: None,
+                    deleted: RoaringBitmap::new(),
+                })),
+            );
         }
         let shared = Arc::new(Shared { dir: dir.to_owned(), config, tenants: RwLock::new(tenants) });
         let worker = if owner {
@@ -187,7 +199,14 @@ impl TermIndex {
         }
         let mut all = self.shared.tenants.write().expect("index lock");
         all.entry(tid)
-            .or_insert_with(|| Arc::new(RwLock::new(Tenant { sources: Vec::new(), mem: Mem::new(1), keys: None })))
+            .or_insert_with(|| {
+                Arc::new(RwLock::new(Tenant {
+                    sources: Vec::new(),
+                    mem: Mem::new(1),
+                    keys: None,
+                    deleted: RoaringBitmap::new(),
+                }))
+            })
             .clone()
     }
 
@@ -267,9 +286,15 @@ impl TermIndex {
         let tenant = self.tenant(tid);
         let t = tenant.read().expect("index lock");
         for s in &t.sources {
-            count_into(&**s, plan, boundaries, counts);
+            count_into(&**s, plan, boundaries, counts, &t.deleted);
         }
-        count_into(&t.mem, plan, boundaries, counts);
+        count_into(&t.mem, plan, boundaries, counts, &t.deleted);
+    }
+
+    /// Marks documents (by position, `seq - 1`) as purged: counts leave them out from now on.
+    pub fn forget(&self, tid: u64, positions: &RoaringBitmap) {
+        let tenant = self.tenant(tid);
+        tenant.write().expect("index lock").deleted |= positions;
     }
 
     /// The earliest `occurred_at` indexed for the tenant.

@@ -8,6 +8,8 @@
 
 use std::{collections::BinaryHeap, sync::Arc};
 
+use roaring::RoaringBitmap;
+
 use crate::{source::Source, source::evaluate, terms::Plan};
 
 /// Where candidates may come from: a time range (half-open, microseconds), a position to
@@ -203,7 +205,8 @@ impl Iterator for Candidates {
 
 /// Counts the matches of `plan` in `src` per interval `[bounds[i], bounds[i+1])`, adding to
 /// `counts`.
-pub fn count_into(src: &dyn Source, plan: &Plan, boundaries: &[i64], counts: &mut [u64]) {
+/// Purged documents (`deleted`, by position) are not counted.
+pub fn count_into(src: &dyn Source, plan: &Plan, boundaries: &[i64], counts: &mut [u64], deleted: &RoaringBitmap) {
     let (Some(&lo_t), Some(&hi_t)) = (boundaries.first(), boundaries.last()) else { return };
     if src.is_empty() || src.max_occurred_at() < lo_t || src.min_occurred_at() >= hi_t {
         return;
@@ -212,16 +215,18 @@ pub fn count_into(src: &dyn Source, plan: &Plan, boundaries: &[i64], counts: &mu
         let edges: Vec<u32> = boundaries.iter().map(|&t| partition(0, src.len(), |o| src.occurred_at(o) < t)).collect();
         let range = edges[0]..edges[edges.len() - 1];
         if plan.clauses.is_empty() {
+            let base = src.base();
             for (i, w) in edges.windows(2).enumerate() {
-                counts[i] += (w[1] - w[0]) as u64;
+                counts[i] += (w[1] - w[0]) as u64 - deleted.range_cardinality(base + w[0]..base + w[1]);
             }
         } else {
-            let acc = evaluate(src, plan, range);
+            let mut acc = evaluate(src, plan, range);
+            acc -= deleted;
             for (i, w) in edges.windows(2).enumerate() {
                 counts[i] += acc.range_cardinality(src.base() + w[0]..src.base() + w[1]);
             }
         }
-    } else if src.in_time_order(0).is_some() && plan.clauses.is_empty() {
+    } else if src.in_time_order(0).is_some() && plan.clauses.is_empty() && deleted.is_empty() {
         let edges: Vec<u32> = boundaries
             .iter()
             .map(|&t| partition(0, src.len(), |i| src.occurred_at(src.in_time_order(i).expect("ordered")) < t))
@@ -230,7 +235,8 @@ pub fn count_into(src: &dyn Source, plan: &Plan, boundaries: &[i64], counts: &mu
             counts[i] += (w[1] - w[0]) as u64;
         }
     } else {
-        let acc = evaluate(src, plan, 0..src.len());
+        let mut acc = evaluate(src, plan, 0..src.len());
+        acc -= deleted;
         for v in acc.iter() {
             let t = src.occurred_at(v - src.base());
             let i = boundaries.partition_point(|&b| b <= t);

@@ -25,6 +25,7 @@ pub mod metrics;
 pub mod people;
 pub mod plans;
 pub mod redact;
+pub mod retention;
 pub mod secrets;
 mod state;
 pub mod viewer;
@@ -33,16 +34,19 @@ use std::future::Future;
 
 pub use state::{AppState, ServerConfig};
 
-/// Serves the API on `listener` until `shutdown` completes, signing checkpoints meanwhile.
+/// Serves the API on `listener` until `shutdown` completes, signing checkpoints and purging
+/// what retention removes meanwhile.
 pub async fn serve_with_listener(
     state: AppState,
     listener: tokio::net::TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let signer = tokio::spawn(integrity::run_signer(state.clone()));
+    let retention = tokio::spawn(retention::run(state.clone()));
     // With each connection's peer address, which the console's sign-in throttle counts by.
     let app = api::router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     let served = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
     signer.abort();
+    retention.abort();
     served
 }

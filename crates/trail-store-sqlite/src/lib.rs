@@ -32,6 +32,7 @@ mod links;
 mod logins;
 mod members;
 mod pool;
+mod purge;
 mod query;
 mod recent;
 mod record;

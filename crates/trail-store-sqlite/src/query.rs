@@ -89,7 +89,13 @@ pub(crate) fn catch_up_with(
     }
 }
 
-fn read(conn: &Connection, ctx: &Ctx<'_>, tenant: &TenantId, tid: i64, seq: u64) -> StoreResult<Option<StoredEvent>> {
+pub(crate) fn read(
+    conn: &Connection,
+    ctx: &Ctx<'_>,
+    tenant: &TenantId,
+    tid: i64,
+    seq: u64,
+) -> StoreResult<Option<StoredEvent>> {
     match read_blob(conn, tid, seq)? {
         None => Ok(None),
         Some(blob) => Ok(Some(StoredEvent { tenant: tenant.clone(), seq, body: ctx.codec.decode(&blob)? })),
@@ -124,7 +130,7 @@ pub(crate) fn event(
     read(conn, ctx, tenant, tid, seq)
 }
 
-fn bounds(filter: &Filter, before: Option<(i64, u64)>, snapshot: u64) -> Bounds {
+pub(crate) fn bounds(filter: &Filter, before: Option<(i64, u64)>, snapshot: u64) -> Bounds {
     Bounds {
         from: filter.time.from.map(|t| t.as_microsecond()),
         to: filter.time.to.map(|t| t.as_microsecond()),

@@ -182,6 +182,13 @@ const MIGRATIONS: &[&str] = &[
     ) WITHOUT ROWID;
     CREATE INDEX activity_by_last ON activity_buckets(tid, kind, last_at);
     "#,
+    // 7: retention (purge.rs): the positions (seq - 1) of each tenant's purged events.
+    r#"
+    CREATE TABLE purged (
+        tid   INTEGER PRIMARY KEY,
+        seqs  BLOB NOT NULL                      -- a serialised roaring bitmap
+    );
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -20,8 +20,8 @@ use trail_core::{
 };
 use trail_store::{
     ActionCount, ActorSummary, ApiKey, AppendReceipt, EventPage, LinkSummary, LoginSummary, Member, MemberPatch,
-    NewApiKey, NewMember, NewTenant, PreparedEvent, RecentPage, RollupKind, Session, Store, StoreError, StoreResult,
-    StoredCheckpoint, Tenant, TenantPatch, UsageSummary, VerifyReport,
+    NewApiKey, NewMember, NewTenant, PreparedEvent, PurgeReport, PurgeRule, RecentPage, RollupKind, Session, Store,
+    StoreError, StoreResult, StoredCheckpoint, Tenant, TenantPatch, UsageSummary, VerifyReport,
 };
 
 use trail_index::{IndexConfig, TermIndex};
@@ -125,6 +125,9 @@ impl SqliteStore {
             Arc::new(TermIndex::open(&index_dir, IndexConfig::default()).map_err(|e| {
                 StoreError::Unavailable(format!("cannot open the index in {}: {e}", index_dir.display()))
             })?);
+        for (tid, positions) in crate::purge::all_purged(&conn)? {
+            index.forget(tid as u64, &positions);
+        }
         let (tx, rx) = mpsc::channel(4096);
         let stats = Arc::new(WriterStats::default());
         let writer =
@@ -670,6 +673,19 @@ impl Store for SqliteStore {
         let (from, to) = (from.as_microsecond(), to.as_microsecond());
         let found = self.read(move |c| crate::buckets::active_in(c, tid, kind, from, to, after, limit)).await?;
         Ok(found.into_iter().map(|(at, key)| (crate::recent::ts(at), key)).collect())
+    }
+
+    async fn purge(&self, tenant: &TenantId, rule: &PurgeRule) -> StoreResult<PurgeReport> {
+        let tid = self.tid(tenant).await?;
+        let (t, r, inner) = (tenant.clone(), rule.clone(), self.inner.clone());
+        let (expired, links) = self.read(move |c| crate::purge::select(c, &inner.ctx(), &t, tid, &r)).await?;
+        if expired.is_empty() && links.is_empty() {
+            return Ok(PurgeReport::default());
+        }
+        let rule = rule.clone();
+        let (report, removed) = self.write(move |tx| crate::purge::apply(tx, tid, &rule, &expired, &links)).await?;
+        self.inner.index.forget(tid as u64, &removed);
+        Ok(report)
     }
 
     async fn links(&self, tenant: &TenantId, page: &RecentPage) -> StoreResult<Vec<LinkSummary>> {

@@ -132,6 +132,10 @@ pub trait Store: Send + Sync + 'static {
         limit: usize,
     ) -> StoreResult<Vec<(jiff::Timestamp, String)>>;
 
+    /// Removes the events `rule` selects (their contents; their leaf hashes stay in the tree)
+    /// and the rollup rows of people and links with nothing left in range. Idempotent.
+    async fn purge(&self, tenant: &TenantId, rule: &PurgeRule) -> StoreResult<PurgeReport>;
+
     /// Checks the tenant's whole log as `trail verify` does (every leaf recomputed from the
     /// stored event, the tree rebuilt, every checkpoint's signature by `public_key` and
     /// consistency), against one consistent snapshot while appends go on.

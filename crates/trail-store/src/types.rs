@@ -340,3 +340,30 @@ pub enum RollupKind {
 /// fall on these boundaries (microseconds): 15 minutes, which every time zone's day boundary is
 /// a multiple of. Other ranges take the slower exact path.
 pub const ACTIVITY_BUCKET_US: i64 = 15 * 60 * 1_000_000;
+
+/// What a retention purge removes from one tenant (SPEC 9). Leaf hashes stay in the tree, so
+/// trees, checkpoints and proofs of the remaining events stay valid.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PurgeRule {
+    /// Events whose `occurred_at` is before this (the plan's retention).
+    pub before: Option<Timestamp>,
+    /// `link.viewed` / `link.saved` events of links that were revoked or expired before this.
+    pub link_access_ended_before: Option<Timestamp>,
+}
+
+/// What a purge removed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct PurgeReport {
+    /// Events past the retention.
+    pub expired: u64,
+    /// Link access events of links that ended long enough ago.
+    pub link_access: u64,
+    /// People and links whose rollup rows went with their last events.
+    pub rollup_rows: u64,
+}
+
+impl PurgeReport {
+    pub fn removed(&self) -> u64 {
+        self.expired + self.link_access
+    }
+}

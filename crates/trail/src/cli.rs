@@ -48,6 +48,16 @@ pub enum Command {
     /// Check, offline, that every event is what the signed Merkle trees say; exit 1 naming the
     /// first bad seq if not.
     Verify(VerifyArgs),
+    /// Run retention now: remove each tenant's events older than its plan keeps, and link
+    /// access events of links that ended long enough ago (the tree keeps their leaf hashes).
+    Purge(PurgeArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct PurgeArgs {
+    /// Only this tenant.
+    #[arg(long)]
+    pub tenant: Option<String>,
 }
 
 #[derive(Args, Debug)]

@@ -14,6 +14,8 @@ pub const OPERATOR: &str = "trail_op_test-operator-key-0123456789";
 pub struct TestServer {
     pub base: String,
     pub client: Client,
+    /// The server's store, for what no route does (retention runs in the background).
+    pub store: Arc<dyn Store>,
     _dir: tempfile::TempDir,
     _stop: tokio::sync::oneshot::Sender<()>,
 }
@@ -46,10 +48,16 @@ impl TestServer {
             let db = trail_enrich::GeoIp::open(path).unwrap();
             state = state.with_enricher(Arc::new(trail_enrich::Enricher::new(Some(db))));
         }
+        let shared = state.store.clone();
         tokio::spawn(serve_with_listener(state, listener, async {
             let _ = stopped.await;
         }));
-        TestServer { base, client: Client::new(), _dir: dir, _stop: stop }
+        TestServer { base, client: Client::new(), store: shared, _dir: dir, _stop: stop }
+    }
+
+    /// The data directory.
+    pub fn dir(&self) -> &std::path::Path {
+        self._dir.path()
     }
 
     pub fn url(&self, path: &str) -> String {

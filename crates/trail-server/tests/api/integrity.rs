@@ -23,7 +23,7 @@ impl HashableLeaf for Bytes {
     }
 }
 
-fn b64(v: &Value) -> Vec<u8> {
+pub fn b64(v: &Value) -> Vec<u8> {
     STANDARD.decode(v.as_str().unwrap()).unwrap()
 }
 
@@ -31,7 +31,7 @@ fn digest(bytes: &[u8]) -> ct_merkle::digest::Output<Sha256> {
     ct_merkle::digest::Output::<Sha256>::try_from(bytes).expect("32 bytes")
 }
 
-async fn wait_for_checkpoint(s: &TestServer, tenant: &str, size: u64) -> Value {
+pub async fn wait_for_checkpoint(s: &TestServer, tenant: &str, size: u64) -> Value {
     for _ in 0..40 {
         let (st, cp) = s.get(&format!("/v1/tenants/{tenant}/tree/checkpoint"), OPERATOR).await;
         if st == StatusCode::OK && cp["tree_size"] == size {

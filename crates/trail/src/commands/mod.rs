@@ -4,6 +4,7 @@ mod export;
 mod ingest;
 mod init;
 mod key;
+mod purge;
 mod query;
 mod serve;
 mod tenant;
@@ -37,6 +38,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Query(args) => query::run(config, *args).await,
         Command::Export(args) => export::run(config, *args).await,
         Command::Verify(args) => verify::run(config, args),
+        Command::Purge(args) => purge::run(config, args).await,
     }
 }
 

@@ -185,3 +185,36 @@ fn export_writes_the_file_and_records_itself() {
     assert!(err.contains("activity"), "{err}");
     assert!(!d.join("x.txt").exists());
 }
+
+#[test]
+fn purge_removes_what_the_plan_no_longer_keeps_and_the_log_still_verifies() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    ok(&trail(d, &["tenant", "create", "small", "--plan", "basic"]));
+    let now = jiff::Timestamp::now();
+    let events = d.join("events.ndjson");
+    let mut f = std::fs::File::create(&events).unwrap();
+    for days in [1i64, 10, 29, 31, 60, 400] {
+        let at = now - jiff::SignedDuration::from_hours(24 * days);
+        writeln!(f, r#"{{"action":"document.signed","occurred_at":"{at}","description":"{days} days ago"}}"#).unwrap();
+    }
+    drop(f);
+    ok(&trail(d, &["ingest", "--tenant", "small", events.to_str().unwrap()]));
+    let out = ok(&trail(d, &["purge"]));
+    assert!(out.contains("small: plan basic (keeps 30 days): removed 3 expired events"), "{out}");
+    let left = ok(&trail(d, &["query", "--tenant", "small", "--range", "all", "--action", "document.signed"]));
+    assert_eq!(left.lines().count(), 3, "{left}");
+    assert!(left.contains("29 days ago") && !left.contains("31 days ago"), "{left}");
+    let again = ok(&trail(d, &["purge", "--tenant", "small"]));
+    assert!(again.contains("removed 0 expired events"), "{again}");
+    let verified = ok(&trail(d, &["verify"]));
+    assert!(verified.contains("small") && verified.contains("OK"), "{verified}");
+    // A surviving event deleted behind Trail's back is still found: only purged ones may be absent.
+    let c = rusqlite::Connection::open(d.join("trail.db")).unwrap();
+    let tid: i64 = c.query_row("SELECT tid FROM tenants WHERE id = 'small'", [], |r| r.get(0)).unwrap();
+    assert_eq!(c.execute("DELETE FROM events WHERE pos = ?1", [(tid << 40) | 1]).unwrap(), 1);
+    drop(c);
+    let out = trail(d, &["verify"]);
+    let text = String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && text.contains("FIRST BAD SEQ 1"), "{text}");
+}

@@ -1,0 +1,39 @@
+//! `trail purge`: retention now (SPEC 9, 10), what `trail serve` does in the background.
+
+use std::process::ExitCode;
+
+use jiff::Timestamp;
+use trail_server::retention;
+
+use super::existing_tenant;
+use crate::{cli::PurgeArgs, config::Config, open};
+
+pub async fn run(config: Config, args: PurgeArgs) -> anyhow::Result<ExitCode> {
+    let store = open::store(&config)?;
+    let (signing, _) = open::signing_key(&config)?;
+    let server = open::server_config(&config, [0; 32], signing);
+    let now = Timestamp::now();
+    let results = match &args.tenant {
+        Some(id) => {
+            let t = existing_tenant(&*store, id).await?;
+            let r = retention::purge_tenant(&*store, &server, &t, now).await;
+            vec![(t, r)]
+        }
+        None => retention::purge_all(&*store, &server, now).await,
+    };
+    let mut failed = false;
+    for (t, r) in results {
+        let keeps = server.plan(&t.plan).retention_days.map_or("forever".to_owned(), |d| format!("{d} days"));
+        match r {
+            Ok(r) => println!(
+                "{}: plan {} (keeps {keeps}): removed {} expired events and {} link access events",
+                t.id, t.plan, r.expired, r.link_access
+            ),
+            Err(e) => {
+                failed = true;
+                eprintln!("{}: the purge failed: {e}", t.id);
+            }
+        }
+    }
+    Ok(if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+}
