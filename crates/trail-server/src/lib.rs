@@ -18,6 +18,7 @@ pub mod api;
 pub mod audit;
 pub mod auth;
 pub mod console;
+pub mod erasure;
 pub mod error;
 pub mod export;
 pub mod integrity;

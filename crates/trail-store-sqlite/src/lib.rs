@@ -26,6 +26,7 @@
 mod buckets;
 mod bulk;
 mod codec;
+mod erase;
 mod error;
 mod facts;
 mod links;

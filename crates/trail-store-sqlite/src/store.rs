@@ -19,9 +19,10 @@ use trail_core::{
     ids::Scope,
 };
 use trail_store::{
-    ActionCount, ActorSummary, ApiKey, AppendReceipt, EventPage, LinkSummary, LoginSummary, Member, MemberPatch,
-    NewApiKey, NewMember, NewTenant, PreparedEvent, PurgeReport, PurgeRule, RecentPage, RollupKind, Session, Store,
-    StoreError, StoreResult, StoredCheckpoint, Tenant, TenantPatch, UsageSummary, VerifyReport,
+    ActionCount, ActorSummary, ApiKey, AppendReceipt, ErasureReport, ErasureRequest, EventPage, LinkSummary,
+    LoginSummary, Member, MemberPatch, NewApiKey, NewMember, NewTenant, PreparedEvent, PurgeReport, PurgeRule,
+    RecentPage, RollupKind, Session, Store, StoreError, StoreResult, StoredCheckpoint, Tenant, TenantPatch,
+    UsageSummary, VerifyReport,
 };
 
 use trail_index::{IndexConfig, TermIndex};
@@ -110,6 +111,9 @@ impl SqliteStore {
         conn.pragma_update(None, "journal_mode", "wal").sql()?;
         // FULL: every commit fsyncs the WAL, so an acknowledged append survives power loss.
         conn.pragma_update(None, "synchronous", "full").sql()?;
+        // Deleted and overwritten bytes are zeroed, so an erased value or a purged event does
+        // not linger in a free page of the file.
+        conn.pragma_update(None, "secure_delete", "on").sql()?;
         configure(&conn).sql()?;
         schema::migrate(&mut conn)?;
         let codec = Arc::new(Codec::new());
@@ -182,7 +186,7 @@ impl SqliteStore {
             .map(|ev| {
                 let record = crate::record::encode(&ev.secret, &ev.layout, &ev.canonical);
                 if !codec.has_dict()
-                    && let Some(samples) = codec.sample(&record)
+                    && let Some(samples) = codec.sample(&crate::record::scrubbed(&record))
                 {
                     self.train_dictionary(samples);
                 }
@@ -254,6 +258,28 @@ impl SqliteStore {
     ) -> StoreResult<T> {
         let inner = self.inner.clone();
         tokio::task::spawn_blocking(move || inner.readers.with(f)).await.map_err(StoreError::internal)?
+    }
+
+    /// Copies the write-ahead log into the database and empties it, so that page versions it
+    /// held (an erased value's, say) are gone from disk. Readers may hold the log open for a
+    /// moment: it retries for up to ten seconds, then says what stopped it.
+    async fn truncate_wal(&self) -> StoreResult<()> {
+        for _ in 0..100 {
+            let (tx, rx) = oneshot::channel();
+            let job = Job::Exec(Box::new(move |conn: &mut Connection| {
+                let r = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get::<_, i64>(0));
+                let _ = tx.send(r);
+            }));
+            self.inner.jobs.send(job).await.map_err(|_| unavailable())?;
+            match rx.await.map_err(|_| unavailable())? {
+                Ok(0) => return Ok(()),
+                Ok(_) => tokio::time::sleep(std::time::Duration::from_millis(100)).await,
+                Err(e) => return Err(StoreError::internal(e)),
+            }
+        }
+        Err(StoreError::Unavailable(
+            "the write-ahead log could not be emptied (readers kept it busy for 10 s): run the erasure again".into(),
+        ))
     }
 
     /// Runs `f` in a write transaction of its own on the writer thread.
@@ -673,6 +699,14 @@ impl Store for SqliteStore {
         let (from, to) = (from.as_microsecond(), to.as_microsecond());
         let found = self.read(move |c| crate::buckets::active_in(c, tid, kind, from, to, after, limit)).await?;
         Ok(found.into_iter().map(|(at, key)| (crate::recent::ts(at), key)).collect())
+    }
+
+    async fn erase(&self, tenant: &TenantId, request: &ErasureRequest) -> StoreResult<ErasureReport> {
+        let tid = self.tid(tenant).await?;
+        let (codec, request) = (self.inner.codec.clone(), request.clone());
+        let report = self.write(move |tx| crate::erase::apply(tx, &codec, tid, &request)).await?;
+        self.truncate_wal().await?;
+        Ok(report)
     }
 
     async fn purge(&self, tenant: &TenantId, rule: &PurgeRule) -> StoreResult<PurgeReport> {

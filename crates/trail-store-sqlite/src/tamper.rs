@@ -40,7 +40,10 @@ pub fn rewrite_event(
     let mut body: EventBody = serde_json::from_slice(record.canonical).map_err(trail_store::StoreError::internal)?;
     change(&mut body);
     let (canon, layout) = trail_core::canonical::write(&body);
-    let new = codec.encode(&crate::record::encode(&record.secret, &layout, &canon));
+    let crate::record::SaltSource::Secret(secret) = record.salts_from else {
+        panic!("rewrite_event works on events that were never erased");
+    };
+    let new = codec.encode(&crate::record::encode(&secret, &layout, &canon));
     conn.execute("UPDATE events SET body = ?1 WHERE pos = ?2", params![new, pos]).sql()?;
     Ok(())
 }

@@ -136,6 +136,11 @@ pub trait Store: Send + Sync + 'static {
     /// and the rollup rows of people and links with nothing left in range. Idempotent.
     async fn purge(&self, tenant: &TenantId, rule: &PurgeRule) -> StoreResult<PurgeReport>;
 
+    /// Erases personal fields from events (their values and salts; the leaves keep their
+    /// commitments) and the person's rollup rows, leaving no copy of the values in the store's
+    /// files (old row versions included).
+    async fn erase(&self, tenant: &TenantId, request: &ErasureRequest) -> StoreResult<ErasureReport>;
+
     /// Checks the tenant's whole log as `trail verify` does (every leaf recomputed from the
     /// stored event, the tree rebuilt, every checkpoint's signature by `public_key` and
     /// consistency), against one consistent snapshot while appends go on.

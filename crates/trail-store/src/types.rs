@@ -367,3 +367,26 @@ impl PurgeReport {
         self.expired + self.link_access
     }
 }
+
+/// An erasure (SPEC 9): personal fields to remove from events, and the person's identifiers,
+/// whose rollup rows go too. Leaves keep the fields' commitments, so the tree still verifies.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ErasureRequest {
+    /// Each event, and the personal fields to erase from it.
+    pub events: Vec<(u64, Vec<trail_core::canonical::Personal>)>,
+    /// Rollup keys (actor ids, or e-mails for people without one).
+    pub keys: Vec<String>,
+    pub emails: Vec<String>,
+    pub names: Vec<String>,
+}
+
+/// What an erasure changed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ErasureReport {
+    /// Events with at least one field erased now.
+    pub events: u64,
+    /// Fields erased.
+    pub fields: u64,
+    /// Rollup rows dropped or cleared.
+    pub rollup_rows: u64,
+}

@@ -14,5 +14,5 @@ pub mod validate;
 
 pub use batch::{BatchError, BatchErrorKind, BodyFormat, Limits, parse_batch};
 pub use model::{Action, Actor, ActorType, Category, Client, Context, Location, Method, Outcome, Target};
-pub use stored::{EventBody, StoredEvent};
+pub use stored::{ERASED, EventBody, StoredEvent};
 pub use validate::{FieldError, NewEvent};

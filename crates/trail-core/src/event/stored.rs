@@ -35,7 +35,15 @@ pub struct EventBody {
     pub context: Option<Box<Context>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metadata: Option<Map<String, Value>>,
+    /// The personal fields erased from this event (SPEC 9), by path (`actor.email`, ...): their
+    /// values read `[erased]` (the address is absent), and only their commitments remain in
+    /// the leaf. Never part of the canonical form.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub erased: Vec<String>,
 }
+
+/// What an erased text field reads.
+pub const ERASED: &str = "[erased]";
 
 impl NewEvent {
     /// Fills in what the client left out. `received_at` is when the request arrived.
@@ -54,6 +62,7 @@ impl NewEvent {
             description: self.description,
             context: self.context.map(Box::new),
             metadata: self.metadata,
+            erased: Vec::new(),
         }
     }
 

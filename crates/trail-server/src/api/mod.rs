@@ -20,6 +20,7 @@ use axum::{
 
 use crate::AppState;
 
+pub(crate) use events::tenant as events_tenant;
 pub use extract::{JsonBody, TenantPath, query_pairs};
 pub use reports::{
     LinkRow, LoginRow, MessageEntry, UsageRow, UserRow, UserStats, find_link, link_rows, login_rows, message_entry,
@@ -60,6 +61,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/tenants/{t}/links/{link_id}/access-log", get(reports::access_log))
         .route("/v1/tenants/{t}/messages/{message_id}", get(reports::message))
         .route("/v1/tenants/{t}/views/{view}", get(reports::view))
+        .route("/v1/tenants/{t}/erasure", post(crate::erasure::erase))
         .merge(crate::console::router())
         .fallback(health::not_found)
         .layer(DefaultBodyLimit::max(body_limit))

@@ -3,6 +3,7 @@
 mod auth;
 mod console;
 mod enrich;
+mod erasure;
 mod export;
 mod helpers;
 mod ingest;

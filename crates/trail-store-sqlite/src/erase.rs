@@ -1,0 +1,70 @@
+//! Erasure (SPEC 9): one person's personal fields removed from their events (and from the
+//! remarks that name them), their rollup rows dropped, and no copy of the values left in the
+//! database's files. Each event's record is rewritten with the fields' commitments in place of
+//! their values and without their salts (`record::erase`), so its leaf, the tree and every
+//! proof stay as they were. The writer connection runs with `secure_delete` (freed bytes are
+//! zeroed, so an old row version does not linger in a free page), and after the transaction
+//! the write-ahead log is checkpointed and truncated, so the old pages it held are gone too.
+
+use rusqlite::{OptionalExtension, Transaction, params_from_iter, types::Value};
+use trail_store::{ErasureReport, ErasureRequest, StoreError, StoreResult};
+
+use crate::{codec::Codec, error::SqlResultExt, event_pos};
+
+pub(crate) fn apply(
+    tx: &Transaction<'_>,
+    codec: &Codec,
+    tid: i64,
+    request: &ErasureRequest,
+) -> StoreResult<ErasureReport> {
+    let mut report = ErasureReport::default();
+    let mut read = tx.prepare_cached("SELECT body FROM events WHERE pos = ?1").sql()?;
+    let mut write = tx.prepare_cached("UPDATE events SET body = ?1 WHERE pos = ?2").sql()?;
+    for (seq, fields) in &request.events {
+        let pos = event_pos(tid, *seq);
+        let Some(blob) = read.query_row([pos], |r| r.get::<_, Vec<u8>>(0)).optional().sql()? else { continue };
+        let bytes = codec.decompress(&blob)?;
+        let before = crate::record::decode(&bytes).map_err(|e| StoreError::Internal(e.into()))?.erased.len();
+        let Some(erased) = crate::record::erase(&bytes, fields).map_err(|e| StoreError::Internal(e.into()))? else {
+            continue;
+        };
+        let after = crate::record::decode(&erased).map_err(|e| StoreError::Internal(e.into()))?.erased.len();
+        write.execute(rusqlite::params![codec.encode(&erased), pos]).sql()?;
+        report.events += 1;
+        report.fields += (after - before) as u64;
+    }
+    // Rollup rows that hold the person's identifiers, names or e-mails.
+    let ids: Vec<&String> = request.keys.iter().chain(&request.emails).collect();
+    if !ids.is_empty() {
+        let marks = |from: usize, n: usize| (from..from + n).map(|i| format!("?{i}")).collect::<Vec<_>>().join(", ");
+        let ids_in = marks(2, ids.len());
+        let mut values: Vec<Value> = vec![tid.into()];
+        values.extend(ids.iter().map(|s| Value::Text((*s).clone())));
+        for table in ["actors", "logins", "usage"] {
+            report.rollup_rows += tx
+                .execute(
+                    &format!("DELETE FROM {table} WHERE tid = ?1 AND (key IN ({ids_in}) OR email IN ({ids_in}))"),
+                    params_from_iter(values.iter()),
+                )
+                .sql()? as u64;
+        }
+        tx.execute(
+            &format!("DELETE FROM activity_buckets WHERE tid = ?1 AND key IN ({ids_in})"),
+            params_from_iter(values.iter()),
+        )
+        .sql()?;
+    }
+    let who: Vec<&String> = request.keys.iter().chain(&request.emails).chain(&request.names).collect();
+    if !who.is_empty() {
+        let who_in = (2..2 + who.len()).map(|i| format!("?{i}")).collect::<Vec<_>>().join(", ");
+        let mut values: Vec<Value> = vec![tid.into()];
+        values.extend(who.iter().map(|s| Value::Text((*s).clone())));
+        report.rollup_rows += tx
+            .execute(
+                &format!("UPDATE links SET created_by = NULL WHERE tid = ?1 AND created_by IN ({who_in})"),
+                params_from_iter(values.iter()),
+            )
+            .sql()? as u64;
+    }
+    Ok(report)
+}
