@@ -33,7 +33,10 @@ struct SeenActor {
 
 impl Seen {
     pub(crate) fn of(body: &EventBody) -> Seen {
-        let actor = body.actor.as_ref().and_then(|a| {
+        // A shared link's visitors are not the product's users: they are listed in the link's
+        // access log (where a plan may hide them), not among the people who act.
+        let visitor = matches!(body.action.as_str(), "link.viewed" | "link.saved");
+        let actor = body.actor.as_ref().filter(|_| !visitor).and_then(|a| {
             let key = a.id.clone().or_else(|| a.email.clone())?;
             Some(SeenActor {
                 key,

@@ -707,3 +707,34 @@ async fn a_users_statistics_and_a_messages_entry_have_pages() {
     assert!(entry.body.contains("203.0.113.9") && entry.body.contains("x@client.example"));
     assert_eq!(b.get("/console/messages/nope").await.status, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn a_basic_plan_shows_link_access_dates_only_and_csv_downloads_only() {
+    let s = TestServer::start().await;
+    let (st, b) = s.post("/v1/tenants", OPERATOR, &json!({"id": "small", "plan": "basic"})).await;
+    assert_eq!(st, StatusCode::CREATED, "{b}");
+    member(&s, "small", "maya@small.example", "admin", None).await;
+    let ago = |h: i64| (jiff::Timestamp::now() - jiff::SignedDuration::from_hours(h)).to_string();
+    let link = json!([{"type": "link", "id": "l1", "name": "Pack"}]);
+    s.ingest("small", json!([
+        {"action": "link.created", "occurred_at": ago(3), "targets": link},
+        {"action": "link.viewed", "occurred_at": ago(2), "targets": link, "actor": {"email": "visitor@client.example"},
+         "context": {"ip": "203.0.113.77", "location": {"country": "GB", "city": "London"}}}
+    ]))
+    .await;
+    let mut b = Browser::new(&s);
+    b.sign_in("small", "maya@small.example", "correct horse battery").await;
+    let log = b.get("/console/links/l1?range=all").await;
+    assert_eq!(log.status, StatusCode::OK);
+    assert!(log.body.contains(">Viewed<"));
+    for secret in ["visitor@client.example", "203.0.113.77", "London"] {
+        assert!(!log.body.contains(secret), "{secret} shown on a basic plan");
+    }
+    let activity = b.get("/console/activity?range=all").await;
+    for secret in ["visitor@client.example", "203.0.113.77"] {
+        let at = activity.body.find(secret);
+        assert!(at.is_none(), "{secret}: {}", &activity.body[at.unwrap().saturating_sub(300)..at.unwrap() + 50]);
+    }
+    assert!(activity.body.contains("data-format=\"csv\"") && !activity.body.contains("data-format=\"xlsx\""));
+    assert!(activity.body.contains("downloads need plan professional"), "{}", activity.body);
+}
