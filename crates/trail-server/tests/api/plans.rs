@@ -133,6 +133,12 @@ async fn ip_truncation_happens_before_storage_and_hashing() {
     assert!(!leaf_text.contains("203.0.113.77"));
     let (_, report) = s.get("/v1/tenants/private/reports/logins?range=all", OPERATOR).await;
     assert!(!report.to_string().contains("203.0.113.77") && report.to_string().contains("203.0.113.0"));
+    // The leaf commits to the address as stored: verify recomputes every commitment from the
+    // stored (truncated) value and finds the tree agrees.
+    let key = config().signing_key.verifying_key();
+    for r in trail_store_sqlite::verify::verify(s.dir(), None, &key, 1, &|_| {}).unwrap() {
+        assert_eq!(r.problem, None, "{}", r.tenant);
+    }
     // Addresses sent before the setting was turned on stay as they were.
     s.tenant("open").await;
     s.ingest("open", json!({"action": "auth.logout", "context": {"ip": "198.51.100.9"}})).await;
