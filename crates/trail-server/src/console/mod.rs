@@ -290,16 +290,21 @@ pub(crate) async fn manager_page(
     let (person, _, tenant) = signed_in_tenant(parts, s).await?;
     let nav = Nav::of(s, &person, &tenant.name, current).await;
     if person.owner.is_some() {
-        return Err(message(
-            StatusCode::NOT_FOUND,
-            Some(nav),
-            "Not available",
-            "Your role shows your own activity only.",
-            "/console/activity",
-            "My activity",
-        ));
+        return Err(not_for_members(nav));
     }
     Ok((person, tenant, nav))
+}
+
+/// The page a `member` gets for a page of managers and up.
+pub(crate) fn not_for_members(nav: Nav) -> Response {
+    message(
+        StatusCode::NOT_FOUND,
+        Some(nav),
+        "Not available",
+        "Your role shows your own activity only.",
+        "/console/activity",
+        "My activity",
+    )
 }
 
 /// The signed-in person, or a redirect to the sign-in page.

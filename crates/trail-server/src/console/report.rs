@@ -84,15 +84,7 @@ struct Request {
 async fn request(s: &AppState, parts: &Parts, default_range: &str) -> Result<Request, Response> {
     let (person, session, tenant) = signed_in_tenant(parts, s).await?;
     if person.owner.is_some() {
-        let nav = Nav::of(s, &person, &tenant.name, "").await;
-        return Err(super::message(
-            StatusCode::NOT_FOUND,
-            Some(nav),
-            "Not available",
-            "Your role shows your own activity only.",
-            "/console/activity",
-            "My activity",
-        ));
+        return Err(super::not_for_members(Nav::of(s, &person, &tenant.name, "").await));
     }
     let tz = time_zone(&tenant.time_zone).unwrap_or(TimeZone::UTC);
     let pairs = query_pairs(parts.uri.query());
