@@ -29,28 +29,27 @@ pub const PAGE: usize = 1000;
 
 /// The events matching a filter, newest first, fetched a page at a time from a blocking thread.
 /// The next page is asked for as soon as one arrives, so the store reads it while the writer
-/// formats this one (on two cores, the two halves of the work overlap).
-pub struct BlockingEvents {
+/// formats this one (on two cores, the two halves of the work overlap). Yields whole pages,
+/// which the writer reads in place.
+pub struct BlockingPages {
     handle: tokio::runtime::Handle,
     store: Arc<dyn Store>,
     tenant: TenantId,
     filter: Arc<Filter>,
     page: Page,
     pending: Option<tokio::task::JoinHandle<Result<EventPage, StoreError>>>,
-    buffered: VecDeque<StoredEvent>,
     done: bool,
 }
 
-impl BlockingEvents {
+impl BlockingPages {
     pub fn new(handle: tokio::runtime::Handle, store: Arc<dyn Store>, tenant: TenantId, filter: Filter) -> Self {
-        BlockingEvents {
+        BlockingPages {
             handle,
             store,
             tenant,
             filter: Arc::new(filter),
             page: Page { limit: PAGE, cursor: None },
             pending: None,
-            buffered: VecDeque::new(),
             done: false,
         }
     }
@@ -61,31 +60,57 @@ impl BlockingEvents {
     }
 }
 
+impl Iterator for BlockingPages {
+    type Item = Result<Vec<StoredEvent>, ExportFailure>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done {
+            return None;
+        }
+        let fetching = self.pending.take().unwrap_or_else(|| self.fetch());
+        let result = match self.handle.block_on(fetching) {
+            Ok(result) => result,
+            Err(e) => Err(StoreError::Internal(format!("the export's query stopped: {e}").into())),
+        };
+        match result {
+            Ok(result) => {
+                match result.next_cursor {
+                    Some(c) => {
+                        self.page.cursor = Some(c);
+                        self.pending = Some(self.fetch());
+                    }
+                    None => self.done = true,
+                }
+                Some(Ok(result.events))
+            }
+            Err(e) => {
+                self.done = true;
+                Some(Err(ExportFailure::Store(e)))
+            }
+        }
+    }
+}
+
+/// [`BlockingPages`] one event at a time.
+pub struct BlockingEvents {
+    pages: BlockingPages,
+    buffered: VecDeque<StoredEvent>,
+}
+
+impl BlockingEvents {
+    pub fn new(handle: tokio::runtime::Handle, store: Arc<dyn Store>, tenant: TenantId, filter: Filter) -> Self {
+        BlockingEvents { pages: BlockingPages::new(handle, store, tenant, filter), buffered: VecDeque::new() }
+    }
+}
+
 impl Iterator for BlockingEvents {
     type Item = Result<StoredEvent, ExportFailure>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        if self.buffered.is_empty() && !self.done {
-            let fetching = self.pending.take().unwrap_or_else(|| self.fetch());
-            let result = match self.handle.block_on(fetching) {
-                Ok(result) => result,
-                Err(e) => Err(StoreError::Internal(format!("the export's query stopped: {e}").into())),
-            };
-            match result {
-                Ok(result) => {
-                    self.buffered = result.events.into();
-                    match result.next_cursor {
-                        Some(c) => {
-                            self.page.cursor = Some(c);
-                            self.pending = Some(self.fetch());
-                        }
-                        None => self.done = true,
-                    }
-                }
-                Err(e) => {
-                    self.done = true;
-                    return Some(Err(ExportFailure::Store(e)));
-                }
+        while self.buffered.is_empty() {
+            match self.pages.next()? {
+                Ok(page) => self.buffered = page.into(),
+                Err(e) => return Some(Err(e)),
             }
         }
         self.buffered.pop_front().map(Ok)
@@ -101,7 +126,6 @@ struct ReportRows {
     filter: Filter,
     kind: ViewKind,
     after: Option<(Timestamp, String)>,
-    buffered: VecDeque<serde_json::Map<String, serde_json::Value>>,
     done: bool,
 }
 
@@ -113,32 +137,32 @@ impl ReportRows {
         filter: Filter,
         kind: ViewKind,
     ) -> Self {
-        ReportRows { handle, store, tenant, filter, kind, after: None, buffered: VecDeque::new(), done: false }
+        ReportRows { handle, store, tenant, filter, kind, after: None, done: false }
     }
 }
 
 impl Iterator for ReportRows {
-    type Item = Result<serde_json::Map<String, serde_json::Value>, ExportFailure>;
+    type Item = Result<Vec<serde_json::Map<String, serde_json::Value>>, ExportFailure>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        if self.buffered.is_empty() && !self.done {
-            let page =
-                crate::api::report_page(self.kind, &*self.store, &self.tenant, &self.filter, PAGE, self.after.take());
-            match self.handle.block_on(page) {
-                Ok((rows, next)) => {
-                    self.buffered = rows.into();
-                    match next.as_deref().and_then(crate::api::parse_report_cursor) {
-                        Some(after) => self.after = Some(after),
-                        None => self.done = true,
-                    }
+        if self.done {
+            return None;
+        }
+        let page =
+            crate::api::report_page(self.kind, &*self.store, &self.tenant, &self.filter, PAGE, self.after.take());
+        match self.handle.block_on(page) {
+            Ok((rows, next)) => {
+                match next.as_deref().and_then(crate::api::parse_report_cursor) {
+                    Some(after) => self.after = Some(after),
+                    None => self.done = true,
                 }
-                Err(e) => {
-                    self.done = true;
-                    return Some(Err(ExportFailure::Report(e.message)));
-                }
+                Some(Ok(rows))
+            }
+            Err(e) => {
+                self.done = true;
+                Some(Err(ExportFailure::Report(e.message)))
             }
         }
-        self.buffered.pop_front().map(Ok)
     }
 }
 
@@ -212,16 +236,16 @@ impl ExportPlan {
     ) -> Result<u64, ExportFailure> {
         if self.view.kind.is_report() {
             let rows = ReportRows::new(handle, store, self.tenant.id.clone(), self.filter.clone(), self.view.kind);
-            return trail_export::export(self.format, &self.view, &self.meta, rows, out, progress);
+            return trail_export::export_pages(self.format, &self.view, &self.meta, rows, out, progress);
         }
         let redaction = self.redaction;
-        let events = BlockingEvents::new(handle, store, self.tenant.id.clone(), self.filter.clone()).map(move |e| {
-            e.map(|mut e| {
-                crate::redact::event(&mut e, redaction);
-                e
+        let pages = BlockingPages::new(handle, store, self.tenant.id.clone(), self.filter.clone()).map(move |page| {
+            page.map(|mut page| {
+                page.iter_mut().for_each(|e| crate::redact::event(e, redaction));
+                page
             })
         });
-        trail_export::export(self.format, &self.view, &self.meta, events, out, progress)
+        trail_export::export_pages(self.format, &self.view, &self.meta, pages, out, progress)
     }
 
     /// Writes the `trail.logs.exported` event: who exported, what, with which filters, how
