@@ -141,7 +141,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let all = Filter { time: TimeBounds { from: None, to: None }, ..Filter::default() };
     let (scan_rate, sample) = {
         let store = store.clone();
-        tokio::task::spawn_blocking(move || -> anyhow::Result<(f64, Vec<Vec<Cell>>)> {
+        tokio::task::spawn_blocking(move || -> anyhow::Result<(f64, Vec<Vec<Cell<'static>>>)> {
             let view = View::new(ViewKind::Activity, jiff::tz::TimeZone::get("Europe/Paris")?);
             let t = Instant::now();
             let mut n = 0u64;
@@ -151,7 +151,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
                 if sample.len() < 10_000 {
                     let mut cells = Vec::new();
                     view.cells(&e, &mut cells);
-                    sample.push(cells);
+                    sample.push(cells.into_iter().map(Cell::into_owned).collect());
                 }
                 n += 1;
             }
@@ -181,7 +181,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             for (c, cell) in sample[i % sample.len()].iter().enumerate() {
                 match cell {
                     Cell::Text(s) => {
-                        sheet.write_string(i as u32, c as u16, s)?;
+                        sheet.write_string(i as u32, c as u16, s.as_ref())?;
                     }
                     Cell::Int(v) => {
                         sheet.write_number(i as u32, c as u16, *v as f64)?;

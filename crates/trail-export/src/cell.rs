@@ -1,5 +1,7 @@
 //! A table's columns and cells, the same for every format.
 
+use std::borrow::Cow;
+
 use jiff::Zoned;
 
 /// One column of an export.
@@ -19,31 +21,47 @@ impl Column {
     }
 }
 
-/// One value of a row.
+/// One value of a row. Text borrows from the event it was read from where it can: an export
+/// makes a dozen cells a row, and copying each into a string of its own cost more than writing it.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Cell {
+pub enum Cell<'a> {
     Empty,
-    Text(String),
+    Text(Cow<'a, str>),
     Int(i64),
     /// An instant in the tenant's time zone: a real date cell in XLSX, text with its offset
     /// elsewhere (`2025-12-15 16:54:07 +05:30`).
     Date(Zoned),
 }
 
-impl Cell {
+impl<'a> Cell<'a> {
     /// Text, or empty when there is none.
-    pub fn text(s: Option<&str>) -> Cell {
+    pub fn text(s: Option<&'a str>) -> Cell<'a> {
         match s {
-            Some(s) if !s.is_empty() => Cell::Text(s.to_string()),
+            Some(s) if !s.is_empty() => Cell::Text(Cow::Borrowed(s)),
             _ => Cell::Empty,
         }
+    }
+
+    /// The cell with its text owned, to outlive the event it was read from.
+    pub fn into_owned(self) -> Cell<'static> {
+        match self {
+            Cell::Empty => Cell::Empty,
+            Cell::Text(s) => Cell::Text(Cow::Owned(s.into_owned())),
+            Cell::Int(n) => Cell::Int(n),
+            Cell::Date(z) => Cell::Date(z),
+        }
+    }
+
+    /// Text made for this row.
+    pub fn owned(s: String) -> Cell<'a> {
+        if s.is_empty() { Cell::Empty } else { Cell::Text(Cow::Owned(s)) }
     }
 
     /// The cell as text, the way CSV, PDF and DOCX show it (before formula neutralisation).
     pub fn display(&self) -> std::borrow::Cow<'_, str> {
         match self {
             Cell::Empty => "".into(),
-            Cell::Text(s) => s.as_str().into(),
+            Cell::Text(s) => s.as_ref().into(),
             Cell::Int(n) => n.to_string().into(),
             Cell::Date(z) => format_date(z).into(),
         }

@@ -26,7 +26,7 @@ fn io(e: csv::Error) -> ExportError {
 }
 
 impl<W: Write + Send> RowWriter for CsvWriter<W> {
-    fn row(&mut self, cells: &[Cell], _event: Option<&StoredEvent>) -> Result<(), ExportError> {
+    fn row(&mut self, cells: &[Cell<'_>], _event: Option<&StoredEvent>) -> Result<(), ExportError> {
         for cell in cells {
             match cell {
                 Cell::Text(s) => self.out.write_field(neutralise(s).as_bytes()),

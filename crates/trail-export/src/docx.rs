@@ -94,7 +94,7 @@ impl<W: Write> DocxWriter<W> {
 }
 
 impl<W: Write + Send> RowWriter for DocxWriter<W> {
-    fn row(&mut self, cells: &[Cell], _event: Option<&StoredEvent>) -> Result<(), ExportError> {
+    fn row(&mut self, cells: &[Cell<'_>], _event: Option<&StoredEvent>) -> Result<(), ExportError> {
         if !self.started {
             self.start()?;
         }

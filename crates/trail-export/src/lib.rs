@@ -131,7 +131,7 @@ pub enum ExportError {
 pub trait RowWriter: Send {
     /// One row: its cells in the view's column order, and the event it was made from (NDJSON
     /// writes the whole stored event; report rows have none).
-    fn row(&mut self, cells: &[Cell], event: Option<&StoredEvent>) -> Result<(), ExportError>;
+    fn row(&mut self, cells: &[Cell<'_>], event: Option<&StoredEvent>) -> Result<(), ExportError>;
 
     /// Ends the file and writes whatever is still held.
     fn finish(self: Box<Self>) -> Result<(), ExportError>;
@@ -157,13 +157,13 @@ pub fn writer<W: Write + Send + 'static>(
 /// views), or report rows (SPEC 5's JSON rows: logins, usage, users).
 pub trait Rowable {
     /// Its cells, in the view's column order, appended to `out`.
-    fn cells(&self, view: &views::View, out: &mut Vec<Cell>);
+    fn cells<'a>(&'a self, view: &views::View, out: &mut Vec<Cell<'a>>);
     /// The event it is, for NDJSON's whole stored event.
     fn event(&self) -> Option<&StoredEvent>;
 }
 
 impl Rowable for StoredEvent {
-    fn cells(&self, view: &views::View, out: &mut Vec<Cell>) {
+    fn cells<'a>(&'a self, view: &views::View, out: &mut Vec<Cell<'a>>) {
         view.cells(self, out)
     }
     fn event(&self) -> Option<&StoredEvent> {
@@ -172,7 +172,7 @@ impl Rowable for StoredEvent {
 }
 
 impl Rowable for serde_json::Map<String, serde_json::Value> {
-    fn cells(&self, view: &views::View, out: &mut Vec<Cell>) {
+    fn cells<'a>(&'a self, view: &views::View, out: &mut Vec<Cell<'a>>) {
         out.extend(view.report_cells(self))
     }
     fn event(&self) -> Option<&StoredEvent> {
@@ -220,9 +220,11 @@ where
     let mut w = writer(format, meta, &view.columns(), out)?;
     let limit = format.row_limit();
     let mut rows = 0u64;
-    let mut cells = Vec::new();
     for page in pages {
-        for event in &page? {
+        let page = page?;
+        // Cells borrow from the page's events, so they live as long as the page.
+        let mut cells = Vec::with_capacity(view.kind.columns().len());
+        for event in &page {
             rows += 1;
             if limit.is_some_and(|l| rows > l) {
                 return Err(ExportError::TooManyRows { format, limit: limit.unwrap_or_default() }.into());

@@ -20,7 +20,7 @@ impl<W: Write> NdjsonWriter<W> {
 }
 
 impl<W: Write + Send> RowWriter for NdjsonWriter<W> {
-    fn row(&mut self, cells: &[Cell], event: Option<&StoredEvent>) -> Result<(), ExportError> {
+    fn row(&mut self, cells: &[Cell<'_>], event: Option<&StoredEvent>) -> Result<(), ExportError> {
         match event {
             Some(e) => serde_json::to_writer(&mut self.out, e).map_err(std::io::Error::from)?,
             None => {
@@ -32,7 +32,7 @@ impl<W: Write + Send> RowWriter for NdjsonWriter<W> {
                         let v = match c {
                             Cell::Empty => Value::Null,
                             Cell::Int(n) => Value::from(*n),
-                            Cell::Text(s) => Value::from(s.as_str()),
+                            Cell::Text(s) => Value::from(s.as_ref()),
                             Cell::Date(z) => Value::from(z.timestamp().to_string()),
                         };
                         (k.to_string(), v)

@@ -263,12 +263,12 @@ impl View {
         self.kind.columns().to_vec()
     }
 
-    fn date(&self, t: Timestamp) -> Cell {
+    fn date(&self, t: Timestamp) -> Cell<'static> {
         Cell::Date(t.to_zoned(self.tz.clone()))
     }
 
     /// The row of one event, in the view's column order, appended to `out`.
-    pub fn cells(&self, e: &StoredEvent, out: &mut Vec<Cell>) {
+    pub fn cells<'a>(&self, e: &'a StoredEvent, out: &mut Vec<Cell<'a>>) {
         let b = &e.body;
         let actor = b.actor.as_ref();
         let ctx = b.context.as_ref();
@@ -278,11 +278,11 @@ impl View {
         let meta_text = |k: &str| match meta(k) {
             None | Some(Value::Null) => Cell::Empty,
             Some(Value::String(s)) => Cell::text(Some(s)),
-            Some(v) => Cell::Text(v.to_string()),
+            Some(v) => Cell::owned(v.to_string()),
         };
         let user = Cell::text(actor.and_then(|a| a.name.as_deref().or(a.id.as_deref())));
         let email = Cell::text(actor.and_then(|a| a.email.as_deref()));
-        let ip = Cell::text(ctx.and_then(|c| c.ip).map(|ip| ip.to_string()).as_deref());
+        let ip = ctx.and_then(|c| c.ip).map_or(Cell::Empty, |ip| Cell::owned(ip.to_string()));
         let country = Cell::text(loc.and_then(|l| l.country_name.as_deref().or(l.country.as_deref())));
         let city = Cell::text(loc.and_then(|l| l.city.as_deref()));
         let os = Cell::text(client.and_then(|c| c.os.as_deref()));
@@ -291,7 +291,7 @@ impl View {
         let url = Cell::text(ctx.and_then(|c| c.url.as_deref()));
         let status = ctx.and_then(|c| c.status).map_or(Cell::Empty, |s| Cell::Int(s.into()));
         let seq = Cell::Int(e.seq as i64);
-        let outcome = Cell::Text(b.outcome.as_str().to_string());
+        let outcome = Cell::text(Some(b.outcome.as_str()));
         let target =
             |kind: &str| b.targets.iter().find(|t| t.kind == kind).and_then(|t| t.name.as_deref().or(t.id.as_deref()));
         match self.kind {
@@ -300,10 +300,10 @@ impl View {
                 self.date(b.occurred_at),
                 user,
                 email,
-                Cell::Text(b.report_type.clone()),
-                Cell::Text(b.category.as_str().to_string()),
+                Cell::text(Some(&b.report_type)),
+                Cell::text(Some(b.category.as_str())),
                 Cell::text(b.description.as_deref()),
-                Cell::text(Some(&targets(e))),
+                Cell::owned(targets(e)),
                 ip,
                 country,
                 Cell::text(loc.and_then(|l| l.region.as_deref())),
@@ -318,12 +318,12 @@ impl View {
             }
             ViewKind::Messages => {
                 let recipients = match meta("recipients") {
-                    Some(Value::Array(a)) => Cell::text(Some(
-                        &a.iter()
+                    Some(Value::Array(a)) => Cell::owned(
+                        a.iter()
                             .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_string))
                             .collect::<Vec<_>>()
                             .join(", "),
-                    )),
+                    ),
                     _ => meta_text("recipients"),
                 };
                 let expires = match meta("expires_at").and_then(Value::as_str).and_then(|s| s.parse().ok()) {
@@ -335,7 +335,7 @@ impl View {
                     self.date(b.occurred_at),
                     user,
                     email,
-                    Cell::Text(b.report_type.clone()),
+                    Cell::text(Some(&b.report_type)),
                     Cell::text(target("message")),
                     recipients,
                     expires,
@@ -347,7 +347,7 @@ impl View {
             }
             ViewKind::Sms => {
                 let phone = match meta("phone").and_then(Value::as_str) {
-                    Some(p) if self.mask_phone => Cell::Text(mask_phone(p)),
+                    Some(p) if self.mask_phone => Cell::owned(mask_phone(p)),
                     _ => meta_text("phone"),
                 };
                 let status = match b.action.as_str() {
@@ -362,7 +362,7 @@ impl View {
                     meta_text("campaign"),
                     phone,
                     meta_text("gateway"),
-                    Cell::Text(status.to_string()),
+                    Cell::text(Some(status)),
                     meta_text("error"),
                     user,
                 ])
@@ -371,7 +371,7 @@ impl View {
                 seq,
                 self.date(b.occurred_at),
                 Cell::text(target("document")),
-                Cell::Text(b.report_type.clone()),
+                Cell::text(Some(&b.report_type)),
                 user,
                 email,
                 ip,
@@ -386,8 +386,8 @@ impl View {
                 let session = ctx.and_then(|c| c.session_id.as_deref()).map(|s| link_session_id(&self.link_key, s));
                 out.extend([
                     self.date(b.occurred_at),
-                    Cell::text(session.as_deref()),
-                    Cell::Text(event.to_string()),
+                    session.map_or(Cell::Empty, Cell::owned),
+                    Cell::text(Some(event)),
                     email,
                     ip,
                     country,
@@ -407,22 +407,23 @@ impl View {
 
     /// The row of one report row (SPEC 5 field names): `*_at` fields become dates, numbers
     /// stay numbers, and usage's `storage` is `storage_bytes` in human units.
-    pub fn report_cells(&self, row: &Map<String, Value>) -> Vec<Cell> {
+    pub fn report_cells<'a>(&self, row: &'a Map<String, Value>) -> Vec<Cell<'a>> {
         self.kind
             .columns()
             .iter()
             .map(|c| match (c.key, row.get(c.key)) {
-                ("storage", _) => {
-                    Cell::text(row.get("storage_bytes").and_then(Value::as_u64).map(human_bytes).as_deref())
-                }
+                ("storage", _) => row
+                    .get("storage_bytes")
+                    .and_then(Value::as_u64)
+                    .map_or(Cell::Empty, |b| Cell::owned(human_bytes(b))),
                 (_, None | Some(Value::Null)) => Cell::Empty,
                 (k, Some(Value::String(s))) if k.ends_with("_at") => match s.parse::<Timestamp>() {
                     Ok(t) => self.date(t),
-                    Err(_) => Cell::Text(s.clone()),
+                    Err(_) => Cell::text(Some(s)),
                 },
                 (_, Some(Value::String(s))) => Cell::text(Some(s)),
-                (_, Some(Value::Number(n))) => n.as_i64().map_or_else(|| Cell::Text(n.to_string()), Cell::Int),
-                (_, Some(v)) => Cell::Text(v.to_string()),
+                (_, Some(Value::Number(n))) => n.as_i64().map_or_else(|| Cell::owned(n.to_string()), Cell::Int),
+                (_, Some(v)) => Cell::owned(v.to_string()),
             })
             .collect()
     }

@@ -80,7 +80,7 @@ impl<W: Write> XlsxWriter<W> {
 }
 
 impl<W: Write + Send> RowWriter for XlsxWriter<W> {
-    fn row(&mut self, cells: &[Cell], _event: Option<&StoredEvent>) -> Result<(), ExportError> {
+    fn row(&mut self, cells: &[Cell<'_>], _event: Option<&StoredEvent>) -> Result<(), ExportError> {
         if u64::from(self.row) > self.sheet_rows {
             self.close_sheet()?;
             self.add_sheet()?;
@@ -91,8 +91,8 @@ impl<W: Write + Send> RowWriter for XlsxWriter<W> {
             let col = i as u16;
             match cell {
                 Cell::Empty => continue,
-                Cell::Text(s) if is_risky(s) => sheet.write_string_with_format(row, col, s, quoted),
-                Cell::Text(s) => sheet.write_string(row, col, s),
+                Cell::Text(s) if is_risky(s) => sheet.write_string_with_format(row, col, s.as_ref(), quoted),
+                Cell::Text(s) => sheet.write_string(row, col, s.as_ref()),
                 Cell::Int(n) => sheet.write_number(row, col, *n as f64),
                 Cell::Date(z) => sheet.write_datetime_with_format(row, col, z.datetime(), date),
             }

@@ -110,7 +110,7 @@ fn run(format: Format, view: &View, events: &[StoredEvent]) -> Vec<u8> {
 }
 
 /// The expected cells of each event, as text the way CSV/DOCX show them.
-fn expected(view: &View, events: &[StoredEvent]) -> Vec<Vec<Cell>> {
+fn expected<'a>(view: &View, events: &'a [StoredEvent]) -> Vec<Vec<Cell<'a>>> {
     events
         .iter()
         .map(|e| {

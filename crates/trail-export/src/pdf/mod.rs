@@ -33,7 +33,7 @@ impl<W: Write> PdfWriter<W> {
 }
 
 impl<W: Write + Send> RowWriter for PdfWriter<W> {
-    fn row(&mut self, cells: &[Cell], _event: Option<&StoredEvent>) -> Result<(), ExportError> {
+    fn row(&mut self, cells: &[Cell<'_>], _event: Option<&StoredEvent>) -> Result<(), ExportError> {
         self.cells.clear();
         self.cells.extend(cells.iter().map(|c| c.display().into_owned()));
         let refs: Vec<&str> = self.cells.iter().map(String::as_str).collect();

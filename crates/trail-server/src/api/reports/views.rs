@@ -97,10 +97,10 @@ pub async fn view_rows(
     Ok((rows, result.next_cursor.map(|c| c.encode())))
 }
 
-fn json_of(cell: Cell) -> Value {
+fn json_of(cell: Cell<'_>) -> Value {
     match cell {
         Cell::Empty => Value::Null,
-        Cell::Text(s) => Value::String(s),
+        Cell::Text(s) => Value::String(s.into_owned()),
         Cell::Int(n) => n.into(),
         Cell::Date(z) => Value::String(z.strftime("%Y-%m-%dT%H:%M:%S%.f%:z").to_string()),
     }
