@@ -28,6 +28,9 @@ pub struct Args {
     /// Concurrent HTTP clients.
     #[arg(long, default_value_t = 4)]
     clients: usize,
+    /// Rounds of the with-tree / without-tree HTTP measurement (medians are reported).
+    #[arg(long, default_value_t = 3)]
+    rounds: usize,
     /// The shared data directory.
     #[arg(long, default_value = "../shared/data")]
     shared: PathBuf,
@@ -176,16 +179,31 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let direct = args.events as f64 / start.elapsed().as_secs_f64();
     eprintln!("store append: {} events/s", report::fmt(direct));
 
-    // Trail through HTTP, with its Merkle tree and (to measure the tree's cost) without.
-    let store: Arc<dyn Store> = store;
-    let http = http_ingest(&store, &source, &args, "http").await?;
-    eprintln!("http ingest: {} events/s", report::fmt(http));
-    let bare: Arc<dyn Store> = Arc::new(SqliteStore::open_with(
-        &dir.join("no-tree"),
-        StoreOptions { merkle_tree: false, ..StoreOptions::default() },
-    )?);
-    let http_no_tree = http_ingest(&bare, &source, &args, "bare").await?;
-    eprintln!("http ingest without the tree: {} events/s", report::fmt(http_no_tree));
+    drop(store);
+
+    // Trail through HTTP, with its Merkle tree and (to measure the tree's cost) without: each
+    // into a fresh store of its own, in alternating rounds (this machine's figures move by 10%
+    // from run to run), the median of each reported.
+    let (mut with_tree, mut without) = (Vec::new(), Vec::new());
+    for round in 0..args.rounds.max(1) {
+        for tree in [true, false] {
+            let store: Arc<dyn Store> = Arc::new(SqliteStore::open_with(
+                &dir.join(format!("http-{round}-{tree}")),
+                StoreOptions { merkle_tree: tree, ..StoreOptions::default() },
+            )?);
+            let rate = http_ingest(&store, &source, &args, if tree { "http" } else { "bare" }).await?;
+            let what = if tree { "http ingest" } else { "http ingest without the tree" };
+            eprintln!("round {}: {what}: {} events/s", round + 1, report::fmt(rate));
+            if tree { with_tree.push(rate) } else { without.push(rate) }
+        }
+    }
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let (http, http_no_tree) = (median(&mut with_tree), median(&mut without));
+    eprintln!("http ingest (median): {} events/s", report::fmt(http));
+    eprintln!("http ingest without the tree (median): {} events/s", report::fmt(http_no_tree));
 
     report::print(
         "Durable ingest (fsync before acknowledgement)",
