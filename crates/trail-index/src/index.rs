@@ -297,6 +297,11 @@ impl TermIndex {
         tenant.write().expect("index lock").deleted |= positions;
     }
 
+    /// How many documents of the tenant are marked purged.
+    pub fn forgotten(&self, tid: u64) -> u64 {
+        self.tenant(tid).read().expect("index lock").deleted.len()
+    }
+
     /// The earliest `occurred_at` indexed for the tenant.
     pub fn first_occurred_at(&self, tid: u64) -> Option<i64> {
         let tenant = self.tenant(tid);

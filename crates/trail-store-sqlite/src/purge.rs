@@ -44,6 +44,18 @@ pub(crate) fn all_purged(conn: &Connection) -> StoreResult<Vec<(i64, RoaringBitm
     tids.into_iter().map(|tid| Ok((tid, purged(conn, tid)?))).collect()
 }
 
+/// Brings the index's purged set of a tenant up to date when another process (`trail purge`
+/// beside a running server) purged since: one small read per count.
+pub(crate) fn refresh(conn: &Connection, index: &trail_index::TermIndex, tid: i64) -> StoreResult<()> {
+    let n: Option<i64> = conn.query_row("SELECT n FROM purged WHERE tid = ?1", [tid], |r| r.get(0)).optional().sql()?;
+    if let Some(n) = n
+        && n as u64 != index.forgotten(tid as u64)
+    {
+        index.forget(tid as u64, &purged(conn, tid)?);
+    }
+    Ok(())
+}
+
 /// What to delete: (expired positions, link access positions), read on one snapshot.
 pub(crate) fn select(
     conn: &mut Connection,
@@ -122,8 +134,9 @@ pub(crate) fn apply(
         let mut blob = Vec::with_capacity(all.serialized_size());
         all.serialize_into(&mut blob).map_err(StoreError::internal)?;
         tx.execute(
-            "INSERT INTO purged (tid, seqs) VALUES (?1, ?2) ON CONFLICT (tid) DO UPDATE SET seqs = excluded.seqs",
-            params![tid, blob],
+            "INSERT INTO purged (tid, seqs, n) VALUES (?1, ?2, ?3)
+             ON CONFLICT (tid) DO UPDATE SET seqs = excluded.seqs, n = excluded.n",
+            params![tid, blob, all.len() as i64],
         )
         .sql()?;
     }

@@ -221,6 +221,7 @@ pub(crate) fn count_buckets(
     let tx = conn.transaction().sql()?;
     let newest = next_seq(&tx, tenant, tid)? - 1;
     catch_up(&tx, ctx, tid, newest)?;
+    crate::purge::refresh(&tx, ctx.index, tid)?;
     let mut f = filter.clone();
     let lo = boundaries[0].max(filter.time.from.unwrap_or(boundaries[0]));
     let hi = boundaries[boundaries.len() - 1].min(filter.time.to.unwrap_or(boundaries[boundaries.len() - 1]));

@@ -186,7 +186,8 @@ const MIGRATIONS: &[&str] = &[
     r#"
     CREATE TABLE purged (
         tid   INTEGER PRIMARY KEY,
-        seqs  BLOB NOT NULL                      -- a serialised roaring bitmap
+        seqs  BLOB NOT NULL,                     -- a serialised roaring bitmap
+        n     INTEGER NOT NULL                   -- how many: another process's purge shows as a change
     );
     "#,
 ];
