@@ -44,6 +44,8 @@ struct LoginsPage {
     more: Option<String>,
     error: Option<String>,
     tz: String,
+    downloads: Vec<super::activity::Download>,
+    download_note: Option<String>,
 }
 
 fn row(r: LoginRow, range: &str, tz: &TimeZone) -> Row {
@@ -94,8 +96,17 @@ pub async fn page(State(s): State<AppState>, parts: Parts) -> Response {
     };
     let ranges =
         RangePreset::ALL.iter().map(|p| (p.as_str(), super::activity::range_label(*p), p.as_str() == range)).collect();
-    let mut resp =
-        render(&LoginsPage { nav: Some(nav), ranges, rows, more, tz: tenant.time_zone.clone(), error: error.clone() });
+    let (downloads, download_note) = super::report_downloads(&s, &tenant, "logins", range);
+    let mut resp = render(&LoginsPage {
+        nav: Some(nav),
+        ranges,
+        rows,
+        more,
+        tz: tenant.time_zone.clone(),
+        error: error.clone(),
+        downloads,
+        download_note,
+    });
     if error.is_some() {
         *resp.status_mut() = StatusCode::BAD_REQUEST;
     }

@@ -239,6 +239,27 @@ pub(crate) fn plan_formats(s: &AppState, plan: &str) -> (Vec<(&'static str, &'st
     (ok, note)
 }
 
+/// The download buttons of a report view (`logins`, `usage`, `users`) over a range preset, in
+/// the formats the tenant's plan allows, and the note about the others.
+pub(crate) fn report_downloads(
+    s: &AppState,
+    tenant: &Tenant,
+    view: &str,
+    range: &str,
+) -> (Vec<activity::Download>, Option<String>) {
+    let (formats, note) = plan_formats(s, &tenant.plan);
+    let query = activity::encode(&[("view".into(), view.into()), ("range".into(), range.into())]);
+    let downloads = formats
+        .into_iter()
+        .map(|(format, label)| activity::Download {
+            format,
+            label,
+            href: format!("/v1/tenants/{}/export?format={format}&{query}", tenant.id),
+        })
+        .collect();
+    (downloads, note)
+}
+
 /// Whether a form carried the session's CSRF token.
 pub(crate) fn csrf_ok(p: &Person, sent: &str) -> bool {
     let expected = p.csrf.as_deref().unwrap_or_default();

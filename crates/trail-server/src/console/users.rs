@@ -44,6 +44,8 @@ struct UsersPage {
     rows: Vec<UserRow>,
     more: Option<String>,
     tz: String,
+    downloads: Vec<super::activity::Download>,
+    download_note: Option<String>,
 }
 
 /// `GET /console/users?range=...`: the users report (all time unless a range is chosen).
@@ -88,5 +90,6 @@ pub async fn page(State(s): State<AppState>, parts: Parts) -> Response {
         next.map(|c| format!("/console/users?{}", encode(&[("range".into(), range.into()), ("cursor".into(), c)])));
     let ranges =
         RangePreset::ALL.iter().map(|p| (p.as_str(), super::activity::range_label(*p), p.as_str() == range)).collect();
-    render(&UsersPage { nav: Some(nav), ranges, rows, more, tz: tenant.time_zone.clone() })
+    let (downloads, download_note) = super::report_downloads(&s, &tenant, "users", range);
+    render(&UsersPage { nav: Some(nav), ranges, rows, more, tz: tenant.time_zone.clone(), downloads, download_note })
 }

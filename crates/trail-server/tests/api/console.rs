@@ -446,6 +446,7 @@ async fn users_lists_everyone_seen_with_a_logs_link() {
     b.sign_in("acme", "maya@acme.example", "correct horse battery").await;
     let page = b.get("/console/users").await;
     assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("/v1/tenants/acme/export?format=csv&#38;view=users&#38;range=all"), "{}", page.body);
     assert!(page.body.contains("data-actor=\"u_1\"") && page.body.contains("data-actor=\"ben@acme.example\""));
     assert!(page.body.contains("href=\"/console/activity?range=all&#38;actor=ben%40acme.example\""), "{}", page.body);
     let logs = b.get("/console/activity?range=all&actor=ben%40acme.example").await;
@@ -601,6 +602,15 @@ async fn logins_shows_the_login_report_with_logs_links() {
     assert!(ben < asha, "latest attempt first");
     assert!(page.body.contains("<td class=\"num\">2</td>"), "Asha's two failures");
     assert!(page.body.contains("href=\"/console/activity?range=last_7_days&#38;actor=u_1&#38;action=auth.login.succeeded&#38;action=auth.login.failed\""));
+    // The page's CSV download is the login report's rows.
+    let href = "/v1/tenants/acme/export?format=csv&view=logins&range=last_7_days";
+    assert!(page.body.contains(&href.replace('&', "&#38;")), "{}", page.body);
+    let (st, csv) = s.get(href, OPERATOR).await;
+    assert_eq!(st, StatusCode::OK);
+    let csv = csv.as_str().unwrap();
+    assert!(csv.starts_with("User,Email,Last Status,"), "{csv}");
+    assert_eq!(csv.lines().count(), 3, "a header and two people: {csv}");
+    assert!(csv.contains("Asha <Rao>") && csv.contains(",failed,"));
     let mut m = Browser::new(&s);
     m.sign_in("acme", "asha@acme.example", "correct horse battery").await;
     assert_eq!(m.get("/console/logins").await.status, StatusCode::NOT_FOUND, "not for members");
