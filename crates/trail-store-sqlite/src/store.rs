@@ -34,6 +34,7 @@ use crate::{
     members,
     pool::{ReadPool, configure},
     query::{self, Ctx},
+    recent::ts,
     schema,
     tree::Tiles,
     writer::{self, Job, Writer, WriterStats},
@@ -85,10 +86,6 @@ impl Inner {
 
 fn now_us() -> i64 {
     Timestamp::now().as_microsecond()
-}
-
-fn ts(us: i64) -> Timestamp {
-    Timestamp::from_microsecond(us).unwrap_or(Timestamp::UNIX_EPOCH)
 }
 
 fn unavailable() -> StoreError {
@@ -698,7 +695,7 @@ impl Store for SqliteStore {
         let after = after.map(|(t, k)| (t.as_microsecond(), k));
         let (from, to) = (from.as_microsecond(), to.as_microsecond());
         let found = self.read(move |c| crate::buckets::active_in(c, tid, kind, from, to, after, limit)).await?;
-        Ok(found.into_iter().map(|(at, key)| (crate::recent::ts(at), key)).collect())
+        Ok(found.into_iter().map(|(at, key)| (ts(at), key)).collect())
     }
 
     async fn erase(&self, tenant: &TenantId, request: &ErasureRequest) -> StoreResult<ErasureReport> {
