@@ -4,10 +4,10 @@
 //! a page of `yesterday` costs O(rows shown) instead of checking every person whose latest
 //! activity came after the range. (Open ranges use the rollups' own `last_at` order.)
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use rusqlite::{Connection, params};
-use trail_store::{ACTIVITY_BUCKET_US, RollupKind, StoreResult};
+use trail_store::{RollupKind, StoreResult};
 
 use crate::error::SqlResultExt;
 
@@ -17,11 +17,7 @@ pub(crate) fn add<'a>(
     tid: i64,
     seen: impl Iterator<Item = (RollupKind, &'a str, i64)>,
 ) -> StoreResult<()> {
-    let mut latest: HashMap<(RollupKind, &str, i64), i64> = HashMap::new();
-    for (kind, key, at) in seen {
-        let slot = latest.entry((kind, key, at.div_euclid(ACTIVITY_BUCKET_US))).or_insert(at);
-        *slot = (*slot).max(at);
-    }
+    let latest = trail_store::rollup::fold_buckets(seen);
     if latest.is_empty() {
         return Ok(());
     }

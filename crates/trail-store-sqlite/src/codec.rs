@@ -28,7 +28,7 @@ use std::{
     sync::{Arc, Mutex, RwLock},
 };
 
-use trail_core::{canonical::Personal, event::EventBody};
+use trail_core::event::EventBody;
 use trail_store::{StoreError, StoreResult};
 use zstd::dict::{DecoderDictionary, EncoderDictionary};
 
@@ -190,14 +190,7 @@ impl Codec {
     }
 
     pub(crate) fn decode(&self, blob: &[u8]) -> StoreResult<EventBody> {
-        let bytes = self.decompress(blob)?;
-        let record = crate::record::decode(&bytes).map_err(|e| corrupt(&e))?;
-        if !record.erased.is_empty() {
-            return erased_body(&record);
-        }
-        // Validated as UTF-8 once here, so the parser need not check each string again.
-        let text = std::str::from_utf8(record.canonical).map_err(|_| corrupt("the record is not UTF-8"))?;
-        serde_json::from_str(text).map_err(StoreError::internal)
+        self.with_decompressed(blob, trail_store::record::body)?.map_err(|e| corrupt(&e))
     }
 
     /// Offers a record for dictionary training; returns the samples once there are enough.
@@ -207,40 +200,6 @@ impl Codec {
         samples.push(record.to_vec());
         if samples.len() >= TRAIN_AFTER { guard.take() } else { None }
     }
-}
-
-/// The body of a record with erased fields: their commitments read as `null` while parsing,
-/// then the text fields read `[erased]` (an erased address is absent), and `erased` lists them.
-fn erased_body(record: &crate::record::Record<'_>) -> StoreResult<EventBody> {
-    let c = record.canonical;
-    let mut text = Vec::with_capacity(c.len());
-    let mut pos = 0;
-    for &(field, start, end) in &record.layout.personal {
-        let (s, e) = (start as usize, end as usize);
-        if s < pos || e > c.len() {
-            return Err(corrupt("the record's layout does not fit its bytes"));
-        }
-        text.extend_from_slice(&c[pos..s]);
-        if record.erased.contains(&field) {
-            text.extend_from_slice(b"null");
-        } else {
-            text.extend_from_slice(&c[s..e]);
-        }
-        pos = e;
-    }
-    text.extend_from_slice(&c[pos..]);
-    let mut body: EventBody = serde_json::from_slice(&text).map_err(StoreError::internal)?;
-    let mark = || Some(trail_core::event::ERASED.to_owned());
-    for field in &record.erased {
-        match field {
-            Personal::ActorEmail => body.actor.iter_mut().for_each(|a| a.email = mark()),
-            Personal::ActorName => body.actor.iter_mut().for_each(|a| a.name = mark()),
-            Personal::Description => body.description = mark(),
-            Personal::Ip => {}
-        }
-        body.erased.push(field.path().to_owned());
-    }
-    Ok(body)
 }
 
 /// Trains a dictionary from samples.
@@ -269,7 +228,7 @@ mod tests {
         let b = body(1);
         let record = |b: &EventBody| {
             let (canon, layout) = trail_core::canonical::write(b);
-            crate::record::encode(&[5; 16], &layout, &canon)
+            trail_store::record::encode(&[5; 16], &layout, &canon)
         };
         let json = record(&b);
         let plain = codec.encode(&json);

@@ -24,11 +24,12 @@ pub(crate) fn apply(
         let pos = event_pos(tid, *seq);
         let Some(blob) = read.query_row([pos], |r| r.get::<_, Vec<u8>>(0)).optional().sql()? else { continue };
         let bytes = codec.decompress(&blob)?;
-        let before = crate::record::decode(&bytes).map_err(|e| StoreError::Internal(e.into()))?.erased.len();
-        let Some(erased) = crate::record::erase(&bytes, fields).map_err(|e| StoreError::Internal(e.into()))? else {
+        let before = trail_store::record::decode(&bytes).map_err(|e| StoreError::Internal(e.into()))?.erased.len();
+        let Some(erased) = trail_store::record::erase(&bytes, fields).map_err(|e| StoreError::Internal(e.into()))?
+        else {
             continue;
         };
-        let after = crate::record::decode(&erased).map_err(|e| StoreError::Internal(e.into()))?.erased.len();
+        let after = trail_store::record::decode(&erased).map_err(|e| StoreError::Internal(e.into()))?.erased.len();
         write.execute(rusqlite::params![codec.encode(&erased), pos]).sql()?;
         report.events += 1;
         report.fields += (after - before) as u64;

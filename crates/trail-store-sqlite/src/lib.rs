@@ -36,7 +36,6 @@ mod pool;
 mod purge;
 mod query;
 mod recent;
-mod record;
 mod rollups;
 mod schema;
 mod store;

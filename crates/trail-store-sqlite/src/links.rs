@@ -3,101 +3,20 @@
 //! ([`expires_at`], [`require_email`], who made it), how often it was viewed and saved, whether
 //! it was revoked or expired, and its latest event.
 
-use std::collections::HashMap;
-
 use rusqlite::{Connection, params};
-use serde_json::Value;
-use trail_core::event::EventBody;
-use trail_store::{LinkSummary, RecentPage, StoreResult};
+use trail_store::{
+    LinkSummary, RecentPage, StoreResult,
+    rollup::{LinkUse, fold_links},
+};
 
 use crate::{
     error::SqlResultExt,
     recent::{Table, ts},
 };
 
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Kind {
-    Created,
-    Viewed,
-    Saved,
-    Ended,
-    Other,
-}
-
-/// One `link.*` event that names its link.
-pub(crate) struct LinkUse {
-    pub(crate) key: String,
-    name: Option<String>,
-    file_name: Option<String>,
-    actor: Option<String>,
-    pub(crate) at: i64,
-    kind: Kind,
-    /// `revoked` / `expired` for an ending event.
-    state: &'static str,
-    expires_at: Option<String>,
-    require_email: bool,
-}
-
-impl LinkUse {
-    pub(crate) fn of(body: &EventBody) -> Option<LinkUse> {
-        let (kind, state) = match body.action.as_str() {
-            "link.created" => (Kind::Created, "active"),
-            "link.viewed" => (Kind::Viewed, "active"),
-            "link.saved" => (Kind::Saved, "active"),
-            "link.revoked" => (Kind::Ended, "revoked"),
-            "link.expired" => (Kind::Ended, "expired"),
-            _ => (Kind::Other, "active"),
-        };
-        let link = body.targets.iter().find(|t| t.kind == "link")?;
-        let file = body.targets.iter().find(|t| t.kind == "file");
-        let meta = |k: &str| body.metadata.as_ref().and_then(|m| m.get(k));
-        let actor =
-            body.actor.as_ref().and_then(|a| a.email.clone().or_else(|| a.name.clone()).or_else(|| a.id.clone()));
-        Some(LinkUse {
-            key: link.id.clone()?,
-            name: link.name.clone(),
-            file_name: file.and_then(|f| f.name.clone().or_else(|| f.id.clone())),
-            actor,
-            at: body.occurred_at.as_microsecond(),
-            kind,
-            state,
-            expires_at: meta("expires_at").map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned)),
-            require_email: meta("require_email").and_then(Value::as_bool).unwrap_or(false),
-        })
-    }
-}
-
-#[derive(Default)]
-struct Fold<'a> {
-    name: Option<&'a str>,
-    file_name: Option<&'a str>,
-    created: Option<&'a LinkUse>,
-    ended: Option<&'a LinkUse>,
-    views: i64,
-    saves: i64,
-    last_at: i64,
-}
-
 /// Folds the newly stored link events of one append into the rollup.
-pub(crate) fn add<'a>(conn: &Connection, tid: i64, uses: impl Iterator<Item = &'a LinkUse>) -> StoreResult<()> {
-    let mut links: HashMap<&str, Fold<'_>> = HashMap::new();
-    for u in uses {
-        let f = links.entry(&u.key).or_insert(Fold { last_at: i64::MIN, ..Fold::default() });
-        f.name = u.name.as_deref().or(f.name);
-        f.file_name = u.file_name.as_deref().or(f.file_name);
-        f.last_at = f.last_at.max(u.at);
-        match u.kind {
-            Kind::Created => f.created = Some(u),
-            Kind::Viewed => f.views += 1,
-            Kind::Saved => f.saves += 1,
-            Kind::Ended => {
-                if f.ended.is_none_or(|e| e.at > u.at) {
-                    f.ended = Some(u)
-                }
-            }
-            Kind::Other => {}
-        }
-    }
+pub(crate) fn add<'a>(conn: &Connection, tid: i64, uses: impl IntoIterator<Item = &'a LinkUse>) -> StoreResult<()> {
+    let links = fold_links(uses);
     if links.is_empty() {
         return Ok(());
     }

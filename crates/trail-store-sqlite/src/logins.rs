@@ -3,89 +3,20 @@
 //! it went, from where), their latest success and failure, and their failures in all. A batch
 //! is folded in memory first, then one upsert per person.
 
-use std::collections::HashMap;
-
 use rusqlite::{Connection, params};
-use trail_core::event::EventBody;
-use trail_store::{LoginSummary, RecentPage, StoreResult};
+use trail_store::{
+    LoginSummary, RecentPage, StoreResult,
+    rollup::{Attempt, fold_logins},
+};
 
 use crate::{
     error::SqlResultExt,
-    recent::{Table, keep_latest, ts},
+    recent::{Table, ts},
 };
 
-/// One login attempt, taken from its event before it is encoded.
-pub(crate) struct Attempt {
-    pub(crate) key: String,
-    actor_id: Option<String>,
-    name: Option<String>,
-    email: Option<String>,
-    pub(crate) at: i64,
-    ok: bool,
-    ip: Option<String>,
-    country: Option<String>,
-    region: Option<String>,
-    city: Option<String>,
-}
-
-impl Attempt {
-    /// The attempt an event records, if it is a login attempt by someone identifiable.
-    pub(crate) fn of(body: &EventBody) -> Option<Attempt> {
-        let ok = match body.action.as_str() {
-            "auth.login.succeeded" => true,
-            "auth.login.failed" => false,
-            _ => return None,
-        };
-        let actor = body.actor.as_ref()?;
-        let key = actor.id.clone().or_else(|| actor.email.clone())?;
-        let ctx = body.context.as_deref();
-        let loc = ctx.and_then(|c| c.location.as_ref());
-        Some(Attempt {
-            key,
-            actor_id: actor.id.clone(),
-            name: actor.name.clone(),
-            email: actor.email.clone(),
-            at: body.occurred_at.as_microsecond(),
-            ok,
-            ip: ctx.and_then(|c| c.ip).map(|ip| ip.to_string()),
-            country: loc.and_then(|l| l.country.clone()),
-            region: loc.and_then(|l| l.region.clone()),
-            city: loc.and_then(|l| l.city.clone()),
-        })
-    }
-}
-
-struct Fold<'a> {
-    /// The latest name and e-mail given (not every event carries them).
-    name: Option<(i64, &'a str)>,
-    email: Option<(i64, &'a str)>,
-    latest: &'a Attempt,
-    success: Option<i64>,
-    failure: Option<i64>,
-    failed: i64,
-}
-
 /// Folds the newly stored attempts of one append into the rollup.
-pub(crate) fn add<'a>(conn: &Connection, tid: i64, attempts: impl Iterator<Item = &'a Attempt>) -> StoreResult<()> {
-    let mut people: HashMap<&str, Fold<'_>> = HashMap::new();
-    for a in attempts {
-        let f = people.entry(&a.key).or_insert(Fold {
-            name: None,
-            email: None,
-            latest: a,
-            success: None,
-            failure: None,
-            failed: 0,
-        });
-        keep_latest(&mut f.name, a.at, a.name.as_deref());
-        keep_latest(&mut f.email, a.at, a.email.as_deref());
-        if a.at >= f.latest.at {
-            f.latest = a;
-        }
-        let slot = if a.ok { &mut f.success } else { &mut f.failure };
-        *slot = Some(slot.map_or(a.at, |t| t.max(a.at)));
-        f.failed += i64::from(!a.ok);
-    }
+pub(crate) fn add<'a>(conn: &Connection, tid: i64, attempts: impl IntoIterator<Item = &'a Attempt>) -> StoreResult<()> {
+    let people = fold_logins(attempts);
     if people.is_empty() {
         return Ok(());
     }

@@ -258,9 +258,7 @@ pub(crate) fn leaf_data(
     let Some(row) = rows.next().sql()? else { return Ok(None) };
     let blob = row.get_ref(0).sql()?.as_blob().map_err(|e| StoreError::internal(rusqlite::Error::from(e)))?;
     let bytes = ctx.codec.decompress(blob)?;
-    let record = crate::record::decode(&bytes).map_err(|e| StoreError::internal(std::io::Error::other(e)))?;
-    let (before, after) =
-        trail_core::canonical::leaf_parts(record.canonical, &record.layout, tenant.as_str(), &record.salts())
-            .map_err(|e| StoreError::internal(std::io::Error::other(e)))?;
-    Ok(Some(trail_core::canonical::leaf_data(&before, &after, seq)))
+    trail_store::record::leaf_data(&bytes, tenant.as_str(), seq)
+        .map(Some)
+        .map_err(|e| StoreError::internal(std::io::Error::other(e)))
 }

@@ -78,14 +78,3 @@ pub(crate) fn page<T>(
 pub(crate) fn ts(us: i64) -> jiff::Timestamp {
     jiff::Timestamp::from_microsecond(us).unwrap_or(jiff::Timestamp::UNIX_EPOCH)
 }
-
-/// Keeps in `slot` the value given at the latest time: folding a batch, a person's name or
-/// e-mail is the one their most recent event gave (events may come out of `occurred_at` order,
-/// and not every event carries them).
-pub(crate) fn keep_latest<'a>(slot: &mut Option<(i64, &'a str)>, at: i64, value: Option<&'a str>) {
-    if let Some(v) = value
-        && slot.is_none_or(|(t, _)| t <= at)
-    {
-        *slot = Some((at, v));
-    }
-}

@@ -5,82 +5,20 @@
 //! and actions), then each distinct person and action is one upsert, so the cost per event is a
 //! hash-map update, not a B-tree write.
 
-use std::collections::HashMap;
-
 use rusqlite::{Connection, params};
-use trail_core::event::EventBody;
-use trail_store::{ActionCount, ActorSummary, RecentPage, StoreResult};
+use trail_store::{
+    ActionCount, ActorSummary, RecentPage, StoreResult,
+    rollup::{Seen, fold_seen},
+};
 
 use crate::{
     error::SqlResultExt,
-    recent::{Table, keep_latest, ts},
+    recent::{Table, ts},
 };
-
-/// What one event adds to the rollups, taken from its body before it is encoded.
-pub(crate) struct Seen {
-    action: String,
-    occurred_at: i64,
-    actor: Option<SeenActor>,
-}
-
-struct SeenActor {
-    key: String,
-    id: Option<String>,
-    name: Option<String>,
-    email: Option<String>,
-    login: bool,
-}
-
-impl Seen {
-    pub(crate) fn of(body: &EventBody) -> Seen {
-        // A shared link's visitors are not the product's users: they are listed in the link's
-        // access log (where a plan may hide them), not among the people who act.
-        let visitor = matches!(body.action.as_str(), "link.viewed" | "link.saved");
-        let actor = body.actor.as_ref().filter(|_| !visitor).and_then(|a| {
-            let key = a.id.clone().or_else(|| a.email.clone())?;
-            Some(SeenActor {
-                key,
-                id: a.id.clone(),
-                name: a.name.clone(),
-                email: a.email.clone(),
-                login: body.action.as_str() == "auth.login.succeeded",
-            })
-        });
-        Seen { action: body.action.as_str().to_owned(), occurred_at: body.occurred_at.as_microsecond(), actor }
-    }
-}
-
-#[derive(Default)]
-struct Fold<'a> {
-    id: Option<&'a str>,
-    name: Option<(i64, &'a str)>,
-    email: Option<(i64, &'a str)>,
-    first: i64,
-    last: i64,
-    count: i64,
-    login: Option<i64>,
-}
 
 /// Folds the newly stored events of one append into the rollups.
 pub(crate) fn add<'a>(conn: &Connection, tid: i64, seen: impl Iterator<Item = &'a Seen>) -> StoreResult<()> {
-    let mut actions: HashMap<&str, i64> = HashMap::new();
-    let mut actors: HashMap<&str, Fold<'_>> = HashMap::new();
-    for s in seen {
-        *actions.entry(&s.action).or_default() += 1;
-        let Some(a) = &s.actor else { continue };
-        let at = s.occurred_at;
-        let f = actors.entry(&a.key).or_insert_with(|| Fold { first: at, last: at, ..Fold::default() });
-        f.id = f.id.or(a.id.as_deref());
-        // The latest name and e-mail given win.
-        keep_latest(&mut f.name, at, a.name.as_deref());
-        keep_latest(&mut f.email, at, a.email.as_deref());
-        f.first = f.first.min(at);
-        f.last = f.last.max(at);
-        f.count += 1;
-        if a.login {
-            f.login = Some(f.login.map_or(at, |l| l.max(at)));
-        }
-    }
+    let (actions, actors) = fold_seen(seen);
     let mut upsert_action = conn
         .prepare_cached(
             "INSERT INTO action_counts (tid, action, event_count) VALUES (?1, ?2, ?3)

@@ -36,7 +36,6 @@ use crate::{
     query::{self, Ctx},
     recent::ts,
     schema,
-    tree::Tiles,
     writer::{self, Job, Writer, WriterStats},
 };
 
@@ -181,15 +180,15 @@ impl SqliteStore {
         events
             .into_iter()
             .map(|ev| {
-                let record = crate::record::encode(&ev.secret, &ev.layout, &ev.canonical);
+                let record = trail_store::record::encode(&ev.secret, &ev.layout, &ev.canonical);
                 if !codec.has_dict()
-                    && let Some(samples) = codec.sample(&crate::record::scrubbed(&record))
+                    && let Some(samples) = codec.sample(&trail_store::record::scrubbed(&record))
                 {
                     self.train_dictionary(samples);
                 }
                 writer::Row {
-                    seen: crate::rollups::Seen::of(&ev.body),
-                    fact: crate::facts::Fact::of(&ev.body),
+                    seen: trail_store::rollup::Seen::of(&ev.body),
+                    fact: trail_store::rollup::Fact::of(&ev.body),
                     occurred_at: ev.body.occurred_at.as_microsecond(),
                     doc: trail_index::doc(&ev.body),
                     leaf: self.inner.options.merkle_tree.then(|| ev.leaf_hasher(tenant)),
@@ -767,7 +766,7 @@ impl Store for SqliteStore {
         let tenant = tenant.clone();
         self.read(move |c| {
             check_size(c, &tenant, tid, size)?;
-            trail_core::merkle::root(&Tiles::new(c, tid), size)
+            trail_core::merkle::root(&crate::tree::nodes(c, tid), size)
         })
         .await
     }
@@ -780,7 +779,7 @@ impl Store for SqliteStore {
             if seq == 0 || seq > size {
                 return Err(StoreError::NotFound(format!("event {seq} in the tree of {size} events")));
             }
-            trail_core::merkle::inclusion_proof(&Tiles::new(c, tid), seq - 1, size)
+            trail_core::merkle::inclusion_proof(&crate::tree::nodes(c, tid), seq - 1, size)
         })
         .await
     }
@@ -793,7 +792,7 @@ impl Store for SqliteStore {
             if from == 0 || from > to {
                 return Err(StoreError::NotFound(format!("a tree of {from} events before the tree of {to}")));
             }
-            trail_core::merkle::consistency_proof(&Tiles::new(c, tid), from, to)
+            trail_core::merkle::consistency_proof(&crate::tree::nodes(c, tid), from, to)
         })
         .await
     }

@@ -36,14 +36,14 @@ pub fn rewrite_event(
     let blob: Vec<u8> = conn.query_row("SELECT body FROM events WHERE pos = ?1", [pos], |r| r.get(0)).sql()?;
     let bytes = codec.decompress(&blob)?;
     let record =
-        crate::record::decode(&bytes).map_err(|e| trail_store::StoreError::internal(std::io::Error::other(e)))?;
+        trail_store::record::decode(&bytes).map_err(|e| trail_store::StoreError::internal(std::io::Error::other(e)))?;
     let mut body: EventBody = serde_json::from_slice(record.canonical).map_err(trail_store::StoreError::internal)?;
     change(&mut body);
     let (canon, layout) = trail_core::canonical::write(&body);
-    let crate::record::SaltSource::Secret(secret) = record.salts_from else {
+    let trail_store::record::SaltSource::Secret(secret) = record.salts_from else {
         panic!("rewrite_event works on events that were never erased");
     };
-    let new = codec.encode(&crate::record::encode(&secret, &layout, &canon));
+    let new = codec.encode(&trail_store::record::encode(&secret, &layout, &canon));
     conn.execute("UPDATE events SET body = ?1 WHERE pos = ?2", params![new, pos]).sql()?;
     Ok(())
 }
@@ -56,7 +56,7 @@ pub fn flip_content_byte(dir: &Path, tenant: &str, seq: u64, offset: usize) -> t
     let pos = event_pos(tid(&conn, tenant), seq);
     let blob: Vec<u8> = conn.query_row("SELECT body FROM events WHERE pos = ?1", [pos], |r| r.get(0)).sql()?;
     let mut bytes = codec.decompress(&blob)?;
-    let header = bytes.len() - crate::record::decode(&bytes).map(|r| r.canonical.len()).unwrap_or(0);
+    let header = bytes.len() - trail_store::record::decode(&bytes).map(|r| r.canonical.len()).unwrap_or(0);
     let at = header + offset % (bytes.len() - header);
     bytes[at] ^= 0x01;
     conn.execute("UPDATE events SET body = ?1 WHERE pos = ?2", params![codec.encode(&bytes), pos]).sql()?;

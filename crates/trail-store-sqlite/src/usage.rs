@@ -4,107 +4,20 @@
 //! and their latest file event. Files held and storage used are the differences, read as never
 //! below zero (a delete of a file uploaded before Trail was installed must not go negative).
 
-use std::collections::HashMap;
-
 use rusqlite::{Connection, params};
-use trail_core::event::EventBody;
-use trail_store::{RecentPage, StoreResult, UsageSummary};
+use trail_store::{
+    RecentPage, StoreResult, UsageSummary,
+    rollup::{FileUse, fold_usage},
+};
 
 use crate::{
     error::SqlResultExt,
-    recent::{Table, keep_latest, ts},
+    recent::{Table, ts},
 };
 
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Kind {
-    Upload,
-    Download,
-    Delete,
-}
-
-/// One file event by someone identifiable.
-pub(crate) struct FileUse {
-    pub(crate) key: String,
-    actor_id: Option<String>,
-    name: Option<String>,
-    email: Option<String>,
-    pub(crate) at: i64,
-    kind: Kind,
-    /// `metadata.size_bytes` when it is a whole number of bytes, else 0.
-    bytes: i64,
-}
-
-impl FileUse {
-    pub(crate) fn of(body: &EventBody) -> Option<FileUse> {
-        let kind = match body.action.as_str() {
-            "file.uploaded" => Kind::Upload,
-            "file.downloaded" => Kind::Download,
-            "file.deleted" => Kind::Delete,
-            _ => return None,
-        };
-        let actor = body.actor.as_ref()?;
-        let key = actor.id.clone().or_else(|| actor.email.clone())?;
-        let bytes = body
-            .metadata
-            .as_ref()
-            .and_then(|m| m.get("size_bytes"))
-            .and_then(serde_json::Value::as_u64)
-            .map_or(0, |b| b.min(i64::MAX as u64) as i64);
-        Some(FileUse {
-            key,
-            actor_id: actor.id.clone(),
-            name: actor.name.clone(),
-            email: actor.email.clone(),
-            at: body.occurred_at.as_microsecond(),
-            kind,
-            bytes,
-        })
-    }
-}
-
-struct Fold<'a> {
-    /// The latest name and e-mail given (not every event carries them).
-    name: Option<(i64, &'a str)>,
-    email: Option<(i64, &'a str)>,
-    latest: &'a FileUse,
-    uploads: i64,
-    downloads: i64,
-    deletes: i64,
-    bytes_in: i64,
-    bytes_out: i64,
-}
-
 /// Folds the newly stored file events of one append into the rollup.
-pub(crate) fn add<'a>(conn: &Connection, tid: i64, uses: impl Iterator<Item = &'a FileUse>) -> StoreResult<()> {
-    let mut people: HashMap<&str, Fold<'_>> = HashMap::new();
-    for u in uses {
-        let f = people.entry(&u.key).or_insert(Fold {
-            name: None,
-            email: None,
-            latest: u,
-            uploads: 0,
-            downloads: 0,
-            deletes: 0,
-            bytes_in: 0,
-            bytes_out: 0,
-        });
-        keep_latest(&mut f.name, u.at, u.name.as_deref());
-        keep_latest(&mut f.email, u.at, u.email.as_deref());
-        if u.at >= f.latest.at {
-            f.latest = u;
-        }
-        match u.kind {
-            Kind::Upload => {
-                f.uploads += 1;
-                f.bytes_in = f.bytes_in.saturating_add(u.bytes);
-            }
-            Kind::Download => f.downloads += 1,
-            Kind::Delete => {
-                f.deletes += 1;
-                f.bytes_out = f.bytes_out.saturating_add(u.bytes);
-            }
-        }
-    }
+pub(crate) fn add<'a>(conn: &Connection, tid: i64, uses: impl IntoIterator<Item = &'a FileUse>) -> StoreResult<()> {
+    let people = fold_usage(uses);
     if people.is_empty() {
         return Ok(());
     }

@@ -15,7 +15,7 @@ use std::{path::Path, sync::Mutex};
 use ed25519_dalek::VerifyingKey;
 use rusqlite::{Connection, OpenFlags, OptionalExtension};
 use trail_core::{
-    canonical::{leaf_hash, tenant_suffix},
+    canonical::tenant_suffix,
     checkpoint::Checkpoint,
     merkle::{Hash, consistency_proof, naive_root, verify_consistency},
 };
@@ -26,7 +26,7 @@ use crate::{
     codec::Codec,
     error::SqlResultExt,
     event_pos,
-    tree::{TILE, Tiles, read_tile},
+    tree::{TILE, read_tile},
 };
 
 const CHUNK: u64 = TILE * TILE;
@@ -247,7 +247,7 @@ fn verify_tenant(
     let chunks = chunks.into_inner().expect("lock");
     let leaf = |i: usize| chunks[i / CHUNK as usize][i % CHUNK as usize];
     let roots = roots_at(leaf, n as usize, &level1, &sizes);
-    let tiles = Tiles::new(conn, tid);
+    let tiles = crate::tree::nodes(conn, tid);
     let mut previous: Option<(u64, Hash)> = None;
     for (size, stored_root, note_text) in &cps {
         let size = *size;
@@ -376,10 +376,7 @@ fn leaves_of_chunk(
         present[(seq - start - 1) as usize] = true;
         let blob = row.get_ref(1).sql()?.as_blob().map_err(|e| StoreError::internal(rusqlite::Error::from(e)))?;
         let leaf = codec
-            .with_decompressed(blob, |bytes| {
-                let record = crate::record::decode(bytes)?;
-                leaf_hash(record.canonical, &record.layout, &suffix, &record.salts(), seq)
-            })
+            .with_decompressed(blob, |bytes| trail_store::record::leaf_hash(bytes, &suffix, seq))
             .map_err(|e| e.to_string())
             .and_then(|r: Result<Hash, String>| r);
         match leaf {

@@ -27,7 +27,6 @@ use crate::{
     codec::Codec,
     error::{SqlResultExt, from_sqlite},
     event_pos,
-    tree::Edge,
 };
 
 /// Events one group may hold before the writer commits and starts another.
@@ -46,9 +45,9 @@ pub(crate) struct Row {
     /// `None` when the store keeps no tree (a benchmark's baseline).
     pub leaf: Option<LeafHasher>,
     /// What the event adds to the rollups.
-    pub seen: crate::rollups::Seen,
+    pub seen: trail_store::rollup::Seen,
     /// What it tells the login, usage or link rollup, if anything.
-    pub fact: Option<crate::facts::Fact>,
+    pub fact: Option<trail_store::rollup::Fact>,
 }
 
 pub(crate) enum Job {
@@ -77,7 +76,7 @@ pub(crate) struct Writer {
     pub codec: Arc<Codec>,
     pub stats: Arc<WriterStats>,
     /// The right edge of each tenant's tree, as of the last commit.
-    pub edges: HashMap<i64, Edge>,
+    pub edges: HashMap<i64, trail_store::tree::Edge>,
 }
 
 pub(crate) fn spawn(writer: Writer, jobs: mpsc::Receiver<Job>) -> std::io::Result<std::thread::JoinHandle<()>> {
@@ -243,7 +242,7 @@ struct GroupState<'a> {
     /// Ids written in this transaction, which the index learns only after the commit.
     fresh: &'a mut HashMap<(i64, u64), Vec<u64>>,
     /// The right edge of each tenant's tree.
-    edges: &'a mut HashMap<i64, Edge>,
+    edges: &'a mut HashMap<i64, trail_store::tree::Edge>,
     /// Each tenant's next seq before this group.
     committed: &'a mut HashMap<i64, u64>,
 }
@@ -275,8 +274,8 @@ fn append(
     let first_new = next_seq;
     // The tree's edge, read again unless it is known to end where the log ends.
     let keeps_tree = rows.iter().any(|r| r.leaf.is_some());
-    if keeps_tree && edges.get(&tid).is_none_or(|e| e.size != next_seq - 1) {
-        edges.insert(tid, Edge::load(conn, tid, next_seq - 1)?);
+    if keeps_tree && edges.get(&tid).is_none_or(|e| e.size() != next_seq - 1) {
+        edges.insert(tid, crate::tree::load_edge(conn, tid, next_seq - 1)?);
     }
     let mut insert = conn.prepare_cached("INSERT INTO events (pos, digest, body) VALUES (?1, ?2, ?3)").sql()?;
     let mut out = Vec::with_capacity(rows.len());
@@ -301,7 +300,7 @@ fn append(
         next_seq += 1;
     }
     if let Some(edge) = edges.get_mut(&tid) {
-        edge.write(conn, tid)?;
+        crate::tree::write_edge(edge, conn, tid)?;
     }
     crate::rollups::add(conn, tid, new_rows.iter().map(|&i| &rows[i].seen))?;
     crate::facts::add(conn, tid, new_rows.iter().filter_map(|&i| rows[i].fact.as_ref()))?;
@@ -326,9 +325,9 @@ mod tests {
         // Every id gets the same key, as if their hashes collided.
         doc.key = Some(42);
         let (canon, layout) = trail_core::canonical::write(&body);
-        let blob = codec.encode(&crate::record::encode(&[1; 16], &layout, &canon));
+        let blob = codec.encode(&trail_store::record::encode(&[1; 16], &layout, &canon));
         let leaf = Some(LeafHasher::new(b"test", b"leaf".to_vec()));
-        let seen = crate::rollups::Seen::of(&body);
+        let seen = trail_store::rollup::Seen::of(&body);
         Row { occurred_at: 0, id: Some(id.to_owned()), digest, blob, doc, leaf, seen, fact: None }
     }
 

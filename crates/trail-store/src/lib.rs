@@ -11,6 +11,9 @@
 pub mod conformance;
 mod error;
 mod location;
+pub mod record;
+pub mod rollup;
+pub mod tree;
 mod types;
 
 use async_trait::async_trait;

@@ -1,5 +1,6 @@
-//! What a row's body holds once decompressed: the event's canonical bytes, their layout, and the
-//! salts of its personal fields (see `trail_core::canonical`).
+//! The stored form of an event, the same in every backend: the event's canonical bytes, their
+//! layout, and the salts of its personal fields (see `trail_core::canonical`). A backend may
+//! compress it (SQLite does, with a trained dictionary); what it decompresses to is this.
 //!
 //! ```text
 //! 0x01                      version 1: salts derive from one secret
@@ -16,21 +17,24 @@
 //! seq_at, canonical bytes   as above
 //! ```
 
-use trail_core::canonical::{Layout, Personal, Salts, SaltsOf, commitment};
+use trail_core::{
+    canonical::{Layout, Personal, Salts, SaltsOf, commitment},
+    event::EventBody,
+};
 
 const V1: u8 = 1;
 const V2: u8 = 2;
 const ERASED: u8 = 0x80;
 
 /// Where a record's salts come from.
-pub(crate) enum SaltSource {
+pub enum SaltSource {
     Secret([u8; 16]),
     /// The salts of the fields not erased (version 2).
     Kept(Vec<(Personal, [u8; 16])>),
 }
 
 /// A decoded record.
-pub(crate) struct Record<'a> {
+pub struct Record<'a> {
     pub salts_from: SaltSource,
     pub layout: Layout,
     /// Fields whose values were erased (their commitments are in the canonical bytes).
@@ -39,7 +43,7 @@ pub(crate) struct Record<'a> {
 }
 
 /// The salts of a record's personal fields; none for an erased field.
-pub(crate) enum RecordSalts {
+pub enum RecordSalts {
     Secret(SaltsOf, Vec<Personal>),
     Kept(Vec<(Personal, [u8; 16])>),
 }
@@ -60,7 +64,7 @@ impl Salts for RecordSalts {
 }
 
 impl Record<'_> {
-    pub(crate) fn salts(&self) -> RecordSalts {
+    pub fn salts(&self) -> RecordSalts {
         match &self.salts_from {
             SaltSource::Secret(secret) => RecordSalts::Secret(SaltsOf::new(secret), self.erased.clone()),
             SaltSource::Kept(kept) => RecordSalts::Kept(kept.clone()),
@@ -77,7 +81,7 @@ fn put_layout(out: &mut Vec<u8>, layout: &Layout, erased: &[Personal]) {
     }
 }
 
-pub(crate) fn encode(secret: &[u8; 16], layout: &Layout, canonical: &[u8]) -> Vec<u8> {
+pub fn encode(secret: &[u8; 16], layout: &Layout, canonical: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(canonical.len() + 22 + layout.personal.len() * 9);
     out.push(V1);
     out.extend_from_slice(secret);
@@ -87,7 +91,7 @@ pub(crate) fn encode(secret: &[u8; 16], layout: &Layout, canonical: &[u8]) -> Ve
     out
 }
 
-pub(crate) fn decode(bytes: &[u8]) -> Result<Record<'_>, String> {
+pub fn decode(bytes: &[u8]) -> Result<Record<'_>, String> {
     let bad = || "the stored event record is damaged".to_owned();
     let u32_at = |at: usize| -> Result<u32, String> {
         bytes.get(at..at + 4).map(|b| u32::from_le_bytes(b.try_into().expect("4 bytes"))).ok_or_else(bad)
@@ -132,7 +136,7 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Record<'_>, String> {
 /// is unchanged), the layout shifted to match, and the salts of the other fields kept on their
 /// own (version 2) so that no erased field's salt can be derived again. Fields the event does
 /// not have, or already erased, are left alone. Returns `None` when nothing changes.
-pub(crate) fn erase(bytes: &[u8], fields: &[Personal]) -> Result<Option<Vec<u8>>, String> {
+pub fn erase(bytes: &[u8], fields: &[Personal]) -> Result<Option<Vec<u8>>, String> {
     let record = decode(bytes)?;
     let todo: Vec<Personal> = record
         .layout
@@ -186,10 +190,71 @@ pub(crate) fn erase(bytes: &[u8], fields: &[Personal]) -> Result<Option<Vec<u8>>
     Ok(Some(out))
 }
 
+/// The event a record holds. Erased fields read `[erased]` (an erased address is absent) and
+/// are listed in `erased`.
+pub fn body(bytes: &[u8]) -> Result<EventBody, String> {
+    let record = decode(bytes)?;
+    if !record.erased.is_empty() {
+        return erased_body(&record);
+    }
+    // Validated as UTF-8 once here, so the parser need not check each string again.
+    let text = std::str::from_utf8(record.canonical).map_err(|_| "the stored event is not UTF-8".to_owned())?;
+    serde_json::from_str(text).map_err(|e| format!("the stored event does not parse: {e}"))
+}
+
+/// The body of a record with erased fields: their commitments read as `null` while parsing,
+/// then the text fields read `[erased]` (an erased address is absent), and `erased` lists them.
+fn erased_body(record: &Record<'_>) -> Result<EventBody, String> {
+    let c = record.canonical;
+    let mut text = Vec::with_capacity(c.len());
+    let mut pos = 0;
+    for &(field, start, end) in &record.layout.personal {
+        let (s, e) = (start as usize, end as usize);
+        if s < pos || e > c.len() {
+            return Err("the stored event's layout does not fit its bytes".into());
+        }
+        text.extend_from_slice(&c[pos..s]);
+        if record.erased.contains(&field) {
+            text.extend_from_slice(b"null");
+        } else {
+            text.extend_from_slice(&c[s..e]);
+        }
+        pos = e;
+    }
+    text.extend_from_slice(&c[pos..]);
+    let mut body: EventBody =
+        serde_json::from_slice(&text).map_err(|e| format!("the stored event does not parse: {e}"))?;
+    let mark = || Some(trail_core::event::ERASED.to_owned());
+    for field in &record.erased {
+        match field {
+            Personal::ActorEmail => body.actor.iter_mut().for_each(|a| a.email = mark()),
+            Personal::ActorName => body.actor.iter_mut().for_each(|a| a.name = mark()),
+            Personal::Description => body.description = mark(),
+            Personal::Ip => {}
+        }
+        body.erased.push(field.path().to_owned());
+    }
+    Ok(body)
+}
+
+/// The leaf hash of the event a record holds, as event `seq` of `tenant`'s tree.
+pub fn leaf_hash(bytes: &[u8], tenant_suffix: &[u8], seq: u64) -> Result<trail_core::merkle::Hash, String> {
+    let record = decode(bytes)?;
+    trail_core::canonical::leaf_hash(record.canonical, &record.layout, tenant_suffix, &record.salts(), seq)
+}
+
+/// The data leaf `seq` hashes (`Store::leaf_data`): the canonical form with commitments in
+/// place of personal values.
+pub fn leaf_data(bytes: &[u8], tenant: &str, seq: u64) -> Result<Vec<u8>, String> {
+    let record = decode(bytes)?;
+    let (before, after) = trail_core::canonical::leaf_parts(record.canonical, &record.layout, tenant, &record.salts())?;
+    Ok(trail_core::canonical::leaf_data(&before, &after, seq))
+}
+
 /// A copy of a record for training the compression dictionary, with every personal value
 /// overwritten (same length), so that no e-mail, name, address or remark can end up in the
 /// dictionary, which erasure could not reach.
-pub(crate) fn scrubbed(bytes: &[u8]) -> Vec<u8> {
+pub fn scrubbed(bytes: &[u8]) -> Vec<u8> {
     let mut out = bytes.to_vec();
     let Ok(record) = decode(bytes) else { return out };
     let offset = bytes.len() - record.canonical.len();
