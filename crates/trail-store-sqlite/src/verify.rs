@@ -16,8 +16,7 @@ use ed25519_dalek::VerifyingKey;
 use rusqlite::{Connection, OpenFlags, OptionalExtension};
 use trail_core::{
     canonical::tenant_suffix,
-    checkpoint::Checkpoint,
-    merkle::{Hash, consistency_proof, naive_root, verify_consistency},
+    merkle::{Hash, consistency_proof, naive_root},
 };
 use trail_store::{StoreError, StoreResult};
 
@@ -31,23 +30,8 @@ use crate::{
 
 const CHUNK: u64 = TILE * TILE;
 
-/// Where a tenant's log stops being what its tree and checkpoints say.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Problem {
-    /// The first seq involved.
-    pub seq: u64,
-    pub message: String,
-}
-
-/// What `verify` found for one tenant.
-#[derive(Debug, Clone)]
-pub struct TenantReport {
-    pub tenant: String,
-    pub events: u64,
-    pub checkpoints: u64,
-    /// The first problem, by seq; `None` when everything verifies.
-    pub problem: Option<Problem>,
-}
+pub use trail_store::verify::{Problem, TenantReport};
+use trail_store::verify::{check_checkpoints, check_nodes, note, past_the_end};
 
 fn open(path: &Path) -> StoreResult<Connection> {
     let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)
@@ -55,14 +39,6 @@ fn open(path: &Path) -> StoreResult<Connection> {
     conn.pragma_update(None, "cache_size", -65536).sql()?;
     conn.pragma_update(None, "mmap_size", 1i64 << 30).sql()?;
     Ok(conn)
-}
-
-/// Keeps the problem with the smallest seq.
-fn note(slot: &Mutex<Option<Problem>>, seq: u64, message: String) {
-    let mut p = slot.lock().expect("problem lock");
-    if p.as_ref().is_none_or(|p| seq < p.seq) {
-        *p = Some(Problem { seq, message });
-    }
 }
 
 /// How many events `verify` will look at (for a progress bar).
@@ -226,14 +202,7 @@ fn verify_tenant(
         .optional()
         .sql()?;
     if let Some((level, idx)) = beyond {
-        note(
-            &problem,
-            n + 1,
-            format!(
-                "the stored tree (tile {level}/{idx}) holds events past the log's end: seq {} onwards is missing",
-                n + 1
-            ),
-        );
+        past_the_end(&problem, n, &format!("tile {level}/{idx}"));
     }
 
     // Checkpoints: signatures, roots recomputed from the leaves, consistency with the previous.
@@ -248,96 +217,21 @@ fn verify_tenant(
     let leaf = |i: usize| chunks[i / CHUNK as usize][i % CHUNK as usize];
     let roots = roots_at(leaf, n as usize, &level1, &sizes);
     let tiles = crate::tree::nodes(conn, tid);
-    let mut previous: Option<(u64, Hash)> = None;
-    for (size, stored_root, note_text) in &cps {
-        let size = *size;
-        let key_name = note_text
-            .split("\n\n")
-            .nth(1)
-            .and_then(|sigs| sigs.lines().next())
-            .and_then(|l| l.strip_prefix("\u{2014} "))
-            .and_then(|l| l.rsplit_once(' '))
-            .map(|(name, _)| name.to_owned())
-            .unwrap_or_default();
-        let cp = match Checkpoint::verify(note_text, &key_name, public) {
-            Ok(cp) => cp,
-            Err(e) => {
-                note(&problem, size, format!("the checkpoint of size {size} does not verify: {e}"));
-                continue;
-            }
-        };
-        if cp.size != size || cp.root[..] != stored_root[..] || !cp.origin.ends_with(&format!("/{tenant}")) {
-            note(&problem, size, format!("the checkpoint of size {size} is not the tree it is stored as"));
-            continue;
-        }
-        if size > n {
-            note(
-                &problem,
-                n + 1,
-                format!(
-                    "a signed checkpoint covers {size} events but the log holds {n}: seq {} onwards is missing",
-                    n + 1
-                ),
-            );
-            continue;
-        }
-        let root = roots[&size];
-        if root != cp.root {
-            note(&problem, size, format!("the checkpoint of size {size} signs a root the events do not make"));
-            continue;
-        }
-        if let Some((psize, proot)) = previous {
-            let proof: Vec<Vec<u8>> = consistency_proof(&tiles, psize, size)?.iter().map(|h| h.to_vec()).collect();
-            if let Err(e) = verify_consistency(psize, size, &proof, &proot, &root) {
-                note(
-                    &problem,
-                    size,
-                    format!("the checkpoint of size {size} does not extend the one of size {psize}: {e}"),
-                );
-            }
-        }
-        previous = Some((size, root));
-    }
+    check_checkpoints(
+        &problem,
+        tenant,
+        n,
+        public,
+        &cps,
+        |size| roots[&size],
+        |from, to| consistency_proof(&tiles, from, to),
+    )?;
     Ok(TenantReport {
         tenant: tenant.to_owned(),
         events: n,
         checkpoints: cps.len() as u64,
         problem: problem.into_inner().expect("lock"),
     })
-}
-
-/// Compares stored tile `height`/`idx` with the nodes the leaves build, noting the first
-/// node that differs unless a problem under it is already known.
-fn check_nodes(problem: &Mutex<Option<Problem>>, n: u64, height: u8, idx: u64, stored: &[Hash], computed: &[Hash]) {
-    let span = 1u64 << (8 * height as u32); // leaves under one node of this level
-    for k in 0..stored.len().max(computed.len()) {
-        if stored.get(k) == computed.get(k) {
-            continue;
-        }
-        let first = (idx * TILE + k as u64) * span + 1;
-        let last = first + span - 1;
-        let known = problem.lock().expect("problem lock").as_ref().is_some_and(|p| p.seq <= last);
-        if known {
-            return;
-        }
-        if k >= computed.len() {
-            note(
-                problem,
-                n + 1,
-                format!(
-                    "the stored tree (tile {height}/{idx}) holds events past the log's end: seq {} onwards is missing",
-                    n + 1
-                ),
-            );
-        } else {
-            note(
-                problem,
-                first,
-                format!("the stored tree (tile {height}/{idx}, node {k}) does not match events {first}..={last}"),
-            );
-        }
-        return;
-    }
 }
 
 /// Recomputes the leaves of seqs `start + 1 ..= start + slice.len()`, noting missing events,

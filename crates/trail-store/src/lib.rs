@@ -15,6 +15,7 @@ pub mod record;
 pub mod rollup;
 pub mod tree;
 mod types;
+pub mod verify;
 
 use async_trait::async_trait;
 pub use error::{StoreError, StoreResult};
