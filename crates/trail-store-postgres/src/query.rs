@@ -1,0 +1,300 @@
+//! Queries: a `trail_index::Plan` (the same term hashes the SQLite store's index holds) becomes
+//! SQL over each row's `terms` (GIN) and `action`; candidates come newest first by
+//! `(occurred_at, seq)`, and each is checked against the whole filter (`Filter::matches`, the
+//! reference definition of a match) until the page is full. A page reads one snapshot
+//! (`REPEATABLE READ`), and later pages see only seqs up to the first page's newest.
+
+use jiff::Timestamp;
+use tokio_postgres::{GenericClient, IsolationLevel, types::ToSql};
+use trail_core::{
+    TenantId,
+    event::{EventBody, StoredEvent},
+    filter::{Cursor, Filter, Page},
+};
+use trail_index::{
+    Plan,
+    terms::{Alt, Clause},
+};
+use trail_store::{EventPage, StoreResult};
+
+use crate::{
+    PgStore,
+    error::{PgResultExt, corrupt},
+};
+
+type Param = Box<dyn ToSql + Sync + Send>;
+
+/// SQL conditions with their parameters, numbered after `first` fixed ones.
+pub(crate) struct Conditions {
+    pub text: String,
+    pub params: Vec<Param>,
+    first: usize,
+}
+
+impl Conditions {
+    fn mark(&mut self, p: Param) -> String {
+        self.params.push(p);
+        format!("${}", self.first + self.params.len())
+    }
+
+    /// The plan's clauses as ` AND ...` conditions (empty for a plan that selects everything),
+    /// with parameters numbered from `first + 1`.
+    pub(crate) fn of(plan: &Plan, first: usize) -> Conditions {
+        let mut c = Conditions { text: String::new(), params: Vec::new(), first };
+        for clause in &plan.clauses {
+            let (alts, negated) = match clause {
+                Clause::AnyOf(a) => (a, false),
+                Clause::NoneOf(a) => (a, true),
+            };
+            let terms: Vec<i64> =
+                alts.iter().filter_map(|a| if let Alt::Term(t) = a { Some(*t as i64) } else { None }).collect();
+            let mut any = Vec::new();
+            if !terms.is_empty() {
+                any.push(format!("terms && {}::bigint[]", c.mark(Box::new(terms))));
+            }
+            for alt in alts {
+                if let Alt::ActionPrefix(p) = alt {
+                    any.push(format!("starts_with(action, {})", c.mark(Box::new(p.clone()))));
+                }
+            }
+            if any.is_empty() {
+                continue;
+            }
+            let any = any.join(" OR ");
+            c.text.push_str(&if negated { format!(" AND NOT ({any})") } else { format!(" AND ({any})") });
+        }
+        c
+    }
+
+    fn refs<'a>(&'a self, fixed: &[&'a (dyn ToSql + Sync)]) -> Vec<&'a (dyn ToSql + Sync)> {
+        let mut all = fixed.to_vec();
+        all.extend(self.params.iter().map(|p| &**p as &(dyn ToSql + Sync)));
+        all
+    }
+}
+
+/// Where a scan looks: the tenant, the newest seq, a half-open time range.
+pub(crate) struct Scan<'a> {
+    pub tenant: &'a str,
+    pub snapshot: u64,
+    pub from: i64,
+    pub to: i64,
+    pub conditions: Conditions,
+}
+
+impl<'a> Scan<'a> {
+    pub(crate) fn new(tenant: &'a str, filter: &Filter, plan: &Plan, snapshot: u64) -> Scan<'a> {
+        Scan {
+            tenant,
+            snapshot,
+            from: filter.time.from.map_or(i64::MIN, |t| t.as_microsecond()),
+            to: filter.time.to.map_or(i64::MAX, |t| t.as_microsecond()),
+            conditions: Conditions::of(plan, 7),
+        }
+    }
+
+    /// Up to `limit` candidates before `(occurred_at, seq)`, newest first.
+    pub(crate) async fn next(
+        &self,
+        c: &impl GenericClient,
+        before: (i64, i64),
+        limit: usize,
+    ) -> StoreResult<Vec<(i64, u64, Vec<u8>)>> {
+        let sql = format!(
+            "SELECT occurred_at, seq, body FROM events
+             WHERE tenant_id = $1 AND seq <= $2 AND occurred_at >= $3 AND occurred_at < $4
+               AND (occurred_at, seq) < ($5, $6){}
+             ORDER BY occurred_at DESC, seq DESC LIMIT $7",
+            self.conditions.text
+        );
+        let (snapshot, limit) = (self.snapshot as i64, limit as i64);
+        let params =
+            self.conditions.refs(&[&self.tenant, &snapshot, &self.from, &self.to, &before.0, &before.1, &limit]);
+        let rows = c.query(&sql, &params).await.pg()?;
+        Ok(rows.iter().map(|r| (r.get(0), r.get::<_, i64>(1) as u64, r.get(2))).collect())
+    }
+}
+
+/// The event a stored record holds.
+pub(crate) fn body(record: &[u8]) -> StoreResult<EventBody> {
+    trail_store::record::body(record).map_err(|e| corrupt(format!("event body: {e}")))
+}
+
+/// Candidates per round trip, at most.
+const MAX_BATCH: usize = 5000;
+
+pub(crate) async fn run(store: &PgStore, tenant: &TenantId, filter: &Filter, page: Page) -> StoreResult<EventPage> {
+    let mut client = store.client().await?;
+    let tx = client
+        .build_transaction()
+        .isolation_level(IsolationLevel::RepeatableRead)
+        .read_only(true)
+        .start()
+        .await
+        .pg()?;
+    let newest = PgStore::next_seq(tx.client(), tenant).await? - 1;
+    let snapshot = page.cursor.map(|c| c.snapshot).unwrap_or(newest);
+    let plan = Plan::of(filter);
+    let scan = Scan::new(tenant.as_str(), filter, &plan, snapshot);
+    let mut before = page.cursor.map_or((i64::MAX, i64::MAX), |c| (c.occurred_at_us, c.seq as i64));
+    let mut batch = page.limit + 1;
+    let mut events = Vec::with_capacity(page.limit.min(1000));
+    let mut more = false;
+    'page: loop {
+        let rows = scan.next(&*tx, before, batch).await?;
+        let exhausted = rows.len() < batch;
+        for (occ, seq, record) in rows {
+            before = (occ, seq as i64);
+            let body = body(&record)?;
+            if !filter.matches(&body) {
+                continue;
+            }
+            if events.len() == page.limit {
+                more = true;
+                break 'page;
+            }
+            events.push(StoredEvent { tenant: tenant.clone(), seq, body });
+        }
+        if exhausted {
+            break;
+        }
+        batch = (batch * 2).min(MAX_BATCH);
+    }
+    tx.commit().await.pg()?;
+    let next_cursor = match (more, events.last()) {
+        (true, Some(last)) => Some(Cursor {
+            occurred_at_us: last.body.occurred_at.as_microsecond(),
+            seq: last.seq,
+            snapshot,
+            time: filter.time,
+        }),
+        _ => None,
+    };
+    Ok(EventPage { events, next_cursor })
+}
+
+/// One event's stored record, by seq.
+async fn record(c: &impl GenericClient, tenant: &TenantId, seq: u64) -> StoreResult<Option<Vec<u8>>> {
+    PgStore::next_seq(c.client(), tenant).await?;
+    if seq == 0 || seq > i64::MAX as u64 {
+        return Ok(None);
+    }
+    let row = c
+        .query_opt("SELECT body FROM events WHERE tenant_id = $1 AND seq = $2", &[&tenant.as_str(), &(seq as i64)])
+        .await
+        .pg()?;
+    Ok(row.map(|r| r.get(0)))
+}
+
+pub(crate) async fn event(store: &PgStore, tenant: &TenantId, seq: u64) -> StoreResult<Option<StoredEvent>> {
+    let client = store.client().await?;
+    match record(&**client, tenant, seq).await? {
+        None => Ok(None),
+        Some(r) => Ok(Some(StoredEvent { tenant: tenant.clone(), seq, body: body(&r)? })),
+    }
+}
+
+pub(crate) async fn leaf_data(store: &PgStore, tenant: &TenantId, seq: u64) -> StoreResult<Option<Vec<u8>>> {
+    let client = store.client().await?;
+    match record(&**client, tenant, seq).await? {
+        None => Ok(None),
+        Some(r) => trail_store::record::leaf_data(&r, tenant.as_str(), seq)
+            .map(Some)
+            .map_err(|e| corrupt(format!("event body: {e}"))),
+    }
+}
+
+pub(crate) async fn events_after(
+    store: &PgStore,
+    tenant: &TenantId,
+    after: u64,
+    limit: usize,
+) -> StoreResult<Vec<StoredEvent>> {
+    let client = store.client().await?;
+    PgStore::next_seq(&client, tenant).await?;
+    let rows = client
+        .query(
+            "SELECT seq, body FROM events WHERE tenant_id = $1 AND seq > $2 ORDER BY seq LIMIT $3",
+            &[&tenant.as_str(), &(after.min(i64::MAX as u64) as i64), &(limit as i64)],
+        )
+        .await
+        .pg()?;
+    rows.iter()
+        .map(|r| Ok(StoredEvent { tenant: tenant.clone(), seq: r.get::<_, i64>(0) as u64, body: body(r.get(1))? }))
+        .collect()
+}
+
+pub(crate) async fn count_buckets(
+    store: &PgStore,
+    tenant: &TenantId,
+    filter: &Filter,
+    boundaries: &[Timestamp],
+) -> StoreResult<Vec<u64>> {
+    let mut counts = vec![0u64; boundaries.len().saturating_sub(1)];
+    if counts.is_empty() {
+        return Ok(counts);
+    }
+    let mut client = store.client().await?;
+    let tx = client
+        .build_transaction()
+        .isolation_level(IsolationLevel::RepeatableRead)
+        .read_only(true)
+        .start()
+        .await
+        .pg()?;
+    let newest = PgStore::next_seq(tx.client(), tenant).await? - 1;
+    let mut f = filter.clone();
+    let lo = boundaries[0].max(filter.time.from.unwrap_or(boundaries[0]));
+    let hi = boundaries[boundaries.len() - 1].min(filter.time.to.unwrap_or(boundaries[boundaries.len() - 1]));
+    f.time = trail_core::time::TimeBounds { from: Some(lo), to: Some(hi) };
+    let plan = Plan::of(&f);
+    let edges: Vec<i64> =
+        boundaries.iter().map(|b| b.as_microsecond().clamp(lo.as_microsecond(), hi.as_microsecond())).collect();
+    let scan = Scan::new(tenant.as_str(), &f, &plan, newest);
+    if plan.exact {
+        // width_bucket gives i for edges[i-1] <= occurred_at < edges[i].
+        let conditions = Conditions::of(&plan, 5);
+        let sql = format!(
+            "SELECT width_bucket(occurred_at, $5::bigint[]) AS b, count(*) FROM events
+             WHERE tenant_id = $1 AND seq <= $2 AND occurred_at >= $3 AND occurred_at < $4{}
+             GROUP BY b",
+            conditions.text
+        );
+        let snapshot = newest as i64;
+        let params = conditions.refs(&[&scan.tenant, &snapshot, &scan.from, &scan.to, &edges]);
+        for r in tx.query(&sql, &params).await.pg()? {
+            let (b, n): (i32, i64) = (r.get(0), r.get(1));
+            if (1..edges.len() as i32).contains(&b) {
+                counts[b as usize - 1] += n as u64;
+            }
+        }
+    } else {
+        let mut before = (i64::MAX, i64::MAX);
+        loop {
+            let rows = scan.next(&*tx, before, MAX_BATCH).await?;
+            let exhausted = rows.len() < MAX_BATCH;
+            for (occ, seq, record) in rows {
+                before = (occ, seq as i64);
+                if f.matches(&body(&record)?) {
+                    let i = edges.partition_point(|&b| b <= occ);
+                    if (1..edges.len()).contains(&i) {
+                        counts[i - 1] += 1;
+                    }
+                }
+            }
+            if exhausted {
+                break;
+            }
+        }
+    }
+    tx.commit().await.pg()?;
+    Ok(counts)
+}
+
+pub(crate) async fn first_occurred_at(store: &PgStore, tenant: &TenantId) -> StoreResult<Option<Timestamp>> {
+    let client = store.client().await?;
+    PgStore::next_seq(&client, tenant).await?;
+    let row =
+        client.query_one("SELECT min(occurred_at) FROM events WHERE tenant_id = $1", &[&tenant.as_str()]).await.pg()?;
+    Ok(row.get::<_, Option<i64>>(0).map(crate::store::ts))
+}
