@@ -205,7 +205,10 @@ pub(crate) const VERSION: i64 = MIGRATIONS.len() as i64;
 pub(crate) async fn migrate(client: &mut Client) -> StoreResult<()> {
     let tx = client.transaction().await.pg()?;
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&DDL_LOCK]).await.pg()?;
-    tx.batch_execute("CREATE TABLE IF NOT EXISTS trail_schema (version bigint NOT NULL)").await.pg()?;
+    let exists: Option<String> = tx.query_one("SELECT to_regclass('trail_schema')::text", &[]).await.pg()?.get(0);
+    if exists.is_none() {
+        tx.batch_execute("CREATE TABLE trail_schema (version bigint NOT NULL)").await.pg()?;
+    }
     let current: i64 = match tx.query_opt("SELECT version FROM trail_schema", &[]).await.pg()? {
         Some(row) => row.get(0),
         None => {

@@ -2,11 +2,12 @@
 
 use std::sync::Arc;
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use ed25519_dalek::SigningKey;
 use trail_core::event::Limits;
 use trail_server::ServerConfig;
 use trail_store::{Store, StoreLocation};
+use trail_store_postgres::PgStore;
 use trail_store_sqlite::{SqliteStore, StoreOptions};
 
 use crate::config::Config;
@@ -32,27 +33,33 @@ pub fn enricher(config: &Config) -> anyhow::Result<Arc<trail_enrich::Enricher>> 
 }
 
 /// Opens the configured store (the backend is chosen here, once).
-pub fn store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
-    open_store(config, StoreOptions::default())
+pub async fn store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
+    open_store(config, StoreOptions::default()).await
 }
 
 /// Opens the store for one long scan (`trail export`): readers go through a bounded page cache
 /// instead of mapping the file, so the process stays small however large the log.
-pub fn store_for_scan(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
-    open_store(config, StoreOptions { bounded_readers: true, ..StoreOptions::default() })
+pub async fn store_for_scan(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
+    open_store(config, StoreOptions { bounded_readers: true, ..StoreOptions::default() }).await
 }
 
-fn open_store(config: &Config, options: StoreOptions) -> anyhow::Result<Arc<dyn Store>> {
-    match location(config)? {
+async fn open_store(config: &Config, options: StoreOptions) -> anyhow::Result<Arc<dyn Store>> {
+    let location = location(config)?;
+    match &location {
         StoreLocation::Sqlite(dir) => {
-            let store = SqliteStore::open_with(&dir, options)
+            let store = SqliteStore::open_with(dir, options)
                 .with_context(|| format!("cannot open the data directory {}", dir.display()))?;
             Ok(Arc::new(store))
         }
-        StoreLocation::Postgres(_) => {
-            bail!("this build of Trail has no PostgreSQL backend yet: use the embedded store (--data DIR) for now")
-        }
+        StoreLocation::Postgres(url) => Ok(Arc::new(postgres(url).await.with_context(|| {
+            format!("cannot open the database ({}; --database, TRAIL_DATABASE)", location.describe())
+        })?)),
     }
+}
+
+/// Connects to a PostgreSQL database and migrates it.
+pub async fn postgres(url: &str) -> anyhow::Result<PgStore> {
+    Ok(PgStore::connect(url).await?)
 }
 
 /// The server's settings from the configuration, the settled operator key and the signing key.

@@ -53,7 +53,9 @@ async fn an_erased_person_leaves_no_trace_and_the_tree_still_verifies() {
     let r = s.ingest("acme", Value::Array(first)).await;
     let seq_of = |i: usize| r["events"][i]["seq"].as_u64().unwrap();
     s.ingest("acme", json!([{"action": "auth.logout", "actor": asha, "context": {"ip": IP}}])).await;
-    for needle in [EMAIL, NAME, IP] {
+    // The store's files are searched only where they are ours (SQLite); on PostgreSQL the
+    // answers are checked, and docs/postgres.md says what vacuuming leaves (WAL, backups).
+    for needle in [EMAIL, NAME, IP].into_iter().filter(|_| s.store_is_in_dir()) {
         assert!(!files_containing(s.dir(), needle).is_empty(), "before erasure, {needle} is on disk");
     }
     let size = r["tree_size"].as_u64().unwrap() + 1;
@@ -106,7 +108,7 @@ async fn an_erased_person_leaves_no_trace_and_the_tree_still_verifies() {
     }
 
     // No trace on disk, in any file.
-    for needle in [EMAIL, NAME, IP] {
+    for needle in [EMAIL, NAME, IP].into_iter().filter(|_| s.store_is_in_dir()) {
         assert_eq!(files_containing(s.dir(), needle), Vec::<String>::new(), "{needle} is still on disk");
     }
 
@@ -128,8 +130,7 @@ async fn an_erased_person_leaves_no_trace_and_the_tree_still_verifies() {
         &b64(&cp["root_hash"]),
     )
     .expect("the proof issued before the erasure verifies");
-    let key = config().signing_key.verifying_key();
-    for r in trail_store_sqlite::verify::verify(s.dir(), None, &key, 2, &|_| {}).unwrap() {
+    for r in s.verify().await {
         assert_eq!(r.problem, None, "{}", r.tenant);
     }
     // By e-mail: nothing left to find for her, so a 404.

@@ -7,6 +7,8 @@ use serde_json::{Value, json};
 use trail_core::event::Limits;
 use trail_server::{AppState, ServerConfig, secrets::hash_token, serve_with_listener};
 use trail_store::Store;
+use trail_store::verify::TenantReport;
+use trail_store_postgres::PgStore;
 use trail_store_sqlite::SqliteStore;
 
 pub const OPERATOR: &str = "trail_op_test-operator-key-0123456789";
@@ -16,6 +18,8 @@ pub struct TestServer {
     pub client: Client,
     /// The server's store, for what no route does (retention runs in the background).
     pub store: Arc<dyn Store>,
+    /// The PostgreSQL store, when the suite runs on PostgreSQL (see [`on_postgres`]).
+    pg: Option<PgStore>,
     _dir: tempfile::TempDir,
     _stop: tokio::sync::oneshot::Sender<()>,
 }
@@ -31,6 +35,13 @@ pub fn config() -> ServerConfig {
     }
 }
 
+/// Whether this run of the suite is on PostgreSQL: `TRAIL_TEST_BACKEND=postgres` (which
+/// `./scripts/test` sets for a second run of the suite), in the cluster `TRAIL_TEST_POSTGRES`
+/// names. Otherwise each test runs on a fresh SQLite store.
+pub fn on_postgres() -> bool {
+    std::env::var("TRAIL_TEST_BACKEND").is_ok_and(|b| b == "postgres")
+}
+
 impl TestServer {
     pub async fn start() -> Self {
         Self::start_with(None).await
@@ -39,7 +50,15 @@ impl TestServer {
     /// A server whose ingest locates addresses with the GeoIP database at `geoip`.
     pub async fn start_with(geoip: Option<&std::path::Path>) -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let store: Arc<dyn Store> = Arc::new(SqliteStore::open(dir.path()).unwrap());
+        let (store, pg): (Arc<dyn Store>, _) = if on_postgres() {
+            let url = trail_store_postgres::testing::fresh_database()
+                .await
+                .expect("TRAIL_TEST_BACKEND=postgres needs TRAIL_TEST_POSTGRES (./scripts/test sets both)");
+            let pg = PgStore::connect(&url).await.unwrap();
+            (Arc::new(pg.clone()), Some(pg))
+        } else {
+            (Arc::new(SqliteStore::open(dir.path()).unwrap()), None)
+        };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -52,12 +71,27 @@ impl TestServer {
         tokio::spawn(serve_with_listener(state, listener, async {
             let _ = stopped.await;
         }));
-        TestServer { base, client: Client::new(), store: shared, _dir: dir, _stop: stop }
+        TestServer { base, client: Client::new(), store: shared, pg, _dir: dir, _stop: stop }
     }
 
-    /// The data directory.
+    /// The data directory (the whole store on SQLite; only the signing key on PostgreSQL).
     pub fn dir(&self) -> &std::path::Path {
         self._dir.path()
+    }
+
+    /// Whether every byte the store keeps is in [`TestServer::dir`] (SQLite), so a test may
+    /// search its files.
+    pub fn store_is_in_dir(&self) -> bool {
+        self.pg.is_none()
+    }
+
+    /// `trail verify` of every tenant, offline, with the test signing key.
+    pub async fn verify(&self) -> Vec<TenantReport> {
+        let key = config().signing_key.verifying_key();
+        match &self.pg {
+            Some(pg) => trail_store_postgres::verify::verify(pg, None, &key, &|_| {}).await.unwrap(),
+            None => trail_store_sqlite::verify::verify(self.dir(), None, &key, 2, &|_| {}).unwrap(),
+        }
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -1,4 +1,6 @@
-//! HTTP API tests: a real server on a random port over a fresh SQLite store per test.
+//! HTTP API tests: a real server on a random port over a fresh store per test: SQLite, or
+//! PostgreSQL with `TRAIL_TEST_BACKEND=postgres` (`helpers::on_postgres`; `./scripts/test` runs
+//! the suite both ways).
 
 mod auth;
 mod console;

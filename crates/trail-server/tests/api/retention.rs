@@ -118,9 +118,7 @@ async fn each_plan_keeps_exactly_its_retention_and_the_log_still_verifies() {
         .expect("a new proof verifies");
     }
     // The whole data directory verifies.
-    let key = config().signing_key.verifying_key();
-    let reports = trail_store_sqlite::verify::verify(s.dir(), None, &key, 2, &|_| {}).unwrap();
-    for r in &reports {
+    for r in s.verify().await {
         assert_eq!(r.problem, None, "{}", r.tenant);
     }
 }

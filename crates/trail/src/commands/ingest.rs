@@ -131,7 +131,7 @@ impl Loader<'_> {
 }
 
 pub async fn run(config: Config, args: IngestArgs) -> anyhow::Result<ExitCode> {
-    let store = open::store(&config)?;
+    let store = open::store(&config).await?;
     let tenant = existing_tenant(&*store, &args.tenant).await?;
     let stdin = args.files.iter().any(|p| p.as_os_str() == "-");
     if stdin && args.files.len() > 1 {

@@ -8,7 +8,7 @@ use crate::{cli::InitArgs, config::Config, open};
 
 pub async fn run(config: Config, args: InitArgs) -> anyhow::Result<ExitCode> {
     let location = open::location(&config)?;
-    let store = open::store(&config)?;
+    let store = open::store(&config).await?;
     println!("Store ready: {}", location.describe());
     let key_path = crate::keyfile::path(config.signing_key.as_deref(), &config.data);
     let (_, created) = crate::keyfile::load_or_create(&key_path)?;

@@ -37,7 +37,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Ingest(args) => ingest::run(config, args).await,
         Command::Query(args) => query::run(config, *args).await,
         Command::Export(args) => export::run(config, *args).await,
-        Command::Verify(args) => verify::run(config, args),
+        Command::Verify(args) => verify::run(config, args).await,
         Command::Purge(args) => purge::run(config, args).await,
     }
 }

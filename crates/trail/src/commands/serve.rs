@@ -12,7 +12,7 @@ pub async fn run(mut config: Config, args: ServeArgs) -> anyhow::Result<ExitCode
         config.listen = crate::config::parse_listen(&listen)?;
     }
     let location = open::location(&config)?;
-    let store = open::store(&config)?;
+    let store = open::store(&config).await?;
     // With --demo and no configured key, a fresh key is printed on every start: a demo should
     // always say how to get in.
     let rotate = args.demo && config.operator_key.is_none();

@@ -8,7 +8,7 @@ use super::existing_tenant;
 use crate::{cli::TenantCommand, config::Config, open};
 
 pub async fn run(config: Config, cmd: TenantCommand) -> anyhow::Result<ExitCode> {
-    let store = open::store(&config)?;
+    let store = open::store(&config).await?;
     match cmd {
         TenantCommand::Create { id, name, plan, time_zone } => {
             let (key, _) = open::signing_key(&config)?;

@@ -1,4 +1,5 @@
-//! `trail verify`: the offline integrity check (see `trail_store_sqlite::verify`).
+//! `trail verify`: the offline integrity check (see `trail_store_sqlite::verify` and
+//! `trail_store_postgres::verify`).
 
 use std::{process::ExitCode, time::Instant};
 
@@ -31,26 +32,44 @@ fn parse_public_key(text: &str) -> anyhow::Result<VerifyingKey> {
     VerifyingKey::from_bytes(&raw).context("not an Ed25519 public key")
 }
 
-pub fn run(config: Config, args: VerifyArgs) -> anyhow::Result<ExitCode> {
-    let dir = match open::location(&config)? {
-        StoreLocation::Sqlite(dir) => dir,
-        StoreLocation::Postgres(_) => bail!("verifying a PostgreSQL database arrives with the PostgreSQL backend"),
-    };
+pub async fn run(config: Config, args: VerifyArgs) -> anyhow::Result<ExitCode> {
+    let location = open::location(&config)?;
     let public = match &args.public_key {
         Some(k) => parse_public_key(k)?,
         None => keyfile::load(&keyfile::path(config.signing_key.as_deref(), &config.data))
-            .context("give --public-key, or run this where the data directory's signing key is")?
+            .context("give --public-key, or run this where the signing key is (--signing-key, TRAIL_SIGNING_KEY)")?
             .verifying_key(),
     };
-    let threads = args.threads.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
-    let total = trail_store_sqlite::verify::event_count(&dir, args.tenant.as_deref())?;
-    let pb = ProgressBar::new(total).with_style(
-        ProgressStyle::with_template("verifying [{bar:40}] {human_pos}/{human_len} events ({per_sec}, {eta} left)")
-            .expect("valid template")
-            .progress_chars("=> "),
-    );
+    let bar = |total| {
+        ProgressBar::new(total).with_style(
+            ProgressStyle::with_template("verifying [{bar:40}] {human_pos}/{human_len} events ({per_sec}, {eta} left)")
+                .expect("valid template")
+                .progress_chars("=> "),
+        )
+    };
     let started = Instant::now();
-    let reports = trail_store_sqlite::verify::verify(&dir, args.tenant.as_deref(), &public, threads, &|n| pb.inc(n))?;
+    let (reports, pb) = match &location {
+        StoreLocation::Sqlite(dir) => {
+            let threads =
+                args.threads.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
+            let pb = bar(trail_store_sqlite::verify::event_count(dir, args.tenant.as_deref())?);
+            let reports =
+                trail_store_sqlite::verify::verify(dir, args.tenant.as_deref(), &public, threads, &|n| pb.inc(n))?;
+            (reports, pb)
+        }
+        StoreLocation::Postgres(url) => {
+            let store = open::postgres(url).await?;
+            let only = args
+                .tenant
+                .as_deref()
+                .map(trail_core::TenantId::parse)
+                .transpose()
+                .map_err(|e| anyhow::anyhow!("--tenant: {e}"))?;
+            let pb = bar(trail_store_postgres::verify::event_count(&store, only.as_ref()).await?);
+            let reports = trail_store_postgres::verify::verify(&store, only.as_ref(), &public, &|n| pb.inc(n)).await?;
+            (reports, pb)
+        }
+    };
     pb.finish_and_clear();
     let secs = started.elapsed().as_secs_f64();
     let mut bad = 0;

@@ -3,8 +3,11 @@
 //! `201` reached the client) must be there afterwards, under the seq it was given, and the
 //! tenant's seqs must run from 1 without a gap or a repeat.
 //!
-//! Set `TRAIL_CRASH_ROUNDS` to change the number of kill points (default 24) and
-//! `TRAIL_CRASH_SEED` to replay a run (the seed is printed).
+//! It runs on the embedded store and on PostgreSQL (a server killed while its transactions are
+//! open; the database itself keeps running, as it would).
+//!
+//! Set `TRAIL_CRASH_ROUNDS` to change the number of kill points (default 24 on SQLite, 12 on
+//! PostgreSQL) and `TRAIL_CRASH_SEED` to replay a run (the seed is printed).
 
 use std::{
     collections::HashMap,
@@ -21,8 +24,9 @@ use crate::helpers::serve;
 const OPERATOR: &str = "trail_op_crash-test-operator-key-42";
 const CLIENTS: usize = 4;
 
-async fn start(dir: &std::path::Path) -> (Child, String) {
-    let served = serve(dir, &[], &[("TRAIL_OPERATOR_KEY", OPERATOR)]).await;
+async fn start(dir: &std::path::Path, database: Option<&str>) -> (Child, String) {
+    let extra: Vec<&str> = database.map(|url| vec!["--database", url]).unwrap_or_default();
+    let served = serve(dir, &extra, &[("TRAIL_OPERATOR_KEY", OPERATOR)]).await;
     (served.child, served.base)
 }
 
@@ -66,14 +70,25 @@ async fn all_events(base: &str) -> Vec<Value> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_acknowledged_event_is_lost_when_the_server_is_killed() {
-    let rounds: usize = std::env::var("TRAIL_CRASH_ROUNDS").ok().and_then(|v| v.parse().ok()).unwrap_or(24);
+    crash_test(None, 24).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_acknowledged_event_is_lost_when_a_server_on_postgres_is_killed() {
+    let Some(url) = trail_store_postgres::testing::fresh_database().await else { return };
+    crash_test(Some(&url), 12).await;
+}
+
+async fn crash_test(database: Option<&str>, default_rounds: usize) {
+    let rounds: usize = std::env::var("TRAIL_CRASH_ROUNDS").ok().and_then(|v| v.parse().ok()).unwrap_or(default_rounds);
     let seed: u64 = std::env::var("TRAIL_CRASH_SEED").ok().and_then(|v| v.parse().ok()).unwrap_or_else(rand::random);
-    println!("crash test: {rounds} kill points, seed {seed} (TRAIL_CRASH_SEED={seed} replays it)");
+    let on = if database.is_some() { "PostgreSQL" } else { "SQLite" };
+    println!("crash test on {on}: {rounds} kill points, seed {seed} (TRAIL_CRASH_SEED={seed} replays it)");
     let mut rng = StdRng::seed_from_u64(seed);
     let dir = tempfile::tempdir().unwrap();
     let acked: Arc<Mutex<HashMap<String, u64>>> = Arc::default();
     for round in 0..rounds {
-        let (mut child, base) = start(dir.path()).await;
+        let (mut child, base) = start(dir.path(), database).await;
         if round == 0 {
             let r = reqwest::Client::new()
                 .post(format!("{base}/v1/tenants"))
@@ -96,7 +111,7 @@ async fn no_acknowledged_event_is_lost_when_the_server_is_killed() {
         let after = acked.lock().unwrap().len();
         println!("round {round}: {} events acknowledged before the kill", after - before);
     }
-    let (mut child, base) = start(dir.path()).await;
+    let (mut child, base) = start(dir.path(), database).await;
     let events = all_events(&base).await;
     child.start_kill().unwrap();
     child.wait().await.unwrap();

@@ -4,4 +4,6 @@ mod commands;
 mod crash;
 mod helpers;
 mod serve;
+mod two_servers;
 mod verify;
+mod verify_postgres;
