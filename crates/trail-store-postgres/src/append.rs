@@ -96,7 +96,8 @@ impl From<StoreError> for Retry {
 }
 
 fn copy_err(e: tokio_postgres::Error) -> Retry {
-    if e.code() == Some(&SqlState::CHECK_VIOLATION) && e.to_string().contains("no partition") {
+    let no_partition = e.as_db_error().is_some_and(|d| d.message().starts_with("no partition of relation"));
+    if e.code() == Some(&SqlState::CHECK_VIOLATION) && no_partition {
         Retry::NoPartition
     } else {
         Retry::Failed(crate::error::from_pg(e))
