@@ -47,8 +47,19 @@ fn script() -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/pg-throwaway")
 }
 
-struct Cluster {
+/// A throwaway cluster, stopped when dropped.
+pub struct Cluster {
     dir: std::path::PathBuf,
+    pub url: String,
+}
+
+impl Cluster {
+    /// Starts a cluster in `dir` (`scripts/pg-throwaway`).
+    pub fn start(dir: &Path) -> anyhow::Result<Cluster> {
+        let out = std::process::Command::new(script()).arg("start").arg(dir).output()?;
+        anyhow::ensure!(out.status.success(), "cannot start PostgreSQL: {}", String::from_utf8_lossy(&out.stderr));
+        Ok(Cluster { dir: dir.to_owned(), url: String::from_utf8(out.stdout)?.trim().to_owned() })
+    }
 }
 
 impl Drop for Cluster {
@@ -100,11 +111,8 @@ fn batches(ds: &Dataset) -> Vec<Vec<Row>> {
 }
 
 pub async fn run(ds: &Dataset, args: &Args, dir: &Path) -> anyhow::Result<Figures> {
-    let pg_dir = dir.join("postgres");
-    let out = std::process::Command::new(script()).arg("start").arg(&pg_dir).output()?;
-    anyhow::ensure!(out.status.success(), "cannot start PostgreSQL: {}", String::from_utf8_lossy(&out.stderr));
-    let _cluster = Cluster { dir: pg_dir };
-    let url = String::from_utf8(out.stdout)?.trim().to_owned();
+    let cluster = Cluster::start(&dir.join("postgres"))?;
+    let url = cluster.url.clone();
     let connect = || async {
         let (client, conn) = tokio_postgres::connect(&url, NoTls).await?;
         tokio::spawn(conn);

@@ -49,9 +49,12 @@ pub struct Args {
     /// Where to put the data (default: a temporary directory).
     #[arg(long)]
     pub dir: Option<PathBuf>,
-    /// Measure Trail only.
+    /// Leave out the hand-rolled PostgreSQL audit table.
     #[arg(long)]
     pub skip_postgres: bool,
+    /// Also measure Trail on its PostgreSQL backend (a throwaway cluster of its own).
+    #[arg(long)]
+    pub trail_on_postgres: bool,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -214,23 +217,7 @@ pub fn requests(ds: &Dataset) -> Vec<(String, Vec<u8>)> {
 
 pub async fn trail(ds: &Dataset, args: &Args, dir: &std::path::Path) -> anyhow::Result<Figures> {
     let store = Arc::new(SqliteStore::open(&dir.join("trail"))?);
-    for (t, _) in &ds.tenants {
-        store
-            .create_tenant(NewTenant {
-                id: trail_core::TenantId::parse(t)?,
-                name: t.clone(),
-                plan: "enterprise".into(),
-                time_zone: "UTC".into(),
-            })
-            .await?;
-    }
-    let dyn_store: Arc<dyn Store> = store.clone();
-    let base = server::start(dyn_store).await?;
-    let client = reqwest::Client::new();
-    let ingest_secs = server::post_all(&base, requests(ds), args.clients, "trail").await?;
-    let ingest_per_s = ds.total as f64 / ingest_secs;
-    eprintln!("trail ingest: {} events/s", fmt(ingest_per_s));
-
+    let (base, ingest_per_s) = load(ds, args, store.clone(), "trail").await?;
     let flush = Instant::now();
     let s2 = store.clone();
     tokio::task::spawn_blocking(move || s2.flush_index()).await?;
@@ -249,7 +236,55 @@ pub async fn trail(ds: &Dataset, args: &Args, dir: &std::path::Path) -> anyhow::
         (bytes - index_bytes) as f64 / ds.total as f64,
         index_bytes as f64 / ds.total as f64
     );
+    ask_all(ds, args, &base, ingest_per_s, bytes_per_event, "trail").await
+}
 
+/// Trail on its PostgreSQL backend, in a throwaway cluster of its own.
+pub async fn trail_on_postgres(ds: &Dataset, args: &Args, dir: &std::path::Path) -> anyhow::Result<Figures> {
+    let cluster = postgres::Cluster::start(&dir.join("trail-postgres"))?;
+    let store = trail_store_postgres::PgStore::connect(&cluster.url).await?;
+    let (base, ingest_per_s) = load(ds, args, Arc::new(store), "trail on postgres").await?;
+    let (admin, conn) = tokio_postgres::connect(&cluster.url, tokio_postgres::NoTls).await?;
+    tokio::spawn(conn);
+    admin.batch_execute("VACUUM ANALYZE").await?;
+    let size: i64 = admin.query_one("SELECT pg_database_size(current_database())", &[]).await?.get(0);
+    let bytes_per_event = size as f64 / ds.total as f64;
+    eprintln!("trail on postgres stores {} bytes, {bytes_per_event:.0} per event", fmt(size as f64));
+    let figures = ask_all(ds, args, &base, ingest_per_s, bytes_per_event, "trail-pg").await;
+    drop(cluster);
+    figures
+}
+
+/// Creates the tenants and ingests the data set through a server on `store`: (base URL,
+/// events/s).
+async fn load(ds: &Dataset, args: &Args, store: Arc<dyn Store>, label: &str) -> anyhow::Result<(String, f64)> {
+    for (t, _) in &ds.tenants {
+        store
+            .create_tenant(NewTenant {
+                id: trail_core::TenantId::parse(t)?,
+                name: t.clone(),
+                plan: "enterprise".into(),
+                time_zone: "UTC".into(),
+            })
+            .await?;
+    }
+    let base = server::start(store).await?;
+    let ingest_secs = server::post_all(&base, requests(ds), args.clients, label).await?;
+    let ingest_per_s = ds.total as f64 / ingest_secs;
+    eprintln!("{label} ingest: {} events/s", fmt(ingest_per_s));
+    Ok((base, ingest_per_s))
+}
+
+/// The query mix against a Trail server.
+async fn ask_all(
+    ds: &Dataset,
+    args: &Args,
+    base: &str,
+    ingest_per_s: f64,
+    bytes_per_event: f64,
+    label: &str,
+) -> anyhow::Result<Figures> {
+    let client = reqwest::Client::new();
     let mut latencies = Vec::new();
     let mut first_answers = Vec::new();
     for kind in Kind::ALL {
@@ -294,7 +329,7 @@ pub async fn trail(ds: &Dataset, args: &Args, dir: &std::path::Path) -> anyhow::
             }
         }
         let l = latency(samples);
-        eprintln!("trail {:<40} p50 {:.2} ms  p99 {:.2} ms", kind.label(), l.p50_ms, l.p99_ms);
+        eprintln!("{label} {:<40} p50 {:.2} ms  p99 {:.2} ms", kind.label(), l.p50_ms, l.p99_ms);
         latencies.push((kind, l));
     }
     Ok(Figures { ingest_per_s, bytes_per_event, latencies, first_answers })
@@ -320,9 +355,55 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
     );
     let trail = trail(&ds, &args, &dir).await?;
+    let trail_pg = if args.trail_on_postgres { Some(trail_on_postgres(&ds, &args, &dir).await?) } else { None };
     let pg = if args.skip_postgres { None } else { Some(postgres::run(&ds, &args, &dir).await?) };
     print_report(&trail, pg.as_ref());
+    if let Some(tp) = &trail_pg {
+        print_backends(&trail, tp, pg.as_ref());
+    }
     Ok(())
+}
+
+/// Trail on SQLite beside Trail on PostgreSQL (and the audit table, when measured).
+fn print_backends(t: &Figures, tp: &Figures, pg: Option<&Figures>) {
+    println!("\n## Trail on PostgreSQL beside Trail on SQLite (and the hand-rolled audit table)\n");
+    println!(
+        "| query | SQLite p50 | SQLite p99 | PostgreSQL backend p50 | PostgreSQL backend p99 | audit table p99 | p99 ratio (audit table / PostgreSQL backend) | answers agree with SQLite |"
+    );
+    println!("|---|---:|---:|---:|---:|---:|---:|---|");
+    for (kind, l) in &t.latencies {
+        let Some((_, b)) = tp.latencies.iter().find(|(k, _)| k == kind) else { continue };
+        let a = pg.and_then(|p| p.latencies.iter().find(|(k, _)| k == kind).map(|(_, l)| *l));
+        let same = t.first_answers.iter().find(|(k, _)| k == kind).map(|(_, a)| a)
+            == tp.first_answers.iter().find(|(k, _)| k == kind).map(|(_, a)| a);
+        println!(
+            "| {} | {:.2} ms | {:.2} ms | {:.2} ms | {:.2} ms | {} | {} | {} |",
+            kind.label(),
+            l.p50_ms,
+            l.p99_ms,
+            b.p50_ms,
+            b.p99_ms,
+            a.map_or("-".into(), |a| format!("{:.2} ms", a.p99_ms)),
+            a.map_or("-".into(), |a| format!("{:.1}", a.p99_ms / b.p99_ms)),
+            if same { "yes" } else { "NO" }
+        );
+    }
+    println!("\n| figure | Trail on SQLite | Trail on PostgreSQL | audit table | PostgreSQL backend / audit table |");
+    println!("|---|---:|---:|---:|---:|");
+    println!(
+        "| durable ingest, events/s | {} | {} | {} | {} |",
+        fmt(t.ingest_per_s),
+        fmt(tp.ingest_per_s),
+        pg.map_or("-".into(), |p| fmt(p.ingest_per_s)),
+        pg.map_or("-".into(), |p| format!("{:.2}", tp.ingest_per_s / p.ingest_per_s))
+    );
+    println!(
+        "| bytes stored per event | {:.0} | {:.0} | {} | {} |",
+        t.bytes_per_event,
+        tp.bytes_per_event,
+        pg.map_or("-".into(), |p| format!("{:.0}", p.bytes_per_event)),
+        pg.map_or("-".into(), |p| format!("{:.2}", tp.bytes_per_event / p.bytes_per_event))
+    );
 }
 
 fn print_report(t: &Figures, pg: Option<&Figures>) {
