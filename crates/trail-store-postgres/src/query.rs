@@ -1,11 +1,14 @@
 //! Queries: a `trail_index::Plan` (the same term hashes the SQLite store's index holds) becomes
 //! SQL over each row's `terms` (GIN) and `action`; candidates come newest first by
 //! `(occurred_at, seq)`, and each is checked against the whole filter (`Filter::matches`, the
-//! reference definition of a match) until the page is full. A page reads one snapshot
-//! (`REPEATABLE READ`), and later pages see only seqs up to the first page's newest.
+//! reference definition of a match) until the page is full. Every batch of a page, and every
+//! later page, sees only seqs up to the first page's newest (the cursor's snapshot).
 
 use jiff::Timestamp;
-use tokio_postgres::{GenericClient, IsolationLevel, types::ToSql};
+use tokio_postgres::{
+    GenericClient, IsolationLevel,
+    types::{ToSql, Type},
+};
 use trail_core::{
     TenantId,
     event::{EventBody, StoredEvent},
@@ -27,13 +30,13 @@ type Param = Box<dyn ToSql + Sync + Send>;
 /// SQL conditions with their parameters, numbered after `first` fixed ones.
 pub(crate) struct Conditions {
     pub text: String,
-    pub params: Vec<Param>,
+    pub params: Vec<(Param, Type)>,
     first: usize,
 }
 
 impl Conditions {
-    fn mark(&mut self, p: Param) -> String {
-        self.params.push(p);
+    fn mark(&mut self, p: Param, ty: Type) -> String {
+        self.params.push((p, ty));
         format!("${}", self.first + self.params.len())
     }
 
@@ -50,11 +53,11 @@ impl Conditions {
                 alts.iter().filter_map(|a| if let Alt::Term(t) = a { Some(*t as i64) } else { None }).collect();
             let mut any = Vec::new();
             if !terms.is_empty() {
-                any.push(format!("terms && {}::bigint[]", c.mark(Box::new(terms))));
+                any.push(format!("terms && {}", c.mark(Box::new(terms), Type::INT8_ARRAY)));
             }
             for alt in alts {
                 if let Alt::ActionPrefix(p) = alt {
-                    any.push(format!("starts_with(action, {})", c.mark(Box::new(p.clone()))));
+                    any.push(format!("starts_with(action, {})", c.mark(Box::new(p.clone()), Type::TEXT)));
                 }
             }
             if any.is_empty() {
@@ -66,9 +69,11 @@ impl Conditions {
         c
     }
 
-    fn refs<'a>(&'a self, fixed: &[&'a (dyn ToSql + Sync)]) -> Vec<&'a (dyn ToSql + Sync)> {
+    /// The fixed parameters and then the conditions', with their types (statements are sent
+    /// typed: parsed, bound and run in one round trip).
+    fn typed<'a>(&'a self, fixed: &[(&'a (dyn ToSql + Sync), Type)]) -> Vec<(&'a (dyn ToSql + Sync), Type)> {
         let mut all = fixed.to_vec();
-        all.extend(self.params.iter().map(|p| &**p as &(dyn ToSql + Sync)));
+        all.extend(self.params.iter().map(|(p, t)| (&**p as &(dyn ToSql + Sync), t.clone())));
         all
     }
 }
@@ -108,9 +113,16 @@ impl<'a> Scan<'a> {
             self.conditions.text
         );
         let (snapshot, limit) = (self.snapshot as i64, limit as i64);
-        let params =
-            self.conditions.refs(&[&self.tenant, &snapshot, &self.from, &self.to, &before.0, &before.1, &limit]);
-        let rows = c.query(&sql, &params).await.pg()?;
+        let params = self.conditions.typed(&[
+            (&self.tenant, Type::TEXT),
+            (&snapshot, Type::INT8),
+            (&self.from, Type::INT8),
+            (&self.to, Type::INT8),
+            (&before.0, Type::INT8),
+            (&before.1, Type::INT8),
+            (&limit, Type::INT8),
+        ]);
+        let rows = c.query_typed(&sql, &params).await.pg()?;
         Ok(rows.iter().map(|r| (r.get(0), r.get::<_, i64>(1) as u64, r.get(2))).collect())
     }
 }
@@ -124,15 +136,10 @@ pub(crate) fn body(record: &[u8]) -> StoreResult<EventBody> {
 const MAX_BATCH: usize = 5000;
 
 pub(crate) async fn run(store: &PgStore, tenant: &TenantId, filter: &Filter, page: Page) -> StoreResult<EventPage> {
-    let mut client = store.client().await?;
-    let tx = client
-        .build_transaction()
-        .isolation_level(IsolationLevel::RepeatableRead)
-        .read_only(true)
-        .start()
-        .await
-        .pg()?;
-    let newest = PgStore::next_seq(tx.client(), tenant).await? - 1;
+    // No transaction: events never change once written, and `seq <= snapshot` keeps every
+    // batch (and every later page) to the events that existed when the first page was read.
+    let client = store.client().await?;
+    let newest = PgStore::next_seq(&client, tenant).await? - 1;
     let snapshot = page.cursor.map(|c| c.snapshot).unwrap_or(newest);
     let plan = Plan::of(filter);
     let scan = Scan::new(tenant.as_str(), filter, &plan, snapshot);
@@ -141,7 +148,7 @@ pub(crate) async fn run(store: &PgStore, tenant: &TenantId, filter: &Filter, pag
     let mut events = Vec::with_capacity(page.limit.min(1000));
     let mut more = false;
     'page: loop {
-        let rows = scan.next(&*tx, before, batch).await?;
+        let rows = scan.next(&**client, before, batch).await?;
         let exhausted = rows.len() < batch;
         for (occ, seq, record) in rows {
             before = (occ, seq as i64);
@@ -160,7 +167,6 @@ pub(crate) async fn run(store: &PgStore, tenant: &TenantId, filter: &Filter, pag
         }
         batch = (batch * 2).min(MAX_BATCH);
     }
-    tx.commit().await.pg()?;
     let next_cursor = match (more, events.last()) {
         (true, Some(last)) => Some(Cursor {
             occurred_at_us: last.body.occurred_at.as_microsecond(),
@@ -180,7 +186,10 @@ async fn record(c: &impl GenericClient, tenant: &TenantId, seq: u64) -> StoreRes
         return Ok(None);
     }
     let row = c
-        .query_opt("SELECT body FROM events WHERE tenant_id = $1 AND seq = $2", &[&tenant.as_str(), &(seq as i64)])
+        .query_typed_opt("SELECT body FROM events WHERE tenant_id = $1 AND seq = $2", &[
+            (&tenant.as_str(), Type::TEXT),
+            (&(seq as i64), Type::INT8),
+        ])
         .await
         .pg()?;
     Ok(row.map(|r| r.get(0)))
@@ -255,14 +264,20 @@ pub(crate) async fn count_buckets(
         // width_bucket gives i for edges[i-1] <= occurred_at < edges[i].
         let conditions = Conditions::of(&plan, 5);
         let sql = format!(
-            "SELECT width_bucket(occurred_at, $5::bigint[]) AS b, count(*) FROM events
+            "SELECT width_bucket(occurred_at, $5) AS b, count(*) FROM events
              WHERE tenant_id = $1 AND seq <= $2 AND occurred_at >= $3 AND occurred_at < $4{}
              GROUP BY b",
             conditions.text
         );
         let snapshot = newest as i64;
-        let params = conditions.refs(&[&scan.tenant, &snapshot, &scan.from, &scan.to, &edges]);
-        for r in tx.query(&sql, &params).await.pg()? {
+        let params = conditions.typed(&[
+            (&scan.tenant, Type::TEXT),
+            (&snapshot, Type::INT8),
+            (&scan.from, Type::INT8),
+            (&scan.to, Type::INT8),
+            (&edges, Type::INT8_ARRAY),
+        ]);
+        for r in tx.query_typed(&sql, &params).await.pg()? {
             let (b, n): (i32, i64) = (r.get(0), r.get(1));
             if (1..edges.len() as i32).contains(&b) {
                 counts[b as usize - 1] += n as u64;
