@@ -348,18 +348,26 @@ pub(crate) async fn update_member(store: &PgStore, tenant: &TenantId, id: &str, 
     Ok(m)
 }
 
-/// Ends a member's sessions (and forgets whose their tokens were).
+/// Ends a member's sessions (and forgets whose their tokens were). Two single-table statements,
+/// not one with a subquery, so each routes to one shard on Citus.
 async fn end_sessions(c: &impl GenericClient, tenant: &TenantId, member_id: &str) -> StoreResult<()> {
-    c.execute(
-        "DELETE FROM token_tenants WHERE token_hash IN
-           (SELECT id_hash FROM sessions WHERE tenant_id = $1 AND member_id = $2)",
-        &[&tenant.as_str(), &member_id],
-    )
-    .await
-    .pg()?;
-    c.execute("DELETE FROM sessions WHERE tenant_id = $1 AND member_id = $2", &[&tenant.as_str(), &member_id])
+    let ended = c
+        .query(
+            "DELETE FROM sessions WHERE tenant_id = $1 AND member_id = $2 RETURNING id_hash",
+            &[&tenant.as_str(), &member_id],
+        )
         .await
         .pg()?;
+    forget_tokens(c, &ended).await
+}
+
+/// Removes the `token_tenants` rows of the tokens in `rows` (column 0: the hash).
+async fn forget_tokens(c: &impl GenericClient, rows: &[Row]) -> StoreResult<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let hashes: Vec<&[u8]> = rows.iter().map(|r| r.get(0)).collect();
+    c.execute("DELETE FROM token_tenants WHERE token_hash = ANY($1)", &[&hashes]).await.pg()?;
     Ok(())
 }
 
@@ -381,16 +389,14 @@ pub(crate) async fn create_session(store: &PgStore, s: Session) -> StoreResult<(
     must_exist(&*tx, &s.tenant).await?;
     // The tenant's expired sessions go as new ones come.
     let now = Timestamp::now().as_microsecond();
-    tx.execute(
-        "DELETE FROM token_tenants WHERE token_hash IN
-           (SELECT id_hash FROM sessions WHERE tenant_id = $1 AND expires_at < $2)",
-        &[&s.tenant.as_str(), &now],
-    )
-    .await
-    .pg()?;
-    tx.execute("DELETE FROM sessions WHERE tenant_id = $1 AND expires_at < $2", &[&s.tenant.as_str(), &now])
+    let expired = tx
+        .query(
+            "DELETE FROM sessions WHERE tenant_id = $1 AND expires_at < $2 RETURNING id_hash",
+            &[&s.tenant.as_str(), &now],
+        )
         .await
         .pg()?;
+    forget_tokens(&*tx, &expired).await?;
     tx.execute(
         "INSERT INTO token_tenants (token_hash, tenant_id) VALUES ($1, $2)",
         &[&&s.id_hash[..], &s.tenant.as_str()],

@@ -186,10 +186,10 @@ async fn record(c: &impl GenericClient, tenant: &TenantId, seq: u64) -> StoreRes
         return Ok(None);
     }
     let row = c
-        .query_typed_opt("SELECT body FROM events WHERE tenant_id = $1 AND seq = $2", &[
-            (&tenant.as_str(), Type::TEXT),
-            (&(seq as i64), Type::INT8),
-        ])
+        .query_typed_opt(
+            "SELECT body FROM events WHERE tenant_id = $1 AND seq = $2",
+            &[(&tenant.as_str(), Type::TEXT), (&(seq as i64), Type::INT8)],
+        )
         .await
         .pg()?;
     Ok(row.map(|r| r.get(0)))

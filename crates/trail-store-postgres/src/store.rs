@@ -95,10 +95,10 @@ impl PgStore {
     /// The tenant's next seq, or `NotFound`.
     pub(crate) async fn next_seq(client: &tokio_postgres::Client, tenant: &TenantId) -> StoreResult<u64> {
         let row = client
-            .query_typed_opt("SELECT next_seq FROM tenants WHERE tenant_id = $1", &[(
-                &tenant.as_str(),
-                tokio_postgres::types::Type::TEXT,
-            )])
+            .query_typed_opt(
+                "SELECT next_seq FROM tenants WHERE tenant_id = $1",
+                &[(&tenant.as_str(), tokio_postgres::types::Type::TEXT)],
+            )
             .await
             .pg()?
             .ok_or_else(|| StoreError::NotFound(format!("tenant {tenant}")))?;
