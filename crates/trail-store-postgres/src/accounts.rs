@@ -2,7 +2,6 @@
 //! scoped by `tenant_id` except the token look-ups, which go through `token_tenants` first.
 
 use jiff::Timestamp;
-use serde_json::{Map, Value};
 use tokio_postgres::{GenericClient, Row};
 use trail_core::{
     TenantId,
@@ -79,18 +78,7 @@ pub(crate) async fn update_tenant(store: &PgStore, id: &TenantId, patch: TenantP
         .pg()?
         .ok_or_else(|| StoreError::NotFound(format!("tenant {id}")))?;
     let mut t = tenant_row(&row)?;
-    if let Some(name) = patch.name {
-        t.name = name;
-    }
-    if let Some(plan) = patch.plan {
-        t.plan = plan;
-    }
-    if let Some(tz) = patch.time_zone {
-        t.time_zone = tz;
-    }
-    if let Some(s) = patch.settings {
-        apply_settings(&mut t.settings, s);
-    }
+    t.apply(patch);
     let settings = serde_json::to_string(&t.settings).map_err(StoreError::internal)?;
     tx.execute(
         "UPDATE tenants SET name = $1, plan = $2, time_zone = $3, settings = $4 WHERE tenant_id = $5",
@@ -100,16 +88,6 @@ pub(crate) async fn update_tenant(store: &PgStore, id: &TenantId, patch: TenantP
     .pg()?;
     tx.commit().await.pg()?;
     Ok(t)
-}
-
-fn apply_settings(settings: &mut Map<String, Value>, patch: Map<String, Value>) {
-    for (k, v) in patch {
-        if v.is_null() {
-            settings.remove(&k);
-        } else {
-            settings.insert(k, v);
-        }
-    }
 }
 
 /// `NotFound` unless the tenant exists.
@@ -326,15 +304,7 @@ pub(crate) async fn update_member(store: &PgStore, tenant: &TenantId, id: &str, 
     let mut client = store.client().await?;
     let tx = client.transaction().await.pg()?;
     let mut m = member(&*tx, tenant, id).await?.ok_or_else(|| StoreError::NotFound(format!("member {id}")))?;
-    if let Some(name) = p.name {
-        m.name = name;
-    }
-    if let Some(role) = p.role {
-        m.role = role;
-    }
-    if let Some(actor) = p.actor_id {
-        m.actor_id = actor;
-    }
+    m.apply(&p);
     tx.execute(
         "UPDATE members SET name = $1, role = $2, actor_id = $3, password_hash = COALESCE($4, password_hash)
          WHERE tenant_id = $5 AND id = $6",

@@ -111,13 +111,7 @@ async fn write(
     rows: &[Row],
 ) -> Result<(AppendReceipt, Option<Edge>), Retry> {
     let t = tenant.as_str();
-    let next: i64 = tx
-        .query_opt("SELECT next_seq FROM tenants WHERE tenant_id = $1 FOR UPDATE", &[&t])
-        .await
-        .pg()?
-        .ok_or_else(|| StoreError::NotFound(format!("tenant {tenant}")))?
-        .get(0);
-    let mut next = next as u64;
+    let mut next = crate::store::lock_tenant(tx, tenant).await?;
     let size = next - 1;
 
     // Ids seen before: (seq, digest), also those earlier in this batch.

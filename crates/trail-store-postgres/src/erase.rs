@@ -14,10 +14,7 @@ pub(crate) async fn erase(store: &PgStore, tenant: &TenantId, request: &ErasureR
     let mut client = store.client().await?;
     let tx = client.transaction().await.pg()?;
     let t = tenant.as_str();
-    tx.query_opt("SELECT 1 FROM tenants WHERE tenant_id = $1 FOR UPDATE", &[&t])
-        .await
-        .pg()?
-        .ok_or_else(|| StoreError::NotFound(format!("tenant {tenant}")))?;
+    crate::store::lock_tenant(&tx, tenant).await?;
     let mut report = ErasureReport::default();
     let mut touched: Vec<String> = Vec::new();
     for (seq, fields) in &request.events {

@@ -7,10 +7,7 @@
 
 use roaring::RoaringBitmap;
 use tokio_postgres::{GenericClient, Transaction};
-use trail_core::{
-    TenantId,
-    filter::{ActionPattern, Filter, TargetRef},
-};
+use trail_core::TenantId;
 use trail_index::Plan;
 use trail_store::{PurgeReport, PurgeRule, StoreError, StoreResult};
 
@@ -52,12 +49,7 @@ pub(crate) async fn purge(store: &PgStore, tenant: &TenantId, rule: &PurgeRule) 
     let tx = client.transaction().await.pg()?;
     let t = tenant.as_str();
     // The tenant's append lock: no event of it comes or goes meanwhile.
-    let next: i64 = tx
-        .query_opt("SELECT next_seq FROM tenants WHERE tenant_id = $1 FOR UPDATE", &[&t])
-        .await
-        .pg()?
-        .ok_or_else(|| StoreError::NotFound(format!("tenant {tenant}")))?
-        .get(0);
+    let next = crate::store::lock_tenant(&tx, tenant).await?;
     let mut report = PurgeReport::default();
     let mut removed = RoaringBitmap::new();
     let mut dropped = false;
@@ -91,13 +83,9 @@ pub(crate) async fn purge(store: &PgStore, tenant: &TenantId, rule: &PurgeRule) 
             .collect();
         let mut seqs: Vec<i64> = Vec::new();
         for link in links {
-            let f = Filter {
-                targets: vec![TargetRef { kind: Some("link".into()), id: link }],
-                actions: ["link.viewed", "link.saved"].iter().map(|a| ActionPattern::Exact((*a).into())).collect(),
-                ..Filter::default()
-            };
+            let f = PurgeRule::link_access(link);
             let plan = Plan::of(&f);
-            let scan = Scan::new(t, &f, &plan, next as u64 - 1);
+            let scan = Scan::new(t, &f, &plan, next - 1);
             let mut before = (i64::MAX, i64::MAX);
             loop {
                 let rows = scan.next(&*tx, before, 5000).await?;

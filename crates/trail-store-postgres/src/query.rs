@@ -6,7 +6,7 @@
 
 use jiff::Timestamp;
 use tokio_postgres::{
-    GenericClient, IsolationLevel,
+    GenericClient,
     types::{ToSql, Type},
 };
 use trail_core::{
@@ -244,21 +244,10 @@ pub(crate) async fn count_buckets(
         return Ok(counts);
     }
     let mut client = store.client().await?;
-    let tx = client
-        .build_transaction()
-        .isolation_level(IsolationLevel::RepeatableRead)
-        .read_only(true)
-        .start()
-        .await
-        .pg()?;
+    let tx = crate::store::snapshot(&mut client).await?;
     let newest = PgStore::next_seq(tx.client(), tenant).await? - 1;
-    let mut f = filter.clone();
-    let lo = boundaries[0].max(filter.time.from.unwrap_or(boundaries[0]));
-    let hi = boundaries[boundaries.len() - 1].min(filter.time.to.unwrap_or(boundaries[boundaries.len() - 1]));
-    f.time = trail_core::time::TimeBounds { from: Some(lo), to: Some(hi) };
+    let (f, edges) = trail_store::bucket_bounds(filter, boundaries);
     let plan = Plan::of(&f);
-    let edges: Vec<i64> =
-        boundaries.iter().map(|b| b.as_microsecond().clamp(lo.as_microsecond(), hi.as_microsecond())).collect();
     let scan = Scan::new(tenant.as_str(), &f, &plan, newest);
     if plan.exact {
         // width_bucket gives i for edges[i-1] <= occurred_at < edges[i].

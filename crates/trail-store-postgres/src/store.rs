@@ -5,7 +5,7 @@ use std::{collections::HashMap, str::FromStr, sync::Arc, sync::Mutex};
 use async_trait::async_trait;
 use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod};
 use jiff::Timestamp;
-use tokio_postgres::NoTls;
+use tokio_postgres::{IsolationLevel, NoTls};
 use trail_core::{
     TenantId,
     event::StoredEvent,
@@ -104,6 +104,22 @@ impl PgStore {
             .ok_or_else(|| StoreError::NotFound(format!("tenant {tenant}")))?;
         Ok(row.get::<_, i64>(0) as u64)
     }
+}
+
+/// Takes the tenant's append lock (its row, until `tx` ends) and returns its next seq, or
+/// `NotFound`. Appends, purges and erasures of one tenant take turns through it, on every server.
+pub(crate) async fn lock_tenant(tx: &tokio_postgres::Transaction<'_>, tenant: &TenantId) -> StoreResult<u64> {
+    let row = tx
+        .query_opt("SELECT next_seq FROM tenants WHERE tenant_id = $1 FOR UPDATE", &[&tenant.as_str()])
+        .await
+        .pg()?
+        .ok_or_else(|| StoreError::NotFound(format!("tenant {tenant}")))?;
+    Ok(row.get::<_, i64>(0) as u64)
+}
+
+/// A read-only transaction on one snapshot of the database (`REPEATABLE READ`).
+pub(crate) async fn snapshot(client: &mut Object) -> StoreResult<deadpool_postgres::Transaction<'_>> {
+    client.build_transaction().isolation_level(IsolationLevel::RepeatableRead).read_only(true).start().await.pg()
 }
 
 /// A stored time (microseconds) as a timestamp.

@@ -9,7 +9,7 @@ use std::{collections::HashMap, sync::Mutex};
 
 use ed25519_dalek::VerifyingKey;
 use futures::StreamExt;
-use tokio_postgres::{IsolationLevel, types::ToSql};
+use tokio_postgres::types::ToSql;
 use trail_core::{
     TenantId,
     canonical::tenant_suffix,
@@ -72,13 +72,7 @@ pub async fn verify_tenant(
     progress: &(dyn Fn(u64) + Sync),
 ) -> StoreResult<TenantReport> {
     let mut client = store.client().await?;
-    let tx = client
-        .build_transaction()
-        .isolation_level(IsolationLevel::RepeatableRead)
-        .read_only(true)
-        .start()
-        .await
-        .pg()?;
+    let tx = crate::store::snapshot(&mut client).await?;
     let t = tenant.as_str();
     let n = PgStore::next_seq(tx.client(), tenant).await? - 1;
     let problem = Mutex::new(None);

@@ -96,15 +96,7 @@ pub(crate) fn login(c: &Connection, tid: i64, email: &str) -> StoreResult<Option
 
 pub(crate) fn update(tx: &Transaction<'_>, tid: i64, id: &str, p: MemberPatch) -> StoreResult<Member> {
     let mut m = one(tx, tid, id)?.ok_or_else(|| StoreError::NotFound(format!("member {id}")))?;
-    if let Some(name) = p.name {
-        m.name = name;
-    }
-    if let Some(role) = p.role {
-        m.role = role;
-    }
-    if let Some(actor) = p.actor_id {
-        m.actor_id = actor;
-    }
+    m.apply(&p);
     tx.execute(
         "UPDATE members SET name = ?1, role = ?2, actor_id = ?3, password_hash = COALESCE(?4, password_hash)
          WHERE tid = ?5 AND id = ?6",

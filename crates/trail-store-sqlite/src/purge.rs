@@ -11,11 +11,7 @@
 
 use roaring::RoaringBitmap;
 use rusqlite::{Connection, OptionalExtension, params};
-use trail_core::{
-    TenantId,
-    filter::{ActionPattern, Filter, TargetRef},
-    time::TimeBounds,
-};
+use trail_core::{TenantId, filter::Filter, time::TimeBounds};
 use trail_index::Plan;
 use trail_store::{PurgeReport, PurgeRule, StoreError, StoreResult};
 
@@ -89,11 +85,7 @@ pub(crate) fn select(
             .collect::<Result<_, _>>()
             .sql()?;
         for link in ended_links {
-            let f = Filter {
-                targets: vec![TargetRef { kind: Some("link".into()), id: link }],
-                actions: ["link.viewed", "link.saved"].iter().map(|a| ActionPattern::Exact((*a).into())).collect(),
-                ..Filter::default()
-            };
+            let f = PurgeRule::link_access(link);
             let plan = Plan::of(&f);
             for (_, seq) in ctx.index.search(tid as u64, &plan, query::bounds(&f, None, newest)) {
                 let pos = (seq - 1) as u32;

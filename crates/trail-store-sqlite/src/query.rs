@@ -222,13 +222,8 @@ pub(crate) fn count_buckets(
     let newest = next_seq(&tx, tenant, tid)? - 1;
     catch_up(&tx, ctx, tid, newest)?;
     crate::purge::refresh(&tx, ctx.index, tid)?;
-    let mut f = filter.clone();
-    let lo = boundaries[0].max(filter.time.from.unwrap_or(boundaries[0]));
-    let hi = boundaries[boundaries.len() - 1].min(filter.time.to.unwrap_or(boundaries[boundaries.len() - 1]));
-    f.time = trail_core::time::TimeBounds { from: Some(lo), to: Some(hi) };
+    let (f, edges) = trail_store::bucket_bounds(filter, boundaries);
     let plan = Plan::of(&f);
-    let edges: Vec<i64> =
-        boundaries.iter().map(|b| b.as_microsecond().clamp(lo.as_microsecond(), hi.as_microsecond())).collect();
     if plan.exact {
         ctx.index.count(tid as u64, &plan, &edges, &mut counts);
         return Ok(counts);

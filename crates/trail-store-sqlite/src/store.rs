@@ -9,7 +9,6 @@ use std::{
 use async_trait::async_trait;
 use jiff::Timestamp;
 use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
-use serde_json::{Map, Value};
 use tokio::sync::{mpsc, oneshot};
 use trail_core::merkle::Hash;
 use trail_core::{
@@ -380,16 +379,6 @@ pub(crate) fn checkpoint_row(r: &Row<'_>) -> rusqlite::Result<StoredCheckpoint> 
     })
 }
 
-fn apply_settings(settings: &mut Map<String, Value>, patch: Map<String, Value>) {
-    for (k, v) in patch {
-        if v.is_null() {
-            settings.remove(&k);
-        } else {
-            settings.insert(k, v);
-        }
-    }
-}
-
 #[async_trait]
 impl Store for SqliteStore {
     async fn ping(&self) -> StoreResult<()> {
@@ -437,18 +426,7 @@ impl Store for SqliteStore {
         let id = id.clone();
         self.write(move |tx| {
             let mut t = get_tenant(tx, &id)?.ok_or_else(|| StoreError::NotFound(format!("tenant {id}")))?;
-            if let Some(name) = patch.name {
-                t.name = name;
-            }
-            if let Some(plan) = patch.plan {
-                t.plan = plan;
-            }
-            if let Some(tz) = patch.time_zone {
-                t.time_zone = tz;
-            }
-            if let Some(s) = patch.settings {
-                apply_settings(&mut t.settings, s);
-            }
+            t.apply(patch);
             let settings = serde_json::to_string(&t.settings).map_err(StoreError::internal)?;
             tx.execute(
                 "UPDATE tenants SET name = ?1, plan = ?2, time_zone = ?3, settings = ?4 WHERE id = ?5",

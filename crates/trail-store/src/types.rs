@@ -46,6 +46,28 @@ pub struct TenantPatch {
     pub settings: Option<Map<String, Value>>,
 }
 
+impl Tenant {
+    /// The tenant with `patch` applied (what a backend then writes).
+    pub fn apply(&mut self, patch: TenantPatch) {
+        if let Some(name) = patch.name {
+            self.name = name;
+        }
+        if let Some(plan) = patch.plan {
+            self.plan = plan;
+        }
+        if let Some(tz) = patch.time_zone {
+            self.time_zone = tz;
+        }
+        for (k, v) in patch.settings.unwrap_or_default() {
+            if v.is_null() {
+                self.settings.remove(&k);
+            } else {
+                self.settings.insert(k, v);
+            }
+        }
+    }
+}
+
 /// An API key as Trail keeps it: the token itself is never stored, only its SHA-256.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ApiKey {
@@ -106,6 +128,21 @@ pub struct MemberPatch {
     pub role: Option<Role>,
     pub actor_id: Option<Option<String>>,
     pub password_hash: Option<String>,
+}
+
+impl Member {
+    /// The member with `patch` applied (the password hash is the backend's to write).
+    pub fn apply(&mut self, patch: &MemberPatch) {
+        if let Some(name) = &patch.name {
+            self.name = name.clone();
+        }
+        if let Some(role) = patch.role {
+            self.role = role;
+        }
+        if let Some(actor) = &patch.actor_id {
+            self.actor_id = actor.clone();
+        }
+    }
 }
 
 /// A signed-in console session. The cookie holds a random token; the store keeps its SHA-256.
@@ -349,6 +386,35 @@ pub struct PurgeRule {
     pub before: Option<Timestamp>,
     /// `link.viewed` / `link.saved` events of links that were revoked or expired before this.
     pub link_access_ended_before: Option<Timestamp>,
+}
+
+impl PurgeRule {
+    /// The events of a link's access log that retention removes once the link has ended long
+    /// enough ago: its `link.viewed` and `link.saved` events.
+    pub fn link_access(link_id: String) -> trail_core::filter::Filter {
+        use trail_core::filter::{ActionPattern, Filter, TargetRef};
+        Filter {
+            targets: vec![TargetRef { kind: Some("link".into()), id: link_id }],
+            actions: ["link.viewed", "link.saved"].iter().map(|a| ActionPattern::Exact((*a).into())).collect(),
+            ..Filter::default()
+        }
+    }
+}
+
+/// The filter and interval edges (microseconds) a backend counts with for
+/// `Store::count_buckets`: the filter's time range narrowed to the boundaries', and each
+/// boundary clamped into it.
+pub fn bucket_bounds(
+    filter: &trail_core::filter::Filter,
+    boundaries: &[Timestamp],
+) -> (trail_core::filter::Filter, Vec<i64>) {
+    let (first, last) = (boundaries[0], boundaries[boundaries.len() - 1]);
+    let lo = first.max(filter.time.from.unwrap_or(first));
+    let hi = last.min(filter.time.to.unwrap_or(last));
+    let mut f = filter.clone();
+    f.time = trail_core::time::TimeBounds { from: Some(lo), to: Some(hi) };
+    let edges = boundaries.iter().map(|b| b.as_microsecond().clamp(lo.as_microsecond(), hi.as_microsecond())).collect();
+    (f, edges)
 }
 
 /// What a purge removed.

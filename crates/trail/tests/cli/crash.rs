@@ -19,7 +19,7 @@ use rand::{Rng, SeedableRng, rngs::StdRng};
 use serde_json::{Value, json};
 use tokio::process::Child;
 
-use crate::helpers::serve;
+use crate::helpers::{all_events, serve};
 
 const OPERATOR: &str = "trail_op_crash-test-operator-key-42";
 const CLIENTS: usize = 4;
@@ -49,21 +49,6 @@ async fn client(base: String, id: usize, round: usize, acked: Arc<Mutex<HashMap<
         for (e, sent) in body["events"].as_array().unwrap().iter().zip(&batch) {
             assert_eq!(e["id"], sent["id"]);
             map.insert(sent["id"].as_str().unwrap().to_owned(), e["seq"].as_u64().unwrap());
-        }
-    }
-}
-
-async fn all_events(base: &str) -> Vec<Value> {
-    let http = reqwest::Client::new();
-    let mut out = Vec::new();
-    let mut cursor = String::new();
-    loop {
-        let url = format!("{base}/v1/tenants/crash/events?range=all&limit=1000{cursor}");
-        let body: Value = http.get(url).bearer_auth(OPERATOR).send().await.unwrap().json().await.unwrap();
-        out.extend(body["events"].as_array().unwrap().iter().cloned());
-        match body["next_cursor"].as_str() {
-            Some(c) => cursor = format!("&cursor={c}"),
-            None => return out,
         }
     }
 }
@@ -112,7 +97,7 @@ async fn crash_test(database: Option<&str>, default_rounds: usize) {
         println!("round {round}: {} events acknowledged before the kill", after - before);
     }
     let (mut child, base) = start(dir.path(), database).await;
-    let events = all_events(&base).await;
+    let events = all_events(&base, OPERATOR, "crash").await;
     child.start_kill().unwrap();
     child.wait().await.unwrap();
 

@@ -54,3 +54,40 @@ pub async fn serve(dir: &Path, extra: &[&str], env: &[(&str, &str)]) -> Served {
     banner.extend(rx.try_iter());
     Served { child, base, banner }
 }
+
+/// Waits up to 5 s for the server at `base` to sign a checkpoint of `size` events of `tenant`.
+pub async fn wait_for_checkpoint(base: &str, token: &str, tenant: &str, size: u64) {
+    let http = reqwest::Client::new();
+    for _ in 0..50 {
+        let cp: serde_json::Value = http
+            .get(format!("{base}/v1/tenants/{tenant}/tree/checkpoint"))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if cp["tree_size"] == size {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("no checkpoint of {size} events within 5 s");
+}
+
+/// Every event of `tenant`, newest first, following cursors to the end.
+pub async fn all_events(base: &str, token: &str, tenant: &str) -> Vec<serde_json::Value> {
+    let http = reqwest::Client::new();
+    let mut out = Vec::new();
+    let mut cursor = String::new();
+    loop {
+        let url = format!("{base}/v1/tenants/{tenant}/events?range=all&limit=1000{cursor}");
+        let body: serde_json::Value = http.get(url).bearer_auth(token).send().await.unwrap().json().await.unwrap();
+        out.extend(body["events"].as_array().unwrap().iter().cloned());
+        match body["next_cursor"].as_str() {
+            Some(c) => cursor = format!("&cursor={c}"),
+            None => return out,
+        }
+    }
+}

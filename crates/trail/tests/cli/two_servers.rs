@@ -10,7 +10,7 @@ use std::{
 
 use serde_json::{Value, json};
 
-use crate::helpers::serve;
+use crate::helpers::{all_events, serve};
 
 const OPERATOR: &str = "trail_op_two-servers-operator-key-42";
 
@@ -34,21 +34,6 @@ async fn client(base: String, id: String, acked: Arc<Mutex<HashMap<String, u64>>
             map.insert(sent["id"].as_str().unwrap().to_owned(), e["seq"].as_u64().unwrap());
         }
         n += 1;
-    }
-}
-
-async fn all_events(base: &str) -> Vec<Value> {
-    let http = reqwest::Client::new();
-    let mut out = Vec::new();
-    let mut cursor = String::new();
-    loop {
-        let url = format!("{base}/v1/tenants/shared/events?range=all&limit=1000{cursor}");
-        let body: Value = http.get(url).bearer_auth(OPERATOR).send().await.unwrap().json().await.unwrap();
-        out.extend(body["events"].as_array().unwrap().iter().cloned());
-        match body["next_cursor"].as_str() {
-            Some(c) => cursor = format!("&cursor={c}"),
-            None => return out,
-        }
     }
 }
 
@@ -85,7 +70,7 @@ async fn two_servers_ingest_into_one_tenant_without_gaps_and_the_log_verifies() 
     // Both servers sign the tree they see; give them a moment to sign the final size.
     tokio::time::sleep(Duration::from_millis(2500)).await;
 
-    let events = all_events(&b.base).await;
+    let events = all_events(&b.base, OPERATOR, "shared").await;
     let acked = acked.lock().unwrap().clone();
     assert!(acked.len() > 500, "the servers must ingest concurrently: only {} events acknowledged", acked.len());
     let stored: HashMap<String, u64> =

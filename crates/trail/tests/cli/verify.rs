@@ -5,7 +5,6 @@ use std::{
     path::{Path, PathBuf},
     process::Command,
     sync::OnceLock,
-    time::Duration,
 };
 
 use base64::Engine;
@@ -13,7 +12,7 @@ use rand::{Rng, SeedableRng, rngs::StdRng, seq::IndexedRandom};
 use rusqlite::{Connection, params};
 use serde_json::json;
 
-use crate::helpers::serve;
+use crate::helpers::{serve, wait_for_checkpoint};
 
 const OPERATOR: &str = "trail_op_tamper-test-operator-key-1";
 
@@ -58,18 +57,7 @@ fn pristine() -> &'static Path {
                     .collect();
                 let r = http.post(format!("{}/v1/tenants/acme/events", s.base)).bearer_auth(OPERATOR).json(&batch).send().await.unwrap();
                 assert_eq!(r.status(), 201);
-                let size = (b + 1) * 400;
-                let mut signed = false;
-                for _ in 0..50 {
-                    let cp: serde_json::Value =
-                        http.get(format!("{}/v1/tenants/acme/tree/checkpoint", s.base)).bearer_auth(OPERATOR).send().await.unwrap().json().await.unwrap();
-                    if cp["tree_size"] == size {
-                        signed = true;
-                        break;
-                    }
-                    tokio::time::sleep(Duration::from_millis(100)).await;
-                }
-                assert!(signed, "a checkpoint of {size} events within 5 s");
+                wait_for_checkpoint(&s.base, OPERATOR, "acme", (b as u64 + 1) * 400).await;
             }
             s.child.start_kill().unwrap();
             s.child.wait().await.unwrap();

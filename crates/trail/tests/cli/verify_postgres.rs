@@ -2,12 +2,12 @@
 //! (`CREATE DATABASE ... TEMPLATE`), changed in SQL the way someone with database access might,
 //! and checked with `trail verify --database`, which exits 1 and names the first bad seq.
 
-use std::{process::Command, time::Duration};
+use std::process::Command;
 
 use serde_json::json;
 use tokio_postgres::NoTls;
 
-use crate::helpers::serve;
+use crate::helpers::{serve, wait_for_checkpoint};
 
 const OPERATOR: &str = "trail_op_pg-tamper-operator-key-1";
 
@@ -50,25 +50,7 @@ async fn every_kind_of_change_to_a_postgres_log_is_found() {
             .collect();
         let r = http.post(format!("{}/v1/tenants/acme/events", s.base)).bearer_auth(OPERATOR).json(&batch).send().await;
         assert_eq!(r.unwrap().status(), 201);
-        let size = (b + 1) * 400;
-        let mut signed = false;
-        for _ in 0..50 {
-            let cp: serde_json::Value = http
-                .get(format!("{}/v1/tenants/acme/tree/checkpoint", s.base))
-                .bearer_auth(OPERATOR)
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
-            if cp["tree_size"] == size {
-                signed = true;
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        assert!(signed, "a checkpoint of {size} events within 5 s");
+        wait_for_checkpoint(&s.base, OPERATOR, "acme", (b as u64 + 1) * 400).await;
     }
     s.child.start_kill().unwrap();
     s.child.wait().await.unwrap();
