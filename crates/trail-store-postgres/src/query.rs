@@ -12,7 +12,7 @@ use tokio_postgres::{
 use trail_core::{
     TenantId,
     event::{EventBody, StoredEvent},
-    filter::{Cursor, Filter, Page},
+    filter::{Filter, Page},
 };
 use trail_index::{
     Plan,
@@ -167,16 +167,7 @@ pub(crate) async fn run(store: &PgStore, tenant: &TenantId, filter: &Filter, pag
         }
         batch = (batch * 2).min(MAX_BATCH);
     }
-    let next_cursor = match (more, events.last()) {
-        (true, Some(last)) => Some(Cursor {
-            occurred_at_us: last.body.occurred_at.as_microsecond(),
-            seq: last.seq,
-            snapshot,
-            time: filter.time,
-        }),
-        _ => None,
-    };
-    Ok(EventPage { events, next_cursor })
+    Ok(EventPage::new(events, more, snapshot, filter.time))
 }
 
 /// One event's stored record, by seq.

@@ -12,7 +12,7 @@ use rusqlite::{Connection, OptionalExtension};
 use trail_core::{
     TenantId,
     event::StoredEvent,
-    filter::{Cursor, Filter, Page},
+    filter::{Filter, Page},
 };
 use trail_index::{Bounds, Plan, TermIndex};
 use trail_store::{EventPage, StoreError, StoreResult};
@@ -192,16 +192,7 @@ pub(crate) fn run(
             events.push(event);
         }
     }
-    let next_cursor = match (more, events.last()) {
-        (true, Some(last)) => Some(Cursor {
-            occurred_at_us: last.body.occurred_at.as_microsecond(),
-            seq: last.seq,
-            snapshot,
-            time: filter.time,
-        }),
-        _ => None,
-    };
-    Ok(EventPage { events, next_cursor })
+    Ok(EventPage::new(events, more, snapshot, filter.time))
 }
 
 /// Counts matching events per interval: from the index alone when its plan is exact, else by

@@ -222,6 +222,20 @@ pub struct EventPage {
     pub next_cursor: Option<Cursor>,
 }
 
+impl EventPage {
+    /// A page of `events` (newest first); when `more` match, the cursor continues after the
+    /// last one, on the same `snapshot` (newest seq) and time range.
+    pub fn new(events: Vec<StoredEvent>, more: bool, snapshot: u64, time: trail_core::time::TimeBounds) -> EventPage {
+        let next_cursor = match (more, events.last()) {
+            (true, Some(last)) => {
+                Some(Cursor { occurred_at_us: last.body.occurred_at.as_microsecond(), seq: last.seq, snapshot, time })
+            }
+            _ => None,
+        };
+        EventPage { events, next_cursor }
+    }
+}
+
 /// A signed checkpoint of a tenant's tree, as kept.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredCheckpoint {
