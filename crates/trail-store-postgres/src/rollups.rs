@@ -1,10 +1,11 @@
 //! The rollups (actors, action counts, logins, usage, links, activity buckets), folded per batch
-//! by `trail_store::rollup` and written in the append transaction with one upsert per distinct
-//! row, pipelined (sent together, answered together). The merge rules are those of the SQLite
-//! store's upserts: a name, e-mail or place replaces the kept one only when at least as recent.
+//! by `trail_store::rollup` and written in the append transaction with one statement per table
+//! (`INSERT ... SELECT unnest(...) ON CONFLICT DO UPDATE`: a fold's keys are distinct, so no row
+//! is touched twice). The merge rules are those of the SQLite store's upserts: a name, e-mail or
+//! place replaces the kept one only when at least as recent.
 
 use jiff::Timestamp;
-use tokio_postgres::{GenericClient, Row, Statement, Transaction, types::ToSql};
+use tokio_postgres::{GenericClient, Row, Transaction, types::ToSql};
 use trail_core::TenantId;
 use trail_store::{
     ActionCount, ActorSummary, LinkSummary, LoginSummary, RecentPage, RollupKind, StoreResult, UsageSummary,
@@ -13,215 +14,247 @@ use trail_store::{
 
 use crate::{PgStore, error::PgResultExt, store::ts};
 
-type Param = Box<dyn ToSql + Sync + Send>;
-
-/// Runs one statement for each parameter row, pipelined.
-async fn each(tx: &Transaction<'_>, sql: &str, rows: Vec<Vec<Param>>) -> StoreResult<()> {
-    if rows.is_empty() {
-        return Ok(());
-    }
-    let stmt: Statement = tx.prepare(sql).await.pg()?;
-    let runs = rows.iter().map(|p| tx.execute_raw(&stmt, p.iter().map(|b| &**b as &(dyn ToSql + Sync))));
-    futures::future::try_join_all(runs).await.pg()?;
+/// Runs `sql` once for a whole batch: `$1` is the tenant, `$2...` are the columns, each an array
+/// holding one element per row (the statement reads them with `unnest`).
+async fn upsert(tx: &Transaction<'_>, sql: &str, tenant: &str, columns: &[&(dyn ToSql + Sync)]) -> StoreResult<()> {
+    let mut params: Vec<&(dyn ToSql + Sync)> = vec![&tenant];
+    params.extend_from_slice(columns);
+    tx.execute(sql, &params).await.pg()?;
     Ok(())
 }
 
-fn p<T: ToSql + Sync + Send + 'static>(v: T) -> Param {
-    Box::new(v)
-}
-
-fn s(v: Option<&str>) -> Param {
-    Box::new(v.map(str::to_owned))
-}
-
-/// Folds the newly stored events of one append into every rollup.
+/// Folds the newly stored events of one append into every rollup: one statement per table.
 pub(crate) async fn add<'a>(
     tx: &Transaction<'_>,
     tenant: &str,
     seen: impl Iterator<Item = &'a Seen>,
     facts: impl Iterator<Item = &'a Fact> + Clone,
 ) -> StoreResult<()> {
-    let t = || p(tenant.to_owned());
     let (actions, actors) = fold_seen(seen);
-    each(
-        tx,
-        "INSERT INTO action_counts (tenant_id, action, event_count) VALUES ($1, $2, $3)
-         ON CONFLICT (tenant_id, action) DO UPDATE SET event_count = action_counts.event_count + excluded.event_count",
-        actions.into_iter().map(|(a, n)| vec![t(), p(a.to_owned()), p(n)]).collect(),
-    )
-    .await?;
-    each(
-        tx,
-        "INSERT INTO actors (tenant_id, key, actor_id, name, email, first_seen, last_seen, event_count, last_login)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-         ON CONFLICT (tenant_id, key) DO UPDATE SET
-           actor_id = COALESCE(actors.actor_id, excluded.actor_id),
-           name = CASE WHEN excluded.name IS NOT NULL AND ($10 >= actors.last_seen OR actors.name IS NULL)
-                       THEN excluded.name ELSE actors.name END,
-           email = CASE WHEN excluded.email IS NOT NULL AND ($11 >= actors.last_seen OR actors.email IS NULL)
-                        THEN excluded.email ELSE actors.email END,
-           first_seen = LEAST(actors.first_seen, excluded.first_seen),
-           last_seen = GREATEST(actors.last_seen, excluded.last_seen),
-           event_count = actors.event_count + excluded.event_count,
-           last_login = GREATEST(actors.last_login, excluded.last_login)",
-        actors
-            .into_iter()
-            .map(|(key, f)| {
-                vec![
-                    t(),
-                    p(key.to_owned()),
-                    s(f.id),
-                    s(f.name.map(|n| n.1)),
-                    s(f.email.map(|e| e.1)),
-                    p(f.first),
-                    p(f.last),
-                    p(f.count),
-                    p(f.login),
-                    p(f.name.map_or(i64::MIN, |n| n.0)),
-                    p(f.email.map_or(i64::MIN, |e| e.0)),
-                ]
-            })
-            .collect(),
-    )
-    .await?;
-    each(
-        tx,
-        "INSERT INTO activity_buckets (tenant_id, kind, key, bucket, last_at) VALUES ($1, $2, $3, $4, $5)
-         ON CONFLICT (tenant_id, kind, key, bucket) DO UPDATE
-           SET last_at = GREATEST(activity_buckets.last_at, excluded.last_at)",
-        fold_buckets(facts.clone().map(Fact::activity))
-            .into_iter()
-            .map(|((kind, key, bucket), at)| vec![t(), p(kind as i16), p(key.to_owned()), p(bucket), p(at)])
-            .collect(),
-    )
-    .await?;
+    if !actions.is_empty() {
+        let (names, counts): (Vec<&str>, Vec<i64>) = actions.into_iter().unzip();
+        upsert(
+            tx,
+            "INSERT INTO action_counts (tenant_id, action, event_count)
+             SELECT $1, * FROM unnest($2::text[], $3::bigint[])
+             ON CONFLICT (tenant_id, action) DO UPDATE SET event_count = action_counts.event_count + excluded.event_count",
+            tenant,
+            &[&names, &counts],
+        )
+        .await?;
+    }
+    if !actors.is_empty() {
+        let rows: Vec<_> = actors.into_iter().collect();
+        let col = |f: fn(&(&'a str, trail_store::rollup::ActorFold<'a>)) -> Option<&'a str>| -> Vec<Option<&'a str>> {
+            rows.iter().map(f).collect()
+        };
+        let num = |f: fn(&(&'a str, trail_store::rollup::ActorFold<'a>)) -> Option<i64>| -> Vec<Option<i64>> {
+            rows.iter().map(f).collect()
+        };
+        // `name_at` / `email_at`: when the batch's name and e-mail were given, which decides
+        // whether they replace the kept ones (events arrive out of order).
+        upsert(
+            tx,
+            "INSERT INTO actors (tenant_id, key, actor_id, name, email, first_seen, last_seen, event_count, last_login,
+                                 name_at, email_at)
+             SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::bigint[],
+                                      $8::bigint[], $9::bigint[], $10::bigint[], $11::bigint[])
+             ON CONFLICT (tenant_id, key) DO UPDATE SET
+               actor_id = COALESCE(actors.actor_id, excluded.actor_id),
+               name = CASE WHEN excluded.name IS NOT NULL AND (excluded.name_at >= actors.last_seen OR actors.name IS NULL)
+                           THEN excluded.name ELSE actors.name END,
+               email = CASE WHEN excluded.email IS NOT NULL AND (excluded.email_at >= actors.last_seen OR actors.email IS NULL)
+                            THEN excluded.email ELSE actors.email END,
+               first_seen = LEAST(actors.first_seen, excluded.first_seen),
+               last_seen = GREATEST(actors.last_seen, excluded.last_seen),
+               event_count = actors.event_count + excluded.event_count,
+               last_login = GREATEST(actors.last_login, excluded.last_login)",
+            tenant,
+            &[
+                &col(|r| Some(r.0)),
+                &col(|r| r.1.id),
+                &col(|r| r.1.name.map(|n| n.1)),
+                &col(|r| r.1.email.map(|e| e.1)),
+                &num(|r| Some(r.1.first)),
+                &num(|r| Some(r.1.last)),
+                &num(|r| Some(r.1.count)),
+                &num(|r| r.1.login),
+                &num(|r| Some(r.1.name.map_or(i64::MIN, |n| n.0))),
+                &num(|r| Some(r.1.email.map_or(i64::MIN, |e| e.0))),
+            ],
+        )
+        .await?;
+    }
+    let buckets = fold_buckets(facts.clone().map(Fact::activity));
+    if !buckets.is_empty() {
+        let rows: Vec<_> = buckets.into_iter().collect();
+        let kinds: Vec<i16> = rows.iter().map(|((k, _, _), _)| *k as i16).collect();
+        let keys: Vec<&str> = rows.iter().map(|((_, key, _), _)| *key).collect();
+        let ids: Vec<i64> = rows.iter().map(|((_, _, b), _)| *b).collect();
+        let ats: Vec<i64> = rows.iter().map(|(_, at)| *at).collect();
+        upsert(
+            tx,
+            "INSERT INTO activity_buckets (tenant_id, kind, key, bucket, last_at)
+             SELECT $1, * FROM unnest($2::smallint[], $3::text[], $4::bigint[], $5::bigint[])
+             ON CONFLICT (tenant_id, kind, key, bucket) DO UPDATE
+               SET last_at = GREATEST(activity_buckets.last_at, excluded.last_at)",
+            tenant,
+            &[&kinds, &keys, &ids, &ats],
+        )
+        .await?;
+    }
     let (logins, files, links) = split(facts);
-    let newer = "excluded.last_at >= logins.last_at";
-    each(
-        tx,
-        &format!(
-            "INSERT INTO logins (tenant_id, key, actor_id, name, email, last_at, last_ok, last_success, last_failure,
-                                 failed_total, ip, country, region, city)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
-             ON CONFLICT (tenant_id, key) DO UPDATE SET
-               actor_id = COALESCE(logins.actor_id, excluded.actor_id),
-               name = CASE WHEN {newer} THEN COALESCE(excluded.name, logins.name) ELSE COALESCE(logins.name, excluded.name) END,
-               email = CASE WHEN {newer} THEN COALESCE(excluded.email, logins.email) ELSE COALESCE(logins.email, excluded.email) END,
-               last_ok = CASE WHEN {newer} THEN excluded.last_ok ELSE logins.last_ok END,
-               ip = CASE WHEN {newer} THEN excluded.ip ELSE logins.ip END,
-               country = CASE WHEN {newer} THEN excluded.country ELSE logins.country END,
-               region = CASE WHEN {newer} THEN excluded.region ELSE logins.region END,
-               city = CASE WHEN {newer} THEN excluded.city ELSE logins.city END,
-               last_at = GREATEST(logins.last_at, excluded.last_at),
-               last_success = GREATEST(logins.last_success, excluded.last_success),
-               last_failure = GREATEST(logins.last_failure, excluded.last_failure),
-               failed_total = logins.failed_total + excluded.failed_total"
-        ),
-        fold_logins(logins)
-            .into_iter()
-            .map(|(key, f)| {
-                let l = f.latest;
-                vec![
-                    t(),
-                    p(key.to_owned()),
-                    p(l.actor_id.clone()),
-                    s(f.name.map(|n| n.1)),
-                    s(f.email.map(|e| e.1)),
-                    p(l.at),
-                    p(l.ok),
-                    p(f.success),
-                    p(f.failure),
-                    p(f.failed),
-                    p(l.ip.clone()),
-                    p(l.country.clone()),
-                    p(l.region.clone()),
-                    p(l.city.clone()),
-                ]
-            })
-            .collect(),
-    )
-    .await?;
-    let newer = "excluded.last_at >= usage.last_at";
-    each(
-        tx,
-        &format!(
-            "INSERT INTO usage (tenant_id, key, actor_id, name, email, uploads, downloads, deletes, bytes_in, bytes_out, last_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
-             ON CONFLICT (tenant_id, key) DO UPDATE SET
-               actor_id = COALESCE(usage.actor_id, excluded.actor_id),
-               name = CASE WHEN {newer} THEN COALESCE(excluded.name, usage.name) ELSE COALESCE(usage.name, excluded.name) END,
-               email = CASE WHEN {newer} THEN COALESCE(excluded.email, usage.email) ELSE COALESCE(usage.email, excluded.email) END,
-               uploads = usage.uploads + excluded.uploads,
-               downloads = usage.downloads + excluded.downloads,
-               deletes = usage.deletes + excluded.deletes,
-               bytes_in = usage.bytes_in + excluded.bytes_in,
-               bytes_out = usage.bytes_out + excluded.bytes_out,
-               last_at = GREATEST(usage.last_at, excluded.last_at)"
-        ),
-        fold_usage(files)
-            .into_iter()
-            .map(|(key, f)| {
-                vec![
-                    t(),
-                    p(key.to_owned()),
-                    p(f.latest.actor_id.clone()),
-                    s(f.name.map(|n| n.1)),
-                    s(f.email.map(|e| e.1)),
-                    p(f.uploads),
-                    p(f.downloads),
-                    p(f.deletes),
-                    p(f.bytes_in),
-                    p(f.bytes_out),
-                    p(f.latest.at),
-                ]
-            })
-            .collect(),
-    )
-    .await?;
-    // The first ending wins (a link revoked and later reported expired was revoked).
-    let first_end = "links.ended_at IS NULL OR (excluded.ended_at IS NOT NULL AND excluded.ended_at < links.ended_at)";
-    each(
-        tx,
-        &format!(
-            "INSERT INTO links (tenant_id, key, name, file_name, created_by, created_at, expires_at, require_email,
-                                views, saves, state, ended_at, last_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
-             ON CONFLICT (tenant_id, key) DO UPDATE SET
-               name = COALESCE(excluded.name, links.name),
-               file_name = COALESCE(excluded.file_name, links.file_name),
-               created_by = COALESCE(excluded.created_by, links.created_by),
-               created_at = COALESCE(excluded.created_at, links.created_at),
-               expires_at = COALESCE(excluded.expires_at, links.expires_at),
-               require_email = CASE WHEN excluded.created_at IS NOT NULL THEN excluded.require_email ELSE links.require_email END,
-               views = links.views + excluded.views,
-               saves = links.saves + excluded.saves,
-               state = CASE WHEN {first_end} THEN excluded.state ELSE links.state END,
-               ended_at = CASE WHEN {first_end} THEN excluded.ended_at ELSE links.ended_at END,
-               last_at = GREATEST(links.last_at, excluded.last_at)"
-        ),
-        fold_links(links)
-            .into_iter()
-            .map(|(key, f)| {
-                let c = f.created;
-                vec![
-                    t(),
-                    p(key.to_owned()),
-                    s(f.name),
-                    s(f.file_name),
-                    s(c.and_then(|c| c.actor.as_deref())),
-                    p(c.map(|c| c.at)),
-                    s(c.and_then(|c| c.expires_at.as_deref())),
-                    p(c.is_some_and(|c| c.require_email)),
-                    p(f.views),
-                    p(f.saves),
-                    p(f.ended.map_or("active", |e| e.state).to_owned()),
-                    p(f.ended.map(|e| e.at)),
-                    p(f.last_at),
-                ]
-            })
-            .collect(),
-    )
-    .await
+    let people = fold_logins(logins);
+    if !people.is_empty() {
+        let rows: Vec<_> = people.into_iter().collect();
+        let text = |f: &dyn Fn(&trail_store::rollup::LoginFold<'a>) -> Option<&'a str>| -> Vec<Option<&'a str>> {
+            rows.iter().map(|(_, r)| f(r)).collect()
+        };
+        let num = |f: &dyn Fn(&trail_store::rollup::LoginFold<'a>) -> Option<i64>| -> Vec<Option<i64>> {
+            rows.iter().map(|(_, r)| f(r)).collect()
+        };
+        let keys: Vec<&str> = rows.iter().map(|(k, _)| *k).collect();
+        let oks: Vec<bool> = rows.iter().map(|(_, r)| r.latest.ok).collect();
+        let newer = "excluded.last_at >= logins.last_at";
+        upsert(
+            tx,
+            &format!(
+                "INSERT INTO logins (tenant_id, key, actor_id, name, email, last_at, last_ok, last_success, last_failure,
+                                     failed_total, ip, country, region, city)
+                 SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::boolean[],
+                                          $8::bigint[], $9::bigint[], $10::bigint[], $11::text[], $12::text[],
+                                          $13::text[], $14::text[])
+                 ON CONFLICT (tenant_id, key) DO UPDATE SET
+                   actor_id = COALESCE(logins.actor_id, excluded.actor_id),
+                   name = CASE WHEN {newer} THEN COALESCE(excluded.name, logins.name) ELSE COALESCE(logins.name, excluded.name) END,
+                   email = CASE WHEN {newer} THEN COALESCE(excluded.email, logins.email) ELSE COALESCE(logins.email, excluded.email) END,
+                   last_ok = CASE WHEN {newer} THEN excluded.last_ok ELSE logins.last_ok END,
+                   ip = CASE WHEN {newer} THEN excluded.ip ELSE logins.ip END,
+                   country = CASE WHEN {newer} THEN excluded.country ELSE logins.country END,
+                   region = CASE WHEN {newer} THEN excluded.region ELSE logins.region END,
+                   city = CASE WHEN {newer} THEN excluded.city ELSE logins.city END,
+                   last_at = GREATEST(logins.last_at, excluded.last_at),
+                   last_success = GREATEST(logins.last_success, excluded.last_success),
+                   last_failure = GREATEST(logins.last_failure, excluded.last_failure),
+                   failed_total = logins.failed_total + excluded.failed_total"
+            ),
+            tenant,
+            &[
+                &keys,
+                &text(&|r| r.latest.actor_id.as_deref()),
+                &text(&|r| r.name.map(|n| n.1)),
+                &text(&|r| r.email.map(|e| e.1)),
+                &num(&|r| Some(r.latest.at)),
+                &oks,
+                &num(&|r| r.success),
+                &num(&|r| r.failure),
+                &num(&|r| Some(r.failed)),
+                &text(&|r| r.latest.ip.as_deref()),
+                &text(&|r| r.latest.country.as_deref()),
+                &text(&|r| r.latest.region.as_deref()),
+                &text(&|r| r.latest.city.as_deref()),
+            ],
+        )
+        .await?;
+    }
+    let people = fold_usage(files);
+    if !people.is_empty() {
+        let rows: Vec<_> = people.into_iter().collect();
+        let text = |f: &dyn Fn(&trail_store::rollup::UsageFold<'a>) -> Option<&'a str>| -> Vec<Option<&'a str>> {
+            rows.iter().map(|(_, r)| f(r)).collect()
+        };
+        let num = |f: &dyn Fn(&trail_store::rollup::UsageFold<'a>) -> i64| -> Vec<i64> {
+            rows.iter().map(|(_, r)| f(r)).collect()
+        };
+        let keys: Vec<&str> = rows.iter().map(|(k, _)| *k).collect();
+        let newer = "excluded.last_at >= usage.last_at";
+        upsert(
+            tx,
+            &format!(
+                "INSERT INTO usage (tenant_id, key, actor_id, name, email, uploads, downloads, deletes, bytes_in, bytes_out, last_at)
+                 SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::bigint[],
+                                          $8::bigint[], $9::bigint[], $10::bigint[], $11::bigint[])
+                 ON CONFLICT (tenant_id, key) DO UPDATE SET
+                   actor_id = COALESCE(usage.actor_id, excluded.actor_id),
+                   name = CASE WHEN {newer} THEN COALESCE(excluded.name, usage.name) ELSE COALESCE(usage.name, excluded.name) END,
+                   email = CASE WHEN {newer} THEN COALESCE(excluded.email, usage.email) ELSE COALESCE(usage.email, excluded.email) END,
+                   uploads = usage.uploads + excluded.uploads,
+                   downloads = usage.downloads + excluded.downloads,
+                   deletes = usage.deletes + excluded.deletes,
+                   bytes_in = usage.bytes_in + excluded.bytes_in,
+                   bytes_out = usage.bytes_out + excluded.bytes_out,
+                   last_at = GREATEST(usage.last_at, excluded.last_at)"
+            ),
+            tenant,
+            &[
+                &keys,
+                &text(&|r| r.latest.actor_id.as_deref()),
+                &text(&|r| r.name.map(|n| n.1)),
+                &text(&|r| r.email.map(|e| e.1)),
+                &num(&|r| r.uploads),
+                &num(&|r| r.downloads),
+                &num(&|r| r.deletes),
+                &num(&|r| r.bytes_in),
+                &num(&|r| r.bytes_out),
+                &num(&|r| r.latest.at),
+            ],
+        )
+        .await?;
+    }
+    let links = fold_links(links);
+    if !links.is_empty() {
+        let rows: Vec<_> = links.into_iter().collect();
+        let text = |f: &dyn Fn(&trail_store::rollup::LinkFold<'a>) -> Option<&'a str>| -> Vec<Option<&'a str>> {
+            rows.iter().map(|(_, r)| f(r)).collect()
+        };
+        let num = |f: &dyn Fn(&trail_store::rollup::LinkFold<'a>) -> Option<i64>| -> Vec<Option<i64>> {
+            rows.iter().map(|(_, r)| f(r)).collect()
+        };
+        let keys: Vec<&str> = rows.iter().map(|(k, _)| *k).collect();
+        let require: Vec<bool> = rows.iter().map(|(_, r)| r.created.is_some_and(|c| c.require_email)).collect();
+        // The first ending wins (a link revoked and later reported expired was revoked).
+        let first_end =
+            "links.ended_at IS NULL OR (excluded.ended_at IS NOT NULL AND excluded.ended_at < links.ended_at)";
+        upsert(
+            tx,
+            &format!(
+                "INSERT INTO links (tenant_id, key, name, file_name, created_by, created_at, expires_at, require_email,
+                                    views, saves, state, ended_at, last_at)
+                 SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::text[],
+                                          $8::boolean[], $9::bigint[], $10::bigint[], $11::text[], $12::bigint[],
+                                          $13::bigint[])
+                 ON CONFLICT (tenant_id, key) DO UPDATE SET
+                   name = COALESCE(excluded.name, links.name),
+                   file_name = COALESCE(excluded.file_name, links.file_name),
+                   created_by = COALESCE(excluded.created_by, links.created_by),
+                   created_at = COALESCE(excluded.created_at, links.created_at),
+                   expires_at = COALESCE(excluded.expires_at, links.expires_at),
+                   require_email = CASE WHEN excluded.created_at IS NOT NULL THEN excluded.require_email ELSE links.require_email END,
+                   views = links.views + excluded.views,
+                   saves = links.saves + excluded.saves,
+                   state = CASE WHEN {first_end} THEN excluded.state ELSE links.state END,
+                   ended_at = CASE WHEN {first_end} THEN excluded.ended_at ELSE links.ended_at END,
+                   last_at = GREATEST(links.last_at, excluded.last_at)"
+            ),
+            tenant,
+            &[
+                &keys,
+                &text(&|r| r.name),
+                &text(&|r| r.file_name),
+                &text(&|r| r.created.and_then(|c| c.actor.as_deref())),
+                &num(&|r| r.created.map(|c| c.at)),
+                &text(&|r| r.created.and_then(|c| c.expires_at.as_deref())),
+                &require,
+                &num(&|r| Some(r.views)),
+                &num(&|r| Some(r.saves)),
+                &text(&|r| Some(r.ended.map_or("active", |e| e.state))),
+                &num(&|r| r.ended.map(|e| e.at)),
+                &num(&|r| Some(r.last_at)),
+            ],
+        )
+        .await?;
+    }
+    Ok(())
 }
 
 /// A rollup table read by latest activity: its name, the column of the latest activity, the

@@ -124,6 +124,8 @@ const MIGRATIONS: &[&str] = &[
         last_seen   bigint NOT NULL,
         event_count bigint NOT NULL,
         last_login  bigint,
+        name_at     bigint,                    -- when the batch that last wrote the row gave
+        email_at    bigint,                    -- its name / e-mail (read only by the upsert)
         PRIMARY KEY (tenant_id, key)
     );
     CREATE INDEX actors_by_last_seen ON actors (tenant_id, last_seen DESC, key);
