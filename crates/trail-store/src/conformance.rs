@@ -45,6 +45,7 @@ macro_rules! store_conformance_tests {
             queries_are_newest_first_with_ties_by_seq,
             every_filter_selects_exactly_its_events,
             paging_walks_every_event_once_while_events_arrive,
+            filtered_pages_find_matches_spread_over_years,
             tenants_never_see_each_others_events,
             concurrent_appends_share_no_seq_and_leave_no_gap,
             settings_are_kept,
@@ -405,6 +406,47 @@ pub async fn paging_walks_every_event_once_while_events_arrive(store: Arc<dyn St
         (1..=250).collect::<HashSet<u64>>(),
         "the walk must return exactly the events present when it started"
     );
+}
+
+/// A filter whose matches are sparse and spread from minutes to years apart (a backend may look
+/// in growing time windows): every page, walked by cursor at several sizes, and within time
+/// bounds, holds exactly the matches, newest first.
+pub async fn filtered_pages_find_matches_spread_over_years(store: Arc<dyn Store>) {
+    let a = tenant(&*store, "acme").await;
+    let base: Timestamp = "2021-01-01T00:00:00Z".parse().unwrap();
+    // Gaps growing from a second to about a year, others' events in between.
+    let mut events = Vec::new();
+    let mut t = base;
+    let mut expected = Vec::new();
+    for i in 0..40u32 {
+        t = t + jiff::SignedDuration::from_secs(1i64 << (i % 25));
+        let who = if i % 3 == 0 { "rare" } else { "other" };
+        events.push(at("x.y", who, &t.to_string()));
+        if who == "rare" {
+            expected.push(i as u64 + 1);
+        }
+    }
+    events.reverse(); // arrival order is not time order
+    store.append(&a, events).await.unwrap();
+    // seq i+1 was appended in reverse: map each time-ordered index to its seq.
+    let n = 40u64;
+    let mut expected: Vec<u64> = expected.iter().map(|i| n + 1 - i).collect();
+    expected.sort_by_key(|s| std::cmp::Reverse(n + 1 - s)); // newest (largest time index) first
+    let rare = Filter { actors: vec!["rare".into()], ..everything() };
+    for limit in [1, 2, 5, 50] {
+        assert_eq!(all_seqs(&*store, &a, &rare, limit).await, expected, "pages of {limit}");
+    }
+    // Within bounds: only the matches inside.
+    let from = base + jiff::SignedDuration::from_secs(1 << 20);
+    let bounded = Filter { time: TimeBounds { from: Some(from), to: None }, ..rare.clone() };
+    let inside: Vec<u64> = all_seqs(&*store, &a, &everything(), 100)
+        .await
+        .into_iter()
+        .filter(|s| expected.contains(s))
+        .collect::<Vec<_>>();
+    let got = all_seqs(&*store, &a, &bounded, 3).await;
+    assert!(!got.is_empty() && got.len() < inside.len(), "the bound must cut some matches: {got:?}");
+    assert_eq!(got, inside[..got.len()].to_vec(), "the newest matches, in order");
 }
 
 pub async fn tenants_never_see_each_others_events(store: Arc<dyn Store>) {
