@@ -147,6 +147,7 @@ pub async fn run(ds: &Dataset, args: &Args, dir: &Path) -> anyhow::Result<Figure
     let ingest_per_s = ds.total as f64 / started.elapsed().as_secs_f64();
     eprintln!("postgres ingest: {} rows/s", fmt(ingest_per_s));
     admin.batch_execute("VACUUM ANALYZE audit_events").await?;
+    admin.batch_execute("CHECKPOINT").await?;
     let size: i64 = admin.query_one("SELECT pg_total_relation_size('audit_events')", &[]).await?.get(0);
     let bytes_per_event = size as f64 / ds.total as f64;
 

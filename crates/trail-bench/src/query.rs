@@ -246,12 +246,19 @@ pub async fn trail_on_postgres(ds: &Dataset, args: &Args, dir: &std::path::Path)
     let (base, ingest_per_s) = load(ds, args, Arc::new(store), "trail on postgres").await?;
     let (admin, conn) = tokio_postgres::connect(&cluster.url, tokio_postgres::NoTls).await?;
     tokio::spawn(conn);
+    // Steady state, as for the audit table: statistics, the GIN's pending entries merged, and
+    // the ingest's dirty pages written out before anything is timed.
     admin.batch_execute("VACUUM ANALYZE").await?;
+    admin.batch_execute("CHECKPOINT").await?;
     let size: i64 = admin.query_one("SELECT pg_database_size(current_database())", &[]).await?.get(0);
     let bytes_per_event = size as f64 / ds.total as f64;
     eprintln!("trail on postgres stores {} bytes, {bytes_per_event:.0} per event", fmt(size as f64));
     let figures = ask_all(ds, args, &base, ingest_per_s, bytes_per_event, "trail-pg").await;
-    drop(cluster);
+    if std::env::var_os("TRAIL_BENCH_KEEP_POSTGRES").is_some() {
+        // For a look at query plans afterwards; stop it with scripts/pg-throwaway stop DIR.
+        eprintln!("kept the cluster of Trail on PostgreSQL running: {}", cluster.url);
+        std::mem::forget(cluster);
+    }
     figures
 }
 

@@ -105,18 +105,6 @@ impl<'a> Scan<'a> {
         before: (i64, i64),
         limit: usize,
     ) -> StoreResult<Vec<(i64, u64, Vec<u8>)>> {
-        self.next_in(c, (self.from, self.to), before, limit).await
-    }
-
-    /// [`Scan::next`] within `[window.0, window.1)` of the scan's range.
-    async fn next_in(
-        &self,
-        c: &impl GenericClient,
-        window: (i64, i64),
-        before: (i64, i64),
-        limit: usize,
-    ) -> StoreResult<Vec<(i64, u64, Vec<u8>)>> {
-        let (from, to) = (window.0.max(self.from), window.1.min(self.to));
         let sql = format!(
             "SELECT occurred_at, seq, body FROM events
              WHERE tenant_id = $1 AND seq <= $2 AND occurred_at >= $3 AND occurred_at < $4
@@ -128,8 +116,8 @@ impl<'a> Scan<'a> {
         let params = self.conditions.typed(&[
             (&self.tenant, Type::TEXT),
             (&snapshot, Type::INT8),
-            (&from, Type::INT8),
-            (&to, Type::INT8),
+            (&self.from, Type::INT8),
+            (&self.to, Type::INT8),
             (&before.0, Type::INT8),
             (&before.1, Type::INT8),
             (&limit, Type::INT8),
@@ -147,56 +135,6 @@ pub(crate) fn body(record: &[u8]) -> StoreResult<EventBody> {
 /// Candidates per round trip, at most.
 const MAX_BATCH: usize = 5000;
 
-/// The first time window a filtered page looks in (microseconds), growing fourfold each time.
-const FIRST_WINDOW_US: i64 = 3_600_000_000;
-
-/// Time windows a filtered page walks, newest first. Left to itself, PostgreSQL answers "the
-/// newest 50 events with this term" either by walking the time index (fast when the term is
-/// common) or by reading the term's whole posting list and sorting it (fast when it is rare),
-/// and it guesses which from statistics; a person with some thousands of events, between the
-/// two, cost 30 ms. Asking within a window bounds the second way by the window's events, and
-/// widening it fourfold each time bounds the number of windows by the log's time span.
-struct Windows {
-    /// The oldest event's time (or the filter's start): nothing to look at before it.
-    floor: i64,
-    /// The current window is `[hi - width, hi)`.
-    hi: i64,
-    width: i64,
-}
-
-impl Windows {
-    /// The windows below `before` within the scan's range; `None` when no event can be there.
-    async fn new(c: &impl GenericClient, scan: &Scan<'_>, before: (i64, i64)) -> StoreResult<Option<Windows>> {
-        let row = c
-            .query_typed_one(
-                "SELECT min(occurred_at), max(occurred_at) FROM events WHERE tenant_id = $1",
-                &[(&scan.tenant, Type::TEXT)],
-            )
-            .await
-            .pg()?;
-        let (Some(oldest), Some(newest)) = (row.get::<_, Option<i64>>(0), row.get::<_, Option<i64>>(1)) else {
-            return Ok(None);
-        };
-        let hi = scan.to.min(before.0.saturating_add(1)).min(newest.saturating_add(1));
-        Ok(Some(Windows { floor: scan.from.max(oldest), hi, width: FIRST_WINDOW_US }))
-    }
-
-    fn current(&self) -> (i64, i64) {
-        (self.hi.saturating_sub(self.width).max(self.floor), self.hi)
-    }
-
-    /// Moves to the next (older, wider) window; `false` when the last one has been read.
-    fn advance(&mut self) -> bool {
-        let (lo, _) = self.current();
-        if lo <= self.floor {
-            return false;
-        }
-        self.hi = lo;
-        self.width = self.width.saturating_mul(4);
-        true
-    }
-}
-
 pub(crate) async fn run(store: &PgStore, tenant: &TenantId, filter: &Filter, page: Page) -> StoreResult<EventPage> {
     // No transaction: events never change once written, and `seq <= snapshot` keeps every
     // batch (and every later page) to the events that existed when the first page was read.
@@ -206,21 +144,11 @@ pub(crate) async fn run(store: &PgStore, tenant: &TenantId, filter: &Filter, pag
     let plan = Plan::of(filter);
     let scan = Scan::new(tenant.as_str(), filter, &plan, snapshot);
     let mut before = page.cursor.map_or((i64::MAX, i64::MAX), |c| (c.occurred_at_us, c.seq as i64));
-    // An unfiltered page walks the time index, which is always right; a filtered one goes by
-    // windows.
-    let mut windows = None;
-    if !plan.clauses.is_empty() {
-        match Windows::new(&**client, &scan, before).await? {
-            Some(w) => windows = Some(w),
-            None => return Ok(EventPage::new(Vec::new(), false, snapshot, filter.time)),
-        }
-    }
     let mut batch = page.limit + 1;
     let mut events = Vec::with_capacity(page.limit.min(1000));
     let mut more = false;
     'page: loop {
-        let window = windows.as_ref().map_or((scan.from, scan.to), Windows::current);
-        let rows = scan.next_in(&**client, window, before, batch).await?;
+        let rows = scan.next(&**client, before, batch).await?;
         let exhausted = rows.len() < batch;
         for (occ, seq, record) in rows {
             before = (occ, seq as i64);
@@ -234,13 +162,10 @@ pub(crate) async fn run(store: &PgStore, tenant: &TenantId, filter: &Filter, pag
             }
             events.push(StoredEvent { tenant: tenant.clone(), seq, body });
         }
-        if !exhausted {
-            batch = (batch * 2).min(MAX_BATCH);
-            continue;
-        }
-        if !windows.as_mut().is_some_and(Windows::advance) {
+        if exhausted {
             break;
         }
+        batch = (batch * 2).min(MAX_BATCH);
     }
     Ok(EventPage::new(events, more, snapshot, filter.time))
 }

@@ -419,7 +419,7 @@ pub async fn filtered_pages_find_matches_spread_over_years(store: Arc<dyn Store>
     let mut t = base;
     let mut expected = Vec::new();
     for i in 0..40u32 {
-        t = t + jiff::SignedDuration::from_secs(1i64 << (i % 25));
+        t += jiff::SignedDuration::from_secs(1i64 << (i % 25));
         let who = if i % 3 == 0 { "rare" } else { "other" };
         events.push(at("x.y", who, &t.to_string()));
         if who == "rare" {
