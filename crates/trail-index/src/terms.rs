@@ -105,7 +105,18 @@ pub fn action(a: &str) -> u64 {
 }
 
 fn actor_terms(v: &str) -> [u64; 2] {
-    [hash(kind::ACTOR_ID, v.as_bytes()), hash(kind::ACTOR_EMAIL, v.as_bytes())]
+    [actor_id_term(v), actor_email_term(v)]
+}
+
+/// The term of an actor id (one of an event's terms; a backend may keep it in a column of its
+/// own too).
+pub fn actor_id_term(id: &str) -> u64 {
+    hash(kind::ACTOR_ID, id.as_bytes())
+}
+
+/// The term of an actor e-mail.
+pub fn actor_email_term(email: &str) -> u64 {
+    hash(kind::ACTOR_EMAIL, email.as_bytes())
 }
 
 fn outcome(o: Outcome) -> u64 {
@@ -201,10 +212,10 @@ pub fn doc(e: &EventBody) -> Doc {
     }
     if let Some(a) = &e.actor {
         if let Some(id) = &a.id {
-            t.push(hash(kind::ACTOR_ID, id.as_bytes()));
+            t.push(actor_id_term(id));
         }
         if let Some(email) = &a.email {
-            t.push(hash(kind::ACTOR_EMAIL, email.as_bytes()));
+            t.push(actor_email_term(email));
         }
     }
     t.push(action(e.action.as_str()));
@@ -285,8 +296,8 @@ impl Plan {
         };
         any(f.actors.iter().flat_map(|a| actor_terms(a)).map(Alt::Term).collect());
         match &f.owner {
-            Some(Owner::ActorId(id)) => any(vec![Alt::Term(hash(kind::ACTOR_ID, id.as_bytes()))]),
-            Some(Owner::Email(email)) => any(vec![Alt::Term(hash(kind::ACTOR_EMAIL, email.as_bytes()))]),
+            Some(Owner::ActorId(id)) => any(vec![Alt::Term(actor_id_term(id))]),
+            Some(Owner::Email(email)) => any(vec![Alt::Term(actor_email_term(email))]),
             None => {}
         }
         any(f.actions.iter().map(action_alt).collect());

@@ -15,6 +15,7 @@ use std::collections::HashMap;
 
 use tokio_postgres::{Transaction, binary_copy::BinaryCopyInWriter, error::SqlState, types::Type};
 use trail_core::{TenantId, canonical::LeafHasher};
+use trail_index::terms::{actor_email_term, actor_id_term};
 use trail_store::{
     AppendReceipt, Appended, PreparedEvent, StoreError, StoreResult,
     rollup::{Fact, Seen},
@@ -30,6 +31,8 @@ pub(crate) struct Row {
     digest: Vec<u8>,
     action: String,
     terms: Vec<i64>,
+    actor_id_term: Option<i64>,
+    actor_email_term: Option<i64>,
     record: Vec<u8>,
     leaf: Option<LeafHasher>,
     seen: Seen,
@@ -39,11 +42,14 @@ pub(crate) struct Row {
 impl Row {
     fn of(tenant: &TenantId, ev: PreparedEvent, tree: bool) -> Row {
         let doc = trail_index::doc(&ev.body);
+        let actor = ev.body.actor.as_ref();
         Row {
             occurred_at: ev.body.occurred_at.as_microsecond(),
             digest: ev.digest.to_vec(),
             action: doc.action,
             terms: doc.terms.into_iter().map(|t| t as i64).collect(),
+            actor_id_term: actor.and_then(|a| a.id.as_deref()).map(|id| actor_id_term(id) as i64),
+            actor_email_term: actor.and_then(|a| a.email.as_deref()).map(|e| actor_email_term(e) as i64),
             record: trail_store::record::encode(&ev.secret, &ev.layout, &ev.canonical),
             leaf: tree.then(|| ev.leaf_hasher(tenant)),
             seen: Seen::of(&ev.body),
@@ -162,17 +168,19 @@ async fn write(
 
     if !new_rows.is_empty() {
         let sink = tx
-            .copy_in("COPY events (tenant_id, occurred_at, seq, action, terms, body) FROM STDIN BINARY")
+            .copy_in(
+                "COPY events (tenant_id, occurred_at, seq, action, terms, actor_id_term, actor_email_term, body)
+                 FROM STDIN BINARY",
+            )
             .await
             .map_err(copy_err)?;
-        let types = [Type::TEXT, Type::INT8, Type::INT8, Type::TEXT, Type::INT8_ARRAY, Type::BYTEA];
+        let types =
+            [Type::TEXT, Type::INT8, Type::INT8, Type::TEXT, Type::INT8_ARRAY, Type::INT8, Type::INT8, Type::BYTEA];
         let mut writer = std::pin::pin!(BinaryCopyInWriter::new(sink, &types));
         for (seq, r) in &new_rows {
-            writer
-                .as_mut()
-                .write(&[&t, &r.occurred_at, seq, &r.action, &r.terms, &r.record])
-                .await
-                .map_err(copy_err)?;
+            let row: [&(dyn tokio_postgres::types::ToSql + Sync); 8] =
+                [&t, &r.occurred_at, seq, &r.action, &r.terms, &r.actor_id_term, &r.actor_email_term, &r.record];
+            writer.as_mut().write(&row).await.map_err(copy_err)?;
         }
         writer.finish().await.map_err(copy_err)?;
 

@@ -14,9 +14,10 @@ use trail_core::{
     event::{EventBody, StoredEvent},
     filter::{Filter, Page},
 };
+use trail_core::{filter::Owner, search::TermKind};
 use trail_index::{
     Plan,
-    terms::{Alt, Clause},
+    terms::{Alt, Clause, actor_email_term, actor_id_term},
 };
 use trail_store::{EventPage, StoreResult};
 
@@ -41,18 +42,38 @@ impl Conditions {
     }
 
     /// The plan's clauses as ` AND ...` conditions (empty for a plan that selects everything),
-    /// with parameters numbered from `first + 1`.
-    pub(crate) fn of(plan: &Plan, first: usize) -> Conditions {
+    /// with parameters numbered from `first + 1`. A clause naming only actors (the `actor`
+    /// filter, a member's own events, `actor:` in `q`) is asked of the actor columns and their
+    /// B-trees instead of the terms: PostgreSQL estimates them well, and walks one person's
+    /// events in time order.
+    pub(crate) fn of(filter: &Filter, plan: &Plan, first: usize) -> Conditions {
+        let (ids, emails) = actor_terms(filter);
         let mut c = Conditions { text: String::new(), params: Vec::new(), first };
         for clause in &plan.clauses {
             let (alts, negated) = match clause {
                 Clause::AnyOf(a) => (a, false),
                 Clause::NoneOf(a) => (a, true),
             };
-            let terms: Vec<i64> =
-                alts.iter().filter_map(|a| if let Alt::Term(t) = a { Some(*t as i64) } else { None }).collect();
+            let terms: Vec<u64> =
+                alts.iter().filter_map(|a| if let Alt::Term(t) = a { Some(*t) } else { None }).collect();
+            let only_actors = !negated
+                && terms.len() == alts.len()
+                && !terms.is_empty()
+                && terms.iter().all(|t| ids.contains(t) || emails.contains(t));
+            if only_actors {
+                let mut sides = Vec::new();
+                for (column, known) in [("actor_id_term", &ids), ("actor_email_term", &emails)] {
+                    let these: Vec<i64> = terms.iter().filter(|t| known.contains(t)).map(|t| *t as i64).collect();
+                    if !these.is_empty() {
+                        sides.push(format!("{column} = ANY({})", c.mark(Box::new(these), Type::INT8_ARRAY)));
+                    }
+                }
+                c.text.push_str(&format!(" AND ({})", sides.join(" OR ")));
+                continue;
+            }
             let mut any = Vec::new();
             if !terms.is_empty() {
+                let terms: Vec<i64> = terms.iter().map(|t| *t as i64).collect();
                 any.push(format!("terms && {}", c.mark(Box::new(terms), Type::INT8_ARRAY)));
             }
             for alt in alts {
@@ -78,6 +99,29 @@ impl Conditions {
     }
 }
 
+/// The actor id and e-mail terms a filter can ask for: (ids, e-mails).
+fn actor_terms(f: &Filter) -> (Vec<u64>, Vec<u64>) {
+    let (mut ids, mut emails) = (Vec::new(), Vec::new());
+    let mut both = |v: &str| {
+        ids.push(actor_id_term(v));
+        emails.push(actor_email_term(v));
+    };
+    for a in &f.actors {
+        both(a);
+    }
+    for t in f.q.iter().flat_map(|q| &q.terms) {
+        if let TermKind::Actor(a) = &t.kind {
+            both(a);
+        }
+    }
+    match &f.owner {
+        Some(Owner::ActorId(id)) => ids.push(actor_id_term(id)),
+        Some(Owner::Email(e)) => emails.push(actor_email_term(e)),
+        None => {}
+    }
+    (ids, emails)
+}
+
 /// Where a scan looks: the tenant, the newest seq, a half-open time range.
 pub(crate) struct Scan<'a> {
     pub tenant: &'a str,
@@ -94,7 +138,7 @@ impl<'a> Scan<'a> {
             snapshot,
             from: filter.time.from.map_or(i64::MIN, |t| t.as_microsecond()),
             to: filter.time.to.map_or(i64::MAX, |t| t.as_microsecond()),
-            conditions: Conditions::of(plan, 7),
+            conditions: Conditions::of(filter, plan, 7),
         }
     }
 
@@ -242,7 +286,7 @@ pub(crate) async fn count_buckets(
     let scan = Scan::new(tenant.as_str(), &f, &plan, newest);
     if plan.exact {
         // width_bucket gives i for edges[i-1] <= occurred_at < edges[i].
-        let conditions = Conditions::of(&plan, 5);
+        let conditions = Conditions::of(&f, &plan, 5);
         let sql = format!(
             "SELECT width_bucket(occurred_at, $5) AS b, count(*) FROM events
              WHERE tenant_id = $1 AND seq <= $2 AND occurred_at >= $3 AND occurred_at < $4{}

@@ -76,11 +76,18 @@ const MIGRATIONS: &[&str] = &[
         seq         bigint NOT NULL,
         action      text NOT NULL,
         terms       bigint[] NOT NULL,         -- trail_index::doc(body).terms
+        -- The actor's id and e-mail terms again (also in `terms`), under B-trees with the time:
+        -- one person's newest events are then an index walk, whatever the planner guesses
+        -- about the rest of the terms.
+        actor_id_term    bigint,
+        actor_email_term bigint,
         body        bytea NOT NULL,            -- trail_store::record
         PRIMARY KEY (tenant_id, occurred_at, seq)
     ) PARTITION BY RANGE (occurred_at);
     CREATE INDEX events_by_seq ON events (tenant_id, seq);
     CREATE INDEX events_by_terms ON events USING gin (terms);
+    CREATE INDEX events_by_actor_id ON events (tenant_id, actor_id_term, occurred_at, seq);
+    CREATE INDEX events_by_actor_email ON events (tenant_id, actor_email_term, occurred_at, seq);
     -- Client-given ids (idempotency). Not partitioned: a unique key of a partitioned table
     -- must hold the partition key, and an id must be unique whatever its event's time.
     CREATE TABLE event_ids (
