@@ -4,7 +4,7 @@ use std::io::Write;
 
 use trail_core::event::StoredEvent;
 
-use crate::{Cell, Column, ExportError, RowWriter, safety::neutralise};
+use crate::{Cell, Column, ExportError, RowWriter, cell::DateText, safety::neutralise};
 
 pub struct CsvWriter<W: Write> {
     out: csv::Writer<W>,
@@ -28,9 +28,12 @@ fn io(e: csv::Error) -> ExportError {
 impl<W: Write + Send> RowWriter for CsvWriter<W> {
     fn row(&mut self, cells: &[Cell<'_>], _event: Option<&StoredEvent>) -> Result<(), ExportError> {
         for cell in cells {
+            // Numbers and dates are written from the stack: an allocation a cell showed.
             match cell {
                 Cell::Text(s) => self.out.write_field(neutralise(s).as_bytes()),
-                other => self.out.write_field(other.display().as_bytes()),
+                Cell::Empty => self.out.write_field(b""),
+                Cell::Int(n) => self.out.write_field(itoa::Buffer::new().format(*n).as_bytes()),
+                Cell::Date(z) => self.out.write_field(DateText::of(z).as_str().as_bytes()),
             }
             .map_err(io)?;
         }
