@@ -13,9 +13,11 @@ pub struct IdError(pub String);
 ///
 /// Every store method that touches a tenant's data takes a `&TenantId`, so scoping is a matter of
 /// types rather than of remembering to add a `WHERE` clause.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-#[serde(transparent)]
-pub struct TenantId(String);
+///
+/// Shared, not copied: every event a query returns carries its tenant, and a copy of the id
+/// was an allocation and a free per exported row.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TenantId(std::sync::Arc<str>);
 
 impl TenantId {
     /// The longest id.
@@ -30,11 +32,17 @@ impl TenantId {
                 "tenant id {s:?} is invalid: use 1 to 63 characters of a-z, 0-9, '_' and '-', starting with a letter or digit"
             )));
         }
-        Ok(Self(s.to_owned()))
+        Ok(Self(s.into()))
     }
 
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+}
+
+impl Serialize for TenantId {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0)
     }
 }
 
