@@ -33,6 +33,11 @@ pub(crate) struct Conditions {
     pub text: String,
     pub params: Vec<(Param, Type)>,
     first: usize,
+    /// The same conditions as two disjoint halves, when the first actor clause asks both actor
+    /// columns: `(the other conditions, [id side, e-mail side and not the id side])`. A page
+    /// reads each half down its own B-tree in time order and merges them; one `OR` across two
+    /// columns gives PostgreSQL no single ordered walk, and a person's page could take 40 ms.
+    pub split: Option<(String, [String; 2])>,
 }
 
 impl Conditions {
@@ -48,7 +53,8 @@ impl Conditions {
     /// events in time order.
     pub(crate) fn of(filter: &Filter, plan: &Plan, first: usize) -> Conditions {
         let (ids, emails) = actor_terms(filter);
-        let mut c = Conditions { text: String::new(), params: Vec::new(), first };
+        let mut c = Conditions { text: String::new(), params: Vec::new(), first, split: None };
+        let mut halves: Option<(std::ops::Range<usize>, [String; 2])> = None;
         for clause in &plan.clauses {
             let (alts, negated) = match clause {
                 Clause::AnyOf(a) => (a, false),
@@ -64,11 +70,20 @@ impl Conditions {
                 let mut sides = Vec::new();
                 for (column, known) in [("actor_id_term", &ids), ("actor_email_term", &emails)] {
                     let these: Vec<i64> = terms.iter().filter(|t| known.contains(t)).map(|t| *t as i64).collect();
-                    if !these.is_empty() {
-                        sides.push(format!("{column} = ANY({})", c.mark(Box::new(these), Type::INT8_ARRAY)));
+                    // One value as `=`: a B-tree walks `= ANY(...)` on its second column
+                    // without giving the time order.
+                    match these[..] {
+                        [] => {}
+                        [one] => sides.push(format!("{column} = {}", c.mark(Box::new(one), Type::INT8))),
+                        _ => sides.push(format!("{column} = ANY({})", c.mark(Box::new(these), Type::INT8_ARRAY))),
                     }
                 }
+                let start = c.text.len();
                 c.text.push_str(&format!(" AND ({})", sides.join(" OR ")));
+                if let ([id, email], None) = (&sides[..], &halves) {
+                    let second = format!("{email} AND NOT coalesce({id}, false)");
+                    halves = Some((start..c.text.len(), [id.clone(), second]));
+                }
                 continue;
             }
             let mut any = Vec::new();
@@ -86,6 +101,10 @@ impl Conditions {
             }
             let any = any.join(" OR ");
             c.text.push_str(&if negated { format!(" AND NOT ({any})") } else { format!(" AND ({any})") });
+        }
+        if let Some((clause, sides)) = halves {
+            let rest = format!("{}{}", &c.text[..clause.start], &c.text[clause.end..]);
+            c.split = Some((rest, sides));
         }
         c
     }
@@ -149,13 +168,24 @@ impl<'a> Scan<'a> {
         before: (i64, i64),
         limit: usize,
     ) -> StoreResult<Vec<(i64, u64, Vec<u8>)>> {
-        let sql = format!(
-            "SELECT occurred_at, seq, body FROM events
-             WHERE tenant_id = $1 AND seq <= $2 AND occurred_at >= $3 AND occurred_at < $4
-               AND (occurred_at, seq) < ($5, $6){}
-             ORDER BY occurred_at DESC, seq DESC LIMIT $7",
-            self.conditions.text
-        );
+        let select = |conditions: &str| {
+            format!(
+                "SELECT occurred_at, seq, body FROM events
+                 WHERE tenant_id = $1 AND seq <= $2 AND occurred_at >= $3 AND occurred_at < $4
+                   AND (occurred_at, seq) < ($5, $6){conditions}
+                 ORDER BY occurred_at DESC, seq DESC LIMIT $7"
+            )
+        };
+        let sql = match &self.conditions.split {
+            None => select(&self.conditions.text),
+            // Each half newest first down its own B-tree, then the two merged.
+            Some((rest, [a, b])) => format!(
+                "SELECT occurred_at, seq, body FROM (({}) UNION ALL ({})) AS halves
+                 ORDER BY occurred_at DESC, seq DESC LIMIT $7",
+                select(&format!(" AND {a}{rest}")),
+                select(&format!(" AND {b}{rest}"))
+            ),
+        };
         let (snapshot, limit) = (self.snapshot as i64, limit as i64);
         let params = self.conditions.typed(&[
             (&self.tenant, Type::TEXT),

@@ -580,7 +580,11 @@ fn random_event(rng: &mut impl rand::Rng, i: usize) -> String {
     });
     if rng.random_bool(0.8) {
         let n = rng.random_range(0..6);
-        e["actor"] = serde_json::json!({"id": format!("u{n}"), "email": format!("user{n}@x.example"), "name": format!("User {}", words[n])});
+        // Some products use the e-mail address as the user id: such an event matches an
+        // e-mail filter by both its id and its e-mail, and must still come once.
+        let id = if rng.random_bool(0.2) { format!("user{n}@x.example") } else { format!("u{n}") };
+        e["actor"] =
+            serde_json::json!({"id": id, "email": format!("user{n}@x.example"), "name": format!("User {}", words[n])});
     }
     if rng.random_bool(0.5) {
         let kind = *["document", "file"].choose(rng).unwrap();
