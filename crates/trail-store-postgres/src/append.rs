@@ -202,6 +202,7 @@ async fn write(
         }
         let new: Vec<&Row> = new_rows.iter().map(|(_, r)| *r).collect();
         crate::rollups::add(tx, t, new.iter().map(|r| &r.seen), new.iter().filter_map(|r| r.fact.as_ref())).await?;
+        crate::counts::add(tx, t, new.iter().map(|r| r.occurred_at)).await?;
         tx.execute("UPDATE tenants SET next_seq = $1 WHERE tenant_id = $2", &[&(next as i64), &t]).await.pg()?;
     }
     Ok((AppendReceipt { events: receipt, tree_size: next - 1 }, edge))

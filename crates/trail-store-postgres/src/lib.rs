@@ -21,6 +21,7 @@
 
 mod accounts;
 mod append;
+mod counts;
 mod erase;
 mod error;
 mod partitions;

@@ -69,6 +69,7 @@ pub(crate) async fn purge(store: &PgStore, tenant: &TenantId, rule: &PurgeRule) 
             removed.insert((r.get::<_, i64>(0) - 1) as u32);
             report.expired += 1;
         }
+        crate::counts::expire(&tx, t, before).await?;
     }
     if let Some(ended) = rule.link_access_ended_before {
         let links: Vec<String> = tx
@@ -102,14 +103,18 @@ pub(crate) async fn purge(store: &PgStore, tenant: &TenantId, rule: &PurgeRule) 
             }
         }
         if !seqs.is_empty() {
-            for r in tx
-                .query("DELETE FROM events WHERE tenant_id = $1 AND seq = ANY($2) RETURNING seq", &[&t, &seqs])
+            let gone = tx
+                .query(
+                    "DELETE FROM events WHERE tenant_id = $1 AND seq = ANY($2) RETURNING seq, occurred_at",
+                    &[&t, &seqs],
+                )
                 .await
-                .pg()?
-            {
+                .pg()?;
+            for r in &gone {
                 removed.insert((r.get::<_, i64>(0) - 1) as u32);
                 report.link_access += 1;
             }
+            crate::counts::subtract(&tx, t, gone.iter().map(|r| r.get::<_, i64>(1))).await?;
         }
     }
     if !removed.is_empty() {

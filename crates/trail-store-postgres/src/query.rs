@@ -314,7 +314,10 @@ pub(crate) async fn count_buckets(
     let (f, edges) = trail_store::bucket_bounds(filter, boundaries);
     let plan = Plan::of(&f);
     let scan = Scan::new(tenant.as_str(), &f, &plan, newest);
-    if plan.exact {
+    if plan.exact && plan.clauses.is_empty() {
+        // Every event counts: the 15-minute counts answer (`counts.rs`).
+        counts = crate::counts::per_interval(&*tx, scan.tenant, newest, &edges).await?;
+    } else if plan.exact {
         // width_bucket gives i for edges[i-1] <= occurred_at < edges[i].
         let conditions = Conditions::of(&f, &plan, 5);
         let sql = format!(

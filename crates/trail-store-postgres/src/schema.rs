@@ -205,6 +205,19 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX activity_by_last ON activity_buckets (tenant_id, kind, last_at DESC, key);
     "#,
+    // 2: events per tenant and 15-minute bucket of `occurred_at` (`counts.rs`), filled from
+    // the events already stored.
+    r#"
+    CREATE TABLE event_counts (
+        tenant_id text NOT NULL,
+        bucket    bigint NOT NULL,   -- floor(occurred_at / 15 minutes)
+        n         bigint NOT NULL,
+        PRIMARY KEY (tenant_id, bucket)
+    );
+    INSERT INTO event_counts (tenant_id, bucket, n)
+        SELECT tenant_id, floor(occurred_at::numeric / 900000000)::bigint AS bucket, count(*)
+        FROM events GROUP BY tenant_id, bucket;
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -53,6 +53,7 @@ macro_rules! store_conformance_tests {
             random_filters_agree_with_the_reference,
             events_after_follows_seq_order,
             buckets_count_matching_events,
+            timelines_count_exactly_at_any_edges_and_after_a_purge,
             the_tree_is_the_rfc6962_tree_of_the_leaves,
             checkpoints_are_kept,
             members_are_kept_per_tenant_and_sessions_end_with_them,
@@ -716,6 +717,103 @@ pub async fn events_after_follows_seq_order(store: Arc<dyn Store>) {
     assert_eq!(store.events_after(&a, 10, 100).await.unwrap().len(), 0);
     assert_eq!(store.events_after(&a, 0, 100).await.unwrap().len(), 10);
     assert_eq!(store.events_after(&b, 0, 100).await.unwrap().len(), 1);
+}
+
+/// Counts per interval against the events themselves, with edges on and off quarter hours
+/// (a backend may count whole quarter hours from a rollup and the cut pieces row by row), with
+/// and without a filter, before and after a purge whose cut is not on a quarter hour.
+pub async fn timelines_count_exactly_at_any_edges_and_after_a_purge(store: Arc<dyn Store>) {
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand::rngs::StdRng::seed_from_u64(20261201);
+    let t = tenant(&*store, "acme").await;
+    let other = tenant(&*store, "beta").await;
+    let start: Timestamp = "2026-01-01T00:00:00Z".parse().unwrap();
+    let span_us: i64 = 3 * 86_400 * 1_000_000;
+    let mut times = Vec::new();
+    for _ in 0..4 {
+        let batch: Vec<PreparedEvent> = (0..100)
+            .map(|_| {
+                // A third on a quarter hour exactly, the rest anywhere.
+                let mut us = rng.random_range(0..span_us);
+                if rng.random_bool(0.33) {
+                    us -= us % 900_000_000;
+                }
+                let when = start + jiff::SignedDuration::from_micros(us);
+                times.push(when);
+                let who = if rng.random_bool(0.5) { "u1" } else { "u2" };
+                at("x.y", who, &when.to_string())
+            })
+            .collect();
+        store.append(&t, batch).await.unwrap();
+    }
+    store.append(&other, vec![at("x.y", "u1", "2026-01-02T00:00:00Z")]).await.unwrap();
+    // The purge below cuts a quarter hour in two: events on both sides of the cut in it.
+    let cut = start + jiff::SignedDuration::from_micros(span_us / 3 + 123_456_789);
+    let around: Vec<Timestamp> = [-60_000_000, -1, 0, 1, 1_000_000, 60_000_000]
+        .iter()
+        .map(|&d| cut + jiff::SignedDuration::from_micros(d))
+        .collect();
+    times.extend(&around);
+    store.append(&t, around.iter().map(|w| at("x.y", "u1", &w.to_string())).collect()).await.unwrap();
+    let edges = |rng: &mut rand::rngs::StdRng| -> Vec<Timestamp> {
+        let mut e: Vec<i64> = (0..rng.random_range(2..9))
+            .map(|_| {
+                let us = rng.random_range(-3_600_000_000..span_us + 3_600_000_000);
+                match rng.random_range(0..3) {
+                    0 => us - us.rem_euclid(900_000_000),
+                    1 => us - us.rem_euclid(86_400_000_000),
+                    _ => us,
+                }
+            })
+            .collect();
+        e.sort_unstable();
+        e.dedup();
+        e.into_iter().map(|us| start + jiff::SignedDuration::from_micros(us)).collect()
+    };
+    let all = everything();
+    let mut u1 = everything();
+    u1.actors = vec!["u1".into()];
+    for purged in [false, true] {
+        let events = {
+            let mut out = Vec::new();
+            let mut page = Page { limit: 1000, cursor: None };
+            loop {
+                let p = store.query(&t, &all, page).await.unwrap();
+                out.extend(p.events);
+                match p.next_cursor {
+                    Some(c) => page.cursor = Some(c),
+                    None => break out,
+                }
+            }
+        };
+        for round in 0..40 {
+            let bounds = edges(&mut rng);
+            if bounds.len() < 2 {
+                continue;
+            }
+            let mut f = if round % 2 == 0 { all.clone() } else { u1.clone() };
+            if round % 3 == 0 {
+                let from = start + jiff::SignedDuration::from_micros(rng.random_range(0..span_us));
+                f.time = TimeBounds { from: Some(from), to: None };
+            }
+            let expected: Vec<u64> = bounds
+                .windows(2)
+                .map(|w| {
+                    events
+                        .iter()
+                        .filter(|e| f.matches(&e.body) && e.body.occurred_at >= w[0] && e.body.occurred_at < w[1])
+                        .count() as u64
+                })
+                .collect();
+            let got = store.count_buckets(&t, &f, &bounds).await.unwrap();
+            assert_eq!(got, expected, "purged: {purged}, round {round}, edges {bounds:?}, filter {f:?}");
+        }
+        if !purged {
+            let rule = PurgeRule { before: Some(cut), link_access_ended_before: None };
+            let report = store.purge(&t, &rule).await.unwrap();
+            assert_eq!(report.expired, times.iter().filter(|&&at| at < cut).count() as u64);
+        }
+    }
 }
 
 pub async fn buckets_count_matching_events(store: Arc<dyn Store>) {

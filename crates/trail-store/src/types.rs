@@ -424,7 +424,8 @@ pub fn bucket_bounds(
 ) -> (trail_core::filter::Filter, Vec<i64>) {
     let (first, last) = (boundaries[0], boundaries[boundaries.len() - 1]);
     let lo = first.max(filter.time.from.unwrap_or(first));
-    let hi = last.min(filter.time.to.unwrap_or(last));
+    // A filter starting after the last boundary (or ending before the first) counts nothing.
+    let hi = last.min(filter.time.to.unwrap_or(last)).max(lo);
     let mut f = filter.clone();
     f.time = trail_core::time::TimeBounds { from: Some(lo), to: Some(hi) };
     let edges = boundaries.iter().map(|b| b.as_microsecond().clamp(lo.as_microsecond(), hi.as_microsecond())).collect();
