@@ -150,6 +150,9 @@ async fn drop_if_only_ours(
 ) -> StoreResult<bool> {
     let name = partitions::name(month);
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&DDL_LOCK]).await.pg()?;
+    // Locked before looking: another tenant's append into this month that has not committed
+    // yet is invisible to the look, and the drop would take its rows once it commits.
+    tx.batch_execute(&format!("LOCK TABLE \"{name}\" IN ACCESS EXCLUSIVE MODE")).await.pg()?;
     let others =
         tx.query_opt(&format!("SELECT 1 FROM \"{name}\" WHERE tenant_id <> $1 LIMIT 1"), &[&tenant]).await.pg()?;
     if others.is_some() {

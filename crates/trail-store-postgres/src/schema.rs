@@ -206,16 +206,20 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX activity_by_last ON activity_buckets (tenant_id, kind, last_at DESC, key);
     "#,
     // 2: events per tenant and 15-minute bucket of `occurred_at` (`counts.rs`), filled from
-    // the events already stored.
+    // the events already stored. `tenants` is locked first: that waits for appends and purges
+    // in flight (they hold a tenant's row) and holds new ones until the counts are complete.
+    // Servers older than this migration must be stopped before it runs: they would append
+    // without counting (docs/postgres.md, "Upgrading").
     r#"
     CREATE TABLE event_counts (
         tenant_id text NOT NULL,
-        bucket    bigint NOT NULL,   -- floor(occurred_at / 15 minutes)
+        bucket    bigint NOT NULL,   -- occurred_at divided by 15 minutes, rounded down
         n         bigint NOT NULL,
         PRIMARY KEY (tenant_id, bucket)
     );
+    LOCK TABLE tenants IN EXCLUSIVE MODE;
     INSERT INTO event_counts (tenant_id, bucket, n)
-        SELECT tenant_id, floor(occurred_at::numeric / 900000000)::bigint AS bucket, count(*)
+        SELECT tenant_id, occurred_at / 900000000 - (occurred_at % 900000000 < 0)::int AS bucket, count(*)
         FROM events GROUP BY tenant_id, bucket;
     "#,
 ];

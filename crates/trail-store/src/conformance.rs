@@ -755,6 +755,17 @@ pub async fn timelines_count_exactly_at_any_edges_and_after_a_purge(store: Arc<d
         .collect();
     times.extend(&around);
     store.append(&t, around.iter().map(|w| at("x.y", "u1", &w.to_string())).collect()).await.unwrap();
+    // A link revoked early, and visits to it after the cut, which a link access purge removes.
+    let link = |action: &str, when: Timestamp| {
+        event(&format!(r#"{{"action":"{action}","occurred_at":"{when}","targets":[{{"type":"link","id":"lnk_t"}}]}}"#))
+    };
+    let visits: Vec<Timestamp> = (0..30)
+        .map(|_| cut + jiff::SignedDuration::from_micros(rng.random_range(1..span_us - span_us / 3 - 123_456_789)))
+        .collect();
+    let mut linked =
+        vec![link("link.created", start), link("link.revoked", start + jiff::SignedDuration::from_hours(1))];
+    linked.extend(visits.iter().map(|&w| link("link.viewed", w)));
+    store.append(&t, linked).await.unwrap();
     let edges = |rng: &mut rand::rngs::StdRng| -> Vec<Timestamp> {
         let mut e: Vec<i64> = (0..rng.random_range(2..9))
             .map(|_| {
@@ -773,7 +784,7 @@ pub async fn timelines_count_exactly_at_any_edges_and_after_a_purge(store: Arc<d
     let all = everything();
     let mut u1 = everything();
     u1.actors = vec!["u1".into()];
-    for purged in [false, true] {
+    for phase in ["before any purge", "after the retention purge", "after the link access purge"] {
         let events = {
             let mut out = Vec::new();
             let mut page = Page { limit: 1000, cursor: None };
@@ -806,12 +817,18 @@ pub async fn timelines_count_exactly_at_any_edges_and_after_a_purge(store: Arc<d
                 })
                 .collect();
             let got = store.count_buckets(&t, &f, &bounds).await.unwrap();
-            assert_eq!(got, expected, "purged: {purged}, round {round}, edges {bounds:?}, filter {f:?}");
+            assert_eq!(got, expected, "{phase}, round {round}, edges {bounds:?}, filter {f:?}");
         }
-        if !purged {
+        if phase == "before any purge" {
             let rule = PurgeRule { before: Some(cut), link_access_ended_before: None };
             let report = store.purge(&t, &rule).await.unwrap();
-            assert_eq!(report.expired, times.iter().filter(|&&at| at < cut).count() as u64);
+            // The link's creation and revocation are before the cut too.
+            assert_eq!(report.expired, times.iter().filter(|&&at| at < cut).count() as u64 + 2);
+        } else if phase == "after the retention purge" {
+            let rule =
+                PurgeRule { before: None, link_access_ended_before: Some(start + jiff::SignedDuration::from_hours(2)) };
+            let report = store.purge(&t, &rule).await.unwrap();
+            assert_eq!(report.link_access, visits.len() as u64);
         }
     }
 }
