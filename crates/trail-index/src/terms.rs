@@ -285,6 +285,27 @@ fn action_alt(p: &ActionPattern) -> Alt {
 }
 
 impl Plan {
+    /// The actor id and e-mail terms the plan of `f` can hold, `(ids, e-mails)`: from its
+    /// `actors` (each value as either), its owner, and `actor:` in its search. A backend that
+    /// keeps these terms apart (PostgreSQL's actor columns) tells its actor clauses by them.
+    pub fn actor_terms(f: &Filter) -> (Vec<u64>, Vec<u64>) {
+        let (mut ids, mut emails) = (Vec::new(), Vec::new());
+        let searched = f.q.iter().flat_map(|q| &q.terms).filter_map(|t| match &t.kind {
+            TermKind::Actor(a) => Some(a),
+            _ => None,
+        });
+        for [id, email] in f.actors.iter().chain(searched).map(|a| actor_terms(a)) {
+            ids.push(id);
+            emails.push(email);
+        }
+        match &f.owner {
+            Some(Owner::ActorId(id)) => ids.push(actor_id_term(id)),
+            Some(Owner::Email(e)) => emails.push(actor_email_term(e)),
+            None => {}
+        }
+        (ids, emails)
+    }
+
     /// The plan of a filter (its time range is applied separately).
     pub fn of(f: &Filter) -> Plan {
         let mut clauses = Vec::new();

@@ -14,10 +14,9 @@ use trail_core::{
     event::{EventBody, StoredEvent},
     filter::{Filter, Page},
 };
-use trail_core::{filter::Owner, search::TermKind};
 use trail_index::{
     Plan,
-    terms::{Alt, Clause, actor_email_term, actor_id_term},
+    terms::{Alt, Clause},
 };
 use trail_store::{EventPage, StoreResult};
 
@@ -30,14 +29,15 @@ type Param = Box<dyn ToSql + Sync + Send>;
 
 /// SQL conditions with their parameters, numbered after `first` fixed ones.
 pub(crate) struct Conditions {
-    pub text: String,
+    /// One ` AND (...)` per clause of the plan.
+    clauses: Vec<String>,
     pub params: Vec<(Param, Type)>,
     first: usize,
-    /// The same conditions as two disjoint halves, when the first actor clause asks both actor
-    /// columns: `(the other conditions, [id side, e-mail side and not the id side])`. A page
-    /// reads each half down its own B-tree in time order and merges them; one `OR` across two
-    /// columns gives PostgreSQL no single ordered walk, and a person's page could take 40 ms.
-    pub split: Option<(String, [String; 2])>,
+    /// The first actor clause that asks both actor columns, as two disjoint halves:
+    /// `(its place in clauses, [id side, e-mail side and not the id side])`. A page reads each
+    /// half down its own B-tree in time order and merges them; one `OR` across two columns
+    /// gives PostgreSQL no single ordered walk, and a person's page could take 40 ms.
+    halves: Option<(usize, [String; 2])>,
 }
 
 impl Conditions {
@@ -46,15 +46,14 @@ impl Conditions {
         format!("${}", self.first + self.params.len())
     }
 
-    /// The plan's clauses as ` AND ...` conditions (empty for a plan that selects everything),
+    /// The plan's clauses as ` AND ...` conditions (none for a plan that selects everything),
     /// with parameters numbered from `first + 1`. A clause naming only actors (the `actor`
     /// filter, a member's own events, `actor:` in `q`) is asked of the actor columns and their
     /// B-trees instead of the terms: PostgreSQL estimates them well, and walks one person's
     /// events in time order.
     pub(crate) fn of(filter: &Filter, plan: &Plan, first: usize) -> Conditions {
-        let (ids, emails) = actor_terms(filter);
-        let mut c = Conditions { text: String::new(), params: Vec::new(), first, split: None };
-        let mut halves: Option<(std::ops::Range<usize>, [String; 2])> = None;
+        let (ids, emails) = Plan::actor_terms(filter);
+        let mut c = Conditions { clauses: Vec::new(), params: Vec::new(), first, halves: None };
         for clause in &plan.clauses {
             let (alts, negated) = match clause {
                 Clause::AnyOf(a) => (a, false),
@@ -78,12 +77,11 @@ impl Conditions {
                         _ => sides.push(format!("{column} = ANY({})", c.mark(Box::new(these), Type::INT8_ARRAY))),
                     }
                 }
-                let start = c.text.len();
-                c.text.push_str(&format!(" AND ({})", sides.join(" OR ")));
-                if let ([id, email], None) = (&sides[..], &halves) {
+                if let ([id, email], None) = (&sides[..], &c.halves) {
                     let second = format!("{email} AND NOT coalesce({id}, false)");
-                    halves = Some((start..c.text.len(), [id.clone(), second]));
+                    c.halves = Some((c.clauses.len(), [id.clone(), second]));
                 }
+                c.clauses.push(format!(" AND ({})", sides.join(" OR ")));
                 continue;
             }
             let mut any = Vec::new();
@@ -100,13 +98,22 @@ impl Conditions {
                 continue;
             }
             let any = any.join(" OR ");
-            c.text.push_str(&if negated { format!(" AND NOT ({any})") } else { format!(" AND ({any})") });
-        }
-        if let Some((clause, sides)) = halves {
-            let rest = format!("{}{}", &c.text[..clause.start], &c.text[clause.end..]);
-            c.split = Some((rest, sides));
+            c.clauses.push(if negated { format!(" AND NOT ({any})") } else { format!(" AND ({any})") });
         }
         c
+    }
+
+    /// All the conditions, as SQL.
+    pub(crate) fn text(&self) -> String {
+        self.clauses.concat()
+    }
+
+    /// The conditions as two disjoint halves (see `halves`), if they split.
+    fn split(&self) -> Option<[String; 2]> {
+        let (at, [a, b]) = self.halves.as_ref()?;
+        let rest: String =
+            self.clauses.iter().enumerate().filter(|(i, _)| i != at).map(|(_, clause)| clause.as_str()).collect();
+        Some([format!(" AND {a}{rest}"), format!(" AND {b}{rest}")])
     }
 
     /// The fixed parameters and then the conditions', with their types (statements are sent
@@ -116,29 +123,6 @@ impl Conditions {
         all.extend(self.params.iter().map(|(p, t)| (&**p as &(dyn ToSql + Sync), t.clone())));
         all
     }
-}
-
-/// The actor id and e-mail terms a filter can ask for: (ids, e-mails).
-fn actor_terms(f: &Filter) -> (Vec<u64>, Vec<u64>) {
-    let (mut ids, mut emails) = (Vec::new(), Vec::new());
-    let mut both = |v: &str| {
-        ids.push(actor_id_term(v));
-        emails.push(actor_email_term(v));
-    };
-    for a in &f.actors {
-        both(a);
-    }
-    for t in f.q.iter().flat_map(|q| &q.terms) {
-        if let TermKind::Actor(a) = &t.kind {
-            both(a);
-        }
-    }
-    match &f.owner {
-        Some(Owner::ActorId(id)) => ids.push(actor_id_term(id)),
-        Some(Owner::Email(e)) => emails.push(actor_email_term(e)),
-        None => {}
-    }
-    (ids, emails)
 }
 
 /// Where a scan looks: the tenant, the newest seq, a half-open time range.
@@ -176,14 +160,14 @@ impl<'a> Scan<'a> {
                  ORDER BY occurred_at DESC, seq DESC LIMIT $7"
             )
         };
-        let sql = match &self.conditions.split {
-            None => select(&self.conditions.text),
+        let sql = match self.conditions.split() {
+            None => select(&self.conditions.text()),
             // Each half newest first down its own B-tree, then the two merged.
-            Some((rest, [a, b])) => format!(
+            Some([a, b]) => format!(
                 "SELECT occurred_at, seq, body FROM (({}) UNION ALL ({})) AS halves
                  ORDER BY occurred_at DESC, seq DESC LIMIT $7",
-                select(&format!(" AND {a}{rest}")),
-                select(&format!(" AND {b}{rest}"))
+                select(&a),
+                select(&b)
             ),
         };
         let (snapshot, limit) = (self.snapshot as i64, limit as i64);
@@ -324,7 +308,7 @@ pub(crate) async fn count_buckets(
             "SELECT width_bucket(occurred_at, $5) AS b, count(*) FROM events
              WHERE tenant_id = $1 AND seq <= $2 AND occurred_at >= $3 AND occurred_at < $4{}
              GROUP BY b",
-            conditions.text
+            conditions.text()
         );
         let snapshot = newest as i64;
         let params = conditions.typed(&[
