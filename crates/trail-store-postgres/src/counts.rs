@@ -20,23 +20,31 @@ fn bucket(us: i64) -> i64 {
 
 /// Adds events at these times (microseconds) to the tenant's counts.
 pub(crate) async fn add(tx: &Transaction<'_>, tenant: &str, times: impl Iterator<Item = i64>) -> StoreResult<()> {
-    change(tx, tenant, times, 1).await
+    change(tx, tenant, times, 1).await.map(drop)
 }
 
 /// Takes events at these times away from the tenant's counts (a purge deleted them).
 pub(crate) async fn subtract(tx: &Transaction<'_>, tenant: &str, times: impl Iterator<Item = i64>) -> StoreResult<()> {
-    change(tx, tenant, times, -1).await?;
-    tx.execute("DELETE FROM event_counts WHERE tenant_id = $1 AND n <= 0", &[&tenant]).await.pg()?;
+    let buckets = change(tx, tenant, times, -1).await?;
+    tx.execute("DELETE FROM event_counts WHERE tenant_id = $1 AND bucket = ANY($2) AND n <= 0", &[&tenant, &buckets])
+        .await
+        .pg()?;
     Ok(())
 }
 
-async fn change(tx: &Transaction<'_>, tenant: &str, times: impl Iterator<Item = i64>, sign: i64) -> StoreResult<()> {
+/// Adds `sign` for each time to its bucket's count; the buckets changed.
+async fn change(
+    tx: &Transaction<'_>,
+    tenant: &str,
+    times: impl Iterator<Item = i64>,
+    sign: i64,
+) -> StoreResult<Vec<i64>> {
     let mut per: std::collections::BTreeMap<i64, i64> = Default::default();
     for t in times {
         *per.entry(bucket(t)).or_default() += sign;
     }
     if per.is_empty() {
-        return Ok(());
+        return Ok(Vec::new());
     }
     let (buckets, counts): (Vec<i64>, Vec<i64>) = per.into_iter().unzip();
     tx.execute(
@@ -46,7 +54,7 @@ async fn change(tx: &Transaction<'_>, tenant: &str, times: impl Iterator<Item = 
     )
     .await
     .pg()?;
-    Ok(())
+    Ok(buckets)
 }
 
 /// After every event before `before` was purged: buckets wholly before it go, and the bucket
