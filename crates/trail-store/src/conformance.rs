@@ -9,7 +9,7 @@ use std::{collections::HashSet, sync::Arc};
 use jiff::Timestamp;
 use trail_core::{
     TenantId,
-    event::NewEvent,
+    event::{NewEvent, StoredEvent},
     filter::{ActionPattern, Filter, Page},
     ids::Scope,
     time::TimeBounds,
@@ -116,6 +116,20 @@ fn at(action: &str, actor: &str, occurred_at: &str) -> PreparedEvent {
     event(&format!(
         r#"{{"action":"{action}","occurred_at":"{occurred_at}","actor":{{"id":"{actor}","email":"{actor}@example.com"}}}}"#
     ))
+}
+
+/// Every event of the tenant, newest first, in pages of 1,000.
+async fn all_events(store: &dyn Store, t: &TenantId) -> Vec<StoredEvent> {
+    let mut out = Vec::new();
+    let mut page = Page { limit: 1000, cursor: None };
+    loop {
+        let p = store.query(t, &everything(), page).await.unwrap();
+        out.extend(p.events);
+        match p.next_cursor {
+            Some(c) => page.cursor = Some(c),
+            None => return out,
+        }
+    }
 }
 
 async fn all_seqs(store: &dyn Store, t: &TenantId, filter: &Filter, limit: usize) -> Vec<u64> {
@@ -678,18 +692,7 @@ pub async fn random_filters_agree_with_the_reference(store: Arc<dyn Store>) {
             store.append(t, chunk.to_vec()).await.unwrap();
         }
     }
-    let all = {
-        let mut out = Vec::new();
-        let mut page = Page { limit: 1000, cursor: None };
-        loop {
-            let p = store.query(&a, &everything(), page).await.unwrap();
-            out.extend(p.events);
-            match p.next_cursor {
-                Some(c) => page.cursor = Some(c),
-                None => break out,
-            }
-        }
-    };
+    let all = all_events(&*store, &a).await;
     assert_eq!(all.len(), 700);
     // Large pages (a backend may read them differently: SQLite decodes them on two threads)
     // walk the same events in the same order as small ones.
@@ -785,18 +788,7 @@ pub async fn timelines_count_exactly_at_any_edges_and_after_a_purge(store: Arc<d
     let mut u1 = everything();
     u1.actors = vec!["u1".into()];
     for phase in ["before any purge", "after the retention purge", "after the link access purge"] {
-        let events = {
-            let mut out = Vec::new();
-            let mut page = Page { limit: 1000, cursor: None };
-            loop {
-                let p = store.query(&t, &all, page).await.unwrap();
-                out.extend(p.events);
-                match p.next_cursor {
-                    Some(c) => page.cursor = Some(c),
-                    None => break out,
-                }
-            }
-        };
+        let events = all_events(&*store, &t).await;
         for round in 0..40 {
             let bounds = edges(&mut rng);
             if bounds.len() < 2 {
