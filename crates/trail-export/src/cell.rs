@@ -57,6 +57,20 @@ impl<'a> Cell<'a> {
         if s.is_empty() { Cell::Empty } else { Cell::Text(Cow::Owned(s)) }
     }
 
+    /// An address as text. IPv4 is written digit by digit: `Display` through `core::fmt`
+    /// was 3% of a CSV export's time.
+    pub fn ip(ip: std::net::IpAddr) -> Cell<'a> {
+        let std::net::IpAddr::V4(v4) = ip else { return Cell::owned(ip.to_string()) };
+        let mut s = String::with_capacity(15);
+        for (i, octet) in v4.octets().into_iter().enumerate() {
+            if i > 0 {
+                s.push('.');
+            }
+            s.push_str(itoa::Buffer::new().format(octet));
+        }
+        Cell::Text(Cow::Owned(s))
+    }
+
     /// The cell as text, the way CSV, PDF and DOCX show it (before formula neutralisation).
     pub fn display(&self) -> std::borrow::Cow<'_, str> {
         match self {
@@ -126,6 +140,18 @@ impl DateText {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn addresses_read_as_display_writes_them() {
+        for a in [0u8, 1, 9, 10, 99, 100, 199, 200, 255] {
+            for b in [0u8, 7, 42, 255] {
+                let ip = std::net::IpAddr::from([a, b, 255 - a, a ^ b]);
+                assert_eq!(Cell::ip(ip).display(), ip.to_string());
+            }
+        }
+        let v6: std::net::IpAddr = "2001:db8::7".parse().unwrap();
+        assert_eq!(Cell::ip(v6).display(), "2001:db8::7");
+    }
 
     #[test]
     fn dates_on_the_stack_match_strftime() {

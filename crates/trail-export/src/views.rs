@@ -282,7 +282,7 @@ impl View {
         };
         let user = Cell::text(actor.and_then(|a| a.name.as_deref().or(a.id.as_deref())));
         let email = Cell::text(actor.and_then(|a| a.email.as_deref()));
-        let ip = ctx.and_then(|c| c.ip).map_or(Cell::Empty, |ip| Cell::owned(ip.to_string()));
+        let ip = ctx.and_then(|c| c.ip).map_or(Cell::Empty, Cell::ip);
         let country = Cell::text(loc.and_then(|l| l.country_name.as_deref().or(l.country.as_deref())));
         let city = Cell::text(loc.and_then(|l| l.city.as_deref()));
         let os = Cell::text(client.and_then(|c| c.os.as_deref()));

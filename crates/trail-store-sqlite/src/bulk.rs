@@ -25,7 +25,7 @@ use crate::codec::Codec;
 /// Events a chunk holds.
 const CHUNK: usize = 32;
 
-type Blobs = Vec<(u64, Vec<u8>)>;
+pub(crate) type Blobs = Vec<(u64, Vec<u8>)>;
 type Decoded = Vec<(u64, EventBody)>;
 type Done = StoreResult<Vec<(usize, Decoded)>>;
 
@@ -102,14 +102,14 @@ fn helper() -> Option<mpsc::Sender<Job>> {
     inbox.as_ref().map(|m| m.lock().expect("inbox lock").clone())
 }
 
-/// Reads with `read` the blobs of `seqs` (a missing event is skipped) and decodes them; the
-/// events in order, in chunks (not flattened into one list: an event is a few hundred bytes to
-/// move).
+/// Reads with `read` the blobs of `seqs`, [`CHUNK`] seqs at a time (`read` returns those it
+/// found, in the order asked; a missing event is skipped), and decodes them; the events in
+/// order, in chunks (not flattened into one list: an event is a few hundred bytes to move).
 pub(crate) fn read_decoded(
     conn: &Connection,
     codec: &Arc<Codec>,
     seqs: impl Iterator<Item = u64>,
-    read: impl Fn(&Connection, u64) -> StoreResult<Option<Vec<u8>>>,
+    read: impl Fn(&Connection, &[u64]) -> StoreResult<Blobs>,
 ) -> StoreResult<Vec<Decoded>> {
     let shared = Arc::new(Shared::default());
     let (reply, replied) = mpsc::channel();
@@ -117,19 +117,14 @@ pub(crate) fn read_decoded(
     let helped =
         helper().map(|h| h.send(Job { codec: codec.clone(), shared: shared.clone(), reply }).is_ok()).unwrap_or(false);
     let read_result = (|| {
-        let mut chunk = Vec::with_capacity(CHUNK);
+        let mut wanted = Vec::with_capacity(CHUNK);
+        let mut seqs = seqs.peekable();
         let mut place = 0;
-        for seq in seqs {
-            if let Some(blob) = read(conn, seq)? {
-                chunk.push((seq, blob));
-            }
-            if chunk.len() == CHUNK {
-                shared.push(place, std::mem::take(&mut chunk));
-                place += 1;
-            }
-        }
-        if !chunk.is_empty() {
-            shared.push(place, chunk);
+        while seqs.peek().is_some() {
+            wanted.clear();
+            wanted.extend(seqs.by_ref().take(CHUNK));
+            shared.push(place, read(conn, &wanted)?);
+            place += 1;
         }
         Ok::<_, StoreError>(())
     })();

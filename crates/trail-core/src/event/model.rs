@@ -17,6 +17,12 @@ impl Action {
     pub const MAX_LEN: usize = 128;
 
     pub fn parse(s: &str) -> Result<Self, String> {
+        Self::parse_str(s)?;
+        Ok(Self(s.to_owned()))
+    }
+
+    /// Whether `s` is a valid action, and what is wrong with it if not.
+    fn parse_str(s: &str) -> Result<(), String> {
         if s.is_empty() {
             return Err("action must not be empty: use a dotted name such as document.signed".into());
         }
@@ -32,7 +38,7 @@ impl Action {
                 "action {s:?} is invalid: use lowercase words of a-z, 0-9 and '_' separated by single dots, such as document.signed"
             ));
         }
-        Ok(Self(s.to_owned()))
+        Ok(())
     }
 
     pub fn as_str(&self) -> &str {
@@ -46,8 +52,12 @@ impl Action {
 }
 
 impl<'de> Deserialize<'de> for Action {
+    /// Checked like [`Action::parse`], keeping the string read (every stored event read
+    /// passes here: a second copy showed in exports).
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        Action::parse(&String::deserialize(d)?).map_err(serde::de::Error::custom)
+        let s = String::deserialize(d)?;
+        Action::parse_str(&s).map_err(serde::de::Error::custom)?;
+        Ok(Action(s))
     }
 }
 
@@ -66,13 +76,18 @@ impl Category {
     pub const MAX_LEN: usize = 64;
 
     pub fn parse(s: &str) -> Result<Self, String> {
+        Self::parse_str(s)?;
+        Ok(Self(s.to_owned()))
+    }
+
+    fn parse_str(s: &str) -> Result<(), String> {
         if s.is_empty() || s.len() > Self::MAX_LEN || !s.bytes().all(is_word_byte) {
             return Err(format!(
                 "category {s:?} is invalid: use 1 to {} characters of a-z, 0-9 and '_', such as document",
                 Self::MAX_LEN
             ));
         }
-        Ok(Self(s.to_owned()))
+        Ok(())
     }
 
     pub fn as_str(&self) -> &str {
@@ -82,7 +97,9 @@ impl Category {
 
 impl<'de> Deserialize<'de> for Category {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        Category::parse(&String::deserialize(d)?).map_err(serde::de::Error::custom)
+        let s = String::deserialize(d)?;
+        Category::parse_str(&s).map_err(serde::de::Error::custom)?;
+        Ok(Category(s))
     }
 }
 
