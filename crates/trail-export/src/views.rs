@@ -538,6 +538,47 @@ mod tests {
         assert_eq!(cells[4], Cell::Text("+********0123".into()));
     }
 
+    /// Exports of the activity columns read events with only [`Fields::Activity`] (see
+    /// `trail_core::event::fields`): their cells must be those of the whole event. A column
+    /// that starts to read another field fails here, until the field is added there.
+    #[test]
+    fn activity_columns_need_only_the_activity_fields() {
+        use trail_core::event::{Client, Fields};
+        let now = "2026-11-22T12:00:00Z".parse().unwrap();
+        let events = [
+            r#"{"id":"k","action":"document.signed","outcome":"failure","actor":{"id":"u_1","name":"Asha Rao","email":"asha@acme.example"},"targets":[{"type":"document","id":"d9","name":"NDA.pdf"},{"type":"folder","id":"f1"}],"description":"=Asha signed","context":{"ip":"203.0.113.77","user_agent":"Mozilla/5.0 (X11; Linux x86_64) Firefox/133.0","session_id":"s1","url":"/d/9","method":"POST","status":201,"location":{"country":"IN","country_name":"India","region":"Karnataka","city":"Bengaluru"}},"metadata":{"k":1}}"#,
+            r#"{"action":"user.login","actor":{"id":"u_2","type":"api_key"},"context":{"ip":"2001:db8::7","location":{"country":"GB"}}}"#,
+            r#"{"action":"link.viewed","actor":{"email":"x@y.example"},"category":"sharing"}"#,
+        ];
+        for (i, json) in events.into_iter().enumerate() {
+            let mut body = trail_core::event::NewEvent::from_json(json, now).unwrap().into_body(now);
+            if let Some(c) = body.context.as_mut() {
+                c.client = Some(Client {
+                    os: Some("Linux".into()),
+                    browser: Some("Firefox 133".into()),
+                    device: Some("desktop".into()),
+                });
+            }
+            let (canonical, _) = trail_core::canonical::write(&body);
+            let text = std::str::from_utf8(&canonical).unwrap();
+            let read = |fields: Fields| StoredEvent {
+                tenant: trail_core::TenantId::parse("t").unwrap(),
+                seq: 7,
+                body: fields.parse(text).unwrap(),
+            };
+            let (whole, part) = (read(Fields::All), read(Fields::Activity));
+            assert_eq!(whole.body, body, "event {i} reads back whole");
+            for tz in [TimeZone::UTC, TimeZone::get("Asia/Kolkata").unwrap()] {
+                let view = View::new(ViewKind::Activity, tz);
+                let (mut a, mut b) = (Vec::new(), Vec::new());
+                view.cells(&whole, &mut a);
+                view.cells(&part, &mut b);
+                assert_eq!(a, b, "event {i}");
+                assert!(a.iter().filter(|c| **c != Cell::Empty).count() >= 6, "event {i}: {a:?}");
+            }
+        }
+    }
+
     #[test]
     fn report_rows_become_typed_cells() {
         let row: Map<String, Value> = serde_json::from_str(

@@ -13,7 +13,7 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 use trail_core::{
     TenantId,
-    event::StoredEvent,
+    event::{Fields, StoredEvent},
     filter::{Filter, Page},
 };
 use trail_export::{
@@ -37,6 +37,7 @@ pub struct BlockingPages {
     tenant: TenantId,
     filter: Arc<Filter>,
     page: Page,
+    fields: Fields,
     pending: Option<tokio::task::JoinHandle<Result<EventPage, StoreError>>>,
     done: bool,
 }
@@ -49,14 +50,22 @@ impl BlockingPages {
             tenant,
             filter: Arc::new(filter),
             page: Page { limit: PAGE, cursor: None },
+            fields: Fields::All,
             pending: None,
             done: false,
         }
     }
 
+    /// Pages whose events need hold only `fields` (see [`Store::query_fields`]).
+    pub fn with_fields(mut self, fields: Fields) -> Self {
+        self.fields = fields;
+        self
+    }
+
     fn fetch(&self) -> tokio::task::JoinHandle<Result<EventPage, StoreError>> {
         let (store, tenant, filter, page) = (self.store.clone(), self.tenant.clone(), self.filter.clone(), self.page);
-        self.handle.spawn(async move { store.query(&tenant, &filter, page).await })
+        let fields = self.fields;
+        self.handle.spawn(async move { store.query_fields(&tenant, &filter, page, fields).await })
     }
 }
 
@@ -239,7 +248,14 @@ impl ExportPlan {
             return trail_export::export_pages(self.format, &self.view, &self.meta, rows, out, progress);
         }
         let redaction = self.redaction;
-        let pages = BlockingPages::new(handle, store, self.tenant.id.clone(), self.filter.clone()).map(move |page| {
+        // The activity columns show part of each event; NDJSON writes whole events.
+        let fields = if self.view.kind == ViewKind::Activity && self.format != Format::Ndjson {
+            Fields::Activity
+        } else {
+            Fields::All
+        };
+        let pages = BlockingPages::new(handle, store, self.tenant.id.clone(), self.filter.clone());
+        let pages = pages.with_fields(fields).map(move |page| {
             page.map(|mut page| {
                 page.iter_mut().for_each(|e| crate::redact::event(e, redaction));
                 page

@@ -17,7 +17,7 @@ use std::{
 };
 
 use rusqlite::Connection;
-use trail_core::event::EventBody;
+use trail_core::event::{EventBody, Fields};
 use trail_store::{StoreError, StoreResult};
 
 use crate::codec::Codec;
@@ -56,7 +56,7 @@ impl Shared {
     }
 
     /// Takes chunks until the queue is closed and empty; the decoded chunks with their places.
-    fn work(&self, codec: &Codec) -> Done {
+    fn work(&self, codec: &Codec, fields: Fields) -> Done {
         let mut done = Vec::new();
         loop {
             let job = {
@@ -72,7 +72,10 @@ impl Shared {
                 }
             };
             let Some((place, blobs)) = job else { return Ok(done) };
-            let decoded = blobs.into_iter().map(|(seq, b)| Ok((seq, codec.decode(&b)?))).collect::<StoreResult<_>>()?;
+            let decoded = blobs
+                .into_iter()
+                .map(|(seq, b)| Ok((seq, codec.decode_fields(&b, fields)?)))
+                .collect::<StoreResult<_>>()?;
             done.push((place, decoded));
         }
     }
@@ -80,6 +83,7 @@ impl Shared {
 
 struct Job {
     codec: Arc<Codec>,
+    fields: Fields,
     shared: Arc<Shared>,
     reply: mpsc::Sender<Done>,
 }
@@ -93,7 +97,7 @@ fn helper() -> Option<mpsc::Sender<Job>> {
             .name("trail-decode".into())
             .spawn(move || {
                 for job in rx {
-                    let _ = job.reply.send(job.shared.work(&job.codec));
+                    let _ = job.reply.send(job.shared.work(&job.codec, job.fields));
                 }
             })
             .ok()
@@ -103,19 +107,21 @@ fn helper() -> Option<mpsc::Sender<Job>> {
 }
 
 /// Reads with `read` the blobs of `seqs`, [`CHUNK`] seqs at a time (`read` returns those it
-/// found, in the order asked; a missing event is skipped), and decodes them; the events in
+/// found, in the order asked; a missing event is skipped), and decodes their `fields`; the events in
 /// order, in chunks (not flattened into one list: an event is a few hundred bytes to move).
 pub(crate) fn read_decoded(
     conn: &Connection,
     codec: &Arc<Codec>,
+    fields: Fields,
     seqs: impl Iterator<Item = u64>,
     read: impl Fn(&Connection, &[u64]) -> StoreResult<Blobs>,
 ) -> StoreResult<Vec<Decoded>> {
     let shared = Arc::new(Shared::default());
     let (reply, replied) = mpsc::channel();
     // Without a helper (it could not be started), this thread decodes everything.
-    let helped =
-        helper().map(|h| h.send(Job { codec: codec.clone(), shared: shared.clone(), reply }).is_ok()).unwrap_or(false);
+    let helped = helper()
+        .map(|h| h.send(Job { codec: codec.clone(), fields, shared: shared.clone(), reply }).is_ok())
+        .unwrap_or(false);
     let read_result = (|| {
         let mut wanted = Vec::with_capacity(CHUNK);
         let mut seqs = seqs.peekable();
@@ -129,7 +135,7 @@ pub(crate) fn read_decoded(
         Ok::<_, StoreError>(())
     })();
     shared.close();
-    let mine = shared.work(codec);
+    let mine = shared.work(codec, fields);
     let theirs = if helped {
         replied.recv().map_err(|_| StoreError::Internal("the decoding thread stopped".into()))?
     } else {

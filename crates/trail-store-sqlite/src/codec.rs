@@ -35,7 +35,7 @@ use std::{
     sync::{Arc, Mutex, RwLock},
 };
 
-use trail_core::event::EventBody;
+use trail_core::event::{EventBody, Fields};
 use trail_store::{StoreError, StoreResult};
 use zstd::dict::{DecoderDictionary, EncoderDictionary};
 
@@ -224,7 +224,12 @@ impl Codec {
     }
 
     pub(crate) fn decode(&self, blob: &[u8]) -> StoreResult<EventBody> {
-        self.with_decompressed(blob, trail_store::record::body)?.map_err(|e| corrupt(&e))
+        self.decode_fields(blob, Fields::All)
+    }
+
+    /// The event a blob holds, with `fields` (see [`Fields`]).
+    pub(crate) fn decode_fields(&self, blob: &[u8], fields: Fields) -> StoreResult<EventBody> {
+        self.with_decompressed(blob, |b| trail_store::record::body_with(b, fields))?.map_err(|e| corrupt(&e))
     }
 
     /// Offers a record for dictionary training; returns the samples once there are enough.

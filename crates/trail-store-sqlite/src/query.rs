@@ -11,7 +11,7 @@ use std::sync::Arc;
 use rusqlite::{Connection, OptionalExtension};
 use trail_core::{
     TenantId,
-    event::StoredEvent,
+    event::{Fields, StoredEvent},
     filter::{Filter, Page},
 };
 use trail_index::{Bounds, Plan, TermIndex};
@@ -179,7 +179,10 @@ pub(crate) fn run(
     tid: i64,
     filter: &Filter,
     page: Page,
+    fields: Fields,
 ) -> StoreResult<EventPage> {
+    // Small pages are read whole: only the large pages of exports gain from reading less.
+    let fields = if fields.serves(filter) { fields } else { Fields::All };
     let tx = conn.transaction().sql()?;
     let newest = next_seq(&tx, tenant, tid)? - 1;
     let snapshot = page.cursor.map(|c| c.snapshot).unwrap_or(newest);
@@ -196,7 +199,7 @@ pub(crate) fn run(
             let want = page.limit + 1 - events.len();
             let mut seen = 0;
             let seqs = candidates.by_ref().take(want).map(|(_, seq)| seq).inspect(|_| seen += 1);
-            let decoded = crate::bulk::read_decoded(&tx, ctx.codec, seqs, |c, seqs| read_blobs(c, tid, seqs))?;
+            let decoded = crate::bulk::read_decoded(&tx, ctx.codec, fields, seqs, |c, seqs| read_blobs(c, tid, seqs))?;
             if seen == 0 {
                 break;
             }

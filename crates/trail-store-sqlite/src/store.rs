@@ -13,7 +13,7 @@ use tokio::sync::{mpsc, oneshot};
 use trail_core::merkle::Hash;
 use trail_core::{
     TenantId,
-    event::StoredEvent,
+    event::{Fields, StoredEvent},
     filter::{Filter, Page},
     ids::Scope,
 };
@@ -579,9 +579,19 @@ impl Store for SqliteStore {
     }
 
     async fn query(&self, tenant: &TenantId, filter: &Filter, page: Page) -> StoreResult<EventPage> {
+        self.query_fields(tenant, filter, page, Fields::All).await
+    }
+
+    async fn query_fields(
+        &self,
+        tenant: &TenantId,
+        filter: &Filter,
+        page: Page,
+        fields: Fields,
+    ) -> StoreResult<EventPage> {
         let tid = self.tid(tenant).await?;
         let (tenant, filter, inner) = (tenant.clone(), filter.clone(), self.inner.clone());
-        self.read(move |c| query::run(c, &inner.ctx(), &tenant, tid, &filter, page)).await
+        self.read(move |c| query::run(c, &inner.ctx(), &tenant, tid, &filter, page, fields)).await
     }
 
     async fn event(&self, tenant: &TenantId, seq: u64) -> StoreResult<Option<StoredEvent>> {

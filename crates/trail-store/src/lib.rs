@@ -77,6 +77,19 @@ pub trait Store: Send + Sync + 'static {
     async fn append(&self, tenant: &TenantId, events: Vec<PreparedEvent>) -> StoreResult<AppendReceipt>;
     /// One page of events matching `filter`, newest first (`occurred_at`, then `seq`, descending).
     async fn query(&self, tenant: &TenantId, filter: &Filter, page: Page) -> StoreResult<EventPage>;
+    /// [`Store::query`] for a reader that looks only at `fields` of each event (an export of
+    /// the activity columns): the events may lack the other fields, which a backend need not
+    /// decode. Matches are the same as [`Store::query`]'s. By default, whole events.
+    async fn query_fields(
+        &self,
+        tenant: &TenantId,
+        filter: &Filter,
+        page: Page,
+        fields: trail_core::event::Fields,
+    ) -> StoreResult<EventPage> {
+        let _ = fields;
+        self.query(tenant, filter, page).await
+    }
     /// One event by seq.
     async fn event(&self, tenant: &TenantId, seq: u64) -> StoreResult<Option<StoredEvent>>;
     /// Up to `limit` events with seq greater than `after`, in seq order (for the live stream,

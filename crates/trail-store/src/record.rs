@@ -19,7 +19,7 @@
 
 use trail_core::{
     canonical::{Layout, Personal, Salts, SaltsOf, commitment},
-    event::EventBody,
+    event::{EventBody, Fields},
 };
 
 const V1: u8 = 1;
@@ -193,13 +193,18 @@ pub fn erase(bytes: &[u8], fields: &[Personal]) -> Result<Option<Vec<u8>>, Strin
 /// The event a record holds. Erased fields read `[erased]` (an erased address is absent) and
 /// are listed in `erased`.
 pub fn body(bytes: &[u8]) -> Result<EventBody, String> {
+    body_with(bytes, Fields::All)
+}
+
+/// [`body`] with only `fields` (an event with erased fields is read whole).
+pub fn body_with(bytes: &[u8], fields: Fields) -> Result<EventBody, String> {
     let record = decode(bytes)?;
     if !record.erased.is_empty() {
         return erased_body(&record);
     }
     // Validated as UTF-8 once here, so the parser need not check each string again.
     let text = std::str::from_utf8(record.canonical).map_err(|_| "the stored event is not UTF-8".to_owned())?;
-    serde_json::from_str(text).map_err(|e| format!("the stored event does not parse: {e}"))
+    fields.parse(text).map_err(|e| format!("the stored event does not parse: {e}"))
 }
 
 /// The body of a record with erased fields: their commitments read as `null` while parsing,

@@ -6,13 +6,16 @@
 //! - [`batch`]: a request body (one object, a JSON array or NDJSON) into a batch of events, all or
 //!   nothing, with the limits of SPEC section 3.
 //! - [`stored`]: the event as Trail keeps and returns it, with defaults filled in and enrichment.
+//! - [`fields`]: reading only some fields of a stored event (an export of the activity columns).
 
 pub mod batch;
+pub mod fields;
 pub mod model;
 pub mod stored;
 pub mod validate;
 
 pub use batch::{BatchError, BatchErrorKind, BodyFormat, Limits, parse_batch};
+pub use fields::Fields;
 pub use model::{Action, Actor, ActorType, Category, Client, Context, Location, Method, Outcome, Target};
 pub use stored::{ERASED, EventBody, StoredEvent};
 pub use validate::{FieldError, NewEvent};
