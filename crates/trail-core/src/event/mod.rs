@@ -11,6 +11,7 @@
 pub mod batch;
 pub mod fields;
 pub mod model;
+mod reader;
 pub mod stored;
 pub mod validate;
 

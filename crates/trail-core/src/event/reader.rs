@@ -1,0 +1,407 @@
+//! A reader for exactly the canonical form [`crate::canonical::write`] produces: its keys, in
+//! its order, without whitespace, strings with only the escapes it writes.
+//!
+//! Every read of a stored event (queries, the console, exports, the index's catch-up) parses
+//! that form, and serde's derived parser spent most of its time on what this form makes
+//! unnecessary: matching each key among all the struct's names, looking for whitespace and
+//! `null`, and visitor calls per value. Here each key is compared once where the writer puts it.
+//! Measured on the benchmark's events: see `BENCHMARKS.md` (exports).
+//!
+//! Anything else (another key order, a key this reader does not know, an escape the writer
+//! never produces, a value of an unexpected kind) is declined with `None`, and the caller reads
+//! the event with serde_json instead. On what the writer produces both readers give the same
+//! event (property tests check it on random events); on damaged text this reader may accept
+//! what serde_json would not (a raw control character inside a string, a status with a leading
+//! zero), which only the integrity checks, not parsing, are there to catch.
+
+use std::net::IpAddr;
+
+use serde_json::{Map, Value};
+
+use super::{
+    Action, Actor, ActorType, Category, Client, Context, EventBody, Fields, Location, Method, Outcome, Target,
+};
+use crate::time::parse_rfc3339;
+
+/// The event `s` holds, with `fields`; `None` when `s` is not in the writer's exact form.
+pub(super) fn read(s: &str, fields: Fields) -> Option<EventBody> {
+    let all = fields == Fields::All;
+    let mut c = Cursor { s, at: 0 };
+    c.lit("{\"action\":")?;
+    let action = Action::parse(c.str()?.as_ref()).ok()?;
+    let actor = if c.key(",\"actor\":") { Some(c.actor()?) } else { None };
+    let category = Category::parse(c.lit(",\"category\":").and_then(|_| c.str())?.as_ref()).ok()?;
+    let context = if c.key(",\"context\":") { Some(Box::new(c.context(all)?)) } else { None };
+    let description = c.opt(",\"description\":", true)?;
+    let id = c.opt(",\"id\":", all)?;
+    let metadata = if c.key(",\"metadata\":") { c.metadata(all)? } else { None };
+    let occurred_at = parse_rfc3339(c.lit(",\"occurred_at\":").and_then(|_| c.str())?.as_ref()).ok()?;
+    let outcome = Outcome::parse(c.lit(",\"outcome\":").and_then(|_| c.str())?.as_ref()).ok()?;
+    let received_at = parse_rfc3339(c.lit(",\"received_at\":").and_then(|_| c.str())?.as_ref()).ok()?;
+    let report_type = c.lit(",\"report_type\":").and_then(|_| c.str())?.into_owned();
+    let mut targets = Vec::new();
+    if c.key(",\"targets\":[") {
+        loop {
+            targets.push(c.target()?);
+            if !c.key(",") {
+                break;
+            }
+        }
+        c.lit("]")?;
+    }
+    c.lit("}")?;
+    if c.at != s.len() {
+        return None;
+    }
+    Some(EventBody {
+        id,
+        occurred_at,
+        received_at,
+        action,
+        category,
+        outcome,
+        report_type,
+        actor,
+        targets,
+        description,
+        context,
+        metadata,
+        erased: Vec::new(),
+    })
+}
+
+/// A position in the text being read.
+struct Cursor<'a> {
+    s: &'a str,
+    at: usize,
+}
+
+impl<'a> Cursor<'a> {
+    fn rest(&self) -> &'a [u8] {
+        &self.s.as_bytes()[self.at..]
+    }
+
+    /// Consumes `lit`, which must come next.
+    fn lit(&mut self, lit: &str) -> Option<()> {
+        self.key(lit).then_some(())
+    }
+
+    /// Consumes `key` if it comes next.
+    fn key(&mut self, key: &str) -> bool {
+        let found = self.rest().starts_with(key.as_bytes());
+        if found {
+            self.at += key.len();
+        }
+        found
+    }
+
+    /// The member `key` if it comes next: its string, read (`keep`) or passed over.
+    fn opt(&mut self, key: &str, keep: bool) -> Option<Option<String>> {
+        if !self.key(key) {
+            return Some(None);
+        }
+        let s = self.str()?;
+        Some(keep.then(|| s.into_owned()))
+    }
+
+    /// A string, borrowed from the text when it holds no escape.
+    fn str(&mut self) -> Option<std::borrow::Cow<'a, str>> {
+        if self.rest().first() != Some(&b'"') {
+            return None;
+        }
+        let start = self.at + 1;
+        let end = start + memchr::memchr2(b'"', b'\\', &self.s.as_bytes()[start..])?;
+        if self.s.as_bytes()[end] == b'"' {
+            self.at = end + 1;
+            return self.s.get(start..end).map(std::borrow::Cow::Borrowed);
+        }
+        // With escapes: only those the writer produces (`write_str`).
+        let mut out = String::with_capacity(end - start + 16);
+        let mut i = start;
+        loop {
+            let next = i + memchr::memchr2(b'"', b'\\', &self.s.as_bytes()[i..])?;
+            out.push_str(self.s.get(i..next)?);
+            let b = self.s.as_bytes();
+            if b[next] == b'"' {
+                self.at = next + 1;
+                return Some(std::borrow::Cow::Owned(out));
+            }
+            let (ch, len) = match *b.get(next + 1)? {
+                b'"' => ('"', 2),
+                b'\\' => ('\\', 2),
+                b'b' => ('\u{8}', 2),
+                b'f' => ('\u{c}', 2),
+                b'n' => ('\n', 2),
+                b'r' => ('\r', 2),
+                b't' => ('\t', 2),
+                b'u' => {
+                    let hex = self.s.get(next + 2..next + 6)?;
+                    let code = u32::from_str_radix(hex, 16).ok().filter(|c| *c < 0x20)?;
+                    (char::from_u32(code)?, 6)
+                }
+                _ => return None,
+            };
+            out.push(ch);
+            i = next + len;
+        }
+    }
+
+    fn actor(&mut self) -> Option<Actor> {
+        self.lit("{")?;
+        let mut first = true;
+        let mut member = |c: &mut Self, key: &str| {
+            let found = c.key(if first { &key[1..] } else { key });
+            first &= !found;
+            found
+        };
+        let email = if member(self, ",\"email\":") { Some(self.str()?.into_owned()) } else { None };
+        let id = if member(self, ",\"id\":") { Some(self.str()?.into_owned()) } else { None };
+        let name = if member(self, ",\"name\":") { Some(self.str()?.into_owned()) } else { None };
+        if !member(self, ",\"type\":") {
+            return None;
+        }
+        let kind = ActorType::parse(self.str()?.as_ref()).ok()?;
+        self.lit("}")?;
+        Some(Actor { id, name, email, kind })
+    }
+
+    fn target(&mut self) -> Option<Target> {
+        self.lit("{")?;
+        let id = if self.key("\"id\":") { Some(self.str()?.into_owned()) } else { None };
+        let key = if id.is_some() { ",\"name\":" } else { "\"name\":" };
+        let name = if self.key(key) { Some(self.str()?.into_owned()) } else { None };
+        self.lit(if id.is_some() || name.is_some() { ",\"type\":" } else { "\"type\":" })?;
+        let kind = self.str()?.into_owned();
+        self.lit("}")?;
+        Some(Target { kind, id, name })
+    }
+
+    /// An object of optional string members `keys` (each `"name":`, in order), read or passed
+    /// over as `keep` says.
+    fn members<const N: usize>(&mut self, keys: [&str; N], keep: [bool; N]) -> Option<[Option<String>; N]> {
+        self.lit("{")?;
+        let mut out = [const { None }; N];
+        let mut first = true;
+        for (i, key) in keys.into_iter().enumerate() {
+            if !first {
+                if !self.rest().starts_with(b",") || !self.rest()[1..].starts_with(key.as_bytes()) {
+                    continue;
+                }
+                self.at += 1;
+            }
+            if self.key(key) {
+                first = false;
+                let s = self.str()?;
+                out[i] = keep[i].then(|| s.into_owned());
+            }
+        }
+        self.lit("}")?;
+        Some(out)
+    }
+
+    fn context(&mut self, all: bool) -> Option<Context> {
+        self.lit("{")?;
+        let mut ctx = Context::default();
+        let mut first = true;
+        // Each member but the first follows a comma.
+        let mut member = |c: &mut Self, key: &str| {
+            let found = c.key(if first { &key[1..] } else { key });
+            first &= !found;
+            found
+        };
+        if member(self, ",\"client\":") {
+            let [browser, device, os] = self.members(["\"browser\":", "\"device\":", "\"os\":"], [true, all, true])?;
+            ctx.client = Some(Client { os, browser, device });
+        }
+        if member(self, ",\"ip\":") {
+            ctx.ip = Some(self.str()?.parse::<IpAddr>().ok()?);
+        }
+        if member(self, ",\"location\":") {
+            let [city, country, country_name, region] = self
+                .members(["\"city\":", "\"country\":", "\"country_name\":", "\"region\":"], [true, true, true, true])?;
+            ctx.location = Some(Location { country, country_name, region, city });
+        }
+        if member(self, ",\"method\":") {
+            let m = self.str()?;
+            if all {
+                ctx.method = Some(Method::ALL.into_iter().find(|x| x.as_str() == m)?);
+            }
+        }
+        if member(self, ",\"session_id\":") {
+            ctx.session_id = self.str().map(|s| all.then(|| s.into_owned()))?;
+        }
+        if member(self, ",\"status\":") {
+            let digits = self.rest().iter().take_while(|b| b.is_ascii_digit()).count();
+            let status = self.s.get(self.at..self.at + digits)?.parse::<u16>().ok()?;
+            self.at += digits;
+            ctx.status = all.then_some(status);
+        }
+        if member(self, ",\"url\":") {
+            ctx.url = self.str().map(|s| all.then(|| s.into_owned()))?;
+        }
+        if member(self, ",\"user_agent\":") {
+            ctx.user_agent = self.str().map(|s| all.then(|| s.into_owned()))?;
+        }
+        self.lit("}")?;
+        Some(ctx)
+    }
+
+    /// The metadata object (read by serde_json, which finds where it ends), kept or passed over.
+    fn metadata(&mut self, keep: bool) -> Option<Option<Map<String, Value>>> {
+        let rest = self.s.get(self.at..)?;
+        if !rest.starts_with('{') {
+            return None;
+        }
+        let (value, len) = if keep {
+            let mut values = serde_json::Deserializer::from_str(rest).into_iter::<Map<String, Value>>();
+            (Some(values.next()?.ok()?), values.byte_offset())
+        } else {
+            let mut values = serde_json::Deserializer::from_str(rest).into_iter::<serde::de::IgnoredAny>();
+            values.next()?.ok()?;
+            (None, values.byte_offset())
+        };
+        self.at += len;
+        Some(value)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::{option::of, prelude::*};
+
+    use super::*;
+    use crate::canonical;
+
+    /// Text with what needs escaping: quotes, backslashes, every control character, non-ASCII.
+    fn text() -> impl Strategy<Value = String> {
+        prop_oneof!["[a-z0-9 ._@/-]{0,12}", "[\"\\\\\u{0}-\u{1f}a é€😀\u{7f}\u{2028}]{0,8}", "\\PC{0,16}",]
+    }
+
+    fn body() -> impl Strategy<Value = EventBody> {
+        let actor = (of(text()), of(text()), of(text()), 0usize..4).prop_map(|(id, name, email, k)| Actor {
+            id,
+            name,
+            email,
+            kind: [ActorType::User, ActorType::ApiKey, ActorType::System, ActorType::Anonymous][k],
+        });
+        let target = (text(), of(text()), of(text())).prop_map(|(kind, id, name)| Target { kind, id, name });
+        let location = (of(text()), of(text()), of(text()), of(text()))
+            .prop_map(|(country, country_name, region, city)| Location { country, country_name, region, city });
+        let client =
+            (of(text()), of(text()), of(text())).prop_map(|(os, browser, device)| Client { os, browser, device });
+        let ip = prop_oneof![any::<[u8; 4]>().prop_map(IpAddr::from), any::<[u8; 16]>().prop_map(IpAddr::from)];
+        let context =
+            ((of(ip), of(text()), of(text()), of(text())), (of(0usize..7), of(100u16..600), of(location), of(client)))
+                .prop_map(|((ip, user_agent, session_id, url), (method, status, location, client))| Context {
+                    ip,
+                    user_agent,
+                    session_id,
+                    url,
+                    method: method.map(|m| Method::ALL[m]),
+                    status,
+                    location,
+                    client,
+                });
+        let metadata = prop::collection::btree_map(
+            text(),
+            prop_oneof![
+                text().prop_map(Value::from),
+                any::<i64>().prop_map(Value::from),
+                any::<bool>().prop_map(Value::from),
+                Just(serde_json::json!({"a": [1, "x", null, {"b": 2.5}]})),
+            ],
+            0..4,
+        )
+        .prop_map(|m| m.into_iter().collect::<Map<String, Value>>());
+        (
+            ("[a-z]{1,8}(\\.[a-z0-9_]{1,8}){0,2}", "[a-z_]{1,10}", any::<bool>(), text()),
+            (of(actor), prop::collection::vec(target, 0..4), of(text()), of(text())),
+            (of(context), of(metadata), 0i64..4_000_000_000_000_000, 0i64..1_000_000_000),
+        )
+            .prop_map(
+                |(
+                    (action, category, failed, report_type),
+                    (actor, targets, description, id),
+                    (context, metadata, occurred, later),
+                )| {
+                    let occurred_at = jiff::Timestamp::from_microsecond(occurred).unwrap();
+                    EventBody {
+                        id,
+                        occurred_at,
+                        received_at: jiff::Timestamp::from_microsecond(occurred + later).unwrap(),
+                        action: Action::parse(&action).unwrap(),
+                        category: Category::parse(&category).unwrap(),
+                        outcome: if failed { Outcome::Failure } else { Outcome::Success },
+                        report_type,
+                        actor,
+                        targets,
+                        description,
+                        context: context.map(Box::new),
+                        metadata,
+                        erased: Vec::new(),
+                    }
+                },
+            )
+    }
+
+    /// `e` with only the activity fields.
+    fn activity_part(mut e: EventBody) -> EventBody {
+        e.id = None;
+        e.metadata = None;
+        if let Some(c) = e.context.as_mut() {
+            (c.user_agent, c.session_id, c.url, c.method, c.status) = (None, None, None, None, None);
+            if let Some(cl) = c.client.as_mut() {
+                cl.device = None;
+            }
+        }
+        e
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        /// What the writer writes, this reader reads back, whole or in part, and serde_json
+        /// reads the same.
+        #[test]
+        fn reads_back_what_the_writer_writes(e in body()) {
+            let text = String::from_utf8(canonical::write(&e).0).unwrap();
+            prop_assert_eq!(read(&text, Fields::All), Some(e.clone()), "{}", text);
+            prop_assert_eq!(&serde_json::from_str::<EventBody>(&text).unwrap(), &e);
+            prop_assert_eq!(read(&text, Fields::Activity), Some(activity_part(e)));
+        }
+
+        /// On text cut short or with one byte changed, it declines, or reads what serde_json
+        /// reads.
+        #[test]
+        fn damaged_text_is_declined_or_read_as_serde_reads_it(e in body(), at in any::<prop::sample::Index>(), byte in any::<u8>(), cut in any::<bool>()) {
+            let mut bytes = canonical::write(&e).0;
+            let i = at.index(bytes.len());
+            if cut { bytes.truncate(i) } else { bytes[i] = byte }
+            let Ok(text) = String::from_utf8(bytes) else { return Ok(()) };
+            if let (Some(fast), Ok(slow)) = (read(&text, Fields::All), serde_json::from_str::<EventBody>(&text)) {
+                prop_assert_eq!(fast, slow, "{}", text);
+            }
+        }
+    }
+
+    #[test]
+    fn other_forms_are_declined() {
+        let now: jiff::Timestamp = "2026-11-22T12:00:00Z".parse().unwrap();
+        let e = crate::event::NewEvent::from_json(
+            r#"{"action":"a.b","actor":{"id":"u"},"context":{"ip":"203.0.113.7"}}"#,
+            now,
+        )
+        .unwrap()
+        .into_body(now);
+        let text = String::from_utf8(canonical::write(&e).0).unwrap();
+        assert_eq!(read(&text, Fields::All), Some(e.clone()));
+        // serde_json's order (not sorted), whitespace, a key added, an escape the writer never
+        // uses: all read by serde_json instead.
+        let spaced = text.replacen(',', ", ", 1);
+        let unknown = text.replacen("{", "{\"zzz\":1,", 1);
+        let slash = text.replacen("a.b", "a\\/b", 1);
+        for other in [serde_json::to_string(&e).unwrap(), spaced, unknown, slash, format!("{text} ")] {
+            assert_eq!(read(&other, Fields::All), None, "{other}");
+        }
+    }
+}
