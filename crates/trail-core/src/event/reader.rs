@@ -135,7 +135,7 @@ impl<'a> Cursor<'a> {
                 b'r' => ('\r', 2),
                 b't' => ('\t', 2),
                 b'u' => {
-                    let hex = self.s.get(next + 2..next + 6)?;
+                    let hex = self.s.get(next + 2..next + 6).filter(|h| h.bytes().all(|b| b.is_ascii_hexdigit()))?;
                     let code = u32::from_str_radix(hex, 16).ok().filter(|c| *c < 0x20)?;
                     (char::from_u32(code)?, 6)
                 }
