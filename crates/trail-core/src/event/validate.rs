@@ -141,6 +141,22 @@ fn max_chars(field: &str, value: Option<String>, max: usize) -> Result<Option<St
     }
 }
 
+/// The length of `v` serialised, counted without keeping the bytes.
+fn serialised_len(v: &Value) -> usize {
+    struct Count(usize);
+    impl std::io::Write for Count {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0 += b.len();
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut n = Count(0);
+    serde_json::to_writer(&mut n, v).map(|_| n.0).unwrap_or(usize::MAX)
+}
+
 fn metadata_depth(v: &Value) -> usize {
     match v {
         Value::Object(m) => 1 + m.values().map(metadata_depth).max().unwrap_or(0),
@@ -253,7 +269,7 @@ impl NewEvent {
                         ),
                     ));
                 }
-                let size = serde_json::to_vec(&v).map(|b| b.len()).unwrap_or(usize::MAX);
+                let size = serialised_len(&v);
                 if size > limits::METADATA_BYTES {
                     return Err(FieldError::new(
                         "metadata",
@@ -378,6 +394,16 @@ mod tests {
 
     fn err(json: &str) -> FieldError {
         NewEvent::from_json(json, now()).expect_err(json)
+    }
+
+    #[test]
+    fn metadata_may_be_16_kib_serialised_and_not_a_byte_more() {
+        // `{"k":"..."}` is 8 bytes around the value.
+        let with = |n: usize| format!(r#"{{"action":"a","metadata":{{"k":"{}"}}}}"#, "x".repeat(n));
+        assert!(NewEvent::from_json(&with(16 * 1024 - 8), now()).is_ok());
+        let e = err(&with(16 * 1024 - 7));
+        assert_eq!(e.field, "metadata");
+        assert!(e.message.contains("16385 bytes"), "{}", e.message);
     }
 
     #[test]
