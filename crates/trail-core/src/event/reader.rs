@@ -10,9 +10,11 @@
 //! Anything else (another key order, a key this reader does not know, an escape the writer
 //! never produces, a value of an unexpected kind) is declined with `None`, and the caller reads
 //! the event with serde_json instead. On what the writer produces both readers give the same
-//! event (property tests check it on random events); on damaged text this reader may accept
-//! what serde_json would not (a raw control character inside a string, a status with a leading
-//! zero), which only the integrity checks, not parsing, are there to catch.
+//! event (property tests check it on random events). On damaged text this reader may accept
+//! what serde_json would not: a raw control character inside a string, and, when reading only
+//! the activity fields, metadata that is well-formed JSON but not a valid `Value` (a number out
+//! of range, a lone surrogate escape). Catching damaged events is `trail verify`'s work, not
+//! the parser's.
 
 use std::net::IpAddr;
 
@@ -223,15 +225,17 @@ impl<'a> Cursor<'a> {
         }
         if member(self, ",\"method\":") {
             let m = self.str()?;
-            if all {
-                ctx.method = Some(Method::ALL.into_iter().find(|x| x.as_str() == m)?);
-            }
+            let method = Method::ALL.into_iter().find(|x| x.as_str() == m)?;
+            ctx.method = all.then_some(method);
         }
         if member(self, ",\"session_id\":") {
             ctx.session_id = self.str().map(|s| all.then(|| s.into_owned()))?;
         }
         if member(self, ",\"status\":") {
             let digits = self.rest().iter().take_while(|b| b.is_ascii_digit()).count();
+            if digits > 1 && self.rest()[0] == b'0' {
+                return None;
+            }
             let status = self.s.get(self.at..self.at + digits)?.parse::<u16>().ok()?;
             self.at += digits;
             ctx.status = all.then_some(status);
@@ -403,5 +407,18 @@ mod tests {
         for other in [serde_json::to_string(&e).unwrap(), spaced, unknown, slash, format!("{text} ")] {
             assert_eq!(read(&other, Fields::All), None, "{other}");
         }
+        // Values serde_json refuses are declined even where the activity read passes over them.
+        let with_status = text.replacen("\"ip\":\"203.0.113.7\"", "\"ip\":\"203.0.113.7\",\"status\":0200", 1);
+        let with_method = text.replacen("\"ip\":\"203.0.113.7\"", "\"ip\":\"203.0.113.7\",\"method\":\"FOO\"", 1);
+        assert!(
+            serde_json::from_str::<EventBody>(&with_status).is_err()
+                && serde_json::from_str::<EventBody>(&with_method).is_err()
+        );
+        for (bad, fields) in [(&with_status, Fields::All), (&with_method, Fields::Activity)] {
+            assert_eq!(read(bad, fields), None, "{bad}");
+        }
+        let fine =
+            text.replacen("\"ip\":\"203.0.113.7\"", "\"ip\":\"203.0.113.7\",\"method\":\"GET\",\"status\":200", 1);
+        assert_eq!(read(&fine, Fields::All).unwrap().context.unwrap().status, Some(200));
     }
 }
