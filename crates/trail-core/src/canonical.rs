@@ -180,7 +180,7 @@ pub fn write_value(out: &mut Vec<u8>, v: &Value) {
 }
 
 /// Writes a JSON object in JCS form: members sorted by the UTF-16 code units of their keys.
-pub fn write_object(out: &mut Vec<u8>, m: &serde_json::Map<String, Value>) {
+fn write_object(out: &mut Vec<u8>, m: &serde_json::Map<String, Value>) {
     let mut keys: Vec<&String> = m.keys().collect();
     keys.sort_by(|a, b| a.encode_utf16().cmp(b.encode_utf16()));
     out.push(b'{');

@@ -181,7 +181,8 @@ pub(crate) fn run(
     page: Page,
     fields: Fields,
 ) -> StoreResult<EventPage> {
-    // Small pages are read whole: only the large pages of exports gain from reading less.
+    // A filter that looks at fields `fields` leaves out is matched against whole events. (Pages
+    // under PARALLEL_PAGE are read whole anyway: only the large pages of exports gain.)
     let fields = if fields.serves(filter) { fields } else { Fields::All };
     let tx = conn.transaction().sql()?;
     let newest = next_seq(&tx, tenant, tid)? - 1;

@@ -29,20 +29,21 @@ use crate::time::parse_rfc3339;
 pub(super) fn read(s: &str, fields: Fields) -> Option<EventBody> {
     let all = fields == Fields::All;
     let mut c = Cursor { s, at: 0 };
-    c.lit("{\"action\":")?;
-    let action = Action::parse(c.str()?.as_ref()).ok()?;
-    let actor = if c.key(",\"actor\":") { Some(c.actor()?) } else { None };
-    let category = Category::parse(c.lit(",\"category\":").and_then(|_| c.str())?.as_ref()).ok()?;
-    let context = if c.key(",\"context\":") { Some(Box::new(c.context(all)?)) } else { None };
-    let description = c.opt(",\"description\":", true)?;
-    let id = c.opt(",\"id\":", all)?;
-    let metadata = if c.key(",\"metadata\":") { c.metadata(all)? } else { None };
-    let occurred_at = parse_rfc3339(c.lit(",\"occurred_at\":").and_then(|_| c.str())?.as_ref()).ok()?;
-    let outcome = Outcome::parse(c.lit(",\"outcome\":").and_then(|_| c.str())?.as_ref()).ok()?;
-    let received_at = parse_rfc3339(c.lit(",\"received_at\":").and_then(|_| c.str())?.as_ref()).ok()?;
-    let report_type = c.lit(",\"report_type\":").and_then(|_| c.str())?.into_owned();
+    let mut m = Members::open(&mut c)?;
+    let action = Action::parse(&c.required(&mut m, "\"action\":")?).ok()?;
+    let actor = if m.next(&mut c, "\"actor\":") { Some(c.actor()?) } else { None };
+    let category = Category::parse(&c.required(&mut m, "\"category\":")?).ok()?;
+    let context = if m.next(&mut c, "\"context\":") { Some(Box::new(c.context(all)?)) } else { None };
+    let description = c.member_str(&mut m, "\"description\":", true)?;
+    let id = c.member_str(&mut m, "\"id\":", all)?;
+    let metadata = if m.next(&mut c, "\"metadata\":") { c.metadata(all)? } else { None };
+    let occurred_at = parse_rfc3339(&c.required(&mut m, "\"occurred_at\":")?).ok()?;
+    let outcome = Outcome::parse(&c.required(&mut m, "\"outcome\":")?).ok()?;
+    let received_at = parse_rfc3339(&c.required(&mut m, "\"received_at\":")?).ok()?;
+    let report_type = c.required(&mut m, "\"report_type\":")?.into_owned();
     let mut targets = Vec::new();
-    if c.key(",\"targets\":[") {
+    if m.next(&mut c, "\"targets\":") {
+        c.lit("[")?;
         loop {
             targets.push(c.target()?);
             if !c.key(",") {
@@ -78,6 +79,30 @@ struct Cursor<'a> {
     at: usize,
 }
 
+/// The members of one object, in the writer's order: each after a comma but the first.
+struct Members {
+    first: bool,
+}
+
+impl Members {
+    /// Opens an object at the cursor.
+    fn open(c: &mut Cursor<'_>) -> Option<Members> {
+        c.lit("{")?;
+        Some(Members { first: true })
+    }
+
+    /// Consumes member `key` (`"name":`, with the comma before it) if it comes next.
+    fn next(&mut self, c: &mut Cursor<'_>, key: &str) -> bool {
+        let at = c.at;
+        if (self.first || c.key(",")) && c.key(key) {
+            self.first = false;
+            return true;
+        }
+        c.at = at;
+        false
+    }
+}
+
 impl<'a> Cursor<'a> {
     fn rest(&self) -> &'a [u8] {
         &self.s.as_bytes()[self.at..]
@@ -95,15 +120,6 @@ impl<'a> Cursor<'a> {
             self.at += key.len();
         }
         found
-    }
-
-    /// The member `key` if it comes next: its string, read (`keep`) or passed over.
-    fn opt(&mut self, key: &str, keep: bool) -> Option<Option<String>> {
-        if !self.key(key) {
-            return Some(None);
-        }
-        let s = self.str()?;
-        Some(keep.then(|| s.into_owned()))
     }
 
     /// A string, borrowed from the text when it holds no escape.
@@ -148,90 +164,73 @@ impl<'a> Cursor<'a> {
         }
     }
 
-    fn actor(&mut self) -> Option<Actor> {
-        self.lit("{")?;
-        let mut first = true;
-        let mut member = |c: &mut Self, key: &str| {
-            let found = c.key(if first { &key[1..] } else { key });
-            first &= !found;
-            found
-        };
-        let email = if member(self, ",\"email\":") { Some(self.str()?.into_owned()) } else { None };
-        let id = if member(self, ",\"id\":") { Some(self.str()?.into_owned()) } else { None };
-        let name = if member(self, ",\"name\":") { Some(self.str()?.into_owned()) } else { None };
-        if !member(self, ",\"type\":") {
+    /// Member `key` (`"name":`) of the object `m` if it comes next: its string, read (`keep`) or
+    /// passed over.
+    fn member_str(&mut self, m: &mut Members, key: &str, keep: bool) -> Option<Option<String>> {
+        if !m.next(self, key) {
+            return Some(None);
+        }
+        let s = self.str()?;
+        Some(keep.then(|| s.into_owned()))
+    }
+
+    /// Member `key`, which must come next: its string, borrowed when it holds no escape.
+    fn required(&mut self, m: &mut Members, key: &str) -> Option<std::borrow::Cow<'a, str>> {
+        if !m.next(self, key) {
             return None;
         }
-        let kind = ActorType::parse(self.str()?.as_ref()).ok()?;
+        self.str()
+    }
+
+    fn actor(&mut self) -> Option<Actor> {
+        let mut m = Members::open(self)?;
+        let email = self.member_str(&mut m, "\"email\":", true)?;
+        let id = self.member_str(&mut m, "\"id\":", true)?;
+        let name = self.member_str(&mut m, "\"name\":", true)?;
+        let kind = ActorType::parse(&self.required(&mut m, "\"type\":")?).ok()?;
         self.lit("}")?;
         Some(Actor { id, name, email, kind })
     }
 
     fn target(&mut self) -> Option<Target> {
-        self.lit("{")?;
-        let id = if self.key("\"id\":") { Some(self.str()?.into_owned()) } else { None };
-        let key = if id.is_some() { ",\"name\":" } else { "\"name\":" };
-        let name = if self.key(key) { Some(self.str()?.into_owned()) } else { None };
-        self.lit(if id.is_some() || name.is_some() { ",\"type\":" } else { "\"type\":" })?;
-        let kind = self.str()?.into_owned();
+        let mut m = Members::open(self)?;
+        let id = self.member_str(&mut m, "\"id\":", true)?;
+        let name = self.member_str(&mut m, "\"name\":", true)?;
+        let kind = self.required(&mut m, "\"type\":")?.into_owned();
         self.lit("}")?;
         Some(Target { kind, id, name })
     }
 
-    /// An object of optional string members `keys` (each `"name":`, in order), read or passed
-    /// over as `keep` says.
-    fn members<const N: usize>(&mut self, keys: [&str; N], keep: [bool; N]) -> Option<[Option<String>; N]> {
-        self.lit("{")?;
-        let mut out = [const { None }; N];
-        let mut first = true;
-        for (i, key) in keys.into_iter().enumerate() {
-            if !first {
-                if !self.rest().starts_with(b",") || !self.rest()[1..].starts_with(key.as_bytes()) {
-                    continue;
-                }
-                self.at += 1;
-            }
-            if self.key(key) {
-                first = false;
-                let s = self.str()?;
-                out[i] = keep[i].then(|| s.into_owned());
-            }
-        }
-        self.lit("}")?;
-        Some(out)
-    }
-
     fn context(&mut self, all: bool) -> Option<Context> {
-        self.lit("{")?;
+        let mut m = Members::open(self)?;
         let mut ctx = Context::default();
-        let mut first = true;
-        // Each member but the first follows a comma.
-        let mut member = |c: &mut Self, key: &str| {
-            let found = c.key(if first { &key[1..] } else { key });
-            first &= !found;
-            found
-        };
-        if member(self, ",\"client\":") {
-            let [browser, device, os] = self.members(["\"browser\":", "\"device\":", "\"os\":"], [true, all, true])?;
+        if m.next(self, "\"client\":") {
+            let mut cm = Members::open(self)?;
+            let browser = self.member_str(&mut cm, "\"browser\":", true)?;
+            let device = self.member_str(&mut cm, "\"device\":", all)?;
+            let os = self.member_str(&mut cm, "\"os\":", true)?;
+            self.lit("}")?;
             ctx.client = Some(Client { os, browser, device });
         }
-        if member(self, ",\"ip\":") {
+        if m.next(self, "\"ip\":") {
             ctx.ip = Some(self.str()?.parse::<IpAddr>().ok()?);
         }
-        if member(self, ",\"location\":") {
-            let [city, country, country_name, region] = self
-                .members(["\"city\":", "\"country\":", "\"country_name\":", "\"region\":"], [true, true, true, true])?;
+        if m.next(self, "\"location\":") {
+            let mut lm = Members::open(self)?;
+            let city = self.member_str(&mut lm, "\"city\":", true)?;
+            let country = self.member_str(&mut lm, "\"country\":", true)?;
+            let country_name = self.member_str(&mut lm, "\"country_name\":", true)?;
+            let region = self.member_str(&mut lm, "\"region\":", true)?;
+            self.lit("}")?;
             ctx.location = Some(Location { country, country_name, region, city });
         }
-        if member(self, ",\"method\":") {
-            let m = self.str()?;
-            let method = Method::ALL.into_iter().find(|x| x.as_str() == m)?;
+        if m.next(self, "\"method\":") {
+            let name = self.str()?;
+            let method = Method::ALL.into_iter().find(|x| x.as_str() == name)?;
             ctx.method = all.then_some(method);
         }
-        if member(self, ",\"session_id\":") {
-            ctx.session_id = self.str().map(|s| all.then(|| s.into_owned()))?;
-        }
-        if member(self, ",\"status\":") {
+        ctx.session_id = self.member_str(&mut m, "\"session_id\":", all)?;
+        if m.next(self, "\"status\":") {
             let digits = self.rest().iter().take_while(|b| b.is_ascii_digit()).count();
             if digits > 1 && self.rest()[0] == b'0' {
                 return None;
@@ -240,12 +239,8 @@ impl<'a> Cursor<'a> {
             self.at += digits;
             ctx.status = all.then_some(status);
         }
-        if member(self, ",\"url\":") {
-            ctx.url = self.str().map(|s| all.then(|| s.into_owned()))?;
-        }
-        if member(self, ",\"user_agent\":") {
-            ctx.user_agent = self.str().map(|s| all.then(|| s.into_owned()))?;
-        }
+        ctx.url = self.member_str(&mut m, "\"url\":", all)?;
+        ctx.user_agent = self.member_str(&mut m, "\"user_agent\":", all)?;
         self.lit("}")?;
         Some(ctx)
     }
