@@ -239,6 +239,74 @@ where
     Ok(rows)
 }
 
+/// The rows of a format whose rows stand alone (CSV, NDJSON), rendered one event at a time on
+/// any thread: [`RowRenderer::header`] and then the rows in order make the file [`writer`]
+/// makes. An export hands it to the store, which renders each event where it decoded it.
+#[derive(Debug, Clone)]
+pub struct RowRenderer {
+    format: Format,
+    view: views::View,
+}
+
+impl RowRenderer {
+    /// A renderer of `view`'s rows in `format`; `None` for a format whose file is more than its
+    /// rows (XLSX, PDF, DOCX) or a report view (its rows are not events).
+    pub fn new(format: Format, view: &views::View) -> Option<RowRenderer> {
+        let stands_alone = matches!(format, Format::Csv | Format::Ndjson) && !view.kind.is_report();
+        stands_alone.then(|| RowRenderer { format, view: view.clone() })
+    }
+
+    /// What comes before the first row: CSV's header row.
+    pub fn header(&self) -> Vec<u8> {
+        match self.format {
+            Format::Csv => csv::header(&self.view.columns()),
+            _ => Vec::new(),
+        }
+    }
+
+    /// Appends `event`'s row.
+    pub fn render(&self, event: &StoredEvent, out: &mut Vec<u8>) {
+        match self.format {
+            Format::Csv => {
+                let mut cells = Vec::with_capacity(self.view.kind.columns().len());
+                self.view.cells(event, &mut cells);
+                csv::row(&cells, out);
+            }
+            _ => ndjson::event_line(event, out),
+        }
+    }
+}
+
+/// Writes a file of rows rendered by `renderer` (its header first): `pages` are pieces of
+/// whole rows, in order, with how many rows they hold. `progress` is called after each page
+/// with the count so far. Returns the number of rows written.
+pub fn export_rendered<W, I, E>(
+    renderer: &RowRenderer,
+    pages: I,
+    out: W,
+    mut progress: impl FnMut(u64),
+) -> Result<u64, E>
+where
+    W: Write,
+    I: IntoIterator<Item = Result<(Vec<Vec<u8>>, u64), E>>,
+    E: From<ExportError>,
+{
+    let mut out = std::io::BufWriter::with_capacity(64 * 1024, out);
+    let io = |e: std::io::Error| E::from(ExportError::Io(e));
+    out.write_all(&renderer.header()).map_err(io)?;
+    let mut rows = 0u64;
+    for page in pages {
+        let (pieces, n) = page?;
+        for piece in &pieces {
+            out.write_all(piece).map_err(io)?;
+        }
+        rows += n;
+        progress(rows);
+    }
+    out.flush().map_err(io)?;
+    Ok(rows)
+}
+
 /// The file name of SPEC 6: `trail-{tenant}-{view}-{from}-{to}.{ext}`, the days of the range in
 /// the tenant's time zone: `from` is `start` when the range is open at its start, and `to` is
 /// the last day included (the bound itself is exclusive), or today when the range is open.

@@ -14,7 +14,7 @@ use trail_core::{
     event::{Client, NewEvent, StoredEvent},
 };
 use trail_export::{
-    Cell, Format, Meta, export,
+    Cell, Format, Meta, RowRenderer, export, export_rendered,
     safety::is_risky,
     views::{View, ViewKind},
 };
@@ -238,6 +238,74 @@ fn docx_is_a_word_table_with_every_value() {
         body.contains("Acme (acme)") && body.contains("range: last_30_days"),
         "title block names tenant and filters"
     );
+}
+
+/// What an export of rows rendered one by one (by the store, on its threads) writes.
+fn run_rendered(format: Format, view: &View, events: &[StoredEvent]) -> Vec<u8> {
+    let renderer = RowRenderer::new(format, view).expect("CSV and NDJSON rows stand alone");
+    // Rows rendered in pieces of three, in reverse order of rendering, as threads would.
+    let mut pieces: Vec<(Vec<u8>, u64)> = events
+        .chunks(3)
+        .rev()
+        .map(|chunk| {
+            let mut bytes = Vec::new();
+            chunk.iter().for_each(|e| renderer.render(e, &mut bytes));
+            (bytes, chunk.len() as u64)
+        })
+        .collect();
+    pieces.reverse();
+    let pages =
+        pieces.chunks(2).map(|p| Ok((p.iter().map(|(b, _)| b.clone()).collect(), p.iter().map(|(_, n)| n).sum())));
+    let mut out = Vec::new();
+    let rows = export_rendered::<_, _, trail_export::ExportError>(&renderer, pages, &mut out, |_| {}).unwrap();
+    assert_eq!(rows, events.len() as u64);
+    out
+}
+
+#[test]
+fn rows_rendered_apart_make_the_file_the_writer_makes() {
+    let events = events();
+    for kind in ViewKind::ALL {
+        let view = View::new(kind, tz());
+        for format in [Format::Csv, Format::Ndjson] {
+            if kind.is_report() {
+                assert!(RowRenderer::new(format, &view).is_none(), "report rows are not events");
+                continue;
+            }
+            let apart = run_rendered(format, &view, &events);
+            assert_same_bytes(&apart, &run(format, &view, &events), &format!("{format} of the {kind:?} view"));
+        }
+        for format in [Format::Xlsx, Format::Pdf, Format::Docx] {
+            assert!(RowRenderer::new(format, &view).is_none(), "{format} files are more than their rows");
+        }
+    }
+}
+
+#[test]
+fn csv_bytes_are_the_csv_crates() {
+    let view = View::new(ViewKind::Activity, tz());
+    let events = events();
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(view.columns().iter().map(|c| c.title)).unwrap();
+    for cells in expected(&view, &events) {
+        let fields: Vec<String> = cells
+            .iter()
+            .map(|c| match c {
+                Cell::Text(s) => trail_export::safety::neutralise(s).into_owned(),
+                other => other.display().into_owned(),
+            })
+            .collect();
+        w.write_record(&fields).unwrap();
+    }
+    let theirs = w.into_inner().unwrap();
+    assert_same_bytes(&run(Format::Csv, &view, &events), &theirs, "CSV beside the csv crate's");
+}
+
+/// Two files' bytes are the same (on a difference, says where rather than printing both).
+fn assert_same_bytes(ours: &[u8], theirs: &[u8], what: &str) {
+    let at = ours.iter().zip(theirs).position(|(a, b)| a != b).unwrap_or(ours.len().min(theirs.len()));
+    let around = |b: &[u8]| String::from_utf8_lossy(&b[at.saturating_sub(40)..(at + 40).min(b.len())]).into_owned();
+    assert!(ours == theirs, "{what}: they differ at byte {at}: {:?} vs {:?}", around(ours), around(theirs));
 }
 
 #[test]

@@ -3,8 +3,11 @@
 //! (`api/export.rs`) and by `trail export`.
 //!
 //! Writers are synchronous (`std::io::Write`, as the format crates are), so an export runs on a
-//! blocking thread and pulls pages of events from the async store through a runtime handle:
-//! one page of [`PAGE`] events is held at a time, however many rows the file gets.
+//! blocking thread and pulls pages from the async store through a runtime handle: one page of
+//! [`PAGE`] events is held at a time, however many rows the file gets. CSV and NDJSON pages
+//! come from the store as rows already rendered ([`Store::query_rendered`]: the store formats
+//! each event on the thread that decoded it, so both cores format rows); XLSX, PDF and DOCX
+//! writers take events.
 
 use std::{collections::VecDeque, io::Write, sync::Arc};
 
@@ -14,89 +17,139 @@ use sha2::{Digest, Sha256};
 use trail_core::{
     TenantId,
     event::{Fields, StoredEvent},
-    filter::{Filter, Page},
+    filter::{Cursor, Filter, Page},
 };
 use trail_export::{
-    Format, Meta,
+    Format, Meta, RowRenderer,
     views::{View, ViewKind},
 };
-use trail_store::{EventPage, Store, StoreError, Tenant};
+use trail_store::{RenderRow, Store, StoreError, Tenant};
 
 use crate::redact::Redaction;
 
 /// Events a query page holds while exporting.
 pub const PAGE: usize = 1000;
 
-/// The events matching a filter, newest first, fetched a page at a time from a blocking thread.
-/// The next page is asked for as soon as one arrives, so the store reads it while the writer
-/// formats this one (on two cores, the two halves of the work overlap). Yields whole pages,
-/// which the writer reads in place.
-pub struct BlockingPages {
+/// Pages of a query, newest first, fetched one at a time from a blocking thread. The next page
+/// is asked for as soon as one arrives, so the store reads it while the writer formats this one
+/// (on two cores, the two halves of the work overlap).
+pub struct Prefetch<T> {
     handle: tokio::runtime::Handle,
-    store: Arc<dyn Store>,
-    tenant: TenantId,
-    filter: Arc<Filter>,
+    fetch: Fetch<T>,
     page: Page,
-    fields: Fields,
-    pending: Option<tokio::task::JoinHandle<Result<EventPage, StoreError>>>,
+    pending: Option<Pending<T>>,
     done: bool,
 }
 
+/// A page being fetched: what it holds and where the next starts.
+type Pending<T> = tokio::task::JoinHandle<Result<(T, Option<Cursor>), StoreError>>;
+
+/// Asks the store for one page (on the runtime).
+type Fetch<T> = Box<dyn Fn(Page) -> Pending<T> + Send>;
+
+/// The events matching a filter, a page at a time, which the writer reads in place.
+pub type BlockingPages = Prefetch<Vec<StoredEvent>>;
+
+/// Rows rendered by the store, a page at a time: the pieces and how many rows they hold.
+pub type RenderedPages = Prefetch<(Vec<Vec<u8>>, u64)>;
+
 impl BlockingPages {
-    pub fn new(handle: tokio::runtime::Handle, store: Arc<dyn Store>, tenant: TenantId, filter: Filter) -> Self {
-        BlockingPages {
+    /// Pages of the events `filter` selects, whose events need hold only `fields` (see
+    /// [`Store::query_fields`]).
+    pub fn new(
+        handle: tokio::runtime::Handle,
+        store: Arc<dyn Store>,
+        tenant: TenantId,
+        filter: Filter,
+        fields: Fields,
+    ) -> Self {
+        let (h, filter) = (handle.clone(), Arc::new(filter));
+        Prefetch::with(
             handle,
-            store,
-            tenant,
-            filter: Arc::new(filter),
-            page: Page { limit: PAGE, cursor: None },
-            fields: Fields::All,
-            pending: None,
-            done: false,
-        }
-    }
-
-    /// Pages whose events need hold only `fields` (see [`Store::query_fields`]).
-    pub fn with_fields(mut self, fields: Fields) -> Self {
-        self.fields = fields;
-        self
-    }
-
-    fn fetch(&self) -> tokio::task::JoinHandle<Result<EventPage, StoreError>> {
-        let (store, tenant, filter, page) = (self.store.clone(), self.tenant.clone(), self.filter.clone(), self.page);
-        let fields = self.fields;
-        self.handle.spawn(async move { store.query_fields(&tenant, &filter, page, fields).await })
+            Box::new(move |page| {
+                let (store, tenant, filter) = (store.clone(), tenant.clone(), filter.clone());
+                h.spawn(async move {
+                    let p = store.query_fields(&tenant, &filter, page, fields).await?;
+                    Ok((p.events, p.next_cursor))
+                })
+            }),
+        )
     }
 }
 
-impl Iterator for BlockingPages {
-    type Item = Result<Vec<StoredEvent>, ExportFailure>;
+impl RenderedPages {
+    /// Pages of the rows `render` makes of the events `filter` selects (see
+    /// [`Store::query_rendered`]).
+    pub fn rendered(
+        handle: tokio::runtime::Handle,
+        store: Arc<dyn Store>,
+        tenant: TenantId,
+        filter: Filter,
+        fields: Fields,
+        render: Arc<dyn RenderRow>,
+    ) -> Self {
+        let (h, filter) = (handle.clone(), Arc::new(filter));
+        Prefetch::with(
+            handle,
+            Box::new(move |page| {
+                let (store, tenant, filter, render) = (store.clone(), tenant.clone(), filter.clone(), render.clone());
+                h.spawn(async move {
+                    let p = store.query_rendered(&tenant, &filter, page, fields, render).await?;
+                    Ok(((p.pieces, p.rows), p.next_cursor))
+                })
+            }),
+        )
+    }
+}
+
+impl<T> Prefetch<T> {
+    fn with(handle: tokio::runtime::Handle, fetch: Fetch<T>) -> Self {
+        Prefetch { handle, fetch, page: Page { limit: PAGE, cursor: None }, pending: None, done: false }
+    }
+}
+
+impl<T> Iterator for Prefetch<T> {
+    type Item = Result<T, ExportFailure>;
 
     fn next(&mut self) -> Option<Self::Item> {
         if self.done {
             return None;
         }
-        let fetching = self.pending.take().unwrap_or_else(|| self.fetch());
+        let fetching = self.pending.take().unwrap_or_else(|| (self.fetch)(self.page));
         let result = match self.handle.block_on(fetching) {
             Ok(result) => result,
             Err(e) => Err(StoreError::Internal(format!("the export's query stopped: {e}").into())),
         };
         match result {
-            Ok(result) => {
-                match result.next_cursor {
+            Ok((items, next_cursor)) => {
+                match next_cursor {
                     Some(c) => {
                         self.page.cursor = Some(c);
-                        self.pending = Some(self.fetch());
+                        self.pending = Some((self.fetch)(self.page));
                     }
                     None => self.done = true,
                 }
-                Some(Ok(result.events))
+                Some(Ok(items))
             }
             Err(e) => {
                 self.done = true;
                 Some(Err(ExportFailure::Store(e)))
             }
         }
+    }
+}
+
+/// An export's rows as the store renders them: each event redacted for the reader, then
+/// rendered in the file's format.
+struct ExportRows {
+    renderer: RowRenderer,
+    redaction: Redaction,
+}
+
+impl RenderRow for ExportRows {
+    fn render(&self, event: &mut StoredEvent, out: &mut Vec<u8>) {
+        crate::redact::event(event, self.redaction);
+        self.renderer.render(event, out);
     }
 }
 
@@ -108,7 +161,10 @@ pub struct BlockingEvents {
 
 impl BlockingEvents {
     pub fn new(handle: tokio::runtime::Handle, store: Arc<dyn Store>, tenant: TenantId, filter: Filter) -> Self {
-        BlockingEvents { pages: BlockingPages::new(handle, store, tenant, filter), buffered: VecDeque::new() }
+        BlockingEvents {
+            pages: BlockingPages::new(handle, store, tenant, filter, Fields::All),
+            buffered: VecDeque::new(),
+        }
     }
 }
 
@@ -254,8 +310,14 @@ impl ExportPlan {
         } else {
             Fields::All
         };
-        let pages = BlockingPages::new(handle, store, self.tenant.id.clone(), self.filter.clone());
-        let pages = pages.with_fields(fields).map(move |page| {
+        let (tenant, filter) = (self.tenant.id.clone(), self.filter.clone());
+        // CSV and NDJSON rows stand alone: the store renders each where it decodes it.
+        if let Some(renderer) = RowRenderer::new(self.format, &self.view) {
+            let render = Arc::new(ExportRows { renderer: renderer.clone(), redaction });
+            let pages = RenderedPages::rendered(handle, store, tenant, filter, fields, render);
+            return trail_export::export_rendered(&renderer, pages, out, progress);
+        }
+        let pages = BlockingPages::new(handle, store, tenant, filter, fields).map(move |page| {
             page.map(|mut page| {
                 page.iter_mut().for_each(|e| crate::redact::event(e, redaction));
                 page

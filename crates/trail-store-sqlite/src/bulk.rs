@@ -7,12 +7,17 @@
 //! Neither waits for the other beyond the last chunk: when the other core is busy (an
 //! export's writer formats the previous page), the calling thread decodes more chunks itself.
 //!
+//! What is done with a chunk is the caller's [`Step`]: decode its events ([`read_decoded`]), or
+//! decode, match and render them into an export's rows (`query::run_rendered`), so the rows
+//! are formatted on both threads too and each event is freed where it was decoded.
+//!
 //! The helper is one long-lived thread for the process, not a thread per page: a thread that
 //! ends abandons its allocator heap, and the events it decoded are freed later by others,
 //! which costs more than the decoding it saved.
 
 use std::{
     collections::VecDeque,
+    ops::Range,
     sync::{Arc, Condvar, Mutex, OnceLock, mpsc},
 };
 
@@ -25,15 +30,56 @@ use crate::codec::Codec;
 /// Events a chunk holds.
 const CHUNK: usize = 32;
 
-pub(crate) type Blobs = Vec<(u64, Vec<u8>)>;
+/// The stored blobs of a chunk of events, in one buffer (one allocation a chunk, freed by the
+/// thread that decodes it, rather than one an event).
+#[derive(Default)]
+pub(crate) struct Blobs {
+    data: Vec<u8>,
+    events: Vec<(u64, Range<usize>)>,
+}
+
+impl Blobs {
+    pub(crate) fn with_capacity(events: usize) -> Blobs {
+        Blobs { data: Vec::with_capacity(events * 256), events: Vec::with_capacity(events) }
+    }
+
+    /// Adds event `seq`'s blob.
+    pub(crate) fn push(&mut self, seq: u64, blob: &[u8]) {
+        let start = self.data.len();
+        self.data.extend_from_slice(blob);
+        self.events.push((seq, start..self.data.len()));
+    }
+
+    /// Keeps the blob at `range` (already in [`Blobs::data`]) as event `seq`'s.
+    pub(crate) fn push_range(&mut self, seq: u64, range: Range<usize>) {
+        self.events.push((seq, range));
+    }
+
+    /// Appends bytes to the buffer without naming an event yet; returns where they lie.
+    pub(crate) fn stash(&mut self, blob: &[u8]) -> Range<usize> {
+        let start = self.data.len();
+        self.data.extend_from_slice(blob);
+        start..self.data.len()
+    }
+
+    /// The events' seqs and blobs, in the order they were pushed.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (u64, &[u8])> {
+        self.events.iter().map(|(seq, r)| (*seq, &self.data[r.clone()]))
+    }
+}
+
 type Decoded = Vec<(u64, EventBody)>;
-type Done = StoreResult<Vec<(usize, Decoded)>>;
+
+/// What is done with each chunk once read: run on whichever thread takes the chunk.
+pub(crate) type Step<T> = Arc<dyn Fn(&Blobs) -> StoreResult<T> + Send + Sync>;
+
+type Done<T> = StoreResult<Vec<(usize, T)>>;
 
 /// The chunks of one request.
-#[derive(Default)]
-struct Shared {
+struct Shared<T> {
     queue: Mutex<Queue>,
     ready: Condvar,
+    step: Step<T>,
 }
 
 #[derive(Default)]
@@ -44,7 +90,7 @@ struct Queue {
     closed: bool,
 }
 
-impl Shared {
+impl<T> Shared<T> {
     fn push(&self, place: usize, blobs: Blobs) {
         self.queue.lock().expect("queue lock").waiting.push_back((place, blobs));
         self.ready.notify_one();
@@ -55,8 +101,8 @@ impl Shared {
         self.ready.notify_all();
     }
 
-    /// Takes chunks until the queue is closed and empty; the decoded chunks with their places.
-    fn work(&self, codec: &Codec, fields: Fields) -> Done {
+    /// Takes chunks until the queue is closed and empty; the chunks' results with their places.
+    fn work(&self) -> Done<T> {
         let mut done = Vec::new();
         loop {
             let job = {
@@ -72,32 +118,22 @@ impl Shared {
                 }
             };
             let Some((place, blobs)) = job else { return Ok(done) };
-            let decoded = blobs
-                .into_iter()
-                .map(|(seq, b)| Ok((seq, codec.decode_fields(&b, fields)?)))
-                .collect::<StoreResult<_>>()?;
-            done.push((place, decoded));
+            done.push((place, (self.step)(&blobs)?));
         }
     }
 }
 
-struct Job {
-    codec: Arc<Codec>,
-    fields: Fields,
-    shared: Arc<Shared>,
-    reply: mpsc::Sender<Done>,
-}
-
-/// The helper thread's inbox, started on first use.
-fn helper() -> Option<mpsc::Sender<Job>> {
-    static INBOX: OnceLock<Option<Mutex<mpsc::Sender<Job>>>> = OnceLock::new();
+/// The helper thread's inbox, started on first use: it runs each job it is sent.
+fn helper() -> Option<mpsc::Sender<Box<dyn FnOnce() + Send>>> {
+    type Inbox = Mutex<mpsc::Sender<Box<dyn FnOnce() + Send>>>;
+    static INBOX: OnceLock<Option<Inbox>> = OnceLock::new();
     let inbox = INBOX.get_or_init(|| {
-        let (tx, rx) = mpsc::channel::<Job>();
+        let (tx, rx) = mpsc::channel::<Box<dyn FnOnce() + Send>>();
         std::thread::Builder::new()
             .name("trail-decode".into())
             .spawn(move || {
                 for job in rx {
-                    let _ = job.reply.send(job.shared.work(&job.codec, job.fields));
+                    job();
                 }
             })
             .ok()
@@ -107,20 +143,26 @@ fn helper() -> Option<mpsc::Sender<Job>> {
 }
 
 /// Reads with `read` the blobs of `seqs`, [`CHUNK`] seqs at a time (`read` returns those it
-/// found, in the order asked; a missing event is skipped), and decodes their `fields`; the events in
-/// order, in chunks (not flattened into one list: an event is a few hundred bytes to move).
-pub(crate) fn read_decoded(
+/// found, in the order asked; a missing event is skipped), and runs `step` on each chunk; the
+/// chunks' results in order (not flattened into one list: an event is a few hundred bytes to
+/// move).
+pub(crate) fn read_chunks<T: Send + 'static>(
     conn: &Connection,
-    codec: &Arc<Codec>,
-    fields: Fields,
     seqs: impl Iterator<Item = u64>,
     read: impl Fn(&Connection, &[u64]) -> StoreResult<Blobs>,
-) -> StoreResult<Vec<Decoded>> {
-    let shared = Arc::new(Shared::default());
+    step: Step<T>,
+) -> StoreResult<Vec<T>> {
+    let shared = Arc::new(Shared { queue: Mutex::default(), ready: Condvar::new(), step });
     let (reply, replied) = mpsc::channel();
-    // Without a helper (it could not be started), this thread decodes everything.
+    // Without a helper (it could not be started), this thread does everything.
     let helped = helper()
-        .map(|h| h.send(Job { codec: codec.clone(), fields, shared: shared.clone(), reply }).is_ok())
+        .map(|h| {
+            let shared = shared.clone();
+            h.send(Box::new(move || {
+                let _ = reply.send(shared.work());
+            }))
+            .is_ok()
+        })
         .unwrap_or(false);
     let read_result = (|| {
         let mut wanted = Vec::with_capacity(CHUNK);
@@ -135,7 +177,7 @@ pub(crate) fn read_decoded(
         Ok::<_, StoreError>(())
     })();
     shared.close();
-    let mine = shared.work(codec, fields);
+    let mine = shared.work();
     let theirs = if helped {
         replied.recv().map_err(|_| StoreError::Internal("the decoding thread stopped".into()))?
     } else {
@@ -146,4 +188,19 @@ pub(crate) fn read_decoded(
     parts.extend(theirs?);
     parts.sort_unstable_by_key(|(place, _)| *place);
     Ok(parts.into_iter().map(|(_, d)| d).collect())
+}
+
+/// [`read_chunks`] that decodes each event's `fields`: the events in order, in chunks.
+pub(crate) fn read_decoded(
+    conn: &Connection,
+    codec: &Arc<Codec>,
+    fields: Fields,
+    seqs: impl Iterator<Item = u64>,
+    read: impl Fn(&Connection, &[u64]) -> StoreResult<Blobs>,
+) -> StoreResult<Vec<Decoded>> {
+    let codec = codec.clone();
+    let step: Step<Decoded> = Arc::new(move |blobs: &Blobs| {
+        blobs.iter().map(|(seq, b)| Ok((seq, codec.decode_fields(b, fields)?))).collect()
+    });
+    read_chunks(conn, seqs, read, step)
 }

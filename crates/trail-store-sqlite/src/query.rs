@@ -15,9 +15,9 @@ use trail_core::{
     filter::{Filter, Page},
 };
 use trail_index::{Bounds, Plan, TermIndex};
-use trail_store::{EventPage, StoreError, StoreResult};
+use trail_store::{EventPage, RenderRow, RenderedPage, StoreError, StoreResult, cursor_after};
 
-use crate::{SEQ_MASK, codec::Codec, error::SqlResultExt, event_pos};
+use crate::{SEQ_MASK, bulk::Blobs, codec::Codec, error::SqlResultExt, event_pos};
 
 /// What queries need besides a connection.
 pub(crate) struct Ctx<'a> {
@@ -119,32 +119,43 @@ fn read_blob(conn: &Connection, tid: i64, seq: u64) -> StoreResult<Option<Vec<u8
 /// close together (a page of the log in time order mostly holds consecutive seqs), one range
 /// scan reads them all: a lookup by key per event cost twice the scan (statement reset, bind
 /// and a descent of the B-tree each).
-fn read_blobs(conn: &Connection, tid: i64, seqs: &[u64]) -> StoreResult<crate::bulk::Blobs> {
-    let (Some(&lo), Some(&hi)) = (seqs.iter().min(), seqs.iter().max()) else { return Ok(Vec::new()) };
+fn read_blobs(conn: &Connection, tid: i64, seqs: &[u64]) -> StoreResult<Blobs> {
+    let mut out = Blobs::with_capacity(seqs.len());
+    let (Some(&lo), Some(&hi)) = (seqs.iter().min(), seqs.iter().max()) else { return Ok(out) };
     if hi - lo >= 2 * seqs.len() as u64 {
-        let mut out = Vec::with_capacity(seqs.len());
+        let mut stmt = conn.prepare_cached("SELECT body FROM events WHERE pos = ?1").sql()?;
         for &seq in seqs {
-            if let Some(blob) = read_blob(conn, tid, seq)? {
-                out.push((seq, blob));
+            let mut rows = stmt.query([event_pos(tid, seq)]).sql()?;
+            if let Some(row) = rows.next().sql()? {
+                out.push(seq, blob_of(row, 0)?);
             }
         }
         return Ok(out);
     }
     let mut stmt = conn.prepare_cached("SELECT pos, body FROM events WHERE pos BETWEEN ?1 AND ?2").sql()?;
     let mut rows = stmt.query([event_pos(tid, lo), event_pos(tid, hi)]).sql()?;
-    // Slots by seq - lo; a seq not asked for is read and dropped.
-    let mut slots: Vec<Option<Vec<u8>>> = vec![None; (hi - lo + 1) as usize];
+    // Where each blob lies, by seq - lo; a seq not asked for is read and dropped.
+    let mut slots: Vec<Option<std::ops::Range<usize>>> = vec![None; (hi - lo + 1) as usize];
     let mut asked = vec![false; slots.len()];
     seqs.iter().for_each(|&s| asked[(s - lo) as usize] = true);
     while let Some(row) = rows.next().sql()? {
         let seq = (row.get::<_, i64>(0).sql()? & SEQ_MASK) as u64;
         let i = (seq - lo) as usize;
         if asked[i] {
-            let blob = row.get_ref(1).sql()?.as_blob().map_err(|e| StoreError::internal(rusqlite::Error::from(e)))?;
-            slots[i] = Some(blob.to_vec());
+            slots[i] = Some(out.stash(blob_of(row, 1)?));
         }
     }
-    Ok(seqs.iter().filter_map(|&s| slots[(s - lo) as usize].take().map(|b| (s, b))).collect())
+    for &s in seqs {
+        if let Some(range) = slots[(s - lo) as usize].take() {
+            out.push_range(s, range);
+        }
+    }
+    Ok(out)
+}
+
+/// Column `i` of `row` as a blob.
+fn blob_of<'r>(row: &'r rusqlite::Row<'_>, i: usize) -> StoreResult<&'r [u8]> {
+    row.get_ref(i).sql()?.as_blob().map_err(|e| StoreError::internal(rusqlite::Error::from(e)))
 }
 
 /// Pages at least this large (exports, which ask for 1,000 at a time) are read and decoded on
@@ -229,6 +240,81 @@ pub(crate) fn run(
         }
     }
     Ok(EventPage::new(events, more, snapshot, filter.time))
+}
+
+/// The rows of one page of a query, each matching event rendered by `render` on the thread
+/// that decoded it (see `trail_store::RenderedPage`): the events, order and cursor of [`run`].
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn run_rendered(
+    conn: &mut Connection,
+    ctx: &Ctx<'_>,
+    tenant: &TenantId,
+    tid: i64,
+    filter: &Filter,
+    page: Page,
+    fields: Fields,
+    render: Arc<dyn RenderRow>,
+) -> StoreResult<RenderedPage> {
+    if page.limit < PARALLEL_PAGE {
+        return Ok(RenderedPage::of_events(run(conn, ctx, tenant, tid, filter, page, fields)?, &*render));
+    }
+    let fields = if fields.serves(filter) { fields } else { Fields::All };
+    let tx = conn.transaction().sql()?;
+    let newest = next_seq(&tx, tenant, tid)? - 1;
+    let snapshot = page.cursor.map(|c| c.snapshot).unwrap_or(newest);
+    catch_up(&tx, ctx, tid, newest)?;
+    let plan = Plan::of(filter);
+    let before = page.cursor.map(|c| (c.occurred_at_us, c.seq));
+    let mut candidates = ctx.index.search(tid as u64, &plan, bounds(filter, before, snapshot));
+
+    /// A chunk's rows: their bytes, and each row's (occurred_at, seq, end in the bytes).
+    type Rows = (Vec<u8>, Vec<(i64, u64, usize)>);
+    let step: crate::bulk::Step<Rows> = {
+        let (codec, filter, tenant) = (ctx.codec.clone(), filter.clone(), tenant.clone());
+        Arc::new(move |blobs: &Blobs| {
+            let (mut bytes, mut rows) = (Vec::with_capacity(32 * 256), Vec::with_capacity(32));
+            for (seq, blob) in blobs.iter() {
+                let body = codec.decode_fields(blob, fields)?;
+                if !filter.matches(&body) {
+                    continue;
+                }
+                let occurred_at = body.occurred_at.as_microsecond();
+                render.render(&mut StoredEvent { tenant: tenant.clone(), seq, body }, &mut bytes);
+                rows.push((occurred_at, seq, bytes.len()));
+            }
+            Ok((bytes, rows))
+        })
+    };
+    let mut out = RenderedPage::default();
+    let mut last = None;
+    let mut more = false;
+    // As `run` does: read as many candidates as the page still needs, plus one.
+    'page: loop {
+        let want = page.limit + 1 - out.rows as usize;
+        let mut seen = 0;
+        let seqs = candidates.by_ref().take(want).map(|(_, seq)| seq).inspect(|_| seen += 1);
+        let chunks = crate::bulk::read_chunks(&tx, seqs, |c, seqs| read_blobs(c, tid, seqs), step.clone())?;
+        if seen == 0 {
+            break;
+        }
+        for (mut bytes, rows) in chunks {
+            let room = page.limit - out.rows as usize;
+            let kept = rows.len().min(room);
+            if kept > 0 {
+                let (occurred_at, seq, end) = rows[kept - 1];
+                bytes.truncate(end);
+                out.pieces.push(bytes);
+                out.rows += kept as u64;
+                last = Some((occurred_at, seq));
+            }
+            if rows.len() > room {
+                more = true;
+                break 'page;
+            }
+        }
+    }
+    out.next_cursor = cursor_after(more, last, snapshot, filter.time);
+    Ok(out)
 }
 
 /// Counts matching events per interval: from the index alone when its plan is exact, else by

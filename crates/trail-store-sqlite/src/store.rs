@@ -20,8 +20,8 @@ use trail_core::{
 use trail_store::{
     ActionCount, ActorSummary, ApiKey, AppendReceipt, ErasureReport, ErasureRequest, EventPage, LinkSummary,
     LoginSummary, Member, MemberPatch, NewApiKey, NewMember, NewTenant, PreparedEvent, PurgeReport, PurgeRule,
-    RecentPage, RollupKind, Session, Store, StoreError, StoreResult, StoredCheckpoint, Tenant, TenantPatch,
-    UsageSummary, VerifyReport,
+    RecentPage, RenderRow, RenderedPage, RollupKind, Session, Store, StoreError, StoreResult, StoredCheckpoint, Tenant,
+    TenantPatch, UsageSummary, VerifyReport,
 };
 
 use trail_index::{IndexConfig, TermIndex};
@@ -592,6 +592,19 @@ impl Store for SqliteStore {
         let tid = self.tid(tenant).await?;
         let (tenant, filter, inner) = (tenant.clone(), filter.clone(), self.inner.clone());
         self.read(move |c| query::run(c, &inner.ctx(), &tenant, tid, &filter, page, fields)).await
+    }
+
+    async fn query_rendered(
+        &self,
+        tenant: &TenantId,
+        filter: &Filter,
+        page: Page,
+        fields: Fields,
+        render: Arc<dyn RenderRow>,
+    ) -> StoreResult<RenderedPage> {
+        let tid = self.tid(tenant).await?;
+        let (tenant, filter, inner) = (tenant.clone(), filter.clone(), self.inner.clone());
+        self.read(move |c| query::run_rendered(c, &inner.ctx(), &tenant, tid, &filter, page, fields, render)).await
     }
 
     async fn event(&self, tenant: &TenantId, seq: u64) -> StoreResult<Option<StoredEvent>> {

@@ -12,6 +12,7 @@ pub mod conformance;
 mod error;
 mod location;
 pub mod record;
+mod rendered;
 pub mod rollup;
 pub mod tree;
 mod types;
@@ -20,6 +21,7 @@ pub mod verify;
 use async_trait::async_trait;
 pub use error::{StoreError, StoreResult};
 pub use location::StoreLocation;
+pub use rendered::{RenderRow, RenderedPage, cursor_after};
 use trail_core::{
     TenantId,
     event::StoredEvent,
@@ -89,6 +91,21 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<EventPage> {
         let _ = fields;
         self.query(tenant, filter, page).await
+    }
+    /// [`Store::query_fields`] with each matching event rendered by `render` (an export's rows;
+    /// see [`RenderedPage`]): the same events, in the same order, with the same cursor. By
+    /// default the events are rendered where this is called; SQLite renders each event on the
+    /// thread that decoded it.
+    async fn query_rendered(
+        &self,
+        tenant: &TenantId,
+        filter: &Filter,
+        page: Page,
+        fields: trail_core::event::Fields,
+        render: std::sync::Arc<dyn RenderRow>,
+    ) -> StoreResult<RenderedPage> {
+        let events = self.query_fields(tenant, filter, page, fields).await?;
+        Ok(RenderedPage::of_events(events, &*render))
     }
     /// One event by seq.
     async fn event(&self, tenant: &TenantId, seq: u64) -> StoreResult<Option<StoredEvent>>;

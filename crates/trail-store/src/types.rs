@@ -226,13 +226,8 @@ impl EventPage {
     /// A page of `events` (newest first); when `more` match, the cursor continues after the
     /// last one, on the same `snapshot` (newest seq) and time range.
     pub fn new(events: Vec<StoredEvent>, more: bool, snapshot: u64, time: trail_core::time::TimeBounds) -> EventPage {
-        let next_cursor = match (more, events.last()) {
-            (true, Some(last)) => {
-                Some(Cursor { occurred_at_us: last.body.occurred_at.as_microsecond(), seq: last.seq, snapshot, time })
-            }
-            _ => None,
-        };
-        EventPage { events, next_cursor }
+        let last = events.last().map(|e| (e.body.occurred_at.as_microsecond(), e.seq));
+        EventPage { next_cursor: crate::rendered::cursor_after(more, last, snapshot, time), events }
     }
 }
 

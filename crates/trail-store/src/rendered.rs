@@ -1,0 +1,50 @@
+//! Pages of rows already rendered: what an export of a format whose rows stand alone (CSV,
+//! NDJSON) asks the store for instead of events.
+//!
+//! An export spends most of its time decoding events and formatting rows. Asked for events, a
+//! backend decodes them on its own threads and hands them over, and one more thread formats
+//! them: the formatting is not shared between cores, and every string of every event is freed
+//! by a thread other than the one that allocated it (a slow path in any allocator). Asked for
+//! rendered rows, the backend formats each event where it decoded it ([`RenderRow`]), and the
+//! exporting thread only writes bytes.
+
+use trail_core::{event::StoredEvent, filter::Cursor, time::TimeBounds};
+
+/// Turns one event into its row's bytes. The store calls it on whichever thread decoded the
+/// event, in no particular order; the rows of a page come back in the page's order.
+pub trait RenderRow: Send + Sync {
+    /// Appends `event`'s row to `out` (the renderer may change the event first: redaction).
+    fn render(&self, event: &mut StoredEvent, out: &mut Vec<u8>);
+}
+
+/// One page of rendered rows.
+#[derive(Debug, Default)]
+pub struct RenderedPage {
+    /// The rows' bytes, in order, in pieces (each piece whole rows).
+    pub pieces: Vec<Vec<u8>>,
+    /// How many rows the pieces hold.
+    pub rows: u64,
+    /// Where the next page starts, or `None` on the last page.
+    pub next_cursor: Option<Cursor>,
+}
+
+impl RenderedPage {
+    /// Renders a page of events (what a backend without its own way does).
+    pub fn of_events(page: crate::EventPage, render: &dyn RenderRow) -> RenderedPage {
+        let mut bytes = Vec::with_capacity(page.events.len() * 256);
+        let rows = page.events.len() as u64;
+        for mut event in page.events {
+            render.render(&mut event, &mut bytes);
+        }
+        RenderedPage { pieces: vec![bytes], rows, next_cursor: page.next_cursor }
+    }
+}
+
+/// The cursor after a page whose last row is the event at (`occurred_at_us`, `seq`), when
+/// `more` events match (see [`crate::EventPage::new`]).
+pub fn cursor_after(more: bool, last: Option<(i64, u64)>, snapshot: u64, time: TimeBounds) -> Option<Cursor> {
+    match (more, last) {
+        (true, Some((occurred_at_us, seq))) => Some(Cursor { occurred_at_us, seq, snapshot, time }),
+        _ => None,
+    }
+}
