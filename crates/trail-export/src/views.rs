@@ -263,8 +263,12 @@ impl View {
         self.kind.columns().to_vec()
     }
 
+    /// The time in the tenant's zone, as a zoned time of that zone's offset at that moment
+    /// (which is all a cell shows: the local time and its offset). Not a clone of the tenant's
+    /// zone: a zone is shared by reference count, and the two threads rendering an export's
+    /// rows each adding to and taking from one count cost a twentieth of the export.
     fn date(&self, t: Timestamp) -> Cell<'static> {
-        Cell::Date(t.to_zoned(self.tz.clone()))
+        Cell::Date(t.to_zoned(TimeZone::fixed(self.tz.to_offset(t))))
     }
 
     /// The row of one event, in the view's column order, appended to `out`.

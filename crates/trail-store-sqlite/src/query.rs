@@ -273,13 +273,24 @@ pub(crate) fn run_rendered(
         let (codec, filter, tenant) = (ctx.codec.clone(), filter.clone(), tenant.clone());
         Arc::new(move |blobs: &Blobs| {
             let (mut bytes, mut rows) = (Vec::with_capacity(32 * 256), Vec::with_capacity(32));
+            // One event for the chunk, its seq and body replaced for each row: the tenant is
+            // cloned once a chunk, not once a row (both threads counting references to one id
+            // cost as much as a column).
+            let mut event: Option<StoredEvent> = None;
             for (seq, blob) in blobs.iter() {
                 let body = codec.decode_fields(blob, fields)?;
                 if !filter.matches(&body) {
                     continue;
                 }
                 let occurred_at = body.occurred_at.as_microsecond();
-                render.render(&mut StoredEvent { tenant: tenant.clone(), seq, body }, &mut bytes);
+                let event = match &mut event {
+                    Some(e) => {
+                        (e.seq, e.body) = (seq, body);
+                        e
+                    }
+                    None => event.insert(StoredEvent { tenant: tenant.clone(), seq, body }),
+                };
+                render.render(event, &mut bytes);
                 rows.push((occurred_at, seq, bytes.len()));
             }
             Ok((bytes, rows))
