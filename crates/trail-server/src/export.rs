@@ -27,8 +27,11 @@ use trail_store::{RenderRow, Store, StoreError, Tenant};
 
 use crate::redact::Redaction;
 
-/// Events a query page holds while exporting.
-pub const PAGE: usize = 1000;
+/// Events a query page holds while exporting: a few megabytes of events, or under one of
+/// rendered rows. Each page starts a read transaction and a walk of the index from its cursor,
+/// and ends with one thread finishing the last chunk while the other waits; pages of 5,000
+/// made a CSV export 11% faster than pages of 1,000 (median of ten runs each).
+pub const PAGE: usize = 5000;
 
 /// Pages of a query, newest first, fetched one at a time from a blocking thread. The next page
 /// is asked for as soon as one arrives, so the store reads it while the writer formats this one
