@@ -182,6 +182,24 @@ pub(crate) fn bounds(filter: &Filter, before: Option<(i64, u64)>, snapshot: u64)
     }
 }
 
+/// Where a page's walk starts, inside its read transaction `tx`: the snapshot (the newest seq
+/// the walk sees, kept across pages by the cursor) and the index's candidates after the cursor,
+/// newest first. The index first takes in whatever the log holds beyond it.
+fn walk(
+    tx: &Connection,
+    ctx: &Ctx<'_>,
+    tenant: &TenantId,
+    tid: i64,
+    filter: &Filter,
+    page: Page,
+) -> StoreResult<(u64, trail_index::Candidates)> {
+    let newest = next_seq(tx, tenant, tid)? - 1;
+    let snapshot = page.cursor.map(|c| c.snapshot).unwrap_or(newest);
+    catch_up(tx, ctx, tid, newest)?;
+    let before = page.cursor.map(|c| (c.occurred_at_us, c.seq));
+    Ok((snapshot, ctx.index.search(tid as u64, &Plan::of(filter), bounds(filter, before, snapshot))))
+}
+
 /// Runs one page of a query in a single read transaction (one consistent snapshot).
 pub(crate) fn run(
     conn: &mut Connection,
@@ -196,14 +214,9 @@ pub(crate) fn run(
     // under PARALLEL_PAGE are read whole anyway: only the large pages of exports gain.)
     let fields = if fields.serves(filter) { fields } else { Fields::All };
     let tx = conn.transaction().sql()?;
-    let newest = next_seq(&tx, tenant, tid)? - 1;
-    let snapshot = page.cursor.map(|c| c.snapshot).unwrap_or(newest);
-    catch_up(&tx, ctx, tid, newest)?;
-    let plan = Plan::of(filter);
-    let before = page.cursor.map(|c| (c.occurred_at_us, c.seq));
+    let (snapshot, mut candidates) = walk(&tx, ctx, tenant, tid, filter, page)?;
     let mut events = Vec::with_capacity(page.limit.min(1000));
     let mut more = false;
-    let mut candidates = ctx.index.search(tid as u64, &plan, bounds(filter, before, snapshot));
     if page.limit >= PARALLEL_PAGE {
         // Read as many candidates as the page still needs (plus one, to know whether there is
         // more), decode them together, and go on while matches are missing.
@@ -260,12 +273,7 @@ pub(crate) fn run_rendered(
     }
     let fields = if fields.serves(filter) { fields } else { Fields::All };
     let tx = conn.transaction().sql()?;
-    let newest = next_seq(&tx, tenant, tid)? - 1;
-    let snapshot = page.cursor.map(|c| c.snapshot).unwrap_or(newest);
-    catch_up(&tx, ctx, tid, newest)?;
-    let plan = Plan::of(filter);
-    let before = page.cursor.map(|c| (c.occurred_at_us, c.seq));
-    let mut candidates = ctx.index.search(tid as u64, &plan, bounds(filter, before, snapshot));
+    let (snapshot, mut candidates) = walk(&tx, ctx, tenant, tid, filter, page)?;
 
     /// A chunk's rows: their bytes, and each row's (occurred_at, seq, end in the bytes).
     type Rows = (Vec<u8>, Vec<(i64, u64, usize)>);
