@@ -149,4 +149,18 @@ mod tests {
             }
         }
     }
+
+    /// A record of no fields, of one empty field and of two empty fields.
+    #[test]
+    fn empty_records_are_written_as_the_csv_crate_writes_them() {
+        for fields in [vec![], vec![&b""[..]], vec![&b""[..], &b""[..]]] {
+            let mut ours = Vec::new();
+            let mut record = Record::new(&mut ours);
+            fields.iter().for_each(|f| record.field(f));
+            record.end();
+            let mut theirs = ::csv::WriterBuilder::new().flexible(true).from_writer(Vec::new());
+            theirs.write_record(&fields).unwrap();
+            assert_eq!(ours, theirs.into_inner().unwrap(), "{} fields", fields.len());
+        }
+    }
 }

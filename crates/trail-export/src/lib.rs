@@ -277,9 +277,10 @@ impl RowRenderer {
     }
 }
 
-/// Writes a file of rows rendered by `renderer` (its header first): `pages` are pieces of
-/// whole rows, in order, with how many rows they hold. `progress` is called after each page
-/// with the count so far. Returns the number of rows written.
+/// Writes a file of rows rendered by `renderer` (its header first): each page is pieces of
+/// whole rows, in order, each with how many rows it holds. `progress` is called after each
+/// piece with the count so far (a download cut short records about how far it got). Returns
+/// the number of rows written.
 pub fn export_rendered<W, I, E>(
     renderer: &RowRenderer,
     pages: I,
@@ -288,7 +289,7 @@ pub fn export_rendered<W, I, E>(
 ) -> Result<u64, E>
 where
     W: Write,
-    I: IntoIterator<Item = Result<(Vec<Vec<u8>>, u64), E>>,
+    I: IntoIterator<Item = Result<Vec<(Vec<u8>, u64)>, E>>,
     E: From<ExportError>,
 {
     let mut out = std::io::BufWriter::with_capacity(64 * 1024, out);
@@ -296,12 +297,11 @@ where
     out.write_all(&renderer.header()).map_err(io)?;
     let mut rows = 0u64;
     for page in pages {
-        let (pieces, n) = page?;
-        for piece in &pieces {
-            out.write_all(piece).map_err(io)?;
+        for (piece, n) in page? {
+            out.write_all(&piece).map_err(io)?;
+            rows += n;
+            progress(rows);
         }
-        rows += n;
-        progress(rows);
     }
     out.flush().map_err(io)?;
     Ok(rows)

@@ -254,11 +254,15 @@ fn run_rendered(format: Format, view: &View, events: &[StoredEvent]) -> Vec<u8> 
         })
         .collect();
     pieces.reverse();
-    let pages =
-        pieces.chunks(2).map(|p| Ok((p.iter().map(|(b, _)| b.clone()).collect(), p.iter().map(|(_, n)| n).sum())));
+    let pages = pieces.chunks(2).map(|p| Ok(p.to_vec()));
     let mut out = Vec::new();
-    let rows = export_rendered::<_, _, trail_export::ExportError>(&renderer, pages, &mut out, |_| {}).unwrap();
+    let mut counts = Vec::new();
+    let rows =
+        export_rendered::<_, _, trail_export::ExportError>(&renderer, pages, &mut out, |n| counts.push(n)).unwrap();
     assert_eq!(rows, events.len() as u64);
+    // Progress after every piece: a download cut short is recorded to within a piece.
+    let expected: Vec<u64> = (1..=pieces.len()).map(|i| pieces[..i].iter().map(|(_, n)| n).sum()).collect();
+    assert_eq!(counts, expected);
     out
 }
 

@@ -133,7 +133,9 @@ fn helper() -> Option<mpsc::Sender<Box<dyn FnOnce() + Send>>> {
             .name("trail-decode".into())
             .spawn(move || {
                 for job in rx {
-                    job();
+                    // A job that panics (a renderer's bug) fails its own request, whose reply
+                    // is dropped unsent; the helper goes on serving the next ones.
+                    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
                 }
             })
             .ok()

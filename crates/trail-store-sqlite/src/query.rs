@@ -158,7 +158,7 @@ fn blob_of<'r>(row: &'r rusqlite::Row<'_>, i: usize) -> StoreResult<&'r [u8]> {
     row.get_ref(i).sql()?.as_blob().map_err(|e| StoreError::internal(rusqlite::Error::from(e)))
 }
 
-/// Pages at least this large (exports, which ask for 1,000 at a time) are read and decoded on
+/// Pages at least this large (exports, which ask for 5,000 at a time) are read and decoded on
 /// two threads (`bulk.rs`).
 const PARALLEL_PAGE: usize = 256;
 
@@ -322,7 +322,7 @@ pub(crate) fn run_rendered(
             if kept > 0 {
                 let (occurred_at, seq, end) = rows[kept - 1];
                 bytes.truncate(end);
-                out.pieces.push(bytes);
+                out.pieces.push((bytes, kept as u64));
                 out.rows += kept as u64;
                 last = Some((occurred_at, seq));
             }

@@ -94,7 +94,8 @@ pub trait Store: Send + Sync + 'static {
     }
     /// [`Store::query_fields`] with each matching event rendered by `render` (an export's rows;
     /// see [`RenderedPage`]): the same events, in the same order, with the same cursor. By
-    /// default the events are rendered where this is called; SQLite renders each event on the
+    /// default the page is rendered on a blocking thread of the runtime (formatting thousands
+    /// of rows would hold up the tasks of an async worker); SQLite renders each event on the
     /// thread that decoded it.
     async fn query_rendered(
         &self,
@@ -105,7 +106,9 @@ pub trait Store: Send + Sync + 'static {
         render: std::sync::Arc<dyn RenderRow>,
     ) -> StoreResult<RenderedPage> {
         let events = self.query_fields(tenant, filter, page, fields).await?;
-        Ok(RenderedPage::of_events(events, &*render))
+        tokio::task::spawn_blocking(move || RenderedPage::of_events(events, &*render))
+            .await
+            .map_err(|e| StoreError::Internal(format!("rendering a page of rows stopped: {e}").into()))
     }
     /// One event by seq.
     async fn event(&self, tenant: &TenantId, seq: u64) -> StoreResult<Option<StoredEvent>>;

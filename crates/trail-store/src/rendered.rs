@@ -13,15 +13,21 @@ use trail_core::{event::StoredEvent, filter::Cursor, time::TimeBounds};
 /// Turns one event into its row's bytes. The store calls it on whichever thread decoded the
 /// event, in no particular order; the rows of a page come back in the page's order.
 pub trait RenderRow: Send + Sync {
-    /// Appends `event`'s row to `out` (the renderer may change the event first: redaction).
+    /// Appends `event`'s row to `out`. The renderer may change the event's body first
+    /// (redaction) and nothing else: a store may hand it the same event for several rows,
+    /// setting only the seq and the body for each.
     fn render(&self, event: &mut StoredEvent, out: &mut Vec<u8>);
 }
+
+/// Rows a piece holds at most when a page is rendered where it is asked for (a progress count
+/// advances a piece at a time, so a download cut short is recorded to within this many rows).
+pub const PIECE_ROWS: usize = 32;
 
 /// One page of rendered rows.
 #[derive(Debug, Default)]
 pub struct RenderedPage {
-    /// The rows' bytes, in order, in pieces (each piece whole rows).
-    pub pieces: Vec<Vec<u8>>,
+    /// The rows' bytes, in order, in pieces of whole rows, each with how many rows it holds.
+    pub pieces: Vec<(Vec<u8>, u64)>,
     /// How many rows the pieces hold.
     pub rows: u64,
     /// Where the next page starts, or `None` on the last page.
@@ -29,14 +35,21 @@ pub struct RenderedPage {
 }
 
 impl RenderedPage {
-    /// Renders a page of events (what a backend without its own way does).
+    /// Renders a page of events on the calling thread, [`PIECE_ROWS`] to a piece (what a
+    /// backend without its own way does).
     pub fn of_events(page: crate::EventPage, render: &dyn RenderRow) -> RenderedPage {
-        let mut bytes = Vec::with_capacity(page.events.len() * 256);
         let rows = page.events.len() as u64;
-        for mut event in page.events {
-            render.render(&mut event, &mut bytes);
+        let mut pieces = Vec::with_capacity(page.events.len().div_ceil(PIECE_ROWS));
+        let mut events = page.events.into_iter().peekable();
+        while events.peek().is_some() {
+            let (mut bytes, mut n) = (Vec::with_capacity(PIECE_ROWS * 256), 0);
+            for mut event in events.by_ref().take(PIECE_ROWS) {
+                render.render(&mut event, &mut bytes);
+                n += 1;
+            }
+            pieces.push((bytes, n));
         }
-        RenderedPage { pieces: vec![bytes], rows, next_cursor: page.next_cursor }
+        RenderedPage { pieces, rows, next_cursor: page.next_cursor }
     }
 }
 
