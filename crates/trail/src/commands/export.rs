@@ -79,9 +79,13 @@ pub async fn run(config: Config, args: ExportArgs) -> anyhow::Result<ExitCode> {
         let store = store.clone();
         let bar = bar.clone();
         tokio::task::spawn_blocking(move || {
+            // Counts arrive a row at a time (XLSX, PDF, DOCX) or a few dozen at a time (CSV and
+            // NDJSON, rendered by the store): the bar moves every thousand rows either way.
+            let mut shown = 0;
             let result = plan.run(handle, store.clone(), out, |n| {
-                if n % 1000 == 0 {
-                    bar.set_position(n)
+                if n >= shown + 1000 {
+                    bar.set_position(n);
+                    shown = n;
                 }
             });
             (plan, store, result)
