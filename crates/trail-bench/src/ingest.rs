@@ -121,18 +121,21 @@ async fn new_tenant(store: &dyn Store, id: &str) -> anyhow::Result<trail_core::T
 }
 
 /// Ingests `args.events` events through HTTP into a new tenant of `store`; events/s.
-async fn http_ingest(store: &Arc<dyn Store>, source: &[Value], args: &Args, tag: &str) -> anyhow::Result<f64> {
+/// Events per second, and events per CPU-second of this process while they were posted.
+async fn http_ingest(store: &Arc<dyn Store>, source: &[Value], args: &Args, tag: &str) -> anyhow::Result<(f64, f64)> {
     let tenant = new_tenant(&**store, tag).await?;
     let base = crate::server::start(store.clone()).await?;
     let bodies: Vec<(String, Vec<u8>)> = batches(source, args.events, args.batch, tag)
         .iter()
         .map(|b| (tenant.to_string(), serde_json::to_vec(b).unwrap()))
         .collect();
+    let cpu = cpu_seconds();
     let secs = crate::server::post_all(&base, bodies, args.clients, tag).await?;
+    let per_cpu = args.events as f64 / (cpu_seconds() - cpu);
     let rate = args.events as f64 / secs;
     let count = store.tenant(&tenant).await?.map(|t| t.event_count).unwrap_or(0);
     anyhow::ensure!(count as usize == args.events, "stored {count} of {} events", args.events);
-    Ok(rate)
+    Ok((rate, per_cpu))
 }
 
 pub async fn run(args: Args) -> anyhow::Result<()> {
@@ -184,7 +187,11 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     // Trail through HTTP, with its Merkle tree and (to measure the tree's cost) without: each
     // into a fresh store of its own, in alternating rounds (this machine's figures move by 10%
     // from run to run), the median of each reported.
+    // Besides events per second, events per CPU-second of this process (server and clients
+    // alike): throughput swings with what else this machine's host runs, the CPU an event
+    // costs much less, so the tree's cost shows more steadily there.
     let (mut with_tree, mut without) = (Vec::new(), Vec::new());
+    let (mut with_tree_cpu, mut without_cpu) = (Vec::new(), Vec::new());
     for round in 0..args.rounds.max(1) {
         // Which goes first alternates, so neither always runs on what the other left behind
         // (page cache, allocator, the disk's write-back).
@@ -194,10 +201,21 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
                 &dir.join(format!("http-{round}-{tree}")),
                 StoreOptions { merkle_tree: tree, ..StoreOptions::default() },
             )?);
-            let rate = http_ingest(&store, &source, &args, if tree { "http" } else { "bare" }).await?;
+            let (rate, per_cpu) = http_ingest(&store, &source, &args, if tree { "http" } else { "bare" }).await?;
             let what = if tree { "http ingest" } else { "http ingest without the tree" };
-            eprintln!("round {}: {what}: {} events/s", round + 1, report::fmt(rate));
-            if tree { with_tree.push(rate) } else { without.push(rate) }
+            eprintln!(
+                "round {}: {what}: {} events/s, {} events per CPU-second",
+                round + 1,
+                report::fmt(rate),
+                report::fmt(per_cpu)
+            );
+            if tree {
+                with_tree.push(rate);
+                with_tree_cpu.push(per_cpu);
+            } else {
+                without.push(rate);
+                without_cpu.push(per_cpu);
+            }
         }
     }
     let median = |v: &mut Vec<f64>| {
@@ -205,6 +223,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         v[v.len() / 2]
     };
     let (http, http_no_tree) = (median(&mut with_tree), median(&mut without));
+    let (http_cpu, http_no_tree_cpu) = (median(&mut with_tree_cpu), median(&mut without_cpu));
     eprintln!("http ingest (median): {} events/s", report::fmt(http));
     eprintln!("http ingest without the tree (median): {} events/s", report::fmt(http_no_tree));
 
@@ -235,6 +254,12 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
                 unit: "events/s",
                 baseline: Some(("without the tree".into(), http_no_tree)),
             },
+            Row {
+                name: "The same, events per CPU-second of the process (server and clients)".into(),
+                value: http_cpu,
+                unit: "events/CPU-s",
+                baseline: Some(("without the tree".into(), http_no_tree_cpu)),
+            },
         ],
     );
     let bytes: usize = batches(&source, 1000.min(args.events), 1000, "size")
@@ -243,4 +268,14 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         .sum();
     println!("\nHTTP request bodies averaged {} bytes per event.", bytes / 1000.min(args.events));
     Ok(())
+}
+
+/// CPU time this process has used so far (user and system, every thread), in seconds, from
+/// `/proc/self/stat` (in clock ticks of 1/100 s, as on every Linux this runs on).
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // The fields after the command name, which is in parentheses and may hold spaces.
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let ticks: u64 = rest.split_whitespace().skip(11).take(2).filter_map(|f| f.parse::<u64>().ok()).sum();
+    ticks as f64 / 100.0
 }

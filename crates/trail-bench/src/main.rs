@@ -42,6 +42,9 @@ enum Bench {
     /// 10 million events in one tenant: ingest with the Merkle tree beside without it, `trail
     /// verify` beside a bare scan, inclusion and consistency proofs beside reading one event.
     Integrity(integrity::Args),
+    /// 1 million events exported by `trail export` in CSV, NDJSON and XLSX (the newest 95,000 or so
+    /// in PDF and DOCX): rows per second and peak memory, beside the csv crate, the streaming
+    /// query and rust_xlsxwriter alone.
     Export(export::Args),
     /// The console's Activity page with 5 million events in the tenant, beside the API's
     /// answer for the same view.
