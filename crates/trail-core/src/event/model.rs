@@ -13,6 +13,26 @@ fn is_word_byte(c: u8) -> bool {
     c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'_'
 }
 
+/// Whether `s` is words of [`is_word_byte`]s joined by single dots (no empty word), in one pass:
+/// every stored event read checks its action.
+fn is_dotted_words(s: &str) -> bool {
+    // Before the first byte counts as after a dot, so a leading dot makes an empty word.
+    let mut after_dot = true;
+    for &c in s.as_bytes() {
+        if c == b'.' {
+            if after_dot {
+                return false;
+            }
+            after_dot = true;
+        } else if is_word_byte(c) {
+            after_dot = false;
+        } else {
+            return false;
+        }
+    }
+    !after_dot
+}
+
 impl Action {
     pub const MAX_LEN: usize = 128;
 
@@ -33,7 +53,7 @@ impl Action {
                 Self::MAX_LEN
             ));
         }
-        if !s.split('.').all(|w| !w.is_empty() && w.bytes().all(is_word_byte)) {
+        if !is_dotted_words(s) {
             return Err(format!(
                 "action {s:?} is invalid: use lowercase words of a-z, 0-9 and '_' separated by single dots, such as document.signed"
             ));
@@ -267,4 +287,30 @@ pub struct Client {
     /// `desktop`, `mobile`, `tablet`, `bot` or `other`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        /// The one-pass check says what splitting at the dots says.
+        #[test]
+        fn dotted_words_are_what_splitting_finds(s in "[a-z_.A/]{0,12}") {
+            let split = s.split('.').all(|w| !w.is_empty() && w.bytes().all(is_word_byte));
+            prop_assert_eq!(is_dotted_words(&s), split, "{:?}", s);
+        }
+    }
+
+    #[test]
+    fn actions_are_checked() {
+        for good in ["document.signed", "a", "a_1.b2.c_"] {
+            assert!(Action::parse(good).is_ok(), "{good}");
+        }
+        for bad in ["", ".", "a.", ".a", "a..b", "A.b", "a-b", "a b"] {
+            assert!(Action::parse(bad).is_err(), "{bad:?}");
+        }
+    }
 }
