@@ -7,6 +7,7 @@
 //! event cannot be stored without having been validated.
 //!
 //! Modules:
+//! - [`bytes`]: looking for a few byte values eight bytes at a time in short texts.
 //! - [`ids`]: identifiers (tenants, API keys) and their syntax.
 //! - [`event`]: what a client sends, its validation, and what Trail stores and returns.
 //! - [`catalogue`]: the well-known actions and the human "report type" labels.
@@ -17,6 +18,7 @@
 //! - [`filter`]: the query filters shared by query, export, stream and reports, and the page cursor.
 //! - [`search`]: the `q` search syntax and the word rules shared by matching and indexing.
 
+pub mod bytes;
 pub mod canonical;
 pub mod catalogue;
 pub mod checkpoint;

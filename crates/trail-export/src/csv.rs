@@ -7,7 +7,10 @@
 
 use std::io::{BufWriter, Write};
 
-use trail_core::event::StoredEvent;
+use trail_core::{
+    bytes::{bytes_equal, word},
+    event::StoredEvent,
+};
 
 use crate::{Cell, Column, ExportError, RowWriter, cell::DateText, safety::neutralise};
 
@@ -75,18 +78,12 @@ fn needs_quotes(bytes: &[u8]) -> bool {
     if rest.len() < 8 {
         return rest.iter().any(|&b| special(b));
     }
-    let word = |at: usize| u64::from_le_bytes(rest[at..at + 8].try_into().expect("eight bytes"));
-    has_special(word(0)) || has_special(word(rest.len() - 8))
+    has_special(word(&rest[..8])) || has_special(word(&rest[rest.len() - 8..]))
 }
 
 /// Whether any byte of `w` is a comma, a quote, CR or LF.
 fn has_special(w: u64) -> bool {
-    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
-    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
-    // Non-zero exactly when some byte of `w` is zero.
-    let zero = |w: u64| w.wrapping_sub(ONES) & !w & HIGHS;
-    let of = |b: u8| w ^ u64::from_ne_bytes([b; 8]);
-    (zero(of(b',')) | zero(of(b'"')) | zero(of(b'\n')) | zero(of(b'\r'))) != 0
+    (bytes_equal(w, b',') | bytes_equal(w, b'"') | bytes_equal(w, b'\n') | bytes_equal(w, b'\r')) != 0
 }
 
 impl<'o> Record<'o> {
