@@ -120,8 +120,10 @@ async fn new_tenant(store: &dyn Store, id: &str) -> anyhow::Result<trail_core::T
     Ok(id)
 }
 
-/// Ingests `args.events` events through HTTP into a new tenant of `store`; events/s.
-/// Events per second, and events per CPU-second of this process while they were posted.
+/// Ingests `args.events` events through HTTP into a new tenant of `store`: events per second,
+/// and events per CPU-second of this whole process while they were posted (the server, the
+/// clients, and whatever else runs then: a new store's dictionary training, the checkpoint
+/// signers of earlier rounds' servers; the same with and without the tree).
 async fn http_ingest(store: &Arc<dyn Store>, source: &[Value], args: &Args, tag: &str) -> anyhow::Result<(f64, f64)> {
     let tenant = new_tenant(&**store, tag).await?;
     let base = crate::server::start(store.clone()).await?;
@@ -129,9 +131,11 @@ async fn http_ingest(store: &Arc<dyn Store>, source: &[Value], args: &Args, tag:
         .iter()
         .map(|b| (tenant.to_string(), serde_json::to_vec(b).unwrap()))
         .collect();
-    let cpu = cpu_seconds();
+    let cpu = cpu_seconds()?;
     let secs = crate::server::post_all(&base, bodies, args.clients, tag).await?;
-    let per_cpu = args.events as f64 / (cpu_seconds() - cpu);
+    let used = cpu_seconds()? - cpu;
+    anyhow::ensure!(used > 0.0, "the ingest used less CPU than /proc counts (1/100 s): ingest more events");
+    let per_cpu = args.events as f64 / used;
     let rate = args.events as f64 / secs;
     let count = store.tenant(&tenant).await?.map(|t| t.event_count).unwrap_or(0);
     anyhow::ensure!(count as usize == args.events, "stored {count} of {} events", args.events);
@@ -226,6 +230,11 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let (http_cpu, http_no_tree_cpu) = (median(&mut with_tree_cpu), median(&mut without_cpu));
     eprintln!("http ingest (median): {} events/s", report::fmt(http));
     eprintln!("http ingest without the tree (median): {} events/s", report::fmt(http_no_tree));
+    eprintln!(
+        "events per CPU-second (medians): {} with the tree, {} without",
+        report::fmt(http_cpu),
+        report::fmt(http_no_tree_cpu)
+    );
 
     report::print(
         "Durable ingest (fsync before acknowledgement)",
@@ -272,10 +281,17 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
 
 /// CPU time this process has used so far (user and system, every thread), in seconds, from
 /// `/proc/self/stat` (in clock ticks of 1/100 s, as on every Linux this runs on).
-fn cpu_seconds() -> f64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    // The fields after the command name, which is in parentheses and may hold spaces.
-    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
-    let ticks: u64 = rest.split_whitespace().skip(11).take(2).filter_map(|f| f.parse::<u64>().ok()).sum();
-    ticks as f64 / 100.0
+fn cpu_seconds() -> anyhow::Result<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat")?;
+    // The fields after the command name, which is in parentheses and may hold spaces: the
+    // state is field 3, so utime (14) and stime (15) are the 12th and 13th.
+    let rest = stat.rsplit_once(')').map(|(_, r)| r).ok_or_else(|| anyhow::anyhow!("no command name in {stat:?}"))?;
+    let ticks = rest
+        .split_whitespace()
+        .skip(11)
+        .take(2)
+        .map(|f| f.parse::<u64>().map_err(|_| anyhow::anyhow!("utime or stime {f:?} in /proc/self/stat")))
+        .collect::<anyhow::Result<Vec<u64>>>()?;
+    anyhow::ensure!(ticks.len() == 2, "no utime and stime in /proc/self/stat");
+    Ok(ticks.iter().sum::<u64>() as f64 / 100.0)
 }

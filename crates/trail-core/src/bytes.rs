@@ -2,15 +2,17 @@
 //! search's set-up costs more than the search: the strings of a stored event (its reader) and
 //! the cells of a CSV row (whether one needs quotes).
 
-/// The eight bytes of `w`, little-endian, from `bytes` (which must hold exactly eight).
+/// `bytes` read as a little-endian `u64` (byte 0 lowest, whatever the machine's order); panics
+/// unless `bytes` holds exactly eight.
 #[inline]
 pub fn word(bytes: &[u8]) -> u64 {
     u64::from_le_bytes(bytes.try_into().expect("eight bytes"))
 }
 
-/// The high bit of each byte of `w` that equals `b`: exactly the lowest such byte's, and maybe
-/// bytes above it (a borrow may mark them), so the mask is non-zero exactly when some byte is
-/// `b`, and its lowest set bit is the first.
+/// A mask with the high bit set for every byte of `w` equal to `b`. It may also be set for a
+/// byte above the first such byte (one equal to `b ^ 1` that the subtraction's borrow reaches),
+/// never below it: the mask is non-zero exactly when some byte is `b`, and its lowest set bit
+/// marks the first.
 #[inline]
 pub fn bytes_equal(w: u64, b: u8) -> u64 {
     const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
@@ -20,7 +22,7 @@ pub fn bytes_equal(w: u64, b: u8) -> u64 {
 }
 
 /// The index of the byte whose high bit is the lowest set in `mask` (from [`bytes_equal`] of a
-/// little-endian [`word`]).
+/// [`word`]); 8 for an empty mask, which callers check for first.
 #[inline]
 pub fn first(mask: u64) -> usize {
     (mask.trailing_zeros() / 8) as usize
