@@ -182,17 +182,31 @@ pub(crate) fn bounds(filter: &Filter, before: Option<(i64, u64)>, snapshot: u64)
     }
 }
 
+/// One page of a query in one tenant: what [`run`] and [`run_rendered`] read.
+#[derive(Clone, Copy)]
+pub(crate) struct PageQuery<'a> {
+    tenant: &'a TenantId,
+    tid: i64,
+    filter: &'a Filter,
+    page: Page,
+    /// The fields each event is read with: those asked for, or whole events when the filter
+    /// looks at fields they leave out. (Pages under [`PARALLEL_PAGE`] are read whole anyway:
+    /// only the large pages of exports gain.) Set by [`PageQuery::new`].
+    fields: Fields,
+}
+
+impl<'a> PageQuery<'a> {
+    pub(crate) fn new(tenant: &'a TenantId, tid: i64, filter: &'a Filter, page: Page, fields: Fields) -> Self {
+        let fields = if fields.serves(filter) { fields } else { Fields::All };
+        PageQuery { tenant, tid, filter, page, fields }
+    }
+}
+
 /// Where a page's walk starts, inside its read transaction `tx`: the snapshot (the newest seq
 /// the walk sees, kept across pages by the cursor) and the index's candidates after the cursor,
 /// newest first. The index first takes in whatever the log holds beyond it.
-fn walk(
-    tx: &Connection,
-    ctx: &Ctx<'_>,
-    tenant: &TenantId,
-    tid: i64,
-    filter: &Filter,
-    page: Page,
-) -> StoreResult<(u64, trail_index::Candidates)> {
+fn walk(tx: &Connection, ctx: &Ctx<'_>, q: &PageQuery<'_>) -> StoreResult<(u64, trail_index::Candidates)> {
+    let PageQuery { tenant, tid, filter, page, .. } = *q;
     let newest = next_seq(tx, tenant, tid)? - 1;
     let snapshot = page.cursor.map(|c| c.snapshot).unwrap_or(newest);
     catch_up(tx, ctx, tid, newest)?;
@@ -201,20 +215,10 @@ fn walk(
 }
 
 /// Runs one page of a query in a single read transaction (one consistent snapshot).
-pub(crate) fn run(
-    conn: &mut Connection,
-    ctx: &Ctx<'_>,
-    tenant: &TenantId,
-    tid: i64,
-    filter: &Filter,
-    page: Page,
-    fields: Fields,
-) -> StoreResult<EventPage> {
-    // A filter that looks at fields `fields` leaves out is matched against whole events. (Pages
-    // under PARALLEL_PAGE are read whole anyway: only the large pages of exports gain.)
-    let fields = if fields.serves(filter) { fields } else { Fields::All };
+pub(crate) fn run(conn: &mut Connection, ctx: &Ctx<'_>, q: &PageQuery<'_>) -> StoreResult<EventPage> {
+    let PageQuery { tenant, tid, filter, page, fields } = *q;
     let tx = conn.transaction().sql()?;
-    let (snapshot, mut candidates) = walk(&tx, ctx, tenant, tid, filter, page)?;
+    let (snapshot, mut candidates) = walk(&tx, ctx, q)?;
     let mut events = Vec::with_capacity(page.limit.min(1000));
     let mut more = false;
     if page.limit >= PARALLEL_PAGE {
@@ -257,23 +261,18 @@ pub(crate) fn run(
 
 /// The rows of one page of a query, each matching event rendered by `render` on the thread
 /// that decoded it (see `trail_store::RenderedPage`): the events, order and cursor of [`run`].
-#[allow(clippy::too_many_arguments)]
 pub(crate) fn run_rendered(
     conn: &mut Connection,
     ctx: &Ctx<'_>,
-    tenant: &TenantId,
-    tid: i64,
-    filter: &Filter,
-    page: Page,
-    fields: Fields,
+    q: &PageQuery<'_>,
     render: Arc<dyn RenderRow>,
 ) -> StoreResult<RenderedPage> {
-    if page.limit < PARALLEL_PAGE {
-        return Ok(RenderedPage::of_events(run(conn, ctx, tenant, tid, filter, page, fields)?, &*render));
+    if q.page.limit < PARALLEL_PAGE {
+        return Ok(RenderedPage::of_events(run(conn, ctx, q)?, &*render));
     }
-    let fields = if fields.serves(filter) { fields } else { Fields::All };
+    let PageQuery { tenant, tid, filter, page, fields } = *q;
     let tx = conn.transaction().sql()?;
-    let (snapshot, mut candidates) = walk(&tx, ctx, tenant, tid, filter, page)?;
+    let (snapshot, mut candidates) = walk(&tx, ctx, q)?;
 
     /// A chunk's rows: their bytes, and each row's (occurred_at, seq, end in the bytes).
     type Rows = (Vec<u8>, Vec<(i64, u64, usize)>);

@@ -591,7 +591,8 @@ impl Store for SqliteStore {
     ) -> StoreResult<EventPage> {
         let tid = self.tid(tenant).await?;
         let (tenant, filter, inner) = (tenant.clone(), filter.clone(), self.inner.clone());
-        self.read(move |c| query::run(c, &inner.ctx(), &tenant, tid, &filter, page, fields)).await
+        self.read(move |c| query::run(c, &inner.ctx(), &query::PageQuery::new(&tenant, tid, &filter, page, fields)))
+            .await
     }
 
     async fn query_rendered(
@@ -604,7 +605,10 @@ impl Store for SqliteStore {
     ) -> StoreResult<RenderedPage> {
         let tid = self.tid(tenant).await?;
         let (tenant, filter, inner) = (tenant.clone(), filter.clone(), self.inner.clone());
-        self.read(move |c| query::run_rendered(c, &inner.ctx(), &tenant, tid, &filter, page, fields, render)).await
+        self.read(move |c| {
+            query::run_rendered(c, &inner.ctx(), &query::PageQuery::new(&tenant, tid, &filter, page, fields), render)
+        })
+        .await
     }
 
     async fn event(&self, tenant: &TenantId, seq: u64) -> StoreResult<Option<StoredEvent>> {
