@@ -45,9 +45,8 @@ impl Blobs {
 
     /// Adds event `seq`'s blob.
     pub(crate) fn push(&mut self, seq: u64, blob: &[u8]) {
-        let start = self.data.len();
-        self.data.extend_from_slice(blob);
-        self.events.push((seq, start..self.data.len()));
+        let range = self.stash(blob);
+        self.push_range(seq, range);
     }
 
     /// Keeps the blob at `range` (already in [`Blobs::data`]) as event `seq`'s.

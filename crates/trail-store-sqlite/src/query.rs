@@ -96,22 +96,21 @@ pub(crate) fn read(
     tid: i64,
     seq: u64,
 ) -> StoreResult<Option<StoredEvent>> {
-    match read_blob(conn, tid, seq)? {
-        None => Ok(None),
-        Some(blob) => Ok(Some(StoredEvent { tenant: tenant.clone(), seq, body: ctx.codec.decode(&blob)? })),
-    }
+    with_blob(conn, tid, seq, |blob| Ok(StoredEvent { tenant: tenant.clone(), seq, body: ctx.codec.decode(blob)? }))
 }
 
-/// The stored blob of event `seq`, if any.
-fn read_blob(conn: &Connection, tid: i64, seq: u64) -> StoreResult<Option<Vec<u8>>> {
+/// `f` of the stored blob of event `seq`, read in place, if the event exists.
+fn with_blob<T>(
+    conn: &Connection,
+    tid: i64,
+    seq: u64,
+    f: impl FnOnce(&[u8]) -> StoreResult<T>,
+) -> StoreResult<Option<T>> {
     let mut stmt = conn.prepare_cached("SELECT body FROM events WHERE pos = ?1").sql()?;
     let mut rows = stmt.query([event_pos(tid, seq)]).sql()?;
     match rows.next().sql()? {
         None => Ok(None),
-        Some(row) => {
-            let blob = row.get_ref(0).sql()?.as_blob().map_err(|e| StoreError::internal(rusqlite::Error::from(e)))?;
-            Ok(Some(blob.to_vec()))
-        }
+        Some(row) => f(blob_of(row, 0)?).map(Some),
     }
 }
 
@@ -123,12 +122,11 @@ fn read_blobs(conn: &Connection, tid: i64, seqs: &[u64]) -> StoreResult<Blobs> {
     let mut out = Blobs::with_capacity(seqs.len());
     let (Some(&lo), Some(&hi)) = (seqs.iter().min(), seqs.iter().max()) else { return Ok(out) };
     if hi - lo >= 2 * seqs.len() as u64 {
-        let mut stmt = conn.prepare_cached("SELECT body FROM events WHERE pos = ?1").sql()?;
         for &seq in seqs {
-            let mut rows = stmt.query([event_pos(tid, seq)]).sql()?;
-            if let Some(row) = rows.next().sql()? {
-                out.push(seq, blob_of(row, 0)?);
-            }
+            with_blob(conn, tid, seq, |blob| {
+                out.push(seq, blob);
+                Ok(())
+            })?;
         }
         return Ok(out);
     }
