@@ -302,11 +302,13 @@ pub(crate) fn run_rendered(
         })
     };
     let mut out = RenderedPage::default();
+    // Rows kept so far (the pieces' counts, summed as they come).
+    let mut rows_kept = 0usize;
     let mut last = None;
     let mut more = false;
     // As `run` does: read as many candidates as the page still needs, plus one.
     'page: loop {
-        let want = page.limit + 1 - out.rows as usize;
+        let want = page.limit + 1 - rows_kept;
         let mut seen = 0;
         let seqs = candidates.by_ref().take(want).map(|(_, seq)| seq).inspect(|_| seen += 1);
         let chunks = crate::bulk::read_chunks(&tx, seqs, |c, seqs| read_blobs(c, tid, seqs), step.clone())?;
@@ -314,13 +316,13 @@ pub(crate) fn run_rendered(
             break;
         }
         for (mut bytes, rows) in chunks {
-            let room = page.limit - out.rows as usize;
+            let room = page.limit - rows_kept;
             let kept = rows.len().min(room);
             if kept > 0 {
                 let (occurred_at, seq, end) = rows[kept - 1];
                 bytes.truncate(end);
                 out.pieces.push((bytes, kept as u64));
-                out.rows += kept as u64;
+                rows_kept += kept;
                 last = Some((occurred_at, seq));
             }
             if rows.len() > room {

@@ -755,11 +755,11 @@ async fn rendered_lines(store: &dyn Store, t: &TenantId, f: &Filter, limit: usiz
             assert_eq!(text.lines().count() as u64, *n, "a piece's row count is its rows");
             lines.extend(text.lines().map(|l| format!("{l}\n")));
         }
-        assert_eq!((lines.len() - before) as u64, p.rows, "a page's row count is its rows");
-        assert!(p.rows <= limit as u64, "a page holds at most its limit");
+        assert_eq!((lines.len() - before) as u64, p.rows(), "a page's row count is its rows");
+        assert!(p.rows() <= limit as u64, "a page holds at most its limit");
         match p.next_cursor {
             Some(c) => {
-                assert_eq!(p.rows, limit as u64, "only a full page has a next one");
+                assert_eq!(p.rows(), limit as u64, "only a full page has a next one");
                 page.cursor = Some(c);
             }
             None => return lines,

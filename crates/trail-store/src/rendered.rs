@@ -28,17 +28,19 @@ pub const PIECE_ROWS: usize = 32;
 pub struct RenderedPage {
     /// The rows' bytes, in order, in pieces of whole rows, each with how many rows it holds.
     pub pieces: Vec<(Vec<u8>, u64)>,
-    /// How many rows the pieces hold.
-    pub rows: u64,
     /// Where the next page starts, or `None` on the last page.
     pub next_cursor: Option<Cursor>,
 }
 
 impl RenderedPage {
+    /// How many rows the pieces hold.
+    pub fn rows(&self) -> u64 {
+        self.pieces.iter().map(|(_, n)| n).sum()
+    }
+
     /// Renders a page of events on the calling thread, [`PIECE_ROWS`] to a piece (what a
     /// backend without its own way does).
     pub fn of_events(page: crate::EventPage, render: &dyn RenderRow) -> RenderedPage {
-        let rows = page.events.len() as u64;
         let mut pieces = Vec::with_capacity(page.events.len().div_ceil(PIECE_ROWS));
         let mut events = page.events.into_iter().peekable();
         while events.peek().is_some() {
@@ -49,7 +51,7 @@ impl RenderedPage {
             }
             pieces.push((bytes, n));
         }
-        RenderedPage { pieces, rows, next_cursor: page.next_cursor }
+        RenderedPage { pieces, next_cursor: page.next_cursor }
     }
 }
 
