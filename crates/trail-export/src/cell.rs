@@ -3,6 +3,7 @@
 use std::borrow::Cow;
 
 use jiff::Zoned;
+use trail_core::event::activity::ip_text;
 
 /// One column of an export.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -57,18 +58,17 @@ impl<'a> Cell<'a> {
         if s.is_empty() { Cell::Empty } else { Cell::Text(Cow::Owned(s)) }
     }
 
-    /// An address as text. IPv4 is written digit by digit: `Display` through `core::fmt`
-    /// was 3% of a CSV export's time.
-    pub fn ip(ip: std::net::IpAddr) -> Cell<'a> {
-        let std::net::IpAddr::V4(v4) = ip else { return Cell::owned(ip.to_string()) };
-        let mut s = String::with_capacity(15);
-        for (i, octet) in v4.octets().into_iter().enumerate() {
-            if i > 0 {
-                s.push('.');
-            }
-            s.push_str(itoa::Buffer::new().format(octet));
+    /// Text that may be borrowed or owned, or empty when there is none.
+    pub fn cow(s: Option<Cow<'a, str>>) -> Cell<'a> {
+        match s {
+            Some(s) if !s.is_empty() => Cell::Text(s),
+            _ => Cell::Empty,
         }
-        Cell::Text(Cow::Owned(s))
+    }
+
+    /// An address as text (IPv4 formatted by hand: see [`ip_text`]).
+    pub fn ip(ip: std::net::IpAddr) -> Cell<'a> {
+        Cell::Text(Cow::Owned(ip_text(ip)))
     }
 
     /// The cell as text, the way CSV, PDF and DOCX show it (before formula neutralisation).

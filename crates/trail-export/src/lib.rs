@@ -25,7 +25,7 @@ mod xlsx;
 use std::io::Write;
 
 pub use cell::{Cell, Column};
-use trail_core::event::StoredEvent;
+use trail_core::event::{Activity, StoredEvent};
 
 /// Rows per XLSX sheet; the next rows go to a new sheet (Excel's limit is 1,048,576).
 pub const XLSX_SHEET_ROWS: u64 = 1_000_000;
@@ -254,6 +254,25 @@ impl RowRenderer {
     pub fn new(format: Format, view: &views::View) -> Option<RowRenderer> {
         let stands_alone = matches!(format, Format::Csv | Format::Ndjson) && !view.kind.is_report();
         stands_alone.then(|| RowRenderer { format, view: view.clone() })
+    }
+
+    /// Whether [`RowRenderer::render_activity`] renders this file's rows: a CSV of the activity
+    /// view, whose row is made of the event's activity fields alone.
+    pub fn renders_activity(&self) -> bool {
+        self.format == Format::Csv && self.view.kind == views::ViewKind::Activity
+    }
+
+    /// Appends the row of event `seq` from its activity fields (read straight from its stored
+    /// text, say), the row [`RowRenderer::render`] makes of the whole event. Returns `false`,
+    /// appending nothing, when [`RowRenderer::renders_activity`] is not so.
+    pub fn render_activity(&self, seq: u64, a: Activity<'_>, out: &mut Vec<u8>) -> bool {
+        if !self.renders_activity() {
+            return false;
+        }
+        let mut cells = Vec::with_capacity(self.view.kind.columns().len());
+        self.view.activity_cells(seq, a, &mut cells);
+        csv::row(&cells, out);
+        true
     }
 
     /// What comes before the first row: CSV's header row.

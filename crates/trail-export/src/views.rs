@@ -8,7 +8,10 @@
 use jiff::{Timestamp, tz::TimeZone};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
-use trail_core::event::StoredEvent;
+use trail_core::event::{
+    StoredEvent,
+    activity::{Activity, TargetText},
+};
 
 use crate::cell::{Cell, Column};
 
@@ -299,23 +302,9 @@ impl View {
         let target =
             |kind: &str| b.targets.iter().find(|t| t.kind == kind).and_then(|t| t.name.as_deref().or(t.id.as_deref()));
         match self.kind {
-            ViewKind::Activity => out.extend([
-                seq,
-                self.date(b.occurred_at),
-                user,
-                email,
-                Cell::text(Some(&b.report_type)),
-                Cell::text(Some(b.category.as_str())),
-                Cell::text(b.description.as_deref()),
-                Cell::owned(targets(e)),
-                ip,
-                country,
-                Cell::text(loc.and_then(|l| l.region.as_deref())),
-                city,
-                os,
-                browser,
-                outcome,
-            ]),
+            // Made from the event's activity fields (`activity_cells`), as a CSV export's rows are
+            // made straight from the stored text.
+            ViewKind::Activity => self.activity_cells(e.seq, Activity::of(b), out),
             ViewKind::Api => out.extend([seq, self.date(b.occurred_at), method, url, status, ip, user, email, outcome]),
             ViewKind::Panel => {
                 out.extend([seq, self.date(b.occurred_at), user, email, method, url, status, ip, browser, os])
@@ -409,6 +398,35 @@ impl View {
         }
     }
 
+    /// The activity row (SPEC 6.1) of event `seq`, appended to `out`: the one definition of the
+    /// activity columns, for a typed event ([`View::cells`], through [`Activity::of`]) and for
+    /// one read straight from its stored text ([`Activity::read`]).
+    pub fn activity_cells<'a>(&self, seq: u64, a: Activity<'a>, out: &mut Vec<Cell<'a>>) {
+        let Activity { occurred_at, category, outcome, report_type, actor, description, targets, ip, location, client, .. } =
+            a;
+        let (user, email) = actor.map_or((None, None), |a| (a.name.or(a.id), a.email));
+        let (country, region, city) =
+            location.map_or((None, None, None), |l| (l.country_name.or(l.country), l.region, l.city));
+        let (os, browser) = client.map_or((None, None), |c| (c.os, c.browser));
+        out.extend([
+            Cell::Int(seq as i64),
+            self.date(occurred_at),
+            Cell::cow(user),
+            Cell::cow(email),
+            Cell::cow(Some(report_type)),
+            Cell::cow(Some(category)),
+            Cell::cow(description),
+            Cell::owned(targets_text(&targets)),
+            Cell::cow(ip),
+            Cell::cow(country),
+            Cell::cow(region),
+            Cell::cow(city),
+            Cell::cow(os),
+            Cell::cow(browser),
+            Cell::cow(Some(outcome)),
+        ])
+    }
+
     /// The row of one report row (SPEC 5 field names): `*_at` fields become dates, numbers
     /// stay numbers, and usage's `storage` is `storage_bytes` in human units.
     pub fn report_cells<'a>(&self, row: &'a Map<String, Value>) -> Vec<Cell<'a>> {
@@ -434,9 +452,9 @@ impl View {
 }
 
 /// The targets of an event as one cell: `type: name (id)`, separated by `; `.
-fn targets(e: &StoredEvent) -> String {
+fn targets_text(targets: &[TargetText<'_>]) -> String {
     let mut out = String::new();
-    for t in &e.body.targets {
+    for t in targets {
         if !out.is_empty() {
             out.push_str("; ");
         }

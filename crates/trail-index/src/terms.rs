@@ -271,6 +271,14 @@ pub struct Plan {
     pub exact: bool,
 }
 
+impl Plan {
+    /// Whether every event in the time range matches: no clause to check, so the index's
+    /// candidates are the filter's events exactly, with no hash term that could collide.
+    pub fn selects_all(&self) -> bool {
+        self.exact && self.clauses.is_empty()
+    }
+}
+
 impl Default for Plan {
     fn default() -> Self {
         Plan { clauses: Vec::new(), exact: true }

@@ -156,6 +156,22 @@ impl RenderRow for ExportRows {
         crate::redact::event(event, self.redaction);
         self.renderer.render(event, out);
     }
+
+    fn renders_records(&self) -> bool {
+        self.renderer.renders_activity()
+    }
+
+    /// The activity row read straight from the record: a record the borrowed reader declines
+    /// (erased fields, another form) or a row the reader's redaction changes is left to
+    /// [`ExportRows::render`], which reports a damaged record.
+    fn render_record(&self, seq: u64, record: &[u8], out: &mut Vec<u8>) -> Option<Timestamp> {
+        let activity = trail_store::record::activity(record).ok()??;
+        if crate::redact::changes_activity(self.redaction, &activity.action) {
+            return None;
+        }
+        let occurred_at = activity.occurred_at;
+        self.renderer.render_activity(seq, activity, out).then_some(occurred_at)
+    }
 }
 
 /// [`BlockingPages`] one event at a time.

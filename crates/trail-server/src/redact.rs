@@ -37,7 +37,18 @@ pub fn masks_phones(who: &Principal, tenant: &TenantId) -> bool {
 
 /// Whether an event is a link access event (the link access log's rows).
 pub fn is_link_access(e: &StoredEvent) -> bool {
-    matches!(e.body.action.as_str(), "link.viewed" | "link.saved")
+    is_link_access_action(e.body.action.as_str())
+}
+
+fn is_link_access_action(action: &str) -> bool {
+    matches!(action, "link.viewed" | "link.saved")
+}
+
+/// Whether [`event`] changes what the activity columns show of an event with `action`: rows
+/// made without the typed event (a CSV export's) are made from the typed event instead when
+/// it does. Phone numbers are metadata, which those columns do not show.
+pub fn changes_activity(r: Redaction, action: &str) -> bool {
+    r.hide_link_detail && is_link_access_action(action)
 }
 
 /// Hides what `r` says must be, in place.

@@ -272,6 +272,10 @@ pub(crate) fn run_rendered(
     let tx = conn.transaction().sql()?;
     let (snapshot, mut candidates) = walk(&tx, ctx, q)?;
 
+    // Every candidate matches when the filter is a time range alone (the index applies it
+    // exactly), so a renderer that can is handed each record without the typed event.
+    let by_record = render.renders_records() && Plan::of(filter).selects_all();
+
     /// A chunk's rows: their bytes, and each row's (occurred_at, seq, end in the bytes).
     type Rows = (Vec<u8>, Vec<(i64, u64, usize)>);
     let step: crate::bulk::Step<Rows> = {
@@ -283,6 +287,13 @@ pub(crate) fn run_rendered(
             // cost as much as a column).
             let mut event: Option<StoredEvent> = None;
             for (seq, blob) in blobs.iter() {
+                if by_record {
+                    let rendered = codec.with_decompressed(blob, |r| render.render_record(seq, r, &mut bytes))?;
+                    if let Some(occurred_at) = rendered {
+                        rows.push((occurred_at.as_microsecond(), seq, bytes.len()));
+                        continue;
+                    }
+                }
                 let body = codec.decode_fields(blob, fields)?;
                 if !filter.matches(&body) {
                     continue;

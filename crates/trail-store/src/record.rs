@@ -19,7 +19,7 @@
 
 use trail_core::{
     canonical::{Layout, Personal, Salts, SaltsOf, commitment},
-    event::{EventBody, Fields},
+    event::{Activity, EventBody, Fields},
 };
 
 const V1: u8 = 1;
@@ -205,6 +205,18 @@ pub fn body_with(bytes: &[u8], fields: Fields) -> Result<EventBody, String> {
     // Validated as UTF-8 once here, so the parser need not check each string again.
     let text = std::str::from_utf8(record.canonical).map_err(|_| "the stored event is not UTF-8".to_owned())?;
     fields.parse(text).map_err(|e| format!("the stored event does not parse: {e}"))
+}
+
+/// The activity fields of the event a record holds, borrowed from it (see [`Activity`]);
+/// `Ok(None)` when they must be read typed ([`body_with`]): an event with erased fields (they
+/// read `[erased]` there), or text the borrowed reader declines.
+pub fn activity(bytes: &[u8]) -> Result<Option<Activity<'_>>, String> {
+    let record = decode(bytes)?;
+    if !record.erased.is_empty() {
+        return Ok(None);
+    }
+    let text = std::str::from_utf8(record.canonical).map_err(|_| "the stored event is not UTF-8".to_owned())?;
+    Ok(Activity::read(text))
 }
 
 /// The body of a record with erased fields: their commitments read as `null` while parsing,

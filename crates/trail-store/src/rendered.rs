@@ -8,6 +8,7 @@
 //! rendered rows, the backend formats each event where it decoded it ([`RenderRow`]), and the
 //! exporting thread only writes bytes.
 
+use jiff::Timestamp;
 use trail_core::{event::StoredEvent, filter::Cursor, time::TimeBounds};
 
 /// Turns one event into its row's bytes. The store calls it on whichever thread decoded the
@@ -17,6 +18,21 @@ pub trait RenderRow: Send + Sync {
     /// (redaction) and nothing else: a store may hand it the same event for several rows,
     /// setting only the seq and the body for each.
     fn render(&self, event: &mut StoredEvent, out: &mut Vec<u8>);
+
+    /// Whether [`RenderRow::render_record`] can render rows: a store then offers it each
+    /// event's stored record before decoding the event.
+    fn renders_records(&self) -> bool {
+        false
+    }
+
+    /// Appends the row of event `seq` straight from its stored record (see [`crate::record`]),
+    /// without the typed event, and returns the event's time; or returns `None`, having
+    /// appended nothing, when this row needs the typed event (the store then decodes it and
+    /// calls [`RenderRow::render`]). A store calls it only for events it knows match the
+    /// query without looking at them (a filter of a time range alone).
+    fn render_record(&self, _seq: u64, _record: &[u8], _out: &mut Vec<u8>) -> Option<Timestamp> {
+        None
+    }
 }
 
 /// Rows a piece holds at most when a page is rendered where it is asked for (a progress count

@@ -7,7 +7,9 @@
 //!   nothing, with the limits of SPEC section 3.
 //! - [`stored`]: the event as Trail keeps and returns it, with defaults filled in and enrichment.
 //! - [`fields`]: reading only some fields of a stored event (an export of the activity columns).
+//! - [`activity`]: the activity columns' fields, borrowed from a typed event or from the stored text.
 
+pub mod activity;
 pub mod batch;
 pub mod fields;
 pub mod model;
@@ -15,6 +17,7 @@ mod reader;
 pub mod stored;
 pub mod validate;
 
+pub use activity::Activity;
 pub use batch::{BatchError, BatchErrorKind, BodyFormat, Limits, parse_batch};
 pub use fields::Fields;
 pub use model::{Action, Actor, ActorType, Category, Client, Context, Location, Method, Outcome, Target};
