@@ -402,8 +402,19 @@ impl View {
     /// activity columns, for a typed event ([`View::cells`], through [`Activity::of`]) and for
     /// one read straight from its stored text ([`Activity::read`]).
     pub fn activity_cells<'a>(&self, seq: u64, a: Activity<'a>, out: &mut Vec<Cell<'a>>) {
-        let Activity { occurred_at, category, outcome, report_type, actor, description, targets, ip, location, client, .. } =
-            a;
+        let Activity {
+            occurred_at,
+            category,
+            outcome,
+            report_type,
+            actor,
+            description,
+            targets,
+            ip,
+            location,
+            client,
+            ..
+        } = a;
         let (user, email) = actor.map_or((None, None), |a| (a.name.or(a.id), a.email));
         let (country, region, city) =
             location.map_or((None, None, None), |l| (l.country_name.or(l.country), l.region, l.city));

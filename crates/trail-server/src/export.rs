@@ -383,3 +383,75 @@ pub fn link_key(signing_key: &ed25519_dalek::SigningKey) -> [u8; 32] {
     h.update(signing_key.to_bytes());
     h.finalize().into()
 }
+
+#[cfg(test)]
+mod tests {
+    use trail_core::event::{Client, NewEvent};
+
+    use super::*;
+
+    /// Events with every activity column filled or empty, text that needs CSV quoting or
+    /// formula neutralisation, IPv6, and a link access event.
+    fn events() -> Vec<StoredEvent> {
+        let now: Timestamp = "2026-11-22T12:00:00Z".parse().unwrap();
+        let tenant = TenantId::parse("acme").unwrap();
+        [
+            r#"{"action":"document.signed","actor":{"id":"u1","name":"Asha \"A\" Rao","email":"asha@acme.example"},"description":"=HYPERLINK(\"x\")\nsecond line, 😀 עברית","targets":[{"type":"document","id":"d9","name":"NDA, 2026.pdf"},{"type":"folder","id":"f1"}],"context":{"ip":"203.0.113.7","location":{"country":"IN","region":"Karnataka","city":"Bengaluru"}}}"#,
+            r#"{"action":"link.viewed","actor":{"email":"guest@example.org"},"context":{"ip":"2001:db8::7","session_id":"s1"}}"#,
+            r#"{"action":"user.login","outcome":"failure","actor":{"id":"-u2","type":"api_key"}}"#,
+            r#"{"action":"a"}"#,
+        ]
+        .into_iter()
+        .enumerate()
+        .map(|(i, json)| {
+            let mut body = NewEvent::from_json(json, now).unwrap().into_body(now);
+            if let Some(c) = body.context.as_mut() {
+                c.client = Some(Client { os: Some("+Windows".into()), browser: Some("Firefox 120".into()), device: None });
+            }
+            StoredEvent { tenant: tenant.clone(), seq: i as u64 + 1, body }
+        })
+        .collect()
+    }
+
+    fn record(e: &StoredEvent) -> Vec<u8> {
+        let (canonical, layout) = trail_core::canonical::write(&e.body);
+        trail_store::record::encode(&[7; 16], &layout, &canonical)
+    }
+
+    /// A row made from the record is the row made from the typed event, byte for byte; a row
+    /// the reader's redaction changes, and every format or view but the activity CSV, is left
+    /// to the typed event.
+    #[test]
+    fn rows_from_records_are_the_typed_rows() {
+        let view = View::new(ViewKind::Activity, TimeZone::get("Asia/Kolkata").unwrap());
+        let hidden = Redaction { mask_phones: true, hide_link_detail: true };
+        for redaction in [Redaction::NONE, hidden] {
+            let rows = ExportRows { renderer: RowRenderer::new(Format::Csv, &view).unwrap(), redaction };
+            assert!(rows.renders_records());
+            for e in events() {
+                let mut typed = Vec::new();
+                rows.render(&mut e.clone(), &mut typed);
+                let mut direct = Vec::new();
+                let made = rows.render_record(e.seq, &record(&e), &mut direct);
+                if redaction == hidden && e.body.action.as_str() == "link.viewed" {
+                    assert_eq!(made, None);
+                    assert!(direct.is_empty(), "nothing appended when declined");
+                    continue;
+                }
+                assert_eq!(made, Some(e.body.occurred_at));
+                assert_eq!(String::from_utf8(direct).unwrap(), String::from_utf8(typed).unwrap());
+            }
+        }
+        let ndjson =
+            ExportRows { renderer: RowRenderer::new(Format::Ndjson, &view).unwrap(), redaction: Redaction::NONE };
+        let api = View::new(ViewKind::Api, TimeZone::UTC);
+        let api = ExportRows { renderer: RowRenderer::new(Format::Csv, &api).unwrap(), redaction: Redaction::NONE };
+        for other in [ndjson, api] {
+            assert!(!other.renders_records());
+            let e = &events()[0];
+            let mut out = Vec::new();
+            assert_eq!(other.render_record(e.seq, &record(e), &mut out), None);
+            assert!(out.is_empty());
+        }
+    }
+}
