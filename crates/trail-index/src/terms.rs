@@ -331,8 +331,12 @@ impl Plan {
         }
         any(f.actions.iter().map(action_alt).collect());
         any(f.categories.iter().map(|c| Alt::Term(hash(kind::CATEGORY, c.as_str().as_bytes()))).collect());
-        if f.outcomes.len() == 1 {
-            any(vec![Alt::Term(outcome(f.outcomes[0]))]);
+        // Both outcomes select everything; one, however often it is repeated
+        // (`outcome=failure&outcome=failure`), is a clause.
+        if let Some(&first) = f.outcomes.first()
+            && f.outcomes.iter().all(|&o| o == first)
+        {
+            any(vec![Alt::Term(outcome(first))]);
         }
         any(f.targets.iter().map(|r| Alt::Term(target_terms(r))).collect());
         any(f.countries.iter().map(|c| Alt::Term(hash(kind::COUNTRY, c.as_bytes()))).collect());
@@ -407,6 +411,42 @@ mod tests {
             let want: Vec<u64> = trail_core::search::words(text).map(|w| word(&w)).collect();
             assert_eq!(got, want, "{text}");
         }
+    }
+
+    /// Only a filter of a time range alone (or of both outcomes) selects every event: a store
+    /// then skips checking each one (a CSV export reads rows straight from the records).
+    #[test]
+    fn only_a_time_range_selects_all() {
+        use trail_core::filter::parse_params;
+        let tz = jiff::tz::TimeZone::UTC;
+        let now: jiff::Timestamp = "2026-11-22T12:00:00Z".parse().unwrap();
+        let plan = |query: &str| {
+            let pairs = query.split('&').filter(|p| !p.is_empty()).map(|p| p.split_once('=').unwrap());
+            Plan::of(&parse_params(pairs, &tz, now, &[]).unwrap().0)
+        };
+        for all in ["", "range=all", "from=2026-01-01&to=2026-02-01", "outcome=success&outcome=failure"] {
+            assert!(plan(all).selects_all(), "{all}");
+        }
+        for narrowed in [
+            "actor=u1",
+            "action=document.*",
+            "category=auth",
+            "outcome=failure",
+            "outcome=failure&outcome=failure",
+            "target=document:d1",
+            "ip=10.0.0.0/8",
+            "ip=10.1.0.0/19",
+            "ip=2000::/4",
+            "country=GB",
+            "session=s1",
+            "q=hello",
+            "q=-hello",
+            "q=actor:u1",
+        ] {
+            assert!(!plan(narrowed).selects_all(), "{narrowed}");
+        }
+        let owned = Filter { owner: Some(Owner::Email("a@example.org".into())), ..Filter::default() };
+        assert!(!Plan::of(&owned).selects_all());
     }
 
     #[test]

@@ -162,8 +162,9 @@ impl RenderRow for ExportRows {
     }
 
     /// The activity row read straight from the record: a record the borrowed reader declines
-    /// (erased fields, another form) or a row the reader's redaction changes is left to
-    /// [`ExportRows::render`], which reports a damaged record.
+    /// (erased fields, another form, damage it finds) or a row the reader's redaction changes
+    /// is left to the store's typed decoding and [`ExportRows::render`] (the store reports a
+    /// record that does not decode).
     fn render_record(&self, seq: u64, record: &[u8], out: &mut Vec<u8>) -> Option<Timestamp> {
         let activity = trail_store::record::activity(record).ok()??;
         if crate::redact::changes_activity(self.redaction, &activity.action) {
@@ -386,7 +387,7 @@ pub fn link_key(signing_key: &ed25519_dalek::SigningKey) -> [u8; 32] {
 
 #[cfg(test)]
 mod tests {
-    use trail_core::event::{Client, NewEvent};
+    use trail_core::event::{Activity, Client, NewEvent};
 
     use super::*;
 
@@ -400,6 +401,7 @@ mod tests {
             r#"{"action":"link.viewed","actor":{"email":"guest@example.org"},"context":{"ip":"2001:db8::7","session_id":"s1"}}"#,
             r#"{"action":"user.login","outcome":"failure","actor":{"id":"-u2","type":"api_key"}}"#,
             r#"{"action":"a"}"#,
+            r#"{"action":"sms.sent","actor":{"id":"u3"},"metadata":{"phone":"+44 7700 900123"},"context":{"ip":"10.0.0.1"}}"#,
         ]
         .into_iter()
         .enumerate()
@@ -416,6 +418,20 @@ mod tests {
     fn record(e: &StoredEvent) -> Vec<u8> {
         let (canonical, layout) = trail_core::canonical::write(&e.body);
         trail_store::record::encode(&[7; 16], &layout, &canonical)
+    }
+
+    /// `changes_activity` says exactly when redaction changes what the activity columns show.
+    #[test]
+    fn redaction_changes_the_activity_fields_only_where_it_says() {
+        for (mask_phones, hide_link_detail) in [(false, false), (true, false), (false, true), (true, true)] {
+            let r = Redaction { mask_phones, hide_link_detail };
+            for e in events() {
+                let mut redacted = e.clone();
+                crate::redact::event(&mut redacted, r);
+                let same = Activity::of(&e.body) == Activity::of(&redacted.body);
+                assert_eq!(same, !crate::redact::changes_activity(r, e.body.action.as_str()), "{r:?} {e:?}");
+            }
+        }
     }
 
     /// A row made from the record is the row made from the typed event, byte for byte; a row

@@ -298,7 +298,7 @@ pub(crate) async fn count_buckets(
     let (f, edges) = trail_store::bucket_bounds(filter, boundaries);
     let plan = Plan::of(&f);
     let scan = Scan::new(tenant.as_str(), &f, &plan, newest);
-    if plan.exact && plan.clauses.is_empty() {
+    if plan.selects_all() {
         // Every event counts: the 15-minute counts answer (`counts.rs`).
         counts = crate::counts::per_interval(&*tx, scan.tenant, newest, &edges).await?;
     } else if plan.exact {

@@ -11,9 +11,10 @@
 //!
 //! Both constructors give the same value for the same event (a property test checks it on
 //! random events), so the activity columns have one definition, made from an `Activity`.
-//! Values are not checked: a damaged event shows what its text holds, as the typed reader's
-//! activity read already does for the fields it passes over; catching damage is `trail
-//! verify`'s work.
+//! Few values are checked: the text must have the writer's shape throughout and the outcome
+//! must be one of the two, but the address, the actor's type and the fields passed over are
+//! shown or skipped as stored (the typed reader checks them and declines a damaged event).
+//! Catching a damaged event is `trail verify`'s work: every leaf hash covers the stored text.
 
 use std::{borrow::Cow, net::IpAddr};
 

@@ -63,7 +63,7 @@ pub(super) fn read(s: &str, fields: Fields) -> Option<EventBody> {
 
 /// The activity fields of the event `s` holds (see [`Activity`]); `None` when `s` is not in the
 /// writer's exact form. The members it passes over are still read to their ends, so what it
-/// accepts has the writer's shape throughout; their values are not checked.
+/// accepts has the writer's shape throughout; of the values, only the outcome is checked.
 pub(super) fn read_activity(s: &str) -> Option<Activity<'_>> {
     let mut c = Cursor { s, at: 0 };
     let mut m = Members::open(&mut c)?;
@@ -93,6 +93,7 @@ pub(super) fn read_activity(s: &str) -> Option<Activity<'_>> {
     }
     a.occurred_at = parse_rfc3339(&c.required(&mut m, "\"occurred_at\":")?).ok()?;
     a.outcome = c.required(&mut m, "\"outcome\":")?;
+    Outcome::parse(&a.outcome).ok()?;
     c.required(&mut m, "\"received_at\":")?;
     a.report_type = c.required(&mut m, "\"report_type\":")?;
     if m.next(&mut c, "\"targets\":") {
