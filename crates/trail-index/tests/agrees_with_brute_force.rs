@@ -83,7 +83,12 @@ fn random_filter(rng: &mut StdRng, t0: i64, span: i64) -> Filter {
         ];
     }
     if rng.random_bool(0.15) {
-        f.outcomes = vec![trail_core::event::Outcome::Failure];
+        use trail_core::event::Outcome::{Failure, Success};
+        // One outcome, repeated or not, or both.
+        f.outcomes = [vec![Failure], vec![Failure, Failure], vec![Success, Success], vec![Success, Failure]]
+            .choose(rng)
+            .unwrap()
+            .clone();
     }
     if rng.random_bool(0.2) {
         let net = [
