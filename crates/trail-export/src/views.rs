@@ -277,6 +277,12 @@ impl View {
     /// The row of one event, in the view's column order, appended to `out`.
     pub fn cells<'a>(&self, e: &'a StoredEvent, out: &mut Vec<Cell<'a>>) {
         let b = &e.body;
+        // Made from the event's activity fields, as a CSV export's rows are made straight from
+        // the stored text; before the other views' cells, which it does not use (the address
+        // would be formatted twice).
+        if self.kind == ViewKind::Activity {
+            return self.activity_cells(e.seq, Activity::of(b), out);
+        }
         let actor = b.actor.as_ref();
         let ctx = b.context.as_ref();
         let loc = ctx.and_then(|c| c.location.as_ref());
@@ -302,9 +308,7 @@ impl View {
         let target =
             |kind: &str| b.targets.iter().find(|t| t.kind == kind).and_then(|t| t.name.as_deref().or(t.id.as_deref()));
         match self.kind {
-            // Made from the event's activity fields (`activity_cells`), as a CSV export's rows are
-            // made straight from the stored text.
-            ViewKind::Activity => self.activity_cells(e.seq, Activity::of(b), out),
+            ViewKind::Activity => unreachable!("the activity row is made above"),
             ViewKind::Api => out.extend([seq, self.date(b.occurred_at), method, url, status, ip, user, email, outcome]),
             ViewKind::Panel => {
                 out.extend([seq, self.date(b.occurred_at), user, email, method, url, status, ip, browser, os])
