@@ -1,4 +1,4 @@
-// End-to-end tests of the web console (SPEC section 7) in headless Chromium, against a
+// End-to-end tests of the web console (docs/console.md) in headless Chromium, against a
 // `trail serve --demo` that scripts/e2e starts. Each test compares what the browser shows with
 // what the API answers for the same question, using the operator key.
 import assert from 'node:assert/strict';

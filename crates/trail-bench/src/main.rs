@@ -1,4 +1,4 @@
-//! Trail's benchmark harness (DESIGN.md section 4).
+//! Trail's benchmark harness (BENCHMARKS.md).
 //!
 //! Every figure is printed beside a baseline measured in the same run on the same machine, with
 //! the ratio between them: this machine is noisy, so only same-run ratios mean much. Timings

@@ -1,5 +1,5 @@
 //! The canonical form of a stored event (RFC 8785, JSON Canonicalization Scheme), and the leaf
-//! it becomes in the tenant's Merkle tree (SPEC section 8).
+//! it becomes in the tenant's Merkle tree (docs/integrity.md).
 //!
 //! [`write`] serialises an [`EventBody`] with keys in JCS order (UTF-16 code-unit order, which
 //! for Trail's ASCII keys is byte order; `metadata` keys are sorted by UTF-16 as JCS requires),

@@ -1,4 +1,4 @@
-//! The catalogue of well-known actions (SPEC section 2.3) and the "report type" labels shown to
+//! The catalogue of well-known actions (docs/events.md) and the "report type" labels shown to
 //! people in place of action names.
 
 /// The categories Trail builds views on, in the order the console shows them.

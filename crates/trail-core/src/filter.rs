@@ -1,4 +1,4 @@
-//! The filters of SPEC section 4, shared by the event query, export, stream and reports, and the
+//! The event filters (docs/api.md), shared by the event query, export, stream and reports, and the
 //! page cursor.
 //!
 //! Parameters arrive as `(name, value)` pairs (from a query string or the command line) and are
@@ -113,7 +113,7 @@ pub struct Filter {
     pub sessions: Vec<String>,
     /// The `q` search; `None` when not given or blank.
     pub q: Option<SearchQuery>,
-    /// Only this person's own events: set by the server for a `member` (SPEC 1), never from
+    /// Only this person's own events: set by the server for a `member`, never from
     /// a request's parameters.
     pub owner: Option<Owner>,
 }

@@ -104,7 +104,7 @@ impl fmt::Display for Scope {
     }
 }
 
-/// A console member's role (SPEC 1). `owner` does everything; `admin` everything but deleting
+/// A console member's role. `owner` does everything; `admin` everything but deleting
 /// the tenant or changing owners; `manager` reads and exports every log and report; `member`
 /// sees only their own events.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

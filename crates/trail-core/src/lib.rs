@@ -1,7 +1,7 @@
 //! Trail's domain, with no I/O.
 //!
 //! Everything that enters Trail becomes a typed value here first ("parse, don't validate"): a
-//! [`TenantId`], an [`event::NewEvent`] checked against every rule of SPEC section 2.1, a
+//! [`TenantId`], an [`event::NewEvent`] checked against every rule of the event format, a
 //! [`filter::Filter`] with its time bounds resolved in the tenant's time zone. Backends and the HTTP
 //! layer only ever handle these typed values, so a query cannot be built without a tenant and an
 //! event cannot be stored without having been validated.

@@ -1,4 +1,4 @@
-//! Per-tenant privacy settings applied at ingest (SPEC 9): IP truncation, before storage and
+//! Per-tenant privacy settings applied at ingest: IP truncation, before storage and
 //! before hashing, so the full address is never kept or committed to.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};

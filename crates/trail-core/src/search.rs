@@ -1,4 +1,4 @@
-//! The `q` search syntax of SPEC section 4, and the word rules shared by matching and indexing.
+//! The `q` search syntax (docs/api.md), and the word rules shared by matching and indexing.
 //!
 //! ```text
 //! q       = term (whitespace term)*

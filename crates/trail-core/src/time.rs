@@ -1,4 +1,4 @@
-//! Time as Trail stores and prints it, and the `range` presets of SPEC section 4.
+//! Time as Trail stores and prints it, and the `range` presets.
 //!
 //! Trail keeps instants with microsecond precision (the precision PostgreSQL's `timestamptz` has, so
 //! both backends return exactly the same values) and prints them in UTC as RFC 3339: with three
@@ -121,7 +121,7 @@ pub fn time_zone(name: &str) -> Result<TimeZone, String> {
         .map_err(|_| format!("unknown time zone {name:?}: use an IANA name such as UTC, Europe/Paris or Asia/Kolkata"))
 }
 
-/// The `range` presets of SPEC section 4.
+/// The `range` presets (docs/api.md).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum RangePreset {

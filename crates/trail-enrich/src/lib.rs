@@ -1,7 +1,7 @@
 //! Ingest-time enrichment for Trail: where an event came from ([`GeoIp`] → [`Location`]) and what
 //! sent it ([`parse_user_agent`] → [`Client`]); both are trail-core's types, stored as they are.
 //!
-//! Both are computed once, when an event is ingested, and frozen with it (SPEC 2.2): a later
+//! Both are computed once, when an event is ingested, and frozen with it: a later
 //! database update or parser release never changes what an old event says. So this crate is
 //! deliberately small and infallible at lookup time: looking up an address or parsing a user
 //! agent returns what could be found and never an error; only opening a GeoIP database can fail,
@@ -21,7 +21,7 @@ pub use geoip::{GeoIp, Location};
 pub use useragent::{Client, Device, parse as parse_user_agent};
 
 /// Everything ingest needs to enrich an event. Without a GeoIP database, location comes only from
-/// the client (SPEC 10), and [`Enricher::location`] is always `None`.
+/// the client, and [`Enricher::location`] is always `None`.
 #[derive(Debug)]
 pub struct Enricher {
     /// The GeoIP database, if one is configured (`TRAIL_GEOIP_DATABASE`).
@@ -68,7 +68,7 @@ impl Enricher {
     }
 
     /// Everything done to an event's body at ingest before it is stored and hashed: enrichment,
-    /// then, for a tenant that asks for it (SPEC 9), the IP cut to its network. GeoIP reads the
+    /// then, for a tenant that asks for it, the IP cut to its network. GeoIP reads the
     /// whole address first, so the location stays as precise as the database allows, but only
     /// the truncated address is stored or committed to.
     pub fn prepare(&self, body: &mut trail_core::event::EventBody, truncate_ips: bool) {
@@ -78,7 +78,7 @@ impl Enricher {
         }
     }
 
-    /// Enriches a stored event's body at ingest (SPEC 2.2): `context.location` from the GeoIP
+    /// Enriches a stored event's body at ingest: `context.location` from the GeoIP
     /// database when the client gave none (a client-given location wins, whole), and
     /// `context.client` from the user agent.
     pub fn enrich(&self, body: &mut trail_core::event::EventBody) {

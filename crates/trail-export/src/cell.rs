@@ -8,7 +8,7 @@ use trail_core::event::activity::ip_text;
 /// One column of an export.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Column {
-    /// The heading, as SPEC 6 names it (`Report Type`, or `linkSessionId` for the link access log).
+    /// The heading, as docs/api.md names it (`Report Type`, or `linkSessionId` for the link access log).
     pub title: &'static str,
     /// The key of this value in NDJSON rows that are not events (report rows).
     pub key: &'static str,

@@ -1,4 +1,4 @@
-//! Trail's exports (SPEC section 6): any filtered view as CSV, XLSX, PDF, DOCX or NDJSON.
+//! Trail's exports (docs/api.md): any filtered view as CSV, XLSX, PDF, DOCX or NDJSON.
 //!
 //! The shape is ripgrep's printers: one [`RowWriter`] trait and one file per format. A view
 //! ([`views::View`]) says which columns a file has and turns each event into a row of
@@ -9,7 +9,7 @@
 //! - XLSX uses `rust_xlsxwriter`'s constant-memory mode (rows go to a temporary file per sheet,
 //!   zipped at the end) and starts a new sheet every [`XLSX_SHEET_ROWS`] rows;
 //! - PDF and DOCX lay out the whole document, so they refuse more than [`PAGED_ROW_LIMIT`]
-//!   rows ([`ExportError::TooManyRows`]), as SPEC 6 says.
+//!   rows ([`ExportError::TooManyRows`]).
 //!
 //! Every text cell a spreadsheet could take for a formula is neutralised ([`safety`]).
 
@@ -33,7 +33,7 @@ pub const XLSX_SHEET_ROWS: u64 = 1_000_000;
 /// The most rows a PDF or DOCX export holds.
 pub const PAGED_ROW_LIMIT: u64 = 100_000;
 
-/// The file formats of SPEC 6.
+/// The export file formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Format {
     Csv,
@@ -154,7 +154,7 @@ pub fn writer<W: Write + Send + 'static>(
 }
 
 /// What a file's rows are made from: stored events (the activity log and the catalogue's
-/// views), or report rows (SPEC 5's JSON rows: logins, usage, users).
+/// views), or report rows (the reports' JSON rows: logins, usage, users).
 pub trait Rowable {
     /// Its cells, in the view's column order, appended to `out`.
     fn cells<'a>(&'a self, view: &views::View, out: &mut Vec<Cell<'a>>);
@@ -326,7 +326,7 @@ where
     Ok(rows)
 }
 
-/// The file name of SPEC 6: `trail-{tenant}-{view}-{from}-{to}.{ext}`, the days of the range in
+/// An export's file name: `trail-{tenant}-{view}-{from}-{to}.{ext}`, the days of the range in
 /// the tenant's time zone: `from` is `start` when the range is open at its start, and `to` is
 /// the last day included (the bound itself is exclusive), or today when the range is open.
 pub fn file_name(

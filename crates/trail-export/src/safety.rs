@@ -1,4 +1,4 @@
-//! Formula neutralisation (SPEC 6.2).
+//! Formula neutralisation (docs/api.md, exports).
 //!
 //! Spreadsheets run a cell that starts with `=`, `+`, `-` or `@` as a formula, and some treat a
 //! leading tab, carriage return or line feed the same way once the file is re-saved (the

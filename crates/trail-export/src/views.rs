@@ -1,8 +1,8 @@
-//! The views an export can be made of, with their columns (SPEC 6.1 and 6.3) and how an event
+//! The views an export can be made of, with their columns (docs/api.md) and how an event
 //! or a report row becomes a row of cells.
 //!
 //! Event views (activity and the catalogue's logs) are fed by the streaming query; report
-//! views (logins, usage, users) are fed the report's JSON rows (SPEC 5 field names) by
+//! views (logins, usage, users) are fed the report's JSON rows (the reports' field names) by
 //! [`View::report_cells`].
 
 use jiff::{Timestamp, tz::TimeZone};
@@ -111,7 +111,7 @@ const DOCUMENTS: &[Column] = &[
     Column::new("Remarks", "remarks", 40.0),
 ];
 
-/// SPEC 6.3, exactly.
+/// The link access log's fixed header, exactly (docs/api.md).
 const LINK_ACCESS: &[Column] = &[
     Column::new("timestamp", "timestamp", 20.0),
     Column::new("linkSessionId", "linkSessionId", 18.0),
@@ -402,7 +402,7 @@ impl View {
         }
     }
 
-    /// The activity row (SPEC 6.1) of event `seq`, appended to `out`: the one definition of the
+    /// The activity row of event `seq`, appended to `out`: the one definition of the
     /// activity columns, for a typed event ([`View::cells`], through [`Activity::of`]) and for
     /// one read straight from its stored text ([`Activity::read`]).
     pub fn activity_cells<'a>(&self, seq: u64, a: Activity<'a>, out: &mut Vec<Cell<'a>>) {
@@ -442,7 +442,7 @@ impl View {
         ])
     }
 
-    /// The row of one report row (SPEC 5 field names): `*_at` fields become dates, numbers
+    /// The row of one report row (the reports' field names): `*_at` fields become dates, numbers
     /// stay numbers, and usage's `storage` is `storage_bytes` in human units.
     pub fn report_cells<'a>(&self, row: &'a Map<String, Value>) -> Vec<Cell<'a>> {
         self.kind
@@ -489,7 +489,7 @@ fn targets_text(targets: &[TargetText<'_>]) -> String {
     out
 }
 
-/// `linkSessionId` of SPEC 6.3: 16 hex digits of SHA-256 over a server key and the session id,
+/// The link access log's `linkSessionId`: 16 hex digits of SHA-256 over a server key and the session id,
 /// so a session's rows stay together but its raw id never leaves Trail.
 pub fn link_session_id(key: &[u8; 32], session: &str) -> String {
     let mut h = Sha256::new();

@@ -1,4 +1,4 @@
-//! Every format is read back by an independent reader (SPEC 6.2, DESIGN 5): `calamine` for
+//! Every format is read back by an independent reader: `calamine` for
 //! XLSX, the `csv` crate's reader for CSV, an XML parser over the DOCX's document part, serde
 //! for NDJSON, a text extractor for PDF. Row counts match, every value round-trips, XLSX dates
 //! are real dates, and no cell a spreadsheet opens would run as a formula.

@@ -1,4 +1,4 @@
-//! The events Trail writes about what people do with it (`trail.*` of SPEC 2.3): the auditors
+//! The events Trail writes about what people do with it (`trail.*`, docs/events.md): the auditors
 //! are audited. Each goes into the tenant's own log, tree and checkpoints like any other event.
 
 use jiff::Timestamp;

@@ -49,7 +49,7 @@ pub struct Person {
 }
 
 impl Person {
-    /// Whose own events a person with `role` sees, from their actor id or e-mail (SPEC 1).
+    /// Whose own events a person with `role` sees, from their actor id or e-mail (roles: docs/console.md).
     pub fn owner_of(role: Role, actor_id: Option<&str>, email: Option<&str>) -> Option<Owner> {
         match role {
             Role::Member => Some(match (actor_id, email) {

@@ -1,4 +1,4 @@
-//! `POST /v1/tenants/{t}/erasure` (SPEC 9): erase one person's personal data while the tree
+//! `POST /v1/tenants/{t}/erasure` (docs/api.md): erase one person's personal data while the tree
 //! still verifies.
 //!
 //! The person is named by `actor_id` or `email`. Their events are those whose actor is them (by

@@ -66,7 +66,7 @@ pub fn parse_role(role: &str) -> Result<Role, ApiError> {
     Role::parse(role).map_err(|e| ApiError::unprocessable("invalid_role", e.0).with_field("role"))
 }
 
-/// Only an owner (or the operator) makes, changes or removes owners (SPEC 1: admins do
+/// Only an owner (or the operator) makes, changes or removes owners (admins do
 /// everything but change owners).
 pub fn check_may_touch(who: &Principal, role: Role) -> Result<(), ApiError> {
     if role == Role::Owner && who.role() != Role::Owner {

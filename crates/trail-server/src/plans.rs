@@ -1,4 +1,4 @@
-//! Plans (SPEC 9): what a tenant on each keeps and sees. The four of SPEC 9 are built in; the
+//! Plans: what a tenant on each keeps and sees (docs/configuration.md). Four are built in; the
 //! config file may change them or add more (`[plans.NAME]`).
 
 use std::collections::BTreeMap;

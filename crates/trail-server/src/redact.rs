@@ -2,9 +2,9 @@
 //! (query, one event, stream, views, exports, console pages):
 //!
 //! - SMS phone numbers (`metadata.phone` of `sms.*` events) show whole only to those who
-//!   administer the tenant, masked to their last four digits for everyone else (SPEC 2.3);
+//!   administer the tenant, masked to their last four digits for everyone else;
 //! - link access events (`link.viewed`, `link.saved`) of a tenant whose plan has no link
-//!   detail show dates only: no e-mail or name, IP, location, platform or session (SPEC 9).
+//!   detail show dates only: no e-mail or name, IP, location, platform or session (docs/configuration.md).
 //!
 //! The stored event, its leaf and its proofs are untouched: only the copy sent is changed.
 

@@ -1,4 +1,4 @@
-//! Retention by plan (SPEC 9): each tenant's events older than its plan keeps (by
+//! Retention by plan (docs/configuration.md): each tenant's events older than its plan keeps (by
 //! `occurred_at`), and link access events of links revoked or expired more than the plan's
 //! days ago, are purged; their leaf hashes stay, so the tree, the checkpoints and every proof of
 //! the remaining events stay valid. Each purge that removed something writes a

@@ -63,7 +63,7 @@ pub struct AppState {
     pub throttle: Arc<crate::console::throttle::Throttle>,
     /// Password checks (argon2) running at once, at most.
     pub password_checks: Arc<tokio::sync::Semaphore>,
-    /// GeoIP and user-agent enrichment at ingest (SPEC 2.2).
+    /// GeoIP and user-agent enrichment at ingest (docs/events.md).
     pub enricher: Arc<trail_enrich::Enricher>,
     /// The filters each console session last viewed, so `trail.logs.viewed` is written once
     /// per change of filter, not once per page.

@@ -1,4 +1,4 @@
-//! Viewer tokens (SPEC 1): short-lived, signed tokens a SaaS backend mints for one of its
+//! Viewer tokens (docs/api.md): short-lived, signed tokens a SaaS backend mints for one of its
 //! users, so the console can be embedded without a second password.
 //!
 //! `trail_vt_<payload>.<mac>`: the payload is base64url JSON `{t, r, a?, n, e}` (tenant, role,

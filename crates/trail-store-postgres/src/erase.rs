@@ -1,4 +1,4 @@
-//! Erasure (SPEC 9) on PostgreSQL: each event's record is rewritten with its fields'
+//! Erasure on PostgreSQL: each event's record is rewritten with its fields'
 //! commitments in place of their values and without their salts (`trail_store::record::erase`),
 //! so its leaf, the tree and every proof stay as they were; the person's rollup rows go. The
 //! tables the old row versions are in are vacuumed after the commit, so PostgreSQL frees them

@@ -1,4 +1,4 @@
-//! Retention (SPEC 9) on PostgreSQL. A month's partition whose whole range is past the
+//! Retention on PostgreSQL. A month's partition whose whole range is past the
 //! retention and which holds only this tenant's events is dropped outright (its seqs recorded
 //! as purged first); other expired events are deleted row by row. Link access events of links
 //! that ended long enough ago are found like a query (the plan's terms, then each checked).

@@ -20,7 +20,7 @@
 //! A dictionary is made of fragments of real events, personal data included. Measured on the
 //! benchmark's events, training on events stripped of names, e-mails, addresses and remarks
 //! doubles the compressed size (about 200 bytes an event instead of 100), because those fields
-//! carry most of the repetition. The erasure of a person (SPEC 9) must therefore also look for
+//! carry most of the repetition. The erasure of a person must therefore also look for
 //! their values in the `dictionaries` table, retire any dictionary holding one, and compress
 //! the events that used it again with a new dictionary.
 //!

@@ -1,4 +1,4 @@
-//! Erasure (SPEC 9): one person's personal fields removed from their events (and from the
+//! Erasure: one person's personal fields removed from their events (and from the
 //! remarks that name them), their rollup rows dropped, and no copy of the values left in the
 //! database's files. Each event's record is rewritten with the fields' commitments in place of
 //! their values and without their salts (`record::erase`), so its leaf, the tree and every

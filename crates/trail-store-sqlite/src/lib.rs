@@ -1,6 +1,6 @@
 //! Trail's embedded store: one SQLite database in the data directory, no setup.
 //!
-//! Design decisions, each measured on the 2-core machine of `DESIGN.md` section 3:
+//! Design decisions, each measured on a 2-core machine:
 //!
 //! - **One writer, group commit** ([`writer`]). A single thread owns the write connection. It
 //!   takes every append that is waiting, writes them all in one transaction (each request inside

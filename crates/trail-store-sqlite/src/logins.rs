@@ -1,4 +1,4 @@
-//! The login rollup (SPEC 5's login report), kept by every append in its transaction: per
+//! The login rollup (behind the login report), kept by every append in its transaction: per
 //! person seen in `auth.login.succeeded` / `auth.login.failed`, their latest attempt (when, how
 //! it went, from where), their latest success and failure, and their failures in all. A batch
 //! is folded in memory first, then one upsert per person.

@@ -1,4 +1,4 @@
-//! Retention (SPEC 9): removing events past a tenant's retention, and link access events of
+//! Retention: removing events past a tenant's retention, and link access events of
 //! links that ended long enough ago, while the tree keeps their leaf hashes, so every proof of
 //! the remaining events (and every checkpoint) stays valid.
 //!

@@ -1,4 +1,4 @@
-//! The usage rollup (SPEC 5's usage report), kept by every append in its transaction: per
+//! The usage rollup (behind the usage report), kept by every append in its transaction: per
 //! person seen in `file.uploaded` [`size_bytes`], `file.downloaded` and `file.deleted`
 //! [`size_bytes`], their uploads, downloads and deletes, the bytes they uploaded and deleted,
 //! and their latest file event. Files held and storage used are the differences, read as never

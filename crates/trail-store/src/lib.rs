@@ -147,10 +147,10 @@ pub trait Store: Send + Sync + 'static {
     /// The tenant's latest checkpoint (the largest tree size).
     async fn latest_checkpoint(&self, tenant: &TenantId) -> StoreResult<Option<StoredCheckpoint>>;
 
-    /// The login rollup (SPEC 5's login report): people seen in `auth.login.*`, by their latest
+    /// The login rollup (behind the login report): people seen in `auth.login.*`, by their latest
     /// attempt.
     async fn logins(&self, tenant: &TenantId, page: &RecentPage) -> StoreResult<Vec<LoginSummary>>;
-    /// The usage rollup (SPEC 5's usage report): people seen in `file.*`, by their latest one.
+    /// The usage rollup (behind the usage report): people seen in `file.*`, by their latest one.
     async fn usage(&self, tenant: &TenantId, page: &RecentPage) -> StoreResult<Vec<UsageSummary>>;
     /// The link rollup: links seen in `link.*` (by target id), by their latest event; `only`
     /// names link ids.

@@ -241,7 +241,7 @@ pub struct StoredCheckpoint {
     pub created_at: Timestamp,
 }
 
-/// One person seen as an actor in a tenant's log (the users report of SPEC 5), kept as a rollup
+/// One person seen as an actor in a tenant's log (the users report), kept as a rollup
 /// that every append updates, so listing people costs O(people), not O(events).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ActorSummary {
@@ -285,7 +285,7 @@ pub struct VerifyReport {
     pub problem: Option<(u64, String)>,
 }
 
-/// One person's logins (the login rollup behind SPEC 5's login report): their latest attempt
+/// One person's logins (the login rollup behind the login report): their latest attempt
 /// and where it came from, their latest success and failure, their failures in all.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct LoginSummary {
@@ -327,7 +327,7 @@ impl RecentPage {
     }
 }
 
-/// One person's files (the usage rollup behind SPEC 5's usage report), from `file.uploaded`
+/// One person's files (the usage rollup behind the usage report), from `file.uploaded`
 /// [`size_bytes`], `file.downloaded` and `file.deleted` [`size_bytes`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct UsageSummary {
@@ -387,7 +387,7 @@ pub enum RollupKind {
 /// a multiple of. Other ranges take the slower exact path.
 pub const ACTIVITY_BUCKET_US: i64 = 15 * 60 * 1_000_000;
 
-/// What a retention purge removes from one tenant (SPEC 9). Leaf hashes stay in the tree, so
+/// What a retention purge removes from one tenant. Leaf hashes stay in the tree, so
 /// trees, checkpoints and proofs of the remaining events stay valid.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PurgeRule {
@@ -444,7 +444,7 @@ impl PurgeReport {
     }
 }
 
-/// An erasure (SPEC 9): personal fields to remove from events, and the person's identifiers,
+/// An erasure: personal fields to remove from events, and the person's identifiers,
 /// whose rollup rows go too. Leaves keep the fields' commitments, so the tree still verifies.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ErasureRequest {

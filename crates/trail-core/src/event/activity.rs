@@ -1,4 +1,4 @@
-//! The activity columns' fields of one event (SPEC 6.1), borrowed: from a typed event
+//! The activity columns' fields of one event, borrowed: from a typed event
 //! ([`Activity::of`]), or straight from a stored event's canonical text ([`Activity::read`]).
 //!
 //! A CSV export of the activity log spends most of its time between the decompressed record

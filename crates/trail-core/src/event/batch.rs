@@ -1,4 +1,4 @@
-//! A request body into a batch of events, all or nothing (SPEC section 3).
+//! A request body into a batch of events, all or nothing.
 //!
 //! A body is one JSON object, a JSON array of objects, or NDJSON (one object a line). The body is
 //! first split into raw events without decoding them (serde_json's `RawValue` borrows from the
@@ -37,7 +37,7 @@ impl Default for Limits {
 pub enum BatchErrorKind {
     /// Not JSON, or not the shape of an event (400).
     Malformed,
-    /// Valid JSON that breaks a rule of SPEC 2.1 (422).
+    /// Valid JSON that breaks a rule of the event format (422).
     Invalid,
     /// Too many events, or too many bytes in the request or in one event (413).
     TooLarge,

@@ -2,7 +2,7 @@
 //! the activity columns) asks the store for.
 //!
 //! Parsing a stored event's JSON is the largest part of an export's time, and the activity
-//! columns (SPEC 6.1) show less than half of an event: no user agent, URL, session, method,
+//! columns show less than half of an event: no user agent, URL, session, method,
 //! status, device or metadata. Passing over those without copying them saves five allocations
 //! an event and the parsing of the metadata.
 //!
@@ -24,7 +24,7 @@ pub enum Fields {
     /// The whole event.
     #[default]
     All,
-    /// What the activity columns show (SPEC 6.1): time, actor, action, category, outcome,
+    /// What the activity columns show: time, actor, action, category, outcome,
     /// report type, targets, remarks, address, location and client (OS and browser).
     Activity,
 }

@@ -1,10 +1,10 @@
-//! Events: what a client sends (SPEC 2.1), how it is checked, and what Trail stores (SPEC 2.2).
+//! Events: what a client sends, how it is checked, and what Trail stores (docs/events.md).
 //!
 //! - [`model`]: the typed parts of an event, shared by what is sent and what is stored.
 //! - [`validate`]: one client event, from JSON to a [`NewEvent`] that satisfies every rule, or an
 //!   error naming the JSON path of the offending field.
 //! - [`batch`]: a request body (one object, a JSON array or NDJSON) into a batch of events, all or
-//!   nothing, with the limits of SPEC section 3.
+//!   nothing, with the request limits of docs/api.md.
 //! - [`stored`]: the event as Trail keeps and returns it, with defaults filled in and enrichment.
 //! - [`fields`]: reading only some fields of a stored event (an export of the activity columns).
 //! - [`activity`]: the activity columns' fields, borrowed from a typed event or from the stored text.

@@ -1,4 +1,4 @@
-//! The typed parts of an event. Each newtype can only hold a value that satisfies SPEC 2.1.
+//! The typed parts of an event. Each newtype can only hold a value that satisfies the event format's rules (docs/events.md).
 
 use std::{fmt, net::IpAddr};
 

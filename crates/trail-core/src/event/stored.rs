@@ -1,4 +1,4 @@
-//! The event as Trail stores and returns it (SPEC 2.2).
+//! The event as Trail stores and returns it (docs/events.md).
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -35,7 +35,7 @@ pub struct EventBody {
     pub context: Option<Box<Context>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metadata: Option<Map<String, Value>>,
-    /// The personal fields erased from this event (SPEC 9), by path (`actor.email`, ...): their
+    /// The personal fields erased from this event, by path (`actor.email`, ...): their
     /// values read `[erased]` (the address is absent), and only their commitments remain in
     /// the leaf. Never part of the canonical form.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

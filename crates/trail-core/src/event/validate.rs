@@ -1,4 +1,4 @@
-//! One client event, from JSON to a [`NewEvent`] that satisfies every rule of SPEC 2.1.
+//! One client event, from JSON to a [`NewEvent`] that satisfies every rule of the event format (docs/events.md).
 //!
 //! Decoding happens in two steps. Serde reads the JSON into "wire" structs that reject unknown
 //! fields (at every level but `metadata`, so typos surface wherever they are) and wrong types;
@@ -15,7 +15,7 @@ use serde_json::{Map, Value};
 use super::model::*;
 use crate::time::{parse_rfc3339, serde_rfc3339_opt};
 
-/// The limits of SPEC 2.1, and the ones it leaves to us (documented in docs/events.md).
+/// The event format's limits (docs/events.md).
 pub mod limits {
     pub const ID: usize = 128;
     pub const ACTOR_FIELD: usize = 256;

@@ -183,7 +183,7 @@ fn real_user_agents_parse_as_expected() {
     check(REAL);
 }
 
-/// Current user agents, written for this test (the log is from 2015): the forms SPEC shows.
+/// Current user agents, written for this test (the log is from 2015): the forms browsers send today.
 #[test]
 fn current_user_agents_parse_as_expected() {
     check(&[

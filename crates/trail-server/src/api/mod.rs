@@ -1,4 +1,4 @@
-//! The routes of SPEC section 3, one file per group.
+//! The HTTP API's routes (docs/api.md), one file per group.
 
 mod events;
 pub(crate) mod export;

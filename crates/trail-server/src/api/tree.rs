@@ -1,4 +1,4 @@
-//! The tenant's Merkle tree: checkpoints, proofs, and the data each leaf hashes (SPEC 8).
+//! The tenant's Merkle tree: checkpoints, proofs, and the data each leaf hashes (docs/integrity.md).
 //!
 //! Hashes are base64 (standard, padded), as in checkpoints and in the RFC 6962 test vectors.
 //! A proof is computed against a tree size: by default the latest checkpoint's, so a client can

@@ -1,10 +1,10 @@
-//! The Activity page (SPEC 7), and "My activity" for role `member`: the filter bar, a chart of
+//! The Activity page (docs/console.md), and "My activity" for role `member`: the filter bar, a chart of
 //! events per day, the table newest first with Load more, and downloads of exactly the
 //! filtered view.
 //!
 //! The page is a plain GET form, so every view has a URL that can be bookmarked, shared and
 //! reloaded, and it works without scripts. The form's fields are the API's filter parameters
-//! (SPEC 4) with two console conveniences: empty fields are ignored, and `range=custom` means
+//! (docs/api.md) with two console conveniences: empty fields are ignored, and `range=custom` means
 //! "use from and to". [`api_params`] turns one into the other, and the same parameters feed the
 //! table, the chart and the download links, so all three always show the same view.
 

@@ -1,4 +1,4 @@
-//! The Integrity page (SPEC 7): the latest signed checkpoint of the tenant's tree, the key it
+//! The Integrity page (docs/console.md): the latest signed checkpoint of the tenant's tree, the key it
 //! verifies with, and Verify now, which checks the whole log as `trail verify` does and says
 //! what it found. Managers and up; each check is written to the log as `trail.integrity.verified`.
 

@@ -1,4 +1,4 @@
-//! The Logins page (SPEC 5 and 7): the login report for a date range, each person with a Logs
+//! The Logins page (docs/console.md): the login report for a date range, each person with a Logs
 //! button that opens their login events. Managers and up. Rows come from the same function as
 //! `GET /v1/tenants/{t}/reports/logins`, so the page and the API always agree.
 

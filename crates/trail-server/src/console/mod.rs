@@ -1,4 +1,4 @@
-//! The web console (SPEC 7), served by the same binary under `/console`.
+//! The web console (docs/console.md), served by the same binary under `/console`.
 //!
 //! Server-rendered HTML (askama templates in `templates/`, escaped by default), one stylesheet
 //! and one small script served from the binary (`static/`), no CDN. Every response carries a
@@ -156,7 +156,7 @@ pub(crate) struct Nav {
     items: Vec<NavItem>,
 }
 
-/// The console's pages per category (SPEC 7), each shown only when the tenant has events of
+/// The console's pages per category (docs/console.md), each shown only when the tenant has events of
 /// that category (the part of the action before its first dot, from the actions rollup).
 pub(crate) const CATEGORY_PAGES: [(&str, &str, &str); 7] = [
     ("auth", "/console/logins", "Logins"),
@@ -222,7 +222,7 @@ impl Nav {
 }
 
 /// The download buttons (format, label) the tenant's plan allows, and a note naming what
-/// the others need (SPEC 9: exports are gated by plan).
+/// the others need (exports are gated by plan).
 pub(crate) fn plan_formats(s: &AppState, plan: &str) -> (Vec<(&'static str, &'static str)>, Option<String>) {
     let all = [("csv", "CSV"), ("xlsx", "Excel"), ("pdf", "PDF"), ("docx", "Word")];
     let p = s.config.plan(plan);

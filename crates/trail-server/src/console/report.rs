@@ -1,4 +1,4 @@
-//! The console's report and log pages other than Activity and Logins (SPEC 7's pages per
+//! The console's report and log pages other than Activity and Logins (docs/console.md's pages per
 //! category): Files (the usage report), Links (the link list, each opening its access log),
 //! and the catalogue's logs (Panel, API, Messages, SMS, Documents). Each is one table drawn by
 //! `report.html` from the same functions as its API route, so the page and the API agree; each

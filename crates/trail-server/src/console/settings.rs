@@ -1,4 +1,4 @@
-//! The Settings page (SPEC 7; owners and admins): the account's name, plan, retention and time
+//! The Settings page (docs/console.md; owners and admins): the account's name, plan, retention and time
 //! zone; its console members; its API keys.
 //!
 //! Every change goes through the same functions as the API (`admin`, `people`), so the same
@@ -65,7 +65,7 @@ struct KeyRow {
     revoked_at: String,
 }
 
-/// The retention of the built-in plans (SPEC 9), for display.
+/// The retention of the built-in plans, for display.
 fn retention(plan: &str) -> &'static str {
     match plan {
         "basic" => "30 days",

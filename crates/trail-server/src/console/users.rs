@@ -1,4 +1,4 @@
-//! The Users page (SPEC 7): everyone seen as an actor, most recently active first, each with a
+//! The Users page (docs/console.md): everyone seen as an actor, most recently active first, each with a
 //! Logs button that opens the activity log filtered to them. Managers and up only. Rows come
 //! from the same function as `GET /v1/tenants/{t}/reports/users`; all time unless a range is
 //! chosen.

@@ -1,4 +1,4 @@
-//! `trail.logs.viewed` (SPEC 7): written when a person views the log with a filter, or an
+//! `trail.logs.viewed` (docs/console.md): written when a person views the log with a filter, or an
 //! event, that their session had not just viewed: once per change of filter, not for every
 //! reload, page or Load more. Which view each session saw last is kept in memory, as a hash:
 //! after a restart the first view of each session is written again, which errs on the side of

@@ -1,4 +1,4 @@
-//! The web console over HTTP (SPEC 7): sign-in, sessions and CSRF, throttling, what each role
+//! The web console over HTTP: sign-in, sessions and CSRF, throttling, what each role
 //! sees, escaping, and the audit events of viewing. The browser tests (`e2e/`) drive the same
 //! pages in Chromium; these pin the server's side of the contract without a browser.
 

@@ -1,4 +1,4 @@
-//! Enrichment at ingest (SPEC 2.2): location from the configured GeoIP database unless the
+//! Enrichment at ingest: location from the configured GeoIP database unless the
 //! client gave one, the client from the user agent, frozen with the event and hashed into its
 //! leaf like everything else.
 

@@ -1,4 +1,4 @@
-//! Erasure (SPEC 9): after `POST /v1/tenants/{t}/erasure`, no trace of the person's e-mail,
+//! Erasure: after `POST /v1/tenants/{t}/erasure`, no trace of the person's e-mail,
 //! name or IP address is left anywhere in the data directory (every file, SQLite's WAL
 //! included), the events read `[erased]`, and the tree still verifies, with proofs issued
 //! before the erasure still valid.

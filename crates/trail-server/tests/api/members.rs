@@ -1,4 +1,4 @@
-//! Members, viewer tokens, and what each role may see (SPEC 1 and 3).
+//! Members, viewer tokens, and what each role may see.
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};

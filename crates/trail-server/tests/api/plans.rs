@@ -1,4 +1,4 @@
-//! Plans and privacy at ingest (SPEC 9): exports gated by plan with a 403 that names the plan
+//! Plans and privacy at ingest: exports gated by plan with a 403 that names the plan
 //! needed, link access logs with dates only on plans without link detail (through the API's
 //! every route and every export), and per-tenant IP truncation before storage and hashing.
 

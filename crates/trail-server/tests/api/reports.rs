@@ -1,4 +1,4 @@
-//! The login report (SPEC 5) on a real SSH log: every accepted and failed password login of
+//! The login report on a real SSH log: every accepted and failed password login of
 //! `shared/data/real-logs/openssh_2k.log` as `auth.login.*` events, and the report checked
 //! against a count made here, independently, from the same lines.
 

@@ -1,4 +1,4 @@
-//! Retention by plan (SPEC 9): events backdated by `occurred_at` show exactly which events each
+//! Retention by plan: events backdated by `occurred_at` show exactly which events each
 //! plan keeps after a purge; link access events go 90 days after their link ended; the purge is
 //! logged; `trail verify` passes afterwards, and inclusion proofs of surviving events issued
 //! before the purge still verify against the checkpoint they were issued for.

@@ -1,4 +1,4 @@
-//! Every rule of SPEC 2.1: a violating event is refused with a 4xx naming its field, and
+//! Every rule of the event format (docs/events.md): a violating event is refused with a 4xx naming its field, and
 //! nothing of its batch is stored. Each case sends a valid event first and the violating one
 //! second, so the index in the path and the all-or-nothing behaviour are checked too.
 

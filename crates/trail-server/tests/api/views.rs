@@ -1,6 +1,6 @@
-//! The domain views of SPEC 5 beyond logins: the usage report and the users report checked
+//! The domain views beyond logins: the usage report and the users report checked
 //! against counts made here from the events sent, user statistics, the link list and per-link
-//! access log (JSON and SPEC 6.3's CSV), one message's entry, and the catalogue's event views.
+//! access log (JSON and its fixed-header CSV), one message's entry, and the catalogue's event views.
 
 use std::collections::{BTreeMap, BTreeSet};
 

@@ -1,8 +1,8 @@
 //! Shared links. `GET /v1/tenants/{t}/links`: every link seen in `link.*` events, most recently
 //! active first, with what `link.created` said, its state, and its views and saves (in the
 //! range; all of them for `range=all`). `GET /v1/tenants/{t}/links/{link_id}/access-log`: its
-//! `link.viewed` / `link.saved` events as the link access log's rows (SPEC 6.3's fields), or
-//! with `format=` the file (CSV with exactly SPEC 6.3's header). Managers and up.
+//! `link.viewed` / `link.saved` events as the link access log's rows (the link access log's fields, docs/api.md), or
+//! with `format=` the file (CSV with exactly the link access log's fixed header). Managers and up.
 
 use axum::{
     Json,

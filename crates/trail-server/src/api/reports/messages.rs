@@ -1,5 +1,5 @@
 //! `GET /v1/tenants/{t}/messages/{message_id}`: one message's log entry, assembled from the
-//! events naming it as a `message` target (SPEC 2.3): when it was sent and by whom, its
+//! events naming it as a `message` target: when it was sent and by whom, its
 //! recipients and expiry (`message.sent`'s metadata), its status (the latest lifecycle event),
 //! how often it was opened and downloaded, and every interaction with its IP, place and
 //! browser, oldest first. Managers and up. The events of one message are few; they are read

@@ -1,4 +1,4 @@
-//! The reports of SPEC 5 that come from rollups, and the catalogue's views.
+//! The reports that come from rollups (docs/api.md), and the catalogue's views.
 //!
 //! Rollup reports (logins, usage, users, links) read a rollup table ordered by each row's
 //! latest activity, so a page costs O(rows shown) at any depth: the rows whose latest activity

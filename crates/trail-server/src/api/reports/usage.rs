@@ -24,7 +24,7 @@ pub async fn usage(
     Ok(Json(json!({"rows": rows, "next_cursor": next_cursor})))
 }
 
-/// One row of the usage report (SPEC 5's fields, plus `storage` in human units).
+/// One row of the usage report (the fields docs/api.md lists, plus `storage` in human units).
 #[derive(Serialize)]
 pub struct UsageRow {
     pub actor_id: Option<String>,
