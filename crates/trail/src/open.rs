@@ -32,15 +32,56 @@ pub fn enricher(config: &Config) -> anyhow::Result<Arc<trail_enrich::Enricher>> 
     Ok(Arc::new(trail_enrich::Enricher::new(geoip)))
 }
 
-/// Opens the configured store (the backend is chosen here, once).
+/// Opens the configured store (the backend is chosen here, once), creating the data directory
+/// if there is none: for the commands that make data (`init`, `serve`, `tenant create`).
 pub async fn store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
     open_store(config, StoreOptions::default()).await
 }
 
-/// Opens the store for one long scan (`trail export`): readers go through a bounded page cache
-/// instead of mapping the file, so the process stays small however large the log.
-pub async fn store_for_scan(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
+/// Opens the configured store for a command that only reads or changes existing data: a data
+/// directory that is not there is an error, not a new empty store (run in the wrong directory,
+/// `trail tenant list` used to create `./trail-data` and answer "no tenants").
+pub async fn existing_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
+    ensure_existing(config)?;
+    open_store(config, StoreOptions::default()).await
+}
+
+/// Opens the existing store for one long scan (`trail export`): readers go through a bounded
+/// page cache instead of mapping the file, so the process stays small however large the log.
+pub async fn existing_store_for_scan(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
+    ensure_existing(config)?;
     open_store(config, StoreOptions { bounded_readers: true, ..StoreOptions::default() }).await
+}
+
+/// Fails unless the configured data directory holds a Trail store (a PostgreSQL database is
+/// checked when it is connected to). Says which directory was looked at and how to make or
+/// choose one.
+pub fn ensure_existing(config: &Config) -> anyhow::Result<()> {
+    let StoreLocation::Sqlite(dir) = location(config)? else {
+        return Ok(());
+    };
+    let shown = shown_path(&dir);
+    if !dir.exists() {
+        anyhow::bail!(
+            "no Trail data directory at {shown}: run `trail init` or `trail serve` first, or pass --data DIR \
+             (or set TRAIL_DATA) to use an existing one"
+        );
+    }
+    if !dir.join(trail_store_sqlite::DB_FILE).exists() {
+        anyhow::bail!(
+            "{shown} is not a Trail data directory (it has no {}): run `trail init --data {shown}` to make one \
+             there, or pass --data DIR (or set TRAIL_DATA) to use an existing one",
+            trail_store_sqlite::DB_FILE
+        );
+    }
+    Ok(())
+}
+
+/// A path as a person would type it: a bare relative name gets `./`, so `trail-data` reads as
+/// the directory here.
+fn shown_path(p: &std::path::Path) -> String {
+    let text = p.display().to_string();
+    if p.is_relative() && !text.starts_with('.') { format!("./{text}") } else { text }
 }
 
 async fn open_store(config: &Config, options: StoreOptions) -> anyhow::Result<Arc<dyn Store>> {

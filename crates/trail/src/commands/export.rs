@@ -23,7 +23,7 @@ use super::existing_tenant;
 use crate::{cli::ExportArgs, config::Config, keyfile, open};
 
 pub async fn run(config: Config, args: ExportArgs) -> anyhow::Result<ExitCode> {
-    let store = open::store_for_scan(&config).await?;
+    let store = open::existing_store_for_scan(&config).await?;
     let tenant = existing_tenant(&*store, &args.tenant).await?;
     let tz = time_zone(&tenant.time_zone).map_err(anyhow::Error::msg)?;
     let format = match (&args.format, &args.output) {

@@ -95,7 +95,7 @@ fn bar(total: Option<u64>, what: &str) -> ProgressBar {
 struct Loader<'a> {
     store: &'a dyn Store,
     enricher: std::sync::Arc<trail_enrich::Enricher>,
-    /// The tenant stores IPs truncated (SPEC 9).
+    /// The tenant stores IPs truncated.
     truncate_ips: bool,
     tenant: TenantId,
     batch: Vec<PreparedEvent>,
@@ -131,7 +131,7 @@ impl Loader<'_> {
 }
 
 pub async fn run(config: Config, args: IngestArgs) -> anyhow::Result<ExitCode> {
-    let store = open::store(&config).await?;
+    let store = open::existing_store(&config).await?;
     let tenant = existing_tenant(&*store, &args.tenant).await?;
     let stdin = args.files.iter().any(|p| p.as_os_str() == "-");
     if stdin && args.files.len() > 1 {

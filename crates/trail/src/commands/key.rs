@@ -9,7 +9,7 @@ use super::existing_tenant;
 use crate::{cli::KeyCommand, config::Config, open};
 
 pub async fn run(config: Config, cmd: KeyCommand) -> anyhow::Result<ExitCode> {
-    let store = open::store(&config).await?;
+    let store = open::existing_store(&config).await?;
     match cmd {
         KeyCommand::Create { tenant, name, scopes } => {
             let t = existing_tenant(&*store, &tenant).await?;

@@ -1,4 +1,4 @@
-//! `trail purge`: retention now (SPEC 9, 10), what `trail serve` does in the background.
+//! `trail purge`: retention now, what `trail serve` does in the background.
 
 use std::process::ExitCode;
 
@@ -9,7 +9,7 @@ use super::existing_tenant;
 use crate::{cli::PurgeArgs, config::Config, open};
 
 pub async fn run(config: Config, args: PurgeArgs) -> anyhow::Result<ExitCode> {
-    let store = open::store(&config).await?;
+    let store = open::existing_store(&config).await?;
     let (signing, _) = open::signing_key(&config)?;
     let server = open::server_config(&config, [0; 32], signing);
     let now = Timestamp::now();

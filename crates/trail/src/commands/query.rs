@@ -16,7 +16,7 @@ use super::existing_tenant;
 use crate::{cli::QueryArgs, config::Config, open};
 
 pub async fn run(config: Config, args: QueryArgs) -> anyhow::Result<ExitCode> {
-    let store = open::store(&config).await?;
+    let store = open::existing_store(&config).await?;
     let tenant = existing_tenant(&*store, &args.tenant).await?;
     let tz = time_zone(&tenant.time_zone).map_err(anyhow::Error::msg)?;
     let mut pairs = args.filters.pairs();

@@ -8,7 +8,11 @@ use super::existing_tenant;
 use crate::{cli::TenantCommand, config::Config, open};
 
 pub async fn run(config: Config, cmd: TenantCommand) -> anyhow::Result<ExitCode> {
-    let store = open::store(&config).await?;
+    // Creating a tenant may create the data directory; listing and showing need one already.
+    let store = match cmd {
+        TenantCommand::Create { .. } => open::store(&config).await?,
+        TenantCommand::List | TenantCommand::Show { .. } => open::existing_store(&config).await?,
+    };
     match cmd {
         TenantCommand::Create { id, name, plan, time_zone } => {
             let (key, _) = open::signing_key(&config)?;

@@ -33,6 +33,7 @@ fn parse_public_key(text: &str) -> anyhow::Result<VerifyingKey> {
 }
 
 pub async fn run(config: Config, args: VerifyArgs) -> anyhow::Result<ExitCode> {
+    open::ensure_existing(&config)?;
     let location = open::location(&config)?;
     let public = match &args.public_key {
         Some(k) => parse_public_key(k)?,

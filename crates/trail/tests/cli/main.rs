@@ -2,6 +2,7 @@
 
 mod commands;
 mod crash;
+mod data_dir;
 mod helpers;
 mod serve;
 mod two_servers;
