@@ -6,8 +6,10 @@ mod cli;
 mod commands;
 mod config;
 mod demo;
+mod demokey;
 mod keyfile;
 mod open;
+mod startlog;
 
 use clap::Parser;
 
@@ -19,6 +21,10 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 fn main() -> std::process::ExitCode {
     let cli = cli::Cli::parse();
     init_logging();
+    // `serve` prints its banner first; its start-up log lines follow it (startlog.rs).
+    if matches!(cli.command, cli::Command::Serve(_)) {
+        startlog::hold();
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
@@ -27,8 +33,12 @@ fn main() -> std::process::ExitCode {
         }
     };
     match runtime.block_on(commands::run(cli)) {
-        Ok(code) => code,
+        Ok(code) => {
+            startlog::release();
+            code
+        }
         Err(e) => {
+            startlog::release();
             eprintln!("error: {e}");
             for cause in e.chain().skip(1) {
                 eprintln!("  caused by: {cause}");
@@ -44,7 +54,7 @@ fn init_logging() {
     use std::io::IsTerminal;
     tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(|| startlog::Writer)
         .with_ansi(std::io::stderr().is_terminal())
         .with_target(false)
         .init();

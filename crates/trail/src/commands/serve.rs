@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use trail_server::{AppState, admin::OperatorKey, serve_with_listener};
 
-use crate::{cli::ServeArgs, config::Config, demo, open};
+use crate::{cli::ServeArgs, config::Config, demo, demokey, open};
 
 pub async fn run(mut config: Config, args: ServeArgs) -> anyhow::Result<ExitCode> {
     if let Some(listen) = args.listen {
@@ -13,11 +13,18 @@ pub async fn run(mut config: Config, args: ServeArgs) -> anyhow::Result<ExitCode
     }
     let location = open::location(&config)?;
     let store = open::store(&config).await?;
-    // With --demo and no configured key, a fresh key is printed on every start: a demo should
-    // always say how to get in.
-    let rotate = args.demo && config.operator_key.is_none();
-    let key =
-        trail_server::admin::operator_key(&*store, config.operator_key.as_ref().map(|k| k.expose()), rotate).await?;
+    // With --demo and no configured key, the demo's own key, kept across restarts, is printed
+    // on every start: a demo should always say how to get in (demokey.rs).
+    let demo_key = match args.demo && config.operator_key.is_none() {
+        true => Some(demokey::settle(&*store, &location).await?),
+        false => None,
+    };
+    let key = match &demo_key {
+        Some(d) => d.operator_key(),
+        None => {
+            trail_server::admin::operator_key(&*store, config.operator_key.as_ref().map(|k| k.expose()), false).await?
+        }
+    };
     let (signing_key, new_signing_key) = open::signing_key(&config)?;
     let server_config = open::server_config(&config, key.hash(), signing_key);
     let enricher = open::enricher(&config)?;
@@ -35,9 +42,10 @@ pub async fn run(mut config: Config, args: ServeArgs) -> anyhow::Result<ExitCode
     let base = format!("http://{addr}");
     println!("Trail {} listening on {base} ({})", env!("CARGO_PKG_VERSION"), location.describe());
     match &key {
-        OperatorKey::Generated { token, .. } => {
-            println!("Operator key (shown only now; keep it safe): {token}");
-        }
+        OperatorKey::Generated { token, .. } => match &demo_key {
+            Some(d) => println!("Operator key ({}): {token}", d.describe()),
+            None => println!("Operator key (shown only now; keep it safe): {token}"),
+        },
         OperatorKey::Configured(_) => println!("Operator key: the one configured (TRAIL_OPERATOR_KEY or operator_key)"),
         OperatorKey::Stored(_) => {
             println!("Operator key: the one printed at first start (lost it? `trail init --new-operator-key`)")
@@ -68,10 +76,12 @@ pub async fn run(mut config: Config, args: ServeArgs) -> anyhow::Result<ExitCode
         println!("Console: {base}/console (add people with POST /v1/tenants/{{t}}/members)");
     }
     println!("Health: {base}/healthz   API reference: docs/api.md   Stop with Ctrl-C");
-    tracing::info!(%addr, "serving");
     if let Some(g) = &enricher.geoip {
         println!("GeoIP: {} ({})", g.path().display(), g.database_type());
     }
+    // The banner is out: now the start-up log lines held until it was (startlog.rs).
+    crate::startlog::release();
+    tracing::info!(%addr, "serving");
     let state = AppState::new(store, server_config).with_enricher(enricher);
     serve_with_listener(state, listener, shutdown_signal()).await?;
     tracing::info!("stopped");
