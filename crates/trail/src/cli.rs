@@ -1,4 +1,4 @@
-//! The command line (SPEC section 10).
+//! The command line (docs/cli.md).
 
 use std::path::PathBuf;
 
@@ -152,7 +152,7 @@ pub struct IngestArgs {
     pub batch: u64,
 }
 
-/// The filters of SPEC section 4, as flags.
+/// The event filters (docs/api.md), as flags.
 #[derive(Args, Debug, Default)]
 pub struct FilterArgs {
     /// today, yesterday, last_7_days, last_30_days (default), last_90_days or all.
@@ -233,8 +233,8 @@ pub struct ExportArgs {
     /// csv, xlsx, pdf, docx or ndjson [default: from the -o file's extension].
     #[arg(long, value_name = "FORMAT")]
     pub format: Option<String>,
-    /// The file to write [default: the name SPEC 6 gives, trail-{tenant}-{view}-{from}-{to}.{ext},
-    /// in the current directory]; - for standard output.
+    /// The file to write [default: trail-{tenant}-{view}-{from}-{to}.{ext}, the range's first and
+    /// last days, in the current directory]; - for standard output.
     #[arg(short = 'o', long, value_name = "FILE")]
     pub output: Option<std::path::PathBuf>,
     /// activity, api, panel, messages, sms or link-access: which columns (and, for the

@@ -30,7 +30,7 @@ impl fmt::Debug for Secret {
     }
 }
 
-/// A plan: what a tenant on it keeps and sees (SPEC section 9).
+/// A plan: what a tenant on it keeps and sees (docs/configuration.md).
 pub use trail_server::plans::Plan as PlanConfig;
 
 /// The four plans every Trail knows; the config file may change them or add more.

@@ -157,7 +157,7 @@ fn export_writes_the_file_and_records_itself() {
     assert!(rows.iter().all(|r| r[4] == *"Document signed" && r[2].starts_with("'=cmd")));
     assert!(!d.join("docs.csv.partial").exists());
 
-    // Without -o: SPEC 6's file name, in the current directory; the format from --format.
+    // Without -o: the default file name, in the current directory; the format from --format.
     let run = Command::new(env!("CARGO_BIN_EXE_trail"))
         .current_dir(d)
         .args(["--data", d.to_str().unwrap(), "export", "--tenant", "acme", "--format", "ndjson", "--range", "all"])
