@@ -3,6 +3,7 @@
 mod commands;
 mod crash;
 mod helpers;
+mod rewrite;
 mod serve;
 mod two_servers;
 mod verify;
