@@ -42,12 +42,19 @@ pub async fn serve_with_listener(
     listener: tokio::net::TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let signer = tokio::spawn(integrity::run_signer(state.clone()));
+    let (stop_signer, stopped) = tokio::sync::oneshot::channel::<()>();
+    let signer = tokio::spawn(integrity::run_signer(state.clone(), async move {
+        let _ = stopped.await;
+    }));
     let retention = tokio::spawn(retention::run(state.clone()));
     // With each connection's peer address, which the console's sign-in throttle counts by.
     let app = api::router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     let served = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
-    signer.abort();
     retention.abort();
+    // The signer signs what was appended last before the server stops.
+    let _ = stop_signer.send(());
+    if tokio::time::timeout(std::time::Duration::from_secs(10), signer).await.is_err() {
+        tracing::warn!("stopped before the last checkpoints were signed");
+    }
     served
 }

@@ -13,6 +13,8 @@ pub struct Metrics {
     pub events_duplicate: AtomicU64,
     pub query_requests: AtomicU64,
     pub server_errors: AtomicU64,
+    /// Signing passes that refused a tenant's tree (`integrity.rs`).
+    pub checkpoint_refusals: AtomicU64,
 }
 
 impl Metrics {
@@ -31,6 +33,11 @@ impl Metrics {
         counter("trail_events_duplicate_total", "Events recognised as resent duplicates.", &self.events_duplicate);
         counter("trail_query_requests_total", "Event queries answered.", &self.query_requests);
         counter("trail_server_errors_total", "Requests answered with a 5xx status.", &self.server_errors);
+        counter(
+            "trail_checkpoint_refusals_total",
+            "Signing passes that refused a tree not extending the last one signed (see the error log).",
+            &self.checkpoint_refusals,
+        );
         out
     }
 }

@@ -19,6 +19,10 @@ pub struct ServerConfig {
     pub limits: Limits,
     /// The key checkpoints are signed with. Never printed.
     pub signing_key: Arc<ed25519_dalek::SigningKey>,
+    /// The checkpoint journal (`checkpoints.log` beside the signing key): every checkpoint
+    /// signed, outside the database, so a rewritten log is never signed (`integrity.rs`).
+    /// `None` only in tests.
+    pub checkpoint_journal: Option<std::path::PathBuf>,
 }
 
 impl ServerConfig {
@@ -68,6 +72,8 @@ pub struct AppState {
     /// The filters each console session last viewed, so `trail.logs.viewed` is written once
     /// per change of filter, not once per page.
     pub viewed: Arc<crate::console::viewed::LastViewed>,
+    /// Tenants whose trees the signer refuses to sign, and why (`integrity.rs`).
+    pub refusals: Arc<crate::integrity::Refusals>,
 }
 
 impl AppState {
@@ -82,6 +88,7 @@ impl AppState {
             password_checks: Arc::new(tokio::sync::Semaphore::new(4)),
             enricher: Arc::new(trail_enrich::Enricher::new(None)),
             viewed: Arc::default(),
+            refusals: Arc::default(),
         }
     }
 }

@@ -305,7 +305,7 @@ impl Store for PgStore {
     async fn verify_log(&self, tenant: &TenantId, public_key: &[u8; 32]) -> StoreResult<VerifyReport> {
         let public = ed25519_dalek::VerifyingKey::from_bytes(public_key)
             .map_err(|e| StoreError::Internal(format!("the public key is not valid: {e}").into()))?;
-        let r = crate::verify::verify_tenant(self, tenant, &public, &|_| {}).await?;
+        let r = crate::verify::verify_tenant(self, tenant, &public, &Default::default(), &|_| {}).await?;
         Ok(VerifyReport {
             events: r.events,
             checkpoints: r.checkpoints,

@@ -18,7 +18,7 @@ use trail_core::{
 use trail_store::{
     StoreError, StoreResult,
     tree::{TILE, TileNodes, hashes},
-    verify::{TenantReport, check_checkpoints, check_nodes, note, past_the_end},
+    verify::{TenantReport, VerifyOptions, check_checkpoints, check_nodes, check_unsigned, note, past_the_end},
 };
 
 use crate::{PgStore, error::PgResultExt};
@@ -40,6 +40,7 @@ pub async fn verify(
     store: &PgStore,
     only: Option<&TenantId>,
     public: &VerifyingKey,
+    options: &VerifyOptions,
     progress: &(dyn Fn(u64) + Sync),
 ) -> StoreResult<Vec<TenantReport>> {
     let client = store.client().await?;
@@ -59,7 +60,7 @@ pub async fn verify(
     let mut reports = Vec::new();
     for id in tenants.iter().filter(|id| only.is_none_or(|t| t.as_str() == id.as_str())) {
         let tenant = TenantId::parse(id).map_err(|e| StoreError::Internal(format!("tenant id {id}: {e}").into()))?;
-        reports.push(verify_tenant(store, &tenant, public, progress).await?);
+        reports.push(verify_tenant(store, &tenant, public, options, progress).await?);
     }
     Ok(reports)
 }
@@ -69,6 +70,7 @@ pub async fn verify_tenant(
     store: &PgStore,
     tenant: &TenantId,
     public: &VerifyingKey,
+    options: &VerifyOptions,
     progress: &(dyn Fn(u64) + Sync),
 ) -> StoreResult<TenantReport> {
     let mut client = store.client().await?;
@@ -160,22 +162,32 @@ pub async fn verify_tenant(
         .iter()
         .map(|r| (r.get::<_, i64>(0) as u64, r.get(1), r.get(2)))
         .collect();
-    tx.commit().await.pg()?;
     let from_leaves = TileNodes::new(|level, idx| Ok(computed.get(&(level, idx)).cloned()));
     let from_store = TileNodes::new(|level, idx| Ok(stored.get(&(level, idx)).cloned()));
-    check_checkpoints(
+    let checked = check_checkpoints(
         &problem,
         t,
         n,
         public,
         &cps,
+        options,
         |size| root(&from_leaves, size).unwrap_or([0; 32]),
         |from, to| consistency_proof(&from_store, from, to),
     )?;
+    if checked.wrong_key.is_none() && checked.signed < n {
+        let row = tx
+            .query_opt("SELECT body FROM events WHERE tenant_id = $1 AND seq = $2", &[&t, &(checked.signed as i64 + 1)])
+            .await
+            .pg()?;
+        let at = row.and_then(|r| trail_store::record::body(r.get(0)).ok()).map(|b| b.received_at);
+        check_unsigned(&problem, n, checked.signed, at, options);
+    }
+    tx.commit().await.pg()?;
     Ok(TenantReport {
         tenant: t.to_owned(),
         events: n,
         checkpoints: cps.len() as u64,
         problem: problem.into_inner().expect("lock"),
+        checked,
     })
 }

@@ -733,10 +733,11 @@ impl Store for SqliteStore {
             .map_err(|e| StoreError::Internal(format!("the public key is not valid: {e}").into()))?;
         let (dir, tenant) = (self.inner.dir.clone(), tenant.to_string());
         // One thread: the server keeps the other core for requests.
-        let reports =
-            tokio::task::spawn_blocking(move || crate::verify::verify(&dir, Some(&tenant), &public, 1, &|_| {}))
-                .await
-                .map_err(StoreError::internal)??;
+        let reports = tokio::task::spawn_blocking(move || {
+            crate::verify::verify(&dir, Some(&tenant), &public, &Default::default(), 1, &|_| {})
+        })
+        .await
+        .map_err(StoreError::internal)??;
         let r = reports.into_iter().next().ok_or_else(|| StoreError::NotFound("tenant".into()))?;
         Ok(VerifyReport {
             events: r.events,

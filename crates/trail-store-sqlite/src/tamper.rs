@@ -62,3 +62,39 @@ pub fn flip_content_byte(dir: &Path, tenant: &str, seq: u64, offset: usize) -> t
     conn.execute("UPDATE events SET body = ?1 WHERE pos = ?2", params![codec.encode(&bytes), pos]).sql()?;
     Ok(())
 }
+
+/// Rebuilds `tenant`'s stored tree from its stored events, as an attacker who rewrote events
+/// would, so the tree agrees with the rewritten log (only what was signed can then tell).
+pub fn rebuild_tree(dir: &Path, tenant: &str) -> trail_store::StoreResult<()> {
+    use trail_core::merkle::{Hash, naive_root};
+    let conn = Connection::open(dir.join(DB_FILE)).sql()?;
+    let codec = codec(&conn);
+    let tid = tid(&conn, tenant);
+    let n: i64 = conn.query_row("SELECT next_seq - 1 FROM tenants WHERE tid = ?1", [tid], |r| r.get(0)).sql()?;
+    let suffix = trail_core::canonical::tenant_suffix(tenant);
+    let mut leaves: Vec<Hash> = Vec::with_capacity(n as usize);
+    for seq in 1..=n as u64 {
+        let blob: Vec<u8> =
+            conn.query_row("SELECT body FROM events WHERE pos = ?1", [event_pos(tid, seq)], |r| r.get(0)).sql()?;
+        let bytes = codec.decompress(&blob)?;
+        leaves.push(
+            trail_store::record::leaf_hash(&bytes, &suffix, seq)
+                .map_err(|e| trail_store::StoreError::internal(std::io::Error::other(e)))?,
+        );
+    }
+    conn.execute("DELETE FROM tree_tiles WHERE tid = ?1", [tid]).sql()?;
+    let mut level = leaves;
+    let mut height = 0i64;
+    while !level.is_empty() {
+        for (idx, group) in level.chunks(256).enumerate() {
+            conn.execute(
+                "INSERT INTO tree_tiles (tid, level, idx, hashes) VALUES (?1, ?2, ?3, ?4)",
+                params![tid, height, idx as i64, group.concat()],
+            )
+            .sql()?;
+        }
+        level = level.chunks_exact(256).map(naive_root).collect();
+        height += 1;
+    }
+    Ok(())
+}

@@ -30,8 +30,9 @@ use crate::{
 
 const CHUNK: u64 = TILE * TILE;
 
+pub use trail_store::verify::VerifyOptions;
 pub use trail_store::verify::{Problem, TenantReport};
-use trail_store::verify::{check_checkpoints, check_nodes, note, past_the_end};
+use trail_store::verify::{check_checkpoints, check_nodes, check_unsigned, note, past_the_end};
 
 fn open(path: &Path) -> StoreResult<Connection> {
     let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)
@@ -64,6 +65,7 @@ pub fn verify(
     dir: &Path,
     only: Option<&str>,
     public: &VerifyingKey,
+    options: &VerifyOptions,
     threads: usize,
     progress: &(dyn Fn(u64) + Sync),
 ) -> StoreResult<Vec<TenantReport>> {
@@ -98,7 +100,7 @@ pub fn verify(
     }
     let mut reports = Vec::new();
     for (tid, tenant, n) in tenants.into_iter().filter(|(_, id, _)| only.is_none_or(|t| t == id)) {
-        reports.push(verify_tenant(&path, &conn, &codec, tid, &tenant, n, public, threads.max(1), progress)?);
+        reports.push(verify_tenant(&path, &conn, &codec, tid, &tenant, n, public, options, threads.max(1), progress)?);
     }
     Ok(reports)
 }
@@ -112,6 +114,7 @@ fn verify_tenant(
     tenant: &str,
     n: u64,
     public: &VerifyingKey,
+    options: &VerifyOptions,
     threads: usize,
     progress: &(dyn Fn(u64) + Sync),
 ) -> StoreResult<TenantReport> {
@@ -212,26 +215,45 @@ fn verify_tenant(
         .sql()?
         .collect::<rusqlite::Result<_>>()
         .sql()?;
-    let sizes: Vec<u64> = cps.iter().map(|c| c.0).filter(|&s| s <= n).collect();
+    let mut sizes: Vec<u64> = cps.iter().map(|c| c.0).filter(|&s| s <= n).chain(options.sizes(tenant, n)).collect();
+    sizes.sort_unstable();
+    sizes.dedup();
     let chunks = chunks.into_inner().expect("lock");
     let leaf = |i: usize| chunks[i / CHUNK as usize][i % CHUNK as usize];
     let roots = roots_at(leaf, n as usize, &level1, &sizes);
     let tiles = crate::tree::nodes(conn, tid);
-    check_checkpoints(
+    let checked = check_checkpoints(
         &problem,
         tenant,
         n,
         public,
         &cps,
-        |size| roots[&size],
+        options,
+        |size| roots.get(&size).copied().unwrap_or_default(),
         |from, to| consistency_proof(&tiles, from, to),
     )?;
+    if checked.wrong_key.is_none() && checked.signed < n {
+        let at = received_at(conn, codec, tid, checked.signed + 1)?;
+        check_unsigned(&problem, n, checked.signed, at, options);
+    }
     Ok(TenantReport {
         tenant: tenant.to_owned(),
         events: n,
         checkpoints: cps.len() as u64,
         problem: problem.into_inner().expect("lock"),
+        checked,
     })
+}
+
+/// When event `seq` was received (`None` if it is not stored or cannot be read: other checks
+/// report that).
+fn received_at(conn: &Connection, codec: &Codec, tid: i64, seq: u64) -> StoreResult<Option<jiff::Timestamp>> {
+    let blob: Option<Vec<u8>> = conn
+        .query_row("SELECT body FROM events WHERE pos = ?1", [event_pos(tid, seq)], |r| r.get(0))
+        .optional()
+        .sql()?;
+    let Some(blob) = blob else { return Ok(None) };
+    Ok(codec.with_decompressed(&blob, |bytes| trail_store::record::body(bytes).ok().map(|b| b.received_at))?)
 }
 
 /// Recomputes the leaves of seqs `start + 1 ..= start + slice.len()`, noting missing events,

@@ -10,6 +10,7 @@
 
 pub mod conformance;
 mod error;
+pub mod journal;
 mod location;
 pub mod record;
 mod rendered;

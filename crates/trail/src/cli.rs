@@ -73,6 +73,22 @@ pub struct VerifyArgs {
     /// Threads recomputing leaves [default: the number of cores].
     #[arg(long)]
     pub threads: Option<usize>,
+    /// A signed checkpoint saved earlier, to hold the log to (repeatable): a file with the
+    /// signed note (the `note` of `GET /v1/tenants/{t}/tree/checkpoint`, or that whole JSON
+    /// answer), or a checkpoint journal. The log must still make the tree each one signs: a
+    /// rewritten or truncated log fails, even if its own checkpoints were rewritten too.
+    #[arg(long, value_name = "FILE")]
+    pub checkpoint: Vec<std::path::PathBuf>,
+    /// The checkpoint journal the server keeps beside its signing key [default:
+    /// checkpoints.log beside the signing key, when it exists]. Every entry must be in the
+    /// database and match the log.
+    #[arg(long, value_name = "FILE")]
+    pub journal: Option<std::path::PathBuf>,
+    /// Events received longer ago than this (seconds) must be in a signed checkpoint: a server
+    /// signs within a second, so a log whose last events no checkpoint covers had its
+    /// checkpoints removed, or was written without a server.
+    #[arg(long, value_name = "SECONDS", default_value_t = 60)]
+    pub unsigned_grace: u64,
 }
 
 #[derive(Args, Debug)]

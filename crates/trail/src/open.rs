@@ -112,7 +112,13 @@ pub fn server_config(config: &Config, operator_key_hash: [u8; 32], signing_key: 
         default_plan: config.default_plan.clone(),
         limits: Limits::default(),
         signing_key: std::sync::Arc::new(signing_key),
+        checkpoint_journal: Some(checkpoint_journal(config)),
     }
+}
+
+/// The checkpoint journal: beside the signing key.
+pub fn checkpoint_journal(config: &Config) -> std::path::PathBuf {
+    trail_store::journal::path_beside(&crate::keyfile::path(config.signing_key.as_deref(), &config.data))
 }
 
 /// The signing key of the configured store (created on first use).

@@ -34,6 +34,10 @@ pub struct CheckpointView {
     /// The signed note (C2SP tlog-checkpoint in a signed-note).
     note: String,
     created_at: String,
+    /// Why this server refuses to sign the log's current tree (it does not extend the last
+    /// tree signed: see docs/integrity.md), when it does.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    signing_refused: Option<String>,
 }
 
 fn view(s: &AppState, t: &TenantId, c: StoredCheckpoint) -> CheckpointView {
@@ -43,6 +47,7 @@ fn view(s: &AppState, t: &TenantId, c: StoredCheckpoint) -> CheckpointView {
         origin: s.config.origin(t),
         note: c.note,
         created_at: trail_core::time::format_rfc3339(c.created_at),
+        signing_refused: s.refusals.get(t),
     }
 }
 

@@ -26,6 +26,8 @@ struct IntegrityPage {
     checkpoint: Option<CheckpointView>,
     public_key: String,
     result: Option<Outcome>,
+    /// Why the signer refuses this tenant's tree, if it does (`integrity.rs`).
+    refused: Option<String>,
 }
 
 struct CheckpointView {
@@ -115,5 +117,6 @@ async fn draw(s: &AppState, parts: &Parts, result: Option<Outcome>) -> Response 
         checkpoint,
         public_key,
         result,
+        refused: s.refusals.get(&tenant.id),
     })
 }

@@ -32,6 +32,7 @@ pub fn config() -> ServerConfig {
         default_plan: "enterprise".into(),
         limits: Limits::default(),
         signing_key: std::sync::Arc::new(ed25519_dalek::SigningKey::from_bytes(&[42; 32])),
+        checkpoint_journal: None,
     }
 }
 
@@ -62,7 +63,9 @@ impl TestServer {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let mut state = AppState::new(store, config());
+        // The journal beside the test's signing key, as `trail serve` keeps it.
+        let config = ServerConfig { checkpoint_journal: Some(dir.path().join("checkpoints.log")), ..config() };
+        let mut state = AppState::new(store, config);
         if let Some(path) = geoip {
             let db = trail_enrich::GeoIp::open(path).unwrap();
             state = state.with_enricher(Arc::new(trail_enrich::Enricher::new(Some(db))));
@@ -89,8 +92,12 @@ impl TestServer {
     pub async fn verify(&self) -> Vec<TenantReport> {
         let key = config().signing_key.verifying_key();
         match &self.pg {
-            Some(pg) => trail_store_postgres::verify::verify(pg, None, &key, &|_| {}).await.unwrap(),
-            None => trail_store_sqlite::verify::verify(self.dir(), None, &key, 2, &|_| {}).unwrap(),
+            Some(pg) => {
+                trail_store_postgres::verify::verify(pg, None, &key, &Default::default(), &|_| {}).await.unwrap()
+            }
+            None => {
+                trail_store_sqlite::verify::verify(self.dir(), None, &key, &Default::default(), 2, &|_| {}).unwrap()
+            }
         }
     }
 

@@ -178,6 +178,7 @@ pub async fn run(config: Config, args: IngestArgs) -> anyhow::Result<ExitCode> {
     };
     let pb = bar(total, "ingesting");
     let result = ingest_files(&args.files, &mut loader, &pb).await;
+    let signed = super::sign_checkpoints(&config, store.clone()).await;
     if let Err(e) = result {
         pb.abandon();
         return Err(e.context(format!(
@@ -186,6 +187,7 @@ pub async fn run(config: Config, args: IngestArgs) -> anyhow::Result<ExitCode> {
         )));
     }
     pb.finish_and_clear();
+    signed?;
     let secs = started.elapsed().as_secs_f64();
     let n = loader.stored + loader.duplicates;
     println!(

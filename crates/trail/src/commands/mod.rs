@@ -50,3 +50,18 @@ pub async fn existing_tenant(store: &dyn Store, id: &str) -> anyhow::Result<Tena
         .await?
         .with_context(|| format!("there is no tenant {id:?}: `trail tenant list` shows the tenants"))
 }
+
+/// Signs the trees that grew (after `trail ingest` or `trail purge` appended to a log without a
+/// server), as the server's signer would, with the same journal: a log is never left unsigned,
+/// and never signed unless it extends what was signed before. A refusal is an error.
+pub async fn sign_checkpoints(config: &Config, store: std::sync::Arc<dyn Store>) -> anyhow::Result<()> {
+    let (signing_key, _) = crate::open::signing_key(config)?;
+    let server = crate::open::server_config(config, [0; 32], signing_key);
+    let mut signer = trail_server::integrity::Signer::new(server.checkpoint_journal.clone());
+    let state = trail_server::AppState::new(store, server);
+    signer.sign_grown(&state).await.context("cannot sign the new checkpoints")?;
+    if let Some(why) = state.store.tenants().await?.iter().find_map(|t| state.refusals.get(&t.id)) {
+        anyhow::bail!("refused to sign a checkpoint: {why}");
+    }
+    Ok(())
+}

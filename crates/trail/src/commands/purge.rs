@@ -35,5 +35,6 @@ pub async fn run(config: Config, args: PurgeArgs) -> anyhow::Result<ExitCode> {
             }
         }
     }
+    super::sign_checkpoints(&config, store).await?;
     Ok(if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS })
 }

@@ -4,6 +4,7 @@ mod commands;
 mod crash;
 mod data_dir;
 mod helpers;
+mod rewrite;
 mod serve;
 mod two_servers;
 mod verify;

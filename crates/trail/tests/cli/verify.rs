@@ -14,7 +14,7 @@ use serde_json::json;
 
 use crate::helpers::{serve, wait_for_checkpoint};
 
-const OPERATOR: &str = "trail_op_tamper-test-operator-key-1";
+pub(crate) const OPERATOR: &str = "trail_op_tamper-test-operator-key-1";
 
 fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
@@ -66,13 +66,13 @@ fn pristine() -> &'static Path {
     })
 }
 
-fn copy() -> tempfile::TempDir {
+pub(crate) fn copy() -> tempfile::TempDir {
     let d = tempfile::tempdir().unwrap();
     copy_dir(pristine(), d.path());
     d
 }
 
-fn verify(dir: &Path) -> (bool, String) {
+pub(crate) fn verify(dir: &Path) -> (bool, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_trail"))
         .arg("--data")
         .arg(dir)
@@ -83,13 +83,13 @@ fn verify(dir: &Path) -> (bool, String) {
     (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
-fn db(dir: &Path) -> (Connection, i64) {
+pub(crate) fn db(dir: &Path) -> (Connection, i64) {
     let c = Connection::open(dir.join("trail.db")).unwrap();
     let tid: i64 = c.query_row("SELECT tid FROM tenants WHERE id = 'acme'", [], |r| r.get(0)).unwrap();
     (c, tid)
 }
 
-fn pos(tid: i64, seq: i64) -> i64 {
+pub(crate) fn pos(tid: i64, seq: i64) -> i64 {
     (tid << 40) | seq
 }
 
@@ -123,10 +123,32 @@ fn checkpoints_are_checked_against_the_public_key_given() {
     let note_form = trail_core::checkpoint::verifier_key("trail/any", &right);
     let (ok, out) = verify_with(d.path(), &note_form);
     assert!(ok, "{out}");
+    // A key that signed none of the checkpoints is a wrong key, not a tampered log (it used
+    // to read "FIRST BAD SEQ 400 ... no signature by ..."): its own exit code, and the key
+    // that did sign named.
     let wrong = ed25519_dalek::SigningKey::from_bytes(&[9; 32]).verifying_key();
-    let (ok, out) = verify_with(d.path(), &base64::engine::general_purpose::STANDARD.encode(wrong.as_bytes()));
-    assert!(!ok);
-    assert!(out.contains("FIRST BAD SEQ 400") && out.contains("does not verify"), "{out}");
+    let (code, out) =
+        verify_code(d.path(), &["--public-key", &base64::engine::general_purpose::STANDARD.encode(wrong.as_bytes())]);
+    assert_eq!(code, Some(3), "{out}");
+    assert!(!out.contains("FIRST BAD SEQ"), "{out}");
+    let (c, tid) = db(d.path());
+    let note: String = c.query_row("SELECT note FROM checkpoints WHERE tid = ?1 LIMIT 1", [tid], |r| r.get(0)).unwrap();
+    let name = note.split("\n\u{2014} ").nth(1).unwrap().rsplit_once(' ').unwrap().0.to_owned();
+    let key_hash: String = trail_core::checkpoint::key_hash(&name, &right).iter().map(|b| format!("{b:02x}")).collect();
+    assert!(out.contains("WRONG KEY") && out.contains(&format!("{name} (key hash {key_hash})")), "{out}");
+}
+
+/// `trail verify` with `args` on `dir`: its exit code and everything it printed.
+pub(crate) fn verify_code(dir: &Path, args: &[&str]) -> (Option<i32>, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_trail"))
+        .arg("--data")
+        .arg(dir)
+        .arg("verify")
+        .args(args)
+        .env("TRAIL_LOG", "warn")
+        .output()
+        .unwrap();
+    (out.status.code(), format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
 }
 
 #[test]
@@ -282,7 +304,8 @@ fn a_hundred_random_single_field_changes_are_all_found() {
             }
         })
         .unwrap();
-        let reports = trail_store_sqlite::verify::verify(d.path(), Some("acme"), &key, 2, &|_| {}).unwrap();
+        let reports =
+            trail_store_sqlite::verify::verify(d.path(), Some("acme"), &key, &Default::default(), 2, &|_| {}).unwrap();
         let problem = reports[0]
             .problem
             .clone()
@@ -290,6 +313,7 @@ fn a_hundred_random_single_field_changes_are_all_found() {
         assert_eq!(problem.seq, seq, "round {round}: changing {field}: {}", problem.message);
         c.execute("UPDATE events SET body = ?1 WHERE pos = ?2", params![original, pos(tid, seq as i64)]).unwrap();
     }
-    let reports = trail_store_sqlite::verify::verify(d.path(), Some("acme"), &key, 2, &|_| {}).unwrap();
+    let reports =
+        trail_store_sqlite::verify::verify(d.path(), Some("acme"), &key, &Default::default(), 2, &|_| {}).unwrap();
     assert!(reports[0].problem.is_none(), "restored: {:?}", reports[0].problem);
 }
