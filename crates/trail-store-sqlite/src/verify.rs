@@ -253,7 +253,7 @@ fn received_at(conn: &Connection, codec: &Codec, tid: i64, seq: u64) -> StoreRes
         .optional()
         .sql()?;
     let Some(blob) = blob else { return Ok(None) };
-    Ok(codec.with_decompressed(&blob, |bytes| trail_store::record::body(bytes).ok().map(|b| b.received_at))?)
+    codec.with_decompressed(&blob, |bytes| trail_store::record::body(bytes).ok().map(|b| b.received_at))
 }
 
 /// Recomputes the leaves of seqs `start + 1 ..= start + slice.len()`, noting missing events,
