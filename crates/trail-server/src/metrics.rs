@@ -13,6 +13,9 @@ pub struct Metrics {
     pub events_duplicate: AtomicU64,
     pub query_requests: AtomicU64,
     pub server_errors: AtomicU64,
+    /// Store reads made for live streams (`tail.rs`), and the events they returned.
+    pub stream_reads: AtomicU64,
+    pub stream_events_read: AtomicU64,
 }
 
 impl Metrics {
@@ -31,6 +34,12 @@ impl Metrics {
         counter("trail_events_duplicate_total", "Events recognised as resent duplicates.", &self.events_duplicate);
         counter("trail_query_requests_total", "Event queries answered.", &self.query_requests);
         counter("trail_server_errors_total", "Requests answered with a 5xx status.", &self.server_errors);
+        counter("trail_stream_reads_total", "Store reads made for live streams.", &self.stream_reads);
+        counter(
+            "trail_stream_events_read_total",
+            "Events read from the store for live streams.",
+            &self.stream_events_read,
+        );
         out
     }
 }

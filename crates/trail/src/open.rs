@@ -71,6 +71,7 @@ pub fn server_config(config: &Config, operator_key_hash: [u8; 32], signing_key: 
         default_plan: config.default_plan.clone(),
         limits: Limits::default(),
         signing_key: std::sync::Arc::new(signing_key),
+        admission: config.admission,
     }
 }
 

@@ -32,6 +32,7 @@ pub fn config() -> ServerConfig {
         default_plan: "enterprise".into(),
         limits: Limits::default(),
         signing_key: std::sync::Arc::new(ed25519_dalek::SigningKey::from_bytes(&[42; 32])),
+        admission: Default::default(),
     }
 }
 
@@ -49,6 +50,11 @@ impl TestServer {
 
     /// A server whose ingest locates addresses with the GeoIP database at `geoip`.
     pub async fn start_with(geoip: Option<&std::path::Path>) -> Self {
+        Self::start_configured(geoip, config()).await
+    }
+
+    /// A server with its own settings (see [`config`] for the usual ones).
+    pub async fn start_configured(geoip: Option<&std::path::Path>, config: ServerConfig) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let (store, pg): (Arc<dyn Store>, _) = if on_postgres() {
             let url = trail_store_postgres::testing::fresh_database()
@@ -62,7 +68,7 @@ impl TestServer {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let mut state = AppState::new(store, config());
+        let mut state = AppState::new(store, config);
         if let Some(path) = geoip {
             let db = trail_enrich::GeoIp::open(path).unwrap();
             state = state.with_enricher(Arc::new(trail_enrich::Enricher::new(Some(db))));
