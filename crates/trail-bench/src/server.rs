@@ -47,6 +47,7 @@ pub async fn start(store: Arc<dyn Store>) -> anyhow::Result<String> {
         default_plan: "enterprise".into(),
         limits: Limits::default(),
         signing_key: Arc::new(signing_key()),
+        admission: Default::default(),
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let base = format!("http://{}", listener.local_addr()?);
