@@ -45,7 +45,7 @@ pub struct Args {
 
 fn event(i: usize) -> serde_json::Value {
     json!({
-        "action": if i % 3 == 0 { "document.signed" } else { "api.request" },
+        "action": if i.is_multiple_of(3) { "document.signed" } else { "api.request" },
         "actor": {"id": format!("u_{}", i % 500)},
         "context": {"ip": format!("10.{}.{}.{}", i % 200, (i / 200) % 250, i % 250)},
         "description": format!("request {i} for /api/v1/items/{}", i % 977),

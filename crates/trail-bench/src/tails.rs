@@ -53,7 +53,7 @@ struct Measured {
 
 fn event(i: usize) -> serde_json::Value {
     json!({
-        "action": if i % 3 == 0 { "document.signed" } else { "api.request" },
+        "action": if i.is_multiple_of(3) { "document.signed" } else { "api.request" },
         "actor": {"id": format!("u_{}", i % 500), "email": format!("user{}@example.com", i % 500)},
         "context": {"ip": format!("10.{}.{}.{}", i % 200, (i / 200) % 250, i % 250), "user_agent": "Mozilla/5.0 (X11; Linux x86_64) Firefox/120.0"},
         "description": format!("request {i} for /api/v1/items/{}", i % 977),
