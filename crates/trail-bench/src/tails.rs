@@ -150,7 +150,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     report::print(
         "Live streams: one tenant, events arriving at a steady rate",
         &[
-            row(format!("CPU, {t} streams (cores)"), many.cores * 1000.0, "millicores", one.cores * 1000.0),
+            row(format!("CPU, {t} streams"), many.cores * 1000.0, "millicores", one.cores * 1000.0),
             row(format!("threads at peak, {t} streams"), many.peak.threads as f64, "", one.peak.threads as f64),
             row(format!("resident memory at peak, {t} streams"), many.peak.rss_mb, "MiB", one.peak.rss_mb),
             Row {
