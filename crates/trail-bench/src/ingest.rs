@@ -281,7 +281,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
 
 /// CPU time this process has used so far (user and system, every thread), in seconds, from
 /// `/proc/self/stat` (in clock ticks of 1/100 s, as on every Linux this runs on).
-fn cpu_seconds() -> anyhow::Result<f64> {
+pub(crate) fn cpu_seconds() -> anyhow::Result<f64> {
     let stat = std::fs::read_to_string("/proc/self/stat")?;
     // The fields after the command name, which is in parentheses and may hold spaces: the
     // state is field 3, so utime (14) and stime (15) are the 12th and 13th.

@@ -4,7 +4,7 @@
 //! the ratio between them: this machine is noisy, so only same-run ratios mean much. Timings
 //! are never asserted in tests; they are measured here and written into `BENCHMARKS.md`.
 //!
-//! Run: `cargo run --release -p trail-bench -- ingest`, `... -- query`, `... -- integrity`, `... -- export` and `... -- console`
+//! Run: `cargo run --release -p trail-bench -- ingest`, `... -- query`, `... -- integrity`, `... -- export`, `... -- console`, `... -- tails` and `... -- overload`
 
 mod console;
 mod data;
@@ -12,12 +12,15 @@ mod dataset;
 mod export;
 mod ingest;
 mod integrity;
+mod overload;
 mod postgres;
+mod procstat;
 mod query;
 mod report;
 mod reports;
 mod server;
 mod stats;
+mod tails;
 
 use clap::{Parser, Subcommand};
 
@@ -52,6 +55,12 @@ enum Bench {
     Console(console::Args),
     /// The login report with 1 million people's login events in one tenant.
     Reports(reports::Args),
+    /// Live streams: CPU, threads and memory with 1 and 250 streams on one tenant at 100
+    /// events/s, and after the clients have gone.
+    Tails(tails::Args),
+    /// Overload: query latency idle beside under ingest from many connections, and how many
+    /// requests were told to back off (503 overloaded).
+    Overload(overload::Args),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -64,5 +73,7 @@ fn main() -> anyhow::Result<()> {
         Bench::Export(args) => rt.block_on(export::run(args)),
         Bench::Console(args) => rt.block_on(console::run(args)),
         Bench::Reports(args) => rt.block_on(reports::run(args)),
+        Bench::Tails(args) => rt.block_on(tails::run(args)),
+        Bench::Overload(args) => rt.block_on(overload::run(args)),
     }
 }

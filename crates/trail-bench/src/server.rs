@@ -48,6 +48,7 @@ pub async fn start(store: Arc<dyn Store>) -> anyhow::Result<String> {
         limits: Limits::default(),
         signing_key: Arc::new(signing_key()),
         checkpoint_journal: None,
+        admission: Default::default(),
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let base = format!("http://{}", listener.local_addr()?);

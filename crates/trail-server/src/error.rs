@@ -50,6 +50,12 @@ impl ApiError {
         Self::new(StatusCode::UNPROCESSABLE_ENTITY, code, message)
     }
 
+    /// The server is at one of its admission limits (`admission.rs`): a 503 with `Retry-After`,
+    /// not logged as a failure (under overload, one log line per refusal would add to it).
+    pub fn overloaded(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::SERVICE_UNAVAILABLE, "overloaded", message)
+    }
+
     pub fn internal(cause: impl std::fmt::Display) -> Self {
         let mut e = Self::new(
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -121,7 +127,7 @@ impl From<ParamError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        if self.status.is_server_error() {
+        if self.status.is_server_error() && self.code != "overloaded" {
             tracing::error!(
                 status = self.status.as_u16(),
                 code = self.code,

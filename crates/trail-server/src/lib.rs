@@ -14,6 +14,7 @@
 //! servers on port 0 at once.
 
 pub mod admin;
+pub mod admission;
 pub mod api;
 pub mod audit;
 pub mod auth;
@@ -29,6 +30,7 @@ pub mod redact;
 pub mod retention;
 pub mod secrets;
 mod state;
+pub mod tail;
 pub mod viewer;
 
 use std::future::Future;

@@ -15,6 +15,9 @@ pub struct Metrics {
     pub server_errors: AtomicU64,
     /// Signing passes that refused a tenant's tree (`integrity.rs`).
     pub checkpoint_refusals: AtomicU64,
+    /// Store reads made for live streams (`tail.rs`), and the events they returned.
+    pub stream_reads: AtomicU64,
+    pub stream_events_read: AtomicU64,
 }
 
 impl Metrics {
@@ -37,6 +40,12 @@ impl Metrics {
             "trail_checkpoint_refusals_total",
             "Signing passes that refused a tree not extending the last one signed (see the error log).",
             &self.checkpoint_refusals,
+        );
+        counter("trail_stream_reads_total", "Store reads made for live streams.", &self.stream_reads);
+        counter(
+            "trail_stream_events_read_total",
+            "Events read from the store for live streams.",
+            &self.stream_events_read,
         );
         out
     }

@@ -23,6 +23,8 @@ pub struct ServerConfig {
     /// signed, outside the database, so a rewritten log is never signed (`integrity.rs`).
     /// `None` only in tests.
     pub checkpoint_journal: Option<std::path::PathBuf>,
+    /// How much work the server takes on at once (`admission.rs`).
+    pub admission: crate::admission::AdmissionLimits,
 }
 
 impl ServerConfig {
@@ -51,6 +53,7 @@ impl std::fmt::Debug for ServerConfig {
             .field("operator_key_hash", &"<redacted>")
             .field("plans", &self.plans.keys().collect::<Vec<_>>())
             .field("default_plan", &self.default_plan)
+            .field("admission", &self.admission)
             .finish()
     }
 }
@@ -74,21 +77,31 @@ pub struct AppState {
     pub viewed: Arc<crate::console::viewed::LastViewed>,
     /// Tenants whose trees the signer refuses to sign, and why (`integrity.rs`).
     pub refusals: Arc<crate::integrity::Refusals>,
+    /// Live streams' hubs: one store read per append for every stream of a tenant (`tail.rs`).
+    pub tails: Arc<crate::tail::Tails>,
+    /// The admission gates (`admission.rs`).
+    pub admission: Arc<crate::admission::Admission>,
 }
 
 impl AppState {
     /// A state with user-agent parsing and no GeoIP database (see [`AppState::with_enricher`]).
     pub fn new(store: Arc<dyn Store>, config: ServerConfig) -> Self {
+        let metrics = Arc::new(Metrics::default());
+        let appended = Arc::new(tokio::sync::Notify::new());
+        let tails = Arc::new(crate::tail::Tails::new(store.clone(), metrics.clone(), appended.clone()));
+        let admission = Arc::new(crate::admission::Admission::new(config.admission, config.limits.max_bytes));
         Self {
             store,
             config: Arc::new(config),
-            metrics: Arc::new(Metrics::default()),
-            appended: Arc::new(tokio::sync::Notify::new()),
+            metrics,
+            appended,
             throttle: Arc::default(),
             password_checks: Arc::new(tokio::sync::Semaphore::new(4)),
             enricher: Arc::new(trail_enrich::Enricher::new(None)),
             viewed: Arc::default(),
             refusals: Arc::default(),
+            tails,
+            admission,
         }
     }
 }

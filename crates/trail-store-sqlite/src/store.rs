@@ -145,6 +145,7 @@ impl SqliteStore {
             }),
         };
         store.catch_up_in_background();
+        crate::pool::reap(Arc::downgrade(&store.inner), |inner: &Inner| &inner.readers);
         Ok(store)
     }
 
@@ -246,13 +247,26 @@ impl SqliteStore {
         &self.inner.dir
     }
 
-    /// Runs `f` on a read connection, on a blocking thread.
+    /// Runs `f` on a read connection, on a blocking thread, once one of the pool's read slots is
+    /// free (`pool.rs`): waiting here costs no thread and no connection.
     async fn read<T: Send + 'static>(
         &self,
         f: impl FnOnce(&mut Connection) -> StoreResult<T> + Send + 'static,
     ) -> StoreResult<T> {
         let inner = self.inner.clone();
-        tokio::task::spawn_blocking(move || inner.readers.with(f)).await.map_err(StoreError::internal)?
+        let slot = inner.readers.slot().await?;
+        tokio::task::spawn_blocking(move || {
+            let out = inner.readers.with(f);
+            drop(slot);
+            out
+        })
+        .await
+        .map_err(StoreError::internal)?
+    }
+
+    /// Read connections open and idle, and opened since the store was opened.
+    pub fn read_connections(&self) -> (usize, usize) {
+        (self.inner.readers.idle(), self.inner.readers.opened())
     }
 
     /// Copies the write-ahead log into the database and empties it, so that page versions it

@@ -50,6 +50,9 @@ pub struct FileConfig {
     pub default_plan: Option<String>,
     pub signing_key: Option<PathBuf>,
     pub geoip_database: Option<PathBuf>,
+    pub max_ingest_requests: Option<usize>,
+    pub max_ingest_body_mib: Option<usize>,
+    pub max_read_requests: Option<usize>,
     #[serde(default)]
     pub plans: BTreeMap<String, PlanConfig>,
 }
@@ -70,6 +73,9 @@ pub struct Config {
     /// A GeoIP `.mmdb` (MaxMind City/Country layout or DB-IP flat layout) that locates events'
     /// addresses at ingest; without one, location comes only from the client.
     pub geoip_database: Option<PathBuf>,
+    /// How much work the server takes on at once; beyond it, requests are answered `503
+    /// overloaded` with `Retry-After`.
+    pub admission: trail_server::admission::AdmissionLimits,
     pub plans: BTreeMap<String, PlanConfig>,
 }
 
@@ -91,6 +97,43 @@ impl Config {
         let env_nonempty = |k: &str| env(k).filter(|v| !v.is_empty());
         let mut plans = builtin_plans();
         plans.extend(file.plans);
+        let defaults = trail_server::admission::AdmissionLimits::default();
+        let count = |var: &str, key: &str, file: Option<usize>, default: usize| -> anyhow::Result<usize> {
+            let n =
+                match env_nonempty(var) {
+                    Some(v) => v.trim().parse::<usize>().ok().with_context(|| {
+                        format!("{var} {v:?} is not a number: give a whole number such as {default}")
+                    })?,
+                    None => file.unwrap_or(default),
+                };
+            if n == 0 {
+                bail!(
+                    "{key} (or {var}) must be at least 1: it bounds how many requests run at once (default {default})"
+                );
+            }
+            Ok(n)
+        };
+        let admission = trail_server::admission::AdmissionLimits {
+            ingest_requests: count(
+                "TRAIL_MAX_INGEST_REQUESTS",
+                "max_ingest_requests",
+                file.max_ingest_requests,
+                defaults.ingest_requests,
+            )?,
+            ingest_body_bytes: count(
+                "TRAIL_MAX_INGEST_BODY_MIB",
+                "max_ingest_body_mib",
+                file.max_ingest_body_mib,
+                defaults.ingest_body_bytes >> 20,
+            )?
+            .saturating_mul(1 << 20),
+            read_requests: count(
+                "TRAIL_MAX_READ_REQUESTS",
+                "max_read_requests",
+                file.max_read_requests,
+                defaults.read_requests,
+            )?,
+        };
         let listen_text = env_nonempty("TRAIL_LISTEN").or(file.listen).unwrap_or_else(|| "127.0.0.1:8080".into());
         let config = Config {
             data: env_nonempty("TRAIL_DATA").map(PathBuf::from).or(file.data).unwrap_or_else(|| "trail-data".into()),
@@ -103,6 +146,7 @@ impl Config {
                 .unwrap_or_else(|| "enterprise".into()),
             signing_key: env_nonempty("TRAIL_SIGNING_KEY").map(PathBuf::from).or(file.signing_key),
             geoip_database: env_nonempty("TRAIL_GEOIP_DATABASE").map(PathBuf::from).or(file.geoip_database),
+            admission,
             plans,
         };
         if !config.plans.contains_key(&config.default_plan) {
@@ -167,6 +211,24 @@ mod tests {
         })
         .unwrap();
         assert!(!format!("{c:?}").contains("super-secret"));
+    }
+
+    #[test]
+    fn admission_limits_come_from_file_and_environment() {
+        let c = Config::from_sources(FileConfig::default(), |_| None).unwrap();
+        assert_eq!(c.admission, trail_server::admission::AdmissionLimits::default());
+        let file: FileConfig =
+            toml::from_str("max_ingest_requests = 8\nmax_ingest_body_mib = 32\nmax_read_requests = 4").unwrap();
+        let c = Config::from_sources(file, |k| (k == "TRAIL_MAX_READ_REQUESTS").then(|| "16".into())).unwrap();
+        assert_eq!(c.admission.ingest_requests, 8);
+        assert_eq!(c.admission.ingest_body_bytes, 32 << 20);
+        assert_eq!(c.admission.read_requests, 16);
+        let zero =
+            Config::from_sources(FileConfig::default(), |k| (k == "TRAIL_MAX_INGEST_REQUESTS").then(|| "0".into()));
+        assert!(zero.unwrap_err().to_string().contains("max_ingest_requests"));
+        let junk =
+            Config::from_sources(FileConfig::default(), |k| (k == "TRAIL_MAX_INGEST_BODY_MIB").then(|| "lots".into()));
+        assert!(junk.unwrap_err().to_string().contains("is not a number"));
     }
 
     #[test]

@@ -113,6 +113,7 @@ pub fn server_config(config: &Config, operator_key_hash: [u8; 32], signing_key: 
         limits: Limits::default(),
         signing_key: std::sync::Arc::new(signing_key),
         checkpoint_journal: Some(checkpoint_journal(config)),
+        admission: config.admission,
     }
 }
 

@@ -99,6 +99,8 @@ async fn ingest_inner(
             ApiError::new(e.status(), "invalid_body", format!("cannot read the request body: {e}"))
         }
     })?;
+    // Validation is the CPU part of ingest: a few requests at a time (`admission.rs`).
+    let preparing = s.admission.preparing().await;
     let received_at = truncate_us(Timestamp::now());
     let events = parse_batch(&body, body_format(&headers), received_at, limits)?;
     let truncate = trail_core::privacy::truncates_ips(&tenant(s, &t).await?.settings);
@@ -106,9 +108,10 @@ async fn ingest_inner(
         .into_iter()
         .map(|e| PreparedEvent::new(e, received_at, |body| s.enricher.prepare(body, truncate)))
         .collect();
+    drop((preparing, body));
     let ids: Vec<Option<String>> = prepared.iter().map(|p| p.body.id.clone()).collect();
     let receipt = s.store.append(&t, prepared).await?;
-    s.appended.notify_waiters();
+    s.tails.appended(&t);
     let duplicates = receipt.events.iter().filter(|e| e.duplicate).count();
     Metrics::add(&s.metrics.events_stored, (receipt.events.len() - duplicates) as u64);
     Metrics::add(&s.metrics.events_duplicate, duplicates as u64);

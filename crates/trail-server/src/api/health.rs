@@ -20,7 +20,10 @@ pub async fn readyz(State(s): State<AppState>) -> Result<impl IntoResponse, ApiE
 }
 
 pub async fn metrics(State(s): State<AppState>) -> impl IntoResponse {
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], s.metrics.render())
+    let mut out = s.metrics.render();
+    s.tails.render(&mut out);
+    s.admission.render(&mut out);
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out)
 }
 
 pub async fn not_found() -> ApiError {

@@ -65,5 +65,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::console::router())
         .fallback(health::not_found)
         .layer(DefaultBodyLimit::max(body_limit))
+        // Outermost, so a refused request costs no body read and no authentication.
+        .layer(axum::middleware::from_fn_with_state(state.clone(), crate::admission::admit))
         .with_state(state)
 }

@@ -21,25 +21,24 @@ use crate::{
     AppState,
     auth::Principal,
     error::{ApiError, ApiResult},
+    tail::Subscription,
 };
 
-/// How often a quiet stream looks for events written by another process.
-const POLL: Duration = Duration::from_secs(1);
 /// How long one stream lasts. The caller is checked when a stream opens, so a stream ends
 /// after this and the client reconnects (as `EventSource` does by itself, resuming with
 /// `Last-Event-ID`, and losing nothing): a revoked key, an ended session or an expired viewer
 /// token stops receiving events within this time.
 const MAX_LIFE: Duration = Duration::from_secs(5 * 60);
 
+/// One stream: its tenant's events come from the tenant's hub (`crate::tail`), read once for
+/// every stream; this stream filters them and redacts its own copies.
 struct Tail {
-    state: AppState,
     /// When the stream ends (see [`MAX_LIFE`]).
     ends: tokio::time::Instant,
     /// Whether phone numbers are masked for this reader (`redact.rs`).
     mask: crate::redact::Redaction,
-    tenant: trail_core::TenantId,
     filter: Filter,
-    after: u64,
+    events: Subscription,
     ready: VecDeque<StoredEvent>,
 }
 
@@ -52,27 +51,17 @@ impl Tail {
                 let event = Event::default().id(e.seq.to_string()).event("event").data(data);
                 return Some((Ok(event), self));
             }
-            if tokio::time::Instant::now() >= self.ends {
-                return None;
-            }
-            // Register for the wake-up before looking, so an append in between is not missed.
-            let appended = self.state.appended.clone();
-            let notified = appended.notified();
-            let batch = match self.state.store.events_after(&self.tenant, self.after, 500).await {
-                Ok(b) => b,
-                Err(e) => {
-                    tracing::warn!(tenant = %self.tenant, error = %e, "stream ends: store error");
-                    return None;
-                }
-            };
-            if let Some(last) = batch.last() {
-                self.after = last.seq;
-                self.ready.extend(batch.into_iter().filter(|e| self.filter.matches(&e.body)));
-                continue;
-            }
             tokio::select! {
-                _ = notified => {}
-                _ = tokio::time::sleep(POLL) => {}
+                chunk = self.events.next() => match chunk {
+                    Ok(chunk) => {
+                        let filter = &self.filter;
+                        self.ready.extend(chunk.events().iter().filter(|e| filter.matches(&e.body)).cloned());
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "stream ends: store error");
+                        return None;
+                    }
+                },
                 _ = tokio::time::sleep_until(self.ends) => return None,
             }
         }
@@ -108,7 +97,8 @@ pub async fn stream(
     };
     let ends = tokio::time::Instant::now() + MAX_LIFE;
     let mask = crate::redact::Redaction::of(&who, &t, &s.config, &f.tenant.plan);
-    let tail = Tail { state: s, ends, mask, tenant: t, filter, after, ready: VecDeque::new() };
+    let events = s.tails.subscribe(&t, after, f.tenant.event_count);
+    let tail = Tail { ends, mask, filter, events, ready: VecDeque::new() };
     let events = futures::stream::unfold(tail, Tail::next);
     Ok(Sse::new(events).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
 }

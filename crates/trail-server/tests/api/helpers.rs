@@ -33,6 +33,7 @@ pub fn config() -> ServerConfig {
         limits: Limits::default(),
         signing_key: std::sync::Arc::new(ed25519_dalek::SigningKey::from_bytes(&[42; 32])),
         checkpoint_journal: None,
+        admission: Default::default(),
     }
 }
 
@@ -50,6 +51,11 @@ impl TestServer {
 
     /// A server whose ingest locates addresses with the GeoIP database at `geoip`.
     pub async fn start_with(geoip: Option<&std::path::Path>) -> Self {
+        Self::start_configured(geoip, config()).await
+    }
+
+    /// A server with its own settings (see [`config`] for the usual ones).
+    pub async fn start_configured(geoip: Option<&std::path::Path>, config: ServerConfig) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let (store, pg): (Arc<dyn Store>, _) = if on_postgres() {
             let url = trail_store_postgres::testing::fresh_database()
@@ -64,7 +70,7 @@ impl TestServer {
         let base = format!("http://{}", listener.local_addr().unwrap());
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         // The journal beside the test's signing key, as `trail serve` keeps it.
-        let config = ServerConfig { checkpoint_journal: Some(dir.path().join("checkpoints.log")), ..config() };
+        let config = ServerConfig { checkpoint_journal: Some(dir.path().join("checkpoints.log")), ..config };
         let mut state = AppState::new(store, config);
         if let Some(path) = geoip {
             let db = trail_enrich::GeoIp::open(path).unwrap();

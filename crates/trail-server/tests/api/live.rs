@@ -188,3 +188,62 @@ async fn walking_filtered_pages_during_ingest_yields_every_match_once() {
     let before: HashSet<u64> = (0..3000u64).filter(|i| i % 3 == 0).map(|i| i + 1).collect();
     assert!(before.is_subset(&unique), "missing {:?}", before.difference(&unique).take(5).collect::<Vec<_>>());
 }
+
+/// A counter or gauge of `GET /metrics`.
+async fn metric(s: &TestServer, name: &str) -> u64 {
+    let text = s.client.get(s.url("/metrics")).send().await.unwrap().text().await.unwrap();
+    text.lines()
+        .find_map(|l| l.strip_prefix(name).and_then(|v| v.strip_prefix(' ')))
+        .unwrap_or_else(|| panic!("no {name} in /metrics:\n{text}"))
+        .parse()
+        .unwrap()
+}
+
+/// Regression (issue 20, live tails): each stream read the store itself on every append, so
+/// 250 streams on one tenant made 250 reads of each event (and held a blocking thread and a
+/// SQLite connection each). Each append is now read once and shared by every stream of the
+/// tenant, and the reader is released when the last stream closes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn many_streams_get_every_event_in_order_from_one_read_of_each_append() {
+    const STREAMS: usize = 50;
+    const BATCHES: u64 = 10;
+    let s = TestServer::start().await;
+    s.tenant("acme").await;
+    s.ingest("acme", json!({"action": "old.event"})).await;
+    let mut streams = Vec::new();
+    for i in 0..STREAMS {
+        // Half resume from the start (they catch up from the store), half follow from now.
+        let query = if i % 2 == 0 { "after=0" } else { "" };
+        streams.push((open(&s, query, None).await, String::new(), i % 2 == 0));
+    }
+    s.ingest("acme", json!({"action": "warm.up"})).await;
+    for (stream, buf, from_start) in &mut streams {
+        let got = read_events(stream, if *from_start { 2 } else { 1 }, buf).await;
+        assert_eq!(got.last().unwrap().0, 2);
+        assert_eq!(got[0].0, if *from_start { 1 } else { 2 });
+    }
+    // Every stream is now following the broadcast: count the events read from here on.
+    let before = metric(&s, "trail_stream_events_read_total").await;
+    for b in 0..BATCHES {
+        s.ingest("acme", json!([{"action": "a.x", "description": format!("batch {b}")}, {"action": "b.x"}])).await;
+        for (stream, buf, _) in &mut streams {
+            let got = read_events(stream, 2, buf).await;
+            assert_eq!(got.iter().map(|(id, _)| *id).collect::<Vec<_>>(), [3 + 2 * b, 4 + 2 * b]);
+            assert_eq!(got[0].1["description"], format!("batch {b}"));
+        }
+    }
+    let read = metric(&s, "trail_stream_events_read_total").await - before;
+    assert_eq!(read, 2 * BATCHES, "each event read from the store once for all {STREAMS} streams");
+    assert_eq!(metric(&s, "trail_stream_tenants").await, 1);
+    drop(streams);
+    // The tenant's reader ends once its last stream is gone.
+    let mut left = 1;
+    for _ in 0..200 {
+        left = metric(&s, "trail_stream_tenants").await;
+        if left == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(left, 0, "the reader of a tenant without streams is released");
+}

@@ -12,6 +12,7 @@ mod ingest;
 pub mod integrity;
 mod live;
 mod members;
+mod overload;
 mod plans;
 mod query;
 mod real_logs;
