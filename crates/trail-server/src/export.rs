@@ -167,7 +167,7 @@ impl RenderRow for ExportRows {
     /// record that does not decode).
     fn render_record(&self, seq: u64, record: &[u8], out: &mut Vec<u8>) -> Option<Timestamp> {
         let activity = trail_store::record::activity(record).ok()??;
-        if crate::redact::changes_activity(self.redaction, &activity.action) {
+        if crate::redact::changes_activity(self.redaction, &activity) {
             return None;
         }
         let occurred_at = activity.occurred_at;
@@ -326,8 +326,12 @@ impl ExportPlan {
             return trail_export::export_pages(self.format, &self.view, &self.meta, rows, out, progress);
         }
         let redaction = self.redaction;
-        // The activity columns show part of each event; NDJSON writes whole events.
-        let fields = if self.view.kind == ViewKind::Activity && self.format != Format::Ndjson {
+        // The activity columns show part of each event; NDJSON writes whole events. A reader
+        // with phones masked needs the metadata too: the phone, masked wherever the event writes
+        // it, is found there (only SMS events and rows the fast path declines pay for it when
+        // the filter is a time range alone).
+        let fields = if self.view.kind == ViewKind::Activity && self.format != Format::Ndjson && !redaction.mask_phones
+        {
             Fields::Activity
         } else {
             Fields::All
@@ -402,6 +406,8 @@ mod tests {
             r#"{"action":"user.login","outcome":"failure","actor":{"id":"-u2","type":"api_key"}}"#,
             r#"{"action":"a"}"#,
             r#"{"action":"sms.sent","actor":{"id":"u3"},"metadata":{"phone":"+44 7700 900123"},"context":{"ip":"10.0.0.1"}}"#,
+            r#"{"action":"sms.failed","description":"SMS to 447700900123 failed","targets":[{"type":"contact","id":"c1","name":"+44 7700 900123"}],"metadata":{"phone":"+44 7700 900123"}}"#,
+            r#"{"action":"sms.sent","description":"Order 55555 confirmed","metadata":{"phone":"+44 7700 900123"}}"#,
         ]
         .into_iter()
         .enumerate()
@@ -420,7 +426,8 @@ mod tests {
         trail_store::record::encode(&[7; 16], &layout, &canonical)
     }
 
-    /// `changes_activity` says exactly when redaction changes what the activity columns show.
+    /// `changes_activity` says when redaction may change what the activity columns show: it
+    /// does whenever they change, and exactly when for link access.
     #[test]
     fn redaction_changes_the_activity_fields_only_where_it_says() {
         for (mask_phones, hide_link_detail) in [(false, false), (true, false), (false, true), (true, true)] {
@@ -429,9 +436,24 @@ mod tests {
                 let mut redacted = e.clone();
                 crate::redact::event(&mut redacted, r);
                 let same = Activity::of(&e.body) == Activity::of(&redacted.body);
-                assert_eq!(same, !crate::redact::changes_activity(r, e.body.action.as_str()), "{r:?} {e:?}");
+                let changes = crate::redact::changes_activity(r, &Activity::of(&e.body));
+                assert!(same || changes, "{r:?} {e:?}");
+                if !e.body.action.as_str().starts_with("sms.") {
+                    assert_eq!(same, !changes, "{r:?} {e:?}");
+                }
             }
         }
+        // Regression: a phone in an SMS event's description showed in the activity columns, and
+        // the fast path did not know (it looked at the action alone, and at links alone).
+        let sms = &events()[5];
+        let masked = Redaction { mask_phones: true, hide_link_detail: false };
+        assert!(crate::redact::changes_activity(masked, &Activity::of(&sms.body)));
+        let mut redacted = sms.clone();
+        crate::redact::event(&mut redacted, masked);
+        assert_eq!(redacted.body.description.as_deref(), Some("SMS to ********0123 failed"));
+        assert_eq!(redacted.body.targets[0].name.as_deref(), Some("+** **** **0123"));
+        // An SMS event whose texts cannot hold a masked phone stays on the fast path.
+        assert!(!crate::redact::changes_activity(masked, &Activity::of(&events()[4].body)));
     }
 
     /// A row made from the record is the row made from the typed event, byte for byte; a row
@@ -449,9 +471,11 @@ mod tests {
                 rows.render(&mut e.clone(), &mut typed);
                 let mut direct = Vec::new();
                 let made = rows.render_record(e.seq, &record(&e), &mut direct);
-                if redaction == hidden && e.body.action.as_str() == "link.viewed" {
+                if crate::redact::changes_activity(redaction, &Activity::of(&e.body)) {
                     assert_eq!(made, None);
                     assert!(direct.is_empty(), "nothing appended when declined");
+                    let typed = String::from_utf8(typed).unwrap();
+                    assert!(!typed.contains("900123") && !typed.contains("guest@"), "{typed}");
                     continue;
                 }
                 assert_eq!(made, Some(e.body.occurred_at));

@@ -191,6 +191,11 @@ pub async fn inclusion(
 
 /// The exact bytes leaf `seq` hashes (as `SHA-256(0x00 || bytes)`): the event in canonical form
 /// with commitments in place of its personal values.
+///
+/// A leaf holds the metadata, the location and the client in clear (only the e-mail, name,
+/// address and description are commitments), so a reader from whom the event's copy hides
+/// something (a masked phone number, a link visitor's detail the plan withholds) gets a 403
+/// for its leaf rather than the values hidden everywhere else.
 pub async fn leaf(
     State(s): State<AppState>,
     who: Principal,
@@ -199,8 +204,31 @@ pub async fn leaf(
 ) -> ApiResult<Response> {
     who.require(&t, Scope::Read)?;
     let seq = seq(&raw_seq)?;
-    if who.owner().is_some() {
-        super::events::visible_event(&s, &who, &t, seq).await?;
+    let redaction = crate::redact::Redaction::of(&who, &t, &s.config, &tenant(&s, &t).await?.plan);
+    let event = if who.owner().is_some() {
+        Some(super::events::visible_event(&s, &who, &t, seq).await?)
+    } else if redaction != crate::redact::Redaction::NONE {
+        s.store.event(&t, seq).await?
+    } else {
+        None
+    };
+    if let Some(e) = event.filter(|e| crate::redact::changes(e, redaction)) {
+        let (what, who_may) = if redaction.hide_link_detail && crate::redact::is_link_access(&e) {
+            (
+                "a link visitor's e-mail, address, location and platform, which the tenant's plan does not include",
+                "on a plan with link detail it is shown",
+            )
+        } else {
+            ("an SMS phone number, which only admins of the tenant see whole", "an admin of the tenant can fetch it")
+        };
+        return Err(ApiError::new(
+            axum::http::StatusCode::FORBIDDEN,
+            "leaf_withheld",
+            format!(
+                "the leaf of event {seq} holds in clear what your access hides ({what}): {who_may}; \
+             its inclusion proof (GET /v1/tenants/{t}/events/{seq}/proof) still proves its leaf hash"
+            ),
+        ));
     }
     let data = s.store.leaf_data(&t, seq).await?.ok_or_else(|| ApiError::not_found(format!("event {seq}")))?;
     Ok(([(header::CONTENT_TYPE, "application/json")], data).into_response())

@@ -549,7 +549,13 @@ pub async fn message(State(s): State<AppState>, parts: Parts, Path(id): Path<Str
         Err(resp) => return resp,
     };
     let nav = Nav::of(&s, &r.person, &r.tenant.name, "/console/logs/messages").await;
-    let m = match crate::api::message_entry(&*s.store, &r.tenant.id, &id).await {
+    let redaction = crate::redact::Redaction::of(
+        &crate::auth::Principal::Person(r.person.clone()),
+        &r.tenant.id,
+        &s.config,
+        &r.tenant.plan,
+    );
+    let m = match crate::api::message_entry(&*s.store, &r.tenant.id, &id, redaction).await {
         Ok(m) => m,
         Err(e) => {
             return super::message(

@@ -11,6 +11,7 @@ mod helpers;
 mod ingest;
 pub mod integrity;
 mod live;
+mod masking;
 mod members;
 mod overload;
 mod plans;

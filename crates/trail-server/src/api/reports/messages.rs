@@ -80,15 +80,23 @@ pub async fn message(
     if who.owner().is_some() {
         return Err(ApiError::forbidden("the message log is for managers and up: role member sees its own events"));
     }
-    Ok(Json(message_entry(&*s.store, &t, &id).await?))
+    let plan = crate::api::events::tenant(&s, &t).await?.plan;
+    let redaction = crate::redact::Redaction::of(&who, &t, &s.config, &plan);
+    Ok(Json(message_entry(&*s.store, &t, &id, redaction).await?))
 }
 
 fn who(a: &trail_core::event::Actor) -> Who {
     Who { id: a.id.clone(), name: a.name.clone(), email: a.email.clone() }
 }
 
-/// The entry of message `id`, or a 404 when no event names it.
-pub async fn message_entry(store: &dyn Store, t: &TenantId, id: &str) -> ApiResult<MessageEntry> {
+/// The entry of message `id` as a reader with `redaction` may see it, or a 404 when no event
+/// names it.
+pub async fn message_entry(
+    store: &dyn Store,
+    t: &TenantId,
+    id: &str,
+    redaction: crate::redact::Redaction,
+) -> ApiResult<MessageEntry> {
     let filter = Filter {
         time: TimeBounds::default(),
         targets: vec![TargetRef { kind: Some("message".into()), id: id.to_owned() }],
@@ -108,6 +116,7 @@ pub async fn message_entry(store: &dyn Store, t: &TenantId, id: &str) -> ApiResu
         return Err(ApiError::not_found(format!("message {id}")));
     }
     events.reverse();
+    events.iter_mut().for_each(|e| crate::redact::event(e, redaction));
     let sent = events.iter().find(|e| e.body.action.as_str() == "message.sent");
     let meta = |k: &str| sent.and_then(|e| e.body.metadata.as_ref()).and_then(|m| m.get(k)).cloned();
     let latest = events.iter().rev().find(|e| e.body.action.as_str().starts_with("message."));
