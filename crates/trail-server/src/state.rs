@@ -65,9 +65,11 @@ pub struct AppState {
     pub password_checks: Arc<tokio::sync::Semaphore>,
     /// GeoIP and user-agent enrichment at ingest (SPEC 2.2).
     pub enricher: Arc<trail_enrich::Enricher>,
-    /// The filters each console session last viewed, so `trail.logs.viewed` is written once
-    /// per change of filter, not once per page.
+    /// When each person last had a view of the log recorded, so `trail.logs.viewed` is written
+    /// once per person and view in a window, not once per page.
     pub viewed: Arc<crate::console::viewed::LastViewed>,
+    /// Failed console sign-ins held back from the log, so a spray cannot flood it.
+    pub failed_sign_ins: Arc<crate::console::failed_sign_ins::FailedSignIns>,
 }
 
 impl AppState {
@@ -82,6 +84,7 @@ impl AppState {
             password_checks: Arc::new(tokio::sync::Semaphore::new(4)),
             enricher: Arc::new(trail_enrich::Enricher::new(None)),
             viewed: Arc::default(),
+            failed_sign_ins: Arc::default(),
         }
     }
 }
