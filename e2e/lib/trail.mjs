@@ -104,18 +104,46 @@ function isOwnAuditEvent(event, since) {
 
 export const seqsOf = (events) => events.map((e) => Number(e.seq));
 
+/** What the console adds to `q` to hide Trail's own events (category `trail`). */
+export const HIDE_TRAIL_Q = '-category:trail';
+
 /**
  * The API query equivalent to a console URL: its search params without empty values, without
- * `range` when it is `custom` (from/to then carry the range).
+ * `range` when it is `custom` (from/to then carry the range). A console page hides Trail's own
+ * events unless `show_trail` is given or its filters name them, by adding `-category:trail` to
+ * `q`; an API URL (a Download link) already says so itself.
  */
 export function apiParamsFor(pageUrl) {
-  const src = new URL(pageUrl).searchParams;
+  const url = new URL(pageUrl);
+  const src = url.searchParams;
   const out = new URLSearchParams();
   for (const [k, v] of src) {
     if (v === '') continue;
     if (k === 'range' && v === 'custom') continue;
+    if (k === 'show_trail') continue;
     out.append(k, v);
   }
+  if (url.pathname.startsWith('/console/') && hidesTrail(src)) return withTrailHidden(out);
+  return out;
+}
+
+/**
+ * Whether a console URL's view hides Trail's own events: not when `show_trail` is given, when
+ * report types or categories are chosen (exactly those show), or when `q` names Trail's.
+ */
+function hidesTrail(src) {
+  if (src.get('show_trail')) return false;
+  if (src.getAll('action').some((a) => a) || src.getAll('category').some((c) => c)) return false;
+  const asks = (a) => (a.endsWith('*') ? a.startsWith('trail.') || 'trail.'.startsWith(a.slice(0, -1)) : a.startsWith('trail.'));
+  const terms = (src.get('q') || '').split(/\s+/);
+  return !terms.some((t) => t === 'category:trail' || (t.startsWith('action:') && asks(t.slice(7))));
+}
+
+/** `params` with Trail's own events left out, as the console's Activity does by default. */
+export function withTrailHidden(params) {
+  const out = new URLSearchParams(params);
+  const q = out.get('q');
+  out.set('q', q ? `${q} ${HIDE_TRAIL_Q}` : HIDE_TRAIL_Q);
   return out;
 }
 

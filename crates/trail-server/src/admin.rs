@@ -55,6 +55,7 @@ pub async fn create_tenant(store: &dyn Store, config: &ServerConfig, req: Tenant
 /// retention and what a tenant may see).
 pub async fn change_tenant(
     store: &dyn Store,
+    origin: &crate::audit::Origin,
     config: &ServerConfig,
     who: &crate::auth::Principal,
     tenant: &TenantId,
@@ -94,6 +95,7 @@ pub async fn change_tenant(
         crate::audit::record(
             store,
             tenant,
+            origin,
             who.actor(),
             "trail.settings.changed",
             format!("Changed the account's {}", fields.join(", ").replace('_', " ")),
@@ -110,6 +112,7 @@ pub async fn change_tenant(
 /// returned here and never again.
 pub async fn issue_api_key(
     store: &dyn Store,
+    origin: &crate::audit::Origin,
     by: serde_json::Value,
     tenant: &TenantId,
     name: String,
@@ -127,6 +130,7 @@ pub async fn issue_api_key(
     crate::audit::record(
         store,
         tenant,
+        origin,
         by,
         "trail.key.created",
         format!("Created API key {} ({}) with scopes {}", key.name, key.id, scopes.join(", ")),
@@ -140,6 +144,7 @@ pub async fn issue_api_key(
 /// nothing and records nothing).
 pub async fn revoke_api_key(
     store: &dyn Store,
+    origin: &crate::audit::Origin,
     by: serde_json::Value,
     tenant: &TenantId,
     key_id: &str,
@@ -150,6 +155,7 @@ pub async fn revoke_api_key(
         crate::audit::record(
             store,
             tenant,
+            origin,
             by,
             "trail.key.revoked",
             format!("Revoked API key {} ({})", key.name, key.id),

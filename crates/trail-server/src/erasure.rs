@@ -67,6 +67,7 @@ fn push_new(list: &mut Vec<String>, v: Option<&str>) {
 pub async fn erase(
     State(s): State<AppState>,
     who: Principal,
+    origin: crate::audit::Origin,
     TenantPath(t): TenantPath,
     JsonBody(body): JsonBody<ErasureBody>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
@@ -140,6 +141,7 @@ pub async fn erase(
     crate::audit::record(
         store,
         &t,
+        &origin,
         who.actor(),
         "trail.erasure.completed",
         format!(

@@ -357,6 +357,7 @@ impl ExportPlan {
     pub async fn record(
         &self,
         store: &dyn Store,
+        origin: &crate::audit::Origin,
         actor: serde_json::Value,
         rows: u64,
         completed: bool,
@@ -376,7 +377,7 @@ impl ExportPlan {
             "completed": completed,
             "file_name": self.file_name,
         });
-        crate::audit::record(store, &self.tenant.id, actor, "trail.logs.exported", description, metadata).await
+        crate::audit::record(store, &self.tenant.id, origin, actor, "trail.logs.exported", description, metadata).await
     }
 }
 

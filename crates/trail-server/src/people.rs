@@ -87,6 +87,7 @@ pub struct MemberRequest {
 /// Checks and adds a member, and records `trail.member.added`.
 pub async fn add_member(
     store: &dyn Store,
+    origin: &audit::Origin,
     who: &Principal,
     tenant: &TenantId,
     req: MemberRequest,
@@ -122,6 +123,7 @@ pub async fn add_member(
     audit::record(
         store,
         tenant,
+        origin,
         who.actor(),
         "trail.member.added",
         format!("Added {} ({}) as {}", member.name, member.email, member.role),
@@ -134,6 +136,7 @@ pub async fn add_member(
 /// Checks and applies a change to a member, and records `trail.member.changed`.
 pub async fn change_member(
     store: &dyn Store,
+    origin: &audit::Origin,
     who: &Principal,
     tenant: &TenantId,
     id: &str,
@@ -158,6 +161,7 @@ pub async fn change_member(
     audit::record(
         store,
         tenant,
+        origin,
         who.actor(),
         "trail.member.changed",
         format!("Changed {} ({})", member.name, member.email),
@@ -168,13 +172,20 @@ pub async fn change_member(
 }
 
 /// Removes a member (ending their sessions) and records `trail.member.removed`.
-pub async fn remove_member(store: &dyn Store, who: &Principal, tenant: &TenantId, id: &str) -> Result<(), ApiError> {
+pub async fn remove_member(
+    store: &dyn Store,
+    origin: &audit::Origin,
+    who: &Principal,
+    tenant: &TenantId,
+    id: &str,
+) -> Result<(), ApiError> {
     let current = store.member(tenant, id).await?.ok_or_else(|| ApiError::not_found(format!("member {id}")))?;
     check_may_touch(who, current.role)?;
     store.delete_member(tenant, id).await?;
     audit::record(
         store,
         tenant,
+        origin,
         who.actor(),
         "trail.member.removed",
         format!("Removed {} ({})", current.name, current.email),

@@ -50,6 +50,7 @@ pub async fn purge_tenant(
         crate::audit::record(
             store,
             &tenant.id,
+            &crate::audit::Origin::none(),
             json!({"type": "system", "name": "Trail retention"}),
             "trail.retention.purged",
             description,

@@ -72,8 +72,8 @@ pub struct AppState {
     pub password_checks: Arc<tokio::sync::Semaphore>,
     /// GeoIP and user-agent enrichment at ingest (docs/events.md).
     pub enricher: Arc<trail_enrich::Enricher>,
-    /// The filters each console session last viewed, so `trail.logs.viewed` is written once
-    /// per change of filter, not once per page.
+    /// When each person last had a view of the log recorded, so `trail.logs.viewed` is written
+    /// once per person and view in a window, not once per page.
     pub viewed: Arc<crate::console::viewed::LastViewed>,
     /// Tenants whose trees the signer refuses to sign, and why (`integrity.rs`).
     pub refusals: Arc<crate::integrity::Refusals>,
@@ -81,6 +81,8 @@ pub struct AppState {
     pub tails: Arc<crate::tail::Tails>,
     /// The admission gates (`admission.rs`).
     pub admission: Arc<crate::admission::Admission>,
+    /// Failed console sign-ins held back from the log, so a spray cannot flood it.
+    pub failed_sign_ins: Arc<crate::console::failed_sign_ins::FailedSignIns>,
 }
 
 impl AppState {
@@ -102,6 +104,7 @@ impl AppState {
             refusals: Arc::default(),
             tails,
             admission,
+            failed_sign_ins: Arc::default(),
         }
     }
 }

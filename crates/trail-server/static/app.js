@@ -11,6 +11,12 @@ document.addEventListener("DOMContentLoaded", () => {
     sync();
   }
 
+  // "Show Trail's own events" applies at once.
+  const showTrail = document.getElementById("show-trail");
+  if (showTrail && showTrail.form) {
+    showTrail.addEventListener("change", () => showTrail.form.requestSubmit());
+  }
+
   // Load more appends the next page's rows in place instead of opening a new page.
   document.addEventListener("click", async (ev) => {
     const link = ev.target.closest("#load-more");

@@ -571,7 +571,14 @@ pub async fn seed(
             password: (*password).into(),
             actor_id: actor_id.map(str::to_owned),
         };
-        trail_server::people::add_member(store, &trail_server::auth::Principal::Operator, &id, req).await?;
+        trail_server::people::add_member(
+            store,
+            &trail_server::audit::Origin::none(),
+            &trail_server::auth::Principal::Operator,
+            &id,
+            req,
+        )
+        .await?;
     }
     let total = store.tenant(&id).await?.map_or(total, |t| t.event_count);
     Ok((true, total))

@@ -26,6 +26,7 @@ use super::{
 };
 use crate::{
     AppState,
+    audit::Origin,
     auth::Principal,
     error::{ApiError, ApiResult},
     export::{ExportFailure, ExportPlan, link_key},
@@ -38,6 +39,7 @@ const CHUNKS_IN_FLIGHT: usize = 16;
 pub async fn export(
     State(s): State<AppState>,
     who: Principal,
+    origin: Origin,
     TenantPath(t): TenantPath,
     uri: Uri,
 ) -> ApiResult<Response> {
@@ -54,15 +56,17 @@ pub async fn export(
         Some(v) => ViewKind::parse(v).map_err(|m| ApiError::bad_request("invalid_parameter", m).with_field("view"))?,
         None => ViewKind::Activity,
     };
-    respond(&s, &who, &t, f, &format, kind, Vec::new()).await
+    respond(&s, &who, &origin, &t, f, &format, kind, Vec::new()).await
 }
 
 /// The file of `kind` in `format` over the filtered request `f` (the export route, and the
 /// link access log's `format=`). `extra` are filters the route itself set (a link id), recorded
-/// in the `trail.logs.exported` event with the caller's.
+/// in the `trail.logs.exported` event with the caller's, and `origin` in its context.
+#[allow(clippy::too_many_arguments)]
 pub(crate) async fn respond(
     s: &AppState,
     who: &Principal,
+    origin: &Origin,
     t: &TenantId,
     f: Filtered,
     format: &str,
@@ -117,7 +121,7 @@ pub(crate) async fn respond(
         .map_err(ApiError::internal)?;
         return match result {
             Ok((rows, bytes)) => {
-                plan.record(&*s.store, actor, rows, true).await?;
+                plan.record(&*s.store, origin, actor, rows, true).await?;
                 s.appended.notify_waiters();
                 Ok((headers, bytes).into_response())
             }
@@ -131,6 +135,7 @@ pub(crate) async fn respond(
     let (tx, rx) = mpsc::channel::<Result<Bytes, std::io::Error>>(CHUNKS_IN_FLIGHT);
     let store = s.store.clone();
     let state = s.clone();
+    let origin = origin.clone();
     tokio::task::spawn_blocking(move || {
         // The last bytes are held back until the export is recorded, so a client holding the
         // whole file means the log already says so.
@@ -145,7 +150,7 @@ pub(crate) async fn respond(
                 (written, false)
             }
         };
-        if let Err(e) = handle.block_on(plan.record(&*state.store, actor, rows, completed)) {
+        if let Err(e) = handle.block_on(plan.record(&*state.store, &origin, actor, rows, completed)) {
             tracing::error!(tenant = %plan.tenant.id, error = %e, "could not record the export");
         }
         state.appended.notify_waiters();

@@ -13,6 +13,7 @@ use trail_store::ApiKey;
 use super::{JsonBody, TenantPath};
 use crate::{
     AppState, admin,
+    audit::Origin,
     auth::Principal,
     error::{ApiError, ApiResult},
 };
@@ -27,6 +28,7 @@ pub struct CreateKey {
 pub async fn create(
     State(s): State<AppState>,
     who: Principal,
+    origin: Origin,
     TenantPath(t): TenantPath,
     JsonBody(body): JsonBody<CreateKey>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
@@ -39,7 +41,7 @@ pub async fn create(
             scopes.push(sc);
         }
     }
-    let (key, token) = admin::issue_api_key(&*s.store, who.actor(), &t, body.name, scopes).await?;
+    let (key, token) = admin::issue_api_key(&*s.store, &origin, who.actor(), &t, body.name, scopes).await?;
     Ok((
         StatusCode::CREATED,
         Json(
@@ -57,9 +59,10 @@ pub async fn list(State(s): State<AppState>, who: Principal, TenantPath(t): Tena
 pub async fn revoke(
     State(s): State<AppState>,
     who: Principal,
+    origin: Origin,
     TenantPath(t): TenantPath,
     Path((_, key_id)): Path<(String, String)>,
 ) -> ApiResult<Json<ApiKey>> {
     who.require(&t, Scope::Admin)?;
-    Ok(Json(admin::revoke_api_key(&*s.store, who.actor(), &t, &key_id).await?))
+    Ok(Json(admin::revoke_api_key(&*s.store, &origin, who.actor(), &t, &key_id).await?))
 }

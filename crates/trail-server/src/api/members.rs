@@ -14,6 +14,7 @@ use trail_store::{Member, MemberPatch};
 use super::{JsonBody, TenantPath};
 use crate::{
     AppState,
+    audit::Origin,
     auth::Principal,
     error::{ApiError, ApiResult},
     people::{self, MemberRequest},
@@ -34,13 +35,14 @@ pub struct CreateMember {
 pub async fn create(
     State(s): State<AppState>,
     who: Principal,
+    origin: Origin,
     TenantPath(t): TenantPath,
     JsonBody(b): JsonBody<CreateMember>,
 ) -> ApiResult<(StatusCode, Json<Member>)> {
     who.require(&t, Scope::Admin)?;
     super::events::tenant(&s, &t).await?;
     let req = MemberRequest { email: b.email, name: b.name, role: b.role, password: b.password, actor_id: b.actor_id };
-    Ok((StatusCode::CREATED, Json(people::add_member(&*s.store, &who, &t, req).await?)))
+    Ok((StatusCode::CREATED, Json(people::add_member(&*s.store, &origin, &who, &t, req).await?)))
 }
 
 pub async fn list(State(s): State<AppState>, who: Principal, TenantPath(t): TenantPath) -> ApiResult<Json<Value>> {
@@ -71,6 +73,7 @@ fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<Strin
 pub async fn change(
     State(s): State<AppState>,
     who: Principal,
+    origin: Origin,
     TenantPath(t): TenantPath,
     Path((_, id)): Path<(String, String)>,
     JsonBody(b): JsonBody<ChangeMember>,
@@ -78,17 +81,18 @@ pub async fn change(
     who.require(&t, Scope::Admin)?;
     let role = b.role.as_deref().map(people::parse_role).transpose()?;
     let patch = MemberPatch { name: b.name, role, actor_id: b.actor_id, password_hash: None };
-    Ok(Json(people::change_member(&*s.store, &who, &t, &id, patch, b.password).await?))
+    Ok(Json(people::change_member(&*s.store, &origin, &who, &t, &id, patch, b.password).await?))
 }
 
 pub async fn remove(
     State(s): State<AppState>,
     who: Principal,
+    origin: Origin,
     TenantPath(t): TenantPath,
     Path((_, id)): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
     who.require(&t, Scope::Admin)?;
-    people::remove_member(&*s.store, &who, &t, &id).await?;
+    people::remove_member(&*s.store, &origin, &who, &t, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -10,6 +10,7 @@ use super::{JsonBody, TenantPath};
 use crate::{
     AppState,
     admin::{self, TenantRequest},
+    audit::Origin,
     auth::Principal,
     error::{ApiError, ApiResult},
 };
@@ -58,10 +59,11 @@ pub async fn get(State(s): State<AppState>, who: Principal, TenantPath(t): Tenan
 pub async fn patch(
     State(s): State<AppState>,
     who: Principal,
+    origin: Origin,
     TenantPath(t): TenantPath,
     JsonBody(body): JsonBody<PatchTenant>,
 ) -> ApiResult<Json<Tenant>> {
     who.require(&t, Scope::Admin)?;
     let patch = TenantPatch { name: body.name, plan: body.plan, time_zone: body.time_zone, settings: body.settings };
-    Ok(Json(admin::change_tenant(&*s.store, &s.config, &who, &t, patch).await?))
+    Ok(Json(admin::change_tenant(&*s.store, &origin, &s.config, &who, &t, patch).await?))
 }

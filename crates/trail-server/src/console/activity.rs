@@ -4,9 +4,12 @@
 //!
 //! The page is a plain GET form, so every view has a URL that can be bookmarked, shared and
 //! reloaded, and it works without scripts. The form's fields are the API's filter parameters
-//! (docs/api.md) with two console conveniences: empty fields are ignored, and `range=custom` means
-//! "use from and to". [`api_params`] turns one into the other, and the same parameters feed the
-//! table, the chart and the download links, so all three always show the same view.
+//! (docs/api.md) with three console conveniences: empty fields are ignored, `range=custom` means
+//! "use from and to", and Trail's own events (category `trail`: sign-ins, views, exports) are
+//! left out unless `show_trail=1` or the filters choose report types, categories or Trail's
+//! actions themselves, so the console's own traffic does not bury the product's events. [`api_params`] and [`View::api`] turn one into the
+//! other, and the same parameters feed the table, the chart and the download links, so all
+//! three always show the same view.
 
 use askama::Template;
 use axum::{
@@ -18,8 +21,9 @@ use jiff::{Timestamp, tz::TimeZone};
 use serde_json::{Map, Value, json};
 use trail_core::{
     catalogue::{KNOWN_CATEGORIES, report_type},
-    event::StoredEvent,
-    filter::{Filter, Page, parse_params},
+    event::{Category, StoredEvent},
+    filter::{ActionPattern, Filter, Page, parse_params},
+    search::{SearchQuery, Term, TermKind},
     time::{RangePreset, time_zone},
 };
 use trail_store::Tenant;
@@ -95,6 +99,9 @@ struct ActivityPage {
     users: Vec<Choice>,
     report_types: Vec<ChoiceGroup>,
     filtered: bool,
+    show_trail: bool,
+    /// Trail's own events are left out of this view (and the toggle can show them).
+    hiding_trail: bool,
     error: Option<String>,
     chart: Chart,
     downloads: Vec<Download>,
@@ -110,8 +117,15 @@ struct RowsFragment {
     rows: Vec<EventRow>,
 }
 
-/// The API's filter parameters for the console form's `pairs`: empty fields dropped,
-/// `range=custom` meaning from/to, any other range dropping from/to.
+/// The console's parameter that shows Trail's own events (`show_trail=1`).
+pub(crate) const SHOW_TRAIL: &str = "show_trail";
+/// The category of Trail's own events.
+const TRAIL: &str = "trail";
+/// What hiding Trail's own events adds to `q`, so downloads and the API say exactly the same.
+const HIDE_TRAIL_Q: &str = "-category:trail";
+
+/// The API's filter parameters for the console form's `pairs`: empty fields and
+/// [`SHOW_TRAIL`] dropped, `range=custom` meaning from/to, any other range dropping from/to.
 pub(crate) fn api_params(pairs: &[(String, String)]) -> Vec<(String, String)> {
     let range = pairs.iter().find(|(k, _)| k == "range").map(|(_, v)| v.as_str()).unwrap_or("");
     let custom = range == "custom";
@@ -121,6 +135,7 @@ pub(crate) fn api_params(pairs: &[(String, String)]) -> Vec<(String, String)> {
         .filter(|(k, _)| match k.as_str() {
             "range" => !custom,
             "from" | "to" => custom || range.is_empty(),
+            SHOW_TRAIL => false,
             _ => true,
         })
         .map(|(k, v)| (k.clone(), if k == "q" { v.clone() } else { v.trim().to_owned() }))
@@ -136,20 +151,83 @@ pub(crate) fn encode(pairs: &[(String, String)]) -> String {
     s.finish()
 }
 
+/// Whether an action pattern can match one of Trail's own actions.
+fn may_match_trail(p: &ActionPattern) -> bool {
+    match p {
+        ActionPattern::Exact(a) => a.starts_with("trail."),
+        ActionPattern::Prefix(p) => p.starts_with("trail.") || "trail.".starts_with(p.as_str()),
+    }
+}
+
+/// Whether the filter itself decides which of Trail's own events to show: it names report
+/// types or categories (exactly those are shown, Trail's included when named), or its `q`
+/// names a `trail.*` action or `category:trail`. Then the toggle changes nothing.
+fn decides_trail(f: &Filter) -> bool {
+    !f.actions.is_empty()
+        || !f.categories.is_empty()
+        || f.q.iter().flat_map(|q| &q.terms).any(|t| {
+            !t.negated
+                && match &t.kind {
+                    TermKind::Action(p) => may_match_trail(p),
+                    TermKind::Category(c) => c.as_str() == TRAIL,
+                    _ => false,
+                }
+        })
+}
+
+/// Leaves Trail's own events out of `f` (a `-category:trail` term in its `q`).
+fn hide_trail(f: &mut Filter) {
+    let term = Term { negated: true, kind: TermKind::Category(Category::parse(TRAIL).expect("a valid category")) };
+    match &mut f.q {
+        Some(q) => {
+            q.terms.push(term);
+            q.source = format!("{} {HIDE_TRAIL_Q}", q.source);
+        }
+        None => f.q = Some(SearchQuery { terms: vec![term], source: HIDE_TRAIL_Q.into() }),
+    }
+}
+
 /// A signed-in request for a filtered view of the log.
 struct View {
     person: Person,
     session: [u8; 32],
+    origin: crate::audit::Origin,
     tenant: Tenant,
     tz: TimeZone,
     /// The form's fields, as sent.
     form: Vec<(String, String)>,
-    /// The API parameters they mean (without `cursor`).
+    /// The API parameters they mean (without `cursor`), as the person gave them.
     params: Vec<(String, String)>,
+    /// `show_trail=1` was given.
+    show_trail: bool,
+    /// Trail's own events are left out (neither the toggle nor the filters decide otherwise).
+    hiding_trail: bool,
     parsed: Result<(Filter, Page), String>,
 }
 
 impl View {
+    /// The API parameters of exactly what the view shows: [`View::params`], and the term
+    /// that leaves Trail's own events out when they are.
+    fn api(&self) -> Vec<(String, String)> {
+        let mut p = self.params.clone();
+        if self.hiding_trail {
+            match p.iter_mut().find(|(k, _)| k == "q") {
+                Some((_, q)) => *q = format!("{q} {HIDE_TRAIL_Q}"),
+                None => p.push(("q".into(), HIDE_TRAIL_Q.into())),
+            }
+        }
+        p
+    }
+
+    /// The console parameters of this view (for its next pages).
+    fn console_params(&self) -> Vec<(String, String)> {
+        let mut p = self.params.clone();
+        if self.show_trail {
+            p.push((SHOW_TRAIL.into(), "1".into()));
+        }
+        p
+    }
+
     fn redaction(&self, s: &AppState) -> crate::redact::Redaction {
         let who = crate::auth::Principal::Person(self.person.clone());
         crate::redact::Redaction::of(&who, &self.tenant.id, &s.config, &self.tenant.plan)
@@ -166,19 +244,26 @@ async fn view(s: &AppState, parts: &Parts) -> Result<View, Response> {
     let (person, session, tenant) = signed_in_tenant(parts, s).await?;
     let tz = time_zone(&tenant.time_zone).unwrap_or(TimeZone::UTC);
     let form = query_pairs(parts.uri.query());
+    let show_trail = form.iter().any(|(k, v)| k == SHOW_TRAIL && !v.trim().is_empty());
     let mut params = api_params(&form);
     let cursor = params.iter().position(|(k, _)| k == "cursor").map(|i| params.remove(i).1);
     let mut all = params.clone();
     if let Some(c) = &cursor {
         all.push(("cursor".into(), c.clone()));
     }
+    let mut hiding_trail = false;
     let parsed = parse_params(all.iter().map(|(k, v)| (k.as_str(), v.as_str())), &tz, Timestamp::now(), &[])
         .map(|(mut f, p)| {
             f.owner = person.owner.clone();
+            if !show_trail && !decides_trail(&f) {
+                hide_trail(&mut f);
+                hiding_trail = true;
+            }
             (f, p)
         })
         .map_err(|e| e.to_string());
-    Ok(View { person, session, tenant, tz, form, params, parsed })
+    let origin = crate::audit::Origin::of(parts, &s.enricher);
+    Ok(View { person, session, origin, tenant, tz, form, params, show_trail, hiding_trail, parsed })
 }
 
 fn row(e: &StoredEvent, tz: &TimeZone) -> EventRow {
@@ -213,14 +298,15 @@ fn next_links(params: &[(String, String)], cursor: Option<String>) -> Option<(St
     Some((format!("/console/activity?{q}"), format!("/console/activity/rows?{q}")))
 }
 
-/// Writes `trail.logs.viewed` for a view of valid filters, once per change of filter (the
-/// filters without the cursor: Load more is the same view).
+/// Writes `trail.logs.viewed` for a view of valid filters, at most once per person in
+/// `viewed::WINDOW` (whatever the filters: changing them, reloading and Load more are the
+/// same view), with the filters the first view had.
 async fn log_view(s: &AppState, v: &View) -> Result<(), trail_store::StoreError> {
     if v.parsed.is_err() {
         return Ok(());
     }
     let mut filters = Map::new();
-    for (k, val) in &v.params {
+    for (k, val) in &v.api() {
         match filters.get_mut(k) {
             Some(Value::Array(a)) => a.push(json!(val)),
             Some(old) => *old = json!([old.clone(), val]),
@@ -229,9 +315,9 @@ async fn log_view(s: &AppState, v: &View) -> Result<(), trail_store::StoreError>
             }
         }
     }
-    let what = format!("activity?{}", encode(&v.params));
     let text = format!("{} viewed the activity log", v.person.name);
-    super::viewed::record(s, &v.person, v.session, &what, text, json!({"view": "activity", "filters": filters})).await
+    let meta = json!({"view": "activity", "filters": filters});
+    super::viewed::record(s, &v.person, v.session, &v.origin, "activity", text, meta).await
 }
 
 /// `GET /console/activity/rows`: the rows of one page, for Load more.
@@ -254,7 +340,7 @@ pub async fn rows(State(s): State<AppState>, parts: Parts) -> Response {
     let rows = result.events.into_iter().map(|e| row(&redacted(e, redaction), &v.tz)).collect();
     let mut resp = render(&RowsFragment { rows });
     resp.headers_mut().insert("x-trail-rows", HeaderValue::from_static("1"));
-    if let Some((page, rows)) = next_links(&v.params, result.next_cursor.map(|c| c.encode())) {
+    if let Some((page, rows)) = next_links(&v.console_params(), result.next_cursor.map(|c| c.encode())) {
         let h = resp.headers_mut();
         h.insert("x-next-page", HeaderValue::from_str(&page).expect("URL-encoded"));
         h.insert("x-next-rows", HeaderValue::from_str(&rows).expect("URL-encoded"));
@@ -272,8 +358,8 @@ pub async fn page(State(s): State<AppState>, parts: Parts) -> Response {
     let is_member = v.person.owner.is_some();
     let heading = if is_member { "My activity" } else { "Activity" };
 
-    // One `trail.logs.viewed` per change of filter, written before the query so the page that
-    // caused it already lists it.
+    // One `trail.logs.viewed` per person in a window, written before the query so the page
+    // that caused it already lists it (when Trail's own events are shown).
     if let Err(e) = log_view(&s, &v).await {
         return crate::error::ApiError::from(e).into_response();
     }
@@ -288,7 +374,7 @@ pub async fn page(State(s): State<AppState>, parts: Parts) -> Response {
                 (Ok(r), Ok(c)) => {
                     let redaction = v.redaction(&s);
                     rows = r.events.into_iter().map(|e| row(&redacted(e, redaction), &v.tz)).collect();
-                    more = next_links(&v.params, r.next_cursor.map(|c| c.encode()));
+                    more = next_links(&v.console_params(), r.next_cursor.map(|c| c.encode()));
                     chart = c;
                 }
                 (Err(e), _) | (_, Err(e)) => return crate::error::ApiError::from(e).into_response(),
@@ -345,7 +431,7 @@ pub async fn page(State(s): State<AppState>, parts: Parts) -> Response {
         Err(e) => return crate::error::ApiError::from(e).into_response(),
     };
 
-    let export_query = encode(&v.params);
+    let export_query = encode(&v.api());
     let sep = if export_query.is_empty() { "" } else { "&" };
     let (formats, download_note) = super::plan_formats(&s, &v.tenant.plan);
     let downloads = formats
@@ -375,7 +461,9 @@ pub async fn page(State(s): State<AppState>, parts: Parts) -> Response {
         to: field("to"),
         users,
         report_types,
-        filtered: !v.params.is_empty(),
+        filtered: !v.params.is_empty() || v.show_trail,
+        show_trail: v.show_trail,
+        hiding_trail: v.hiding_trail,
         error,
         chart,
         downloads,

@@ -71,6 +71,7 @@ pub async fn verify(State(s): State<AppState>, parts: Parts, Form(f): Form<Verif
     let _ = audit::record(
         &*s.store,
         &person.tenant,
+        &audit::Origin::of(&parts, &s.enricher),
         Principal::Person(person.clone()).actor(),
         "trail.integrity.verified",
         format!("{} verified the log: {}", person.name, outcome.text),

@@ -8,6 +8,7 @@
 
 mod activity;
 mod event;
+pub mod failed_sign_ins;
 mod integrity;
 mod logins;
 mod report;

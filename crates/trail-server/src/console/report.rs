@@ -74,6 +74,8 @@ struct ReportPage {
 struct Request {
     person: Person,
     session: [u8; 32],
+    /// Where the request came from, for the `trail.logs.viewed` it may write.
+    origin: crate::audit::Origin,
     tenant: Tenant,
     tz: TimeZone,
     range: String,
@@ -91,7 +93,8 @@ async fn request(s: &AppState, parts: &Parts, default_range: &str) -> Result<Req
     let get = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
     let range = get("range").filter(|r| RangePreset::parse(r).is_ok()).unwrap_or_else(|| default_range.to_owned());
     let (filter, _) = parse_params([("range", range.as_str())], &tz, Timestamp::now(), &[]).expect("a preset parses");
-    Ok(Request { person, session, tenant, tz, range, cursor: get("cursor"), filter })
+    let origin = crate::audit::Origin::of(parts, &s.enricher);
+    Ok(Request { person, session, origin, tenant, tz, range, cursor: get("cursor"), filter })
 }
 
 impl Request {
@@ -451,12 +454,11 @@ async fn event_view(
             }
         })
         .collect();
-    let mut viewed = vec![("range".to_owned(), r.range.clone())];
-    viewed.extend_from_slice(extra);
-    let what = format!("{path}?{}", encode(&viewed));
+    // The view is the log and what the route adds (a document's trail), whatever the range.
+    let what = format!("{path}?{}", encode(extra));
     let text = format!("{} viewed the {}", r.person.name, kind.title().to_lowercase());
     let meta = json!({"view": kind.name(), "filters": {"range": r.range, "extra": extra.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>()}});
-    if let Err(e) = super::viewed::record(s, &r.person, r.session, &what, text, meta).await {
+    if let Err(e) = super::viewed::record(s, &r.person, r.session, &r.origin, &what, text, meta).await {
         return Err(ApiError::from(e).into_response());
     }
     Ok(Drawn {

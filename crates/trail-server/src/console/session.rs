@@ -1,11 +1,9 @@
 //! Signing in and out, and opening the console from a viewer-token link.
 
 use askama::Template;
-use std::net::SocketAddr;
-
 use axum::{
     Form,
-    extract::{ConnectInfo, Query, State},
+    extract::{Query, State},
     http::{HeaderMap, HeaderValue, StatusCode, header, request::Parts},
     response::{IntoResponse, Redirect, Response},
 };
@@ -15,7 +13,10 @@ use serde_json::json;
 use trail_core::TenantId;
 use trail_store::Session;
 
-use super::{message, render, throttle};
+use super::{
+    failed_sign_ins::{Failure, Reason},
+    message, render, throttle,
+};
 use crate::{
     AppState, audit,
     auth::{self, Person, Principal, SESSION_COOKIE},
@@ -107,11 +108,8 @@ pub async fn sign_in(State(s): State<AppState>, parts: Parts, Form(f): Form<Sign
     if tenant_text.len() > TenantId::MAX_LEN || email_key.len() > MAX_EMAIL || f.password.len() > MAX_PASSWORD {
         return sign_in_form(headers, String::new(), String::new(), Some(mismatch.into()), StatusCode::UNAUTHORIZED);
     }
-    let address = parts
-        .extensions
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip().to_string())
-        .unwrap_or_else(|| "unknown".into());
+    let origin = audit::Origin::of(&parts, &s.enricher);
+    let address = origin.ip.map(|ip| ip.to_string()).unwrap_or_else(|| "unknown".into());
     let account = format!("{tenant_text}/{email_key}");
     let keys = vec![
         (format!("account-address|{account}|{address}"), throttle::PER_ACCOUNT_AND_ADDRESS),
@@ -130,13 +128,14 @@ pub async fn sign_in(State(s): State<AppState>, parts: Parts, Form(f): Form<Sign
         resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(wait.as_secs().max(1)));
         return resp;
     }
-    let found = match TenantId::parse(&tenant_text) {
+    // The tenant, when it exists (a failure is then written into its log), and the member.
+    let (tenant, found) = match TenantId::parse(&tenant_text) {
         Ok(t) => match s.store.member_login(&t, f.email.trim()).await {
-            Ok(found) => found.map(|m| (t, m)),
-            Err(trail_store::StoreError::NotFound(_)) => None,
+            Ok(found) => (Some(t.clone()), found.map(|m| (t, m))),
+            Err(trail_store::StoreError::NotFound(_)) => (None, None),
             Err(e) => return crate::error::ApiError::from(e).into_response(),
         },
-        Err(_) => None,
+        Err(_) => (None, None),
     };
     // The password is checked (against a dummy when the member is unknown) either way, so the
     // answer's timing does not say which accounts exist.
@@ -152,9 +151,23 @@ pub async fn sign_in(State(s): State<AppState>, parts: Parts, Form(f): Form<Sign
     })
     .await
     .unwrap_or(false);
-    let Some((tenant, (member, _))) = found.filter(|_| ok) else {
-        s.throttle.failed(&keys);
-        return sign_in_form(headers, tenant_text, f.email, Some(mismatch.into()), StatusCode::UNAUTHORIZED);
+    let (tenant, member) = match found {
+        Some((tenant, (member, _))) if ok => (tenant, member),
+        found => {
+            s.throttle.failed(&keys);
+            // Written into the account's log when the account exists (else there is no log).
+            if let Some(tenant) = tenant {
+                let failure = Failure {
+                    tenant,
+                    email: email_key,
+                    reason: if found.is_some() { Reason::WrongPassword } else { Reason::UnknownMember },
+                    member: found.map(|(_, (m, _))| (m.id, m.name)),
+                    origin,
+                };
+                s.failed_sign_ins.record(s.store.clone(), failure).await;
+            }
+            return sign_in_form(headers, tenant_text, f.email, Some(mismatch.into()), StatusCode::UNAUTHORIZED);
+        }
     };
     s.throttle.succeeded(&keys[0].0);
     let person = Person {
@@ -173,6 +186,7 @@ pub async fn sign_in(State(s): State<AppState>, parts: Parts, Form(f): Form<Sign
             let _ = audit::record(
                 &*s.store,
                 &tenant,
+                &origin,
                 Principal::Person(person).actor(),
                 "trail.member.signed_in",
                 format!("{} signed in to the console", member.name),

@@ -19,6 +19,7 @@ use trail_store::TenantPatch;
 use super::{Nav, csrf_ok, message, render, signed_in};
 use crate::{
     AppState, admin,
+    audit::Origin,
     auth::{Person, Principal},
     error::ApiError,
     people::{self, MemberRequest},
@@ -172,6 +173,7 @@ where
 /// `POST /console/settings/account`: name and time zone.
 pub async fn account(State(s): State<AppState>, parts: Parts, Form(form): Form<Vec<(String, String)>>) -> Response {
     let (store, config) = (s.store.clone(), s.config.clone());
+    let origin = Origin::of(&parts, &s.enricher);
     change(&s, &parts, field(&form, "csrf").to_owned(), |who| async move {
         let Principal::Person(p) = &who else { unreachable!("console people only") };
         let patch = TenantPatch {
@@ -179,7 +181,7 @@ pub async fn account(State(s): State<AppState>, parts: Parts, Form(form): Form<V
             time_zone: Some(field(&form, "time_zone").trim().to_owned()),
             ..TenantPatch::default()
         };
-        admin::change_tenant(&*store, &config, &who, &p.tenant, patch).await?;
+        admin::change_tenant(&*store, &origin, &config, &who, &p.tenant, patch).await?;
         Ok(("Saved the account's settings.".into(), None))
     })
     .await
@@ -188,6 +190,7 @@ pub async fn account(State(s): State<AppState>, parts: Parts, Form(form): Form<V
 /// `POST /console/settings/members`: adds a member.
 pub async fn add_member(State(s): State<AppState>, parts: Parts, Form(form): Form<Vec<(String, String)>>) -> Response {
     let store = s.store.clone();
+    let origin = Origin::of(&parts, &s.enricher);
     change(&s, &parts, field(&form, "csrf").to_owned(), |who| async move {
         let Principal::Person(p) = &who else { unreachable!("console people only") };
         let actor_id = field(&form, "actor_id").trim();
@@ -198,7 +201,7 @@ pub async fn add_member(State(s): State<AppState>, parts: Parts, Form(form): For
             password: field(&form, "password").to_owned(),
             actor_id: (!actor_id.is_empty()).then(|| actor_id.to_owned()),
         };
-        let m = people::add_member(&*store, &who, &p.tenant, req).await?;
+        let m = people::add_member(&*store, &origin, &who, &p.tenant, req).await?;
         Ok((format!("Added {} ({}) as {}.", m.name, m.email, m.role), None))
     })
     .await
@@ -212,12 +215,13 @@ pub async fn remove_member(
     Form(form): Form<Vec<(String, String)>>,
 ) -> Response {
     let store = s.store.clone();
+    let origin = Origin::of(&parts, &s.enricher);
     change(&s, &parts, field(&form, "csrf").to_owned(), |who| async move {
         let Principal::Person(p) = &who else { unreachable!("console people only") };
         if p.member_id.as_deref() == Some(id.as_str()) {
             return Err(ApiError::unprocessable("cannot_remove_self", "you cannot remove yourself: ask another admin"));
         }
-        people::remove_member(&*store, &who, &p.tenant, &id).await?;
+        people::remove_member(&*store, &origin, &who, &p.tenant, &id).await?;
         Ok(("Removed the member and ended their sessions.".into(), None))
     })
     .await
@@ -226,6 +230,7 @@ pub async fn remove_member(
 /// `POST /console/settings/keys`: creates a key; its token is shown once.
 pub async fn create_key(State(s): State<AppState>, parts: Parts, Form(form): Form<Vec<(String, String)>>) -> Response {
     let store = s.store.clone();
+    let origin = Origin::of(&parts, &s.enricher);
     change(&s, &parts, field(&form, "csrf").to_owned(), |who| async move {
         let Principal::Person(p) = &who else { unreachable!("console people only") };
         let mut scopes = Vec::new();
@@ -236,7 +241,7 @@ pub async fn create_key(State(s): State<AppState>, parts: Parts, Form(form): For
             }
         }
         let name = field(&form, "name").trim().to_owned();
-        let (key, token) = admin::issue_api_key(&*store, who.actor(), &p.tenant, name, scopes).await?;
+        let (key, token) = admin::issue_api_key(&*store, &origin, who.actor(), &p.tenant, name, scopes).await?;
         Ok((
             format!("Created API key {} ({}). Copy its token now: it is not shown again.", key.name, key.id),
             Some(token),
@@ -253,9 +258,10 @@ pub async fn revoke_key(
     Form(form): Form<Vec<(String, String)>>,
 ) -> Response {
     let store = s.store.clone();
+    let origin = Origin::of(&parts, &s.enricher);
     change(&s, &parts, field(&form, "csrf").to_owned(), |who| async move {
         let Principal::Person(p) = &who else { unreachable!("console people only") };
-        let key = admin::revoke_api_key(&*store, who.actor(), &p.tenant, &id).await?;
+        let key = admin::revoke_api_key(&*store, &origin, who.actor(), &p.tenant, &id).await?;
         Ok((format!("Revoked API key {} ({}).", key.name, key.id), None))
     })
     .await

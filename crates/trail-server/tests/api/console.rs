@@ -43,9 +43,13 @@ impl Page {
     }
 }
 
+/// The user agent every [`Browser`] sends.
+const FIREFOX: &str = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0";
+
 impl<'a> Browser<'a> {
     fn new(server: &'a TestServer) -> Self {
-        Browser { server, client: Client::builder().redirect(Policy::none()).build().unwrap(), cookies: HashMap::new() }
+        let client = Client::builder().redirect(Policy::none()).user_agent(FIREFOX).build().unwrap();
+        Browser { server, client, cookies: HashMap::new() }
     }
 
     fn cookie_header(&self) -> String {
@@ -332,18 +336,19 @@ async fn a_viewer_token_link_signs_in() {
     let page = b.get("/console/activity").await;
     assert!(page.body.contains("<h1>My activity</h1>"));
     // Their own events: the one ingested, and their viewing of the log (a viewer acts as the
-    // SaaS user the token names, so it is their own event too).
+    // SaaS user the token names, so it is their own event too), shown when asked for.
     let own = s.events("acme", "range=all&actor=u_2").await;
-    assert_eq!(page.seqs(), seqs(&own));
     assert_eq!(own.iter().map(|e| e["action"].as_str().unwrap()).collect::<Vec<_>>(), ["trail.logs.viewed", "a.b"]);
     assert_eq!(own[1]["seq"], theirs);
+    assert_eq!(page.seqs(), [theirs], "Trail's own events are hidden by default");
+    assert_eq!(b.get("/console/activity?range=all&show_trail=1").await.seqs(), seqs(&own));
     // A manager's token naming a SaaS user: what they do is attributed to that user.
     let (_, m) = s
         .post("/v1/tenants/acme/viewer-tokens", OPERATOR, &json!({"role": "manager", "actor_id": "u_7", "name": "Sam"}))
         .await;
     let mut manager = Browser::new(&s);
     manager.get(m["url"].as_str().unwrap()).await;
-    let all = manager.get("/console/activity?range=all").await;
+    let all = manager.get("/console/activity?range=all&show_trail=1").await;
     assert!(all.seqs().len() >= 3, "a manager sees everyone's events");
     let theirs = s.events("acme", "range=all&actor=u_7").await;
     assert_eq!(theirs.len(), 1);
@@ -360,38 +365,158 @@ async fn a_viewer_token_link_signs_in() {
     assert!(!other.cookies.contains_key("trail_session"));
 }
 
+// Regression: every change of filter, every new session and every return to a page wrote
+// another `trail.logs.viewed`, so the top of Activity was the console's own traffic. Now one
+// per person and view in ten minutes.
 #[tokio::test]
-async fn viewing_the_log_is_itself_logged_once_per_filter() {
+async fn viewing_the_log_is_logged_once_per_person_and_view() {
     let s = TestServer::start().await;
     s.tenant("acme").await;
     member(&s, "acme", "maya@acme.example", "manager", None).await;
     s.ingest("acme", json!([{"action": "a.b", "actor": {"id": "u_1"}}])).await;
+    let seq = s.events("acme", "range=all&action=a.b").await[0]["seq"].as_u64().unwrap();
     let mut b = Browser::new(&s);
     b.sign_in("acme", "maya@acme.example", "correct horse battery").await;
     let viewed = || async { s.events("acme", "range=all&action=trail.logs.viewed").await };
-    b.get("/console/activity").await;
-    b.get("/console/activity").await;
-    assert_eq!(viewed().await.len(), 1, "a reload is not a new view");
+    // The same page three times, with other filters, around an event's page, and from a
+    // second session: one event for Activity.
     let page = b.get("/console/activity?range=all&actor=u_1").await;
+    assert_eq!(page.status, StatusCode::OK);
+    b.get("/console/activity?range=all&actor=u_1").await;
+    b.get(&format!("/console/events/{seq}")).await;
+    b.get("/console/activity?range=today&q=invoice").await;
+    let mut again = Browser::new(&s);
+    again.sign_in("acme", "maya@acme.example", "correct horse battery").await;
+    again.get("/console/activity").await;
     let v = viewed().await;
-    assert_eq!(v.len(), 2);
-    assert_eq!(v[0]["metadata"]["filters"], json!({"range": "all", "actor": "u_1"}));
-    assert_eq!(v[0]["actor"]["name"], "maya");
-    // Load more is not a new view either.
+    let views: Vec<&Value> = v.iter().map(|e| &e["metadata"]["view"]).collect();
+    assert_eq!(views, [&json!("event"), &json!("activity")], "{v:?}");
+    // The event holds the first view's filters, who viewed, and from where.
+    assert_eq!(v[1]["metadata"]["filters"], json!({"range": "all", "actor": "u_1", "q": "-category:trail"}));
+    assert_eq!(v[1]["actor"]["name"], "maya");
+    assert_eq!(v[1]["context"]["ip"], "127.0.0.1");
+    assert_eq!(v[0]["metadata"], json!({"view": "event", "seq": seq}));
+    // Load more and the rows alone are the same view.
     if let Some(r) = page.body.split("data-rows=\"").nth(1) {
         b.get(&r[..r.find('"').unwrap()].replace("&#38;", "&")).await;
     }
+    assert_eq!(b.get("/console/activity/rows?range=all&q=nothing-like-this").await.status, StatusCode::OK);
+    b.get(&format!("/console/events/{seq}")).await;
     assert_eq!(viewed().await.len(), 2);
-    // Rows asked for directly with other filters are a view; so is an event's page, once.
-    let rows = b.get("/console/activity/rows?range=all&q=nothing-like-this").await;
-    assert_eq!(rows.status, StatusCode::OK);
+    // Another person's view of the same page is theirs.
+    member(&s, "acme", "dana@acme.example", "manager", None).await;
+    let mut dana = Browser::new(&s);
+    dana.sign_in("acme", "dana@acme.example", "correct horse battery").await;
+    dana.get("/console/activity").await;
     assert_eq!(viewed().await.len(), 3);
-    let seq = s.events("acme", "range=all&action=a.b").await[0]["seq"].as_u64().unwrap();
-    b.get(&format!("/console/events/{seq}")).await;
-    b.get(&format!("/console/events/{seq}")).await;
-    let v = viewed().await;
-    assert_eq!(v.len(), 4);
-    assert_eq!(v[0]["metadata"], json!({"view": "event", "seq": seq}));
+}
+
+// Regression: console sign-ins, key creation and exports carried no address or user agent,
+// unlike every product event, so Trail's own events could not be traced to a place or client.
+#[tokio::test]
+async fn trails_own_events_carry_the_requests_address_and_user_agent() {
+    let s = TestServer::start().await;
+    s.tenant("acme").await;
+    member(&s, "acme", "dana@acme.example", "admin", None).await;
+    let mut b = Browser::new(&s);
+    b.sign_in("acme", "dana@acme.example", "correct horse battery").await;
+    let csrf = b.get("/console/settings").await.hidden("csrf");
+    let created = b.post("/console/settings/keys", &[("csrf", &csrf), ("name", "prod"), ("scope", "read")]).await;
+    assert!(created.body.contains("new-token"), "{}", created.body);
+    assert_eq!(b.get("/v1/tenants/acme/export?format=csv&range=all").await.status, StatusCode::OK);
+    for action in ["trail.member.signed_in", "trail.key.created", "trail.logs.exported"] {
+        let e = s.events("acme", &format!("range=all&action={action}")).await;
+        assert_eq!(e.len(), 1, "{action}");
+        let ctx = &e[0]["context"];
+        assert_eq!(ctx["ip"], "127.0.0.1", "{action}: {e:?}");
+        assert_eq!(ctx["user_agent"], FIREFOX, "{action}");
+        // Enriched like an ingested event: the client comes from the user agent.
+        assert_eq!(ctx["client"]["browser"].as_str().map(|b| b.starts_with("Firefox")), Some(true), "{action}: {ctx}");
+    }
+    // From the API too; the operator's client sends no user agent.
+    let (st, _) = s.post("/v1/tenants/acme/keys", OPERATOR, &json!({"name": "ci", "scopes": ["ingest"]})).await;
+    assert_eq!(st, StatusCode::CREATED);
+    let e = s.events("acme", "range=all&action=trail.key.created").await;
+    assert_eq!(e[0]["context"], json!({"ip": "127.0.0.1"}));
+}
+
+// Regression: a failed console sign-in left no trace in the account's log.
+#[tokio::test]
+async fn failed_sign_ins_are_logged_with_the_email_and_address_at_most_once_a_minute() {
+    let s = TestServer::start().await;
+    s.tenant("acme").await;
+    member(&s, "acme", "maya@acme.example", "manager", None).await;
+    let members = s.get("/v1/tenants/acme/members", OPERATOR).await.1;
+    let maya_id = members["members"][0]["id"].as_str().unwrap().to_owned();
+    let mut b = Browser::new(&s);
+    let failed = || async { s.events("acme", "range=all&action=trail.member.sign_in_failed").await };
+
+    let unknown = b.sign_in("acme", "Nobody@acme.example", "correct horse battery").await;
+    let wrong = b.sign_in("acme", "maya@acme.example", "wrong password!!").await;
+    // The person signing in is told the same either way.
+    assert_eq!((unknown.status, wrong.status), (StatusCode::UNAUTHORIZED, StatusCode::UNAUTHORIZED));
+    assert!(unknown.body.contains("do not match") && wrong.body.contains("do not match"));
+    let f = failed().await;
+    assert_eq!(f.len(), 2, "{f:?}");
+    let (w, u) = (&f[0], &f[1]);
+    assert_eq!(u["actor"], json!({"email": "nobody@acme.example", "type": "user"}));
+    assert_eq!(u["metadata"], json!({"reason": "unknown_member", "attempts": 1}));
+    assert_eq!((u["outcome"].as_str(), u["category"].as_str()), (Some("failure"), Some("trail")));
+    assert_eq!(u["context"]["ip"], "127.0.0.1");
+    assert_eq!(u["context"]["user_agent"], FIREFOX);
+    assert_eq!(w["actor"]["id"], maya_id.as_str(), "a member's failure names the member");
+    assert_eq!(w["actor"]["email"], "maya@acme.example");
+    assert_eq!(w["metadata"]["reason"], "wrong_password");
+
+    // More failures for the same e-mail from the same address within the minute are held
+    // back (counted, not written now), and the throttle still stops the attempts.
+    for _ in 0..4 {
+        assert_eq!(b.sign_in("acme", "maya@acme.example", "wrong password!!").await.status, StatusCode::UNAUTHORIZED);
+    }
+    assert_eq!(failed().await.len(), 2, "at most one a minute per address and e-mail");
+    let sixth = b.sign_in("acme", "maya@acme.example", "correct horse battery").await;
+    assert_eq!(sixth.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(failed().await.len(), 2, "a refused attempt is not checked and not written");
+    // An account that does not exist has no log to write to.
+    assert_eq!(b.sign_in("nosuch", "maya@acme.example", "x").await.status, StatusCode::UNAUTHORIZED);
+}
+
+// Regression: the activity view listed Trail's own events (sign-ins, views, exports) among the
+// product's, newest first, so the console's own traffic buried what people came to see.
+#[tokio::test]
+async fn activity_hides_trails_own_events_until_asked() {
+    let s = TestServer::start().await;
+    s.tenant("acme").await;
+    member(&s, "acme", "maya@acme.example", "manager", None).await;
+    member(&s, "acme", "asha@acme.example", "member", Some("u_1")).await;
+    let r = s.ingest("acme", json!([{"action": "a.b", "actor": {"id": "u_1"}}, {"action": "c.d"}])).await;
+    let product: Vec<u64> = (0..2).rev().map(|i| r["events"][i]["seq"].as_u64().unwrap()).collect();
+    let mut b = Browser::new(&s);
+    b.sign_in("acme", "maya@acme.example", "correct horse battery").await;
+
+    let page = b.get("/console/activity?range=all").await;
+    assert_eq!(page.seqs(), product, "only the product's events");
+    assert!(page.body.contains("name=\"show_trail\" value=\"1\" id=\"show-trail\">"), "the toggle, off");
+    // The table is what the API gives for the same view, and the downloads say so.
+    let api = s.events("acme", "range=all&q=-category:trail").await;
+    assert_eq!(page.seqs(), seqs(&api));
+    assert!(page.body.contains("export?format=csv&#38;range=all&#38;q=-category%3Atrail\""), "{}", page.body);
+
+    // One click shows them, and the toggle stays on in the URL of the next pages.
+    let shown = b.get("/console/activity?range=all&show_trail=1").await;
+    let everything = s.events("acme", "range=all").await;
+    assert!(everything.iter().any(|e| e["action"] == "trail.member.signed_in"));
+    assert_eq!(shown.seqs(), seqs(&everything));
+    assert!(shown.body.contains("id=\"show-trail\" checked>"), "the toggle, on");
+    // Asking for Trail's actions by name shows them without the toggle.
+    let asked = b.get("/console/activity?range=all&action=trail.member.signed_in").await;
+    assert_eq!(asked.seqs(), seqs(&s.events("acme", "range=all&action=trail.member.signed_in").await));
+    assert_eq!(asked.seqs().len(), 1);
+
+    // My activity: the same default.
+    let mut asha = Browser::new(&s);
+    asha.sign_in("acme", "asha@acme.example", "correct horse battery").await;
+    assert_eq!(asha.get("/console/activity?range=all").await.seqs(), [product[1]]);
 }
 
 #[tokio::test]

@@ -15,6 +15,7 @@ use jiff::Timestamp;
 use serde_json::json;
 use trail_core::{filter::parse_params, time::time_zone};
 use trail_export::{Format, views::ViewKind};
+use trail_server::audit::Origin;
 use trail_server::export::{ExportPlan, link_key};
 
 use trail_server::redact::Redaction;
@@ -100,7 +101,7 @@ pub async fn run(config: Config, args: ExportArgs) -> anyhow::Result<ExitCode> {
             if !to_stdout {
                 std::fs::rename(&partial, &path).with_context(|| format!("cannot rename to {}", path.display()))?;
             }
-            let seq = plan.record(&*store, actor, rows, true).await?;
+            let seq = plan.record(&*store, &Origin::none(), actor, rows, true).await?;
             let secs = started.elapsed().as_secs_f64();
             if !to_stdout {
                 eprintln!(
@@ -118,7 +119,7 @@ pub async fn run(config: Config, args: ExportArgs) -> anyhow::Result<ExitCode> {
             if !to_stdout {
                 let _ = std::fs::remove_file(&partial);
             }
-            plan.record(&*store, actor, 0, false).await?;
+            plan.record(&*store, &Origin::none(), actor, 0, false).await?;
             Err(anyhow::Error::new(e).context("the export failed; no file was written"))
         }
     }

@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use trail_core::ids::Scope;
-use trail_server::{admin, auth::Principal};
+use trail_server::{admin, audit::Origin, auth::Principal};
 
 use super::existing_tenant;
 use crate::{cli::KeyCommand, config::Config, open};
@@ -14,7 +14,9 @@ pub async fn run(config: Config, cmd: KeyCommand) -> anyhow::Result<ExitCode> {
         KeyCommand::Create { tenant, name, scopes } => {
             let t = existing_tenant(&*store, &tenant).await?;
             let scopes = scopes.iter().map(|s| Scope::parse(s)).collect::<Result<Vec<_>, _>>()?;
-            let (key, token) = admin::issue_api_key(&*store, Principal::Operator.actor(), &t.id, name, scopes).await?;
+            let (key, token) =
+                admin::issue_api_key(&*store, &Origin::none(), Principal::Operator.actor(), &t.id, name, scopes)
+                    .await?;
             let scopes: Vec<&str> = key.scopes.iter().map(|s| s.as_str()).collect();
             println!("Created key {} ({}) with scopes {}", key.id, key.name, scopes.join(", "));
             println!("Token (shown only now; keep it safe): {token}");
@@ -47,7 +49,8 @@ pub async fn run(config: Config, cmd: KeyCommand) -> anyhow::Result<ExitCode> {
         }
         KeyCommand::Revoke { tenant, key_id } => {
             let t = existing_tenant(&*store, &tenant).await?;
-            let k = admin::revoke_api_key(&*store, Principal::Operator.actor(), &t.id, &key_id).await?;
+            let k =
+                admin::revoke_api_key(&*store, &Origin::none(), Principal::Operator.actor(), &t.id, &key_id).await?;
             println!("Revoked key {} ({})", k.id, k.name);
         }
     }

@@ -117,6 +117,7 @@ pub async fn find_link(store: &dyn Store, t: &TenantId, id: &str) -> ApiResult<L
 pub async fn access_log(
     State(s): State<AppState>,
     who: Principal,
+    origin: crate::audit::Origin,
     TenantPath(t): TenantPath,
     Path((_, link_id)): Path<(String, String)>,
     uri: Uri,
@@ -137,7 +138,7 @@ pub async fn access_log(
     f.filter.targets = vec![TargetRef { kind: Some("link".into()), id: link_id.clone() }];
     if let Some(format) = f.param("format").map(str::to_owned) {
         let given = vec![("link".to_owned(), link_id)];
-        return crate::api::export::respond(&s, &who, &t, f, &format, ViewKind::LinkAccess, given).await;
+        return crate::api::export::respond(&s, &who, &origin, &t, f, &format, ViewKind::LinkAccess, given).await;
     }
     let redaction = crate::redact::Redaction::of(&who, &t, &s.config, &f.tenant.plan);
     let view = View {
