@@ -15,6 +15,7 @@ pub mod record;
 mod rendered;
 pub mod rollup;
 pub mod tree;
+pub mod unreadable;
 mod types;
 pub mod verify;
 
