@@ -543,7 +543,14 @@ mod tests {
     /// not the event stored. serde_json's `float_roundtrip` parses floats exactly.
     #[test]
     fn metadata_floats_read_back_as_written() {
-        for n in ["184467440737095510615", "184467440737095480000", "1.0000000000000002", "5e-324", "1.7976931348623157e308", "0.30000000000000004"] {
+        for n in [
+            "184467440737095510615",
+            "184467440737095480000",
+            "1.0000000000000002",
+            "5e-324",
+            "1.7976931348623157e308",
+            "0.30000000000000004",
+        ] {
             let e = body(&format!(r#"{{"action":"a","metadata":{{"n":{n}}}}}"#));
             let (canon, _) = write(&e);
             let back: EventBody = serde_json::from_slice(&canon).unwrap();

@@ -15,8 +15,8 @@ pub mod record;
 mod rendered;
 pub mod rollup;
 pub mod tree;
-pub mod unreadable;
 mod types;
+pub mod unreadable;
 pub mod verify;
 
 use async_trait::async_trait;

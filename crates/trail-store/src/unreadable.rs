@@ -5,8 +5,8 @@
 use std::fmt::Display;
 
 use jiff::Timestamp;
-pub use trail_core::event::unreadable::occurred_at_in;
 use trail_core::event::EventBody;
+pub use trail_core::event::unreadable::occurred_at_in;
 
 /// An event as a backend read it: the event, or the placeholder of one it could not read.
 #[derive(Debug, Clone, PartialEq)]
@@ -39,4 +39,3 @@ pub fn or_placeholder<E: Display>(
         }
     }
 }
-

@@ -5,5 +5,6 @@ mod crash;
 mod helpers;
 mod serve;
 mod two_servers;
+mod unreadable;
 mod verify;
 mod verify_postgres;
