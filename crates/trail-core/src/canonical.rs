@@ -401,7 +401,8 @@ fn walk_personal(
 ) -> Result<(usize, usize), String> {
     let mut pos = 0usize;
     let seq_at = layout.seq_at as usize;
-    if seq_at > canon.len() || canon.last() != Some(&b'}') {
+    // The seq goes before the closing brace, which must stay after it.
+    if seq_at >= canon.len() || canon.last() != Some(&b'}') {
         return Err("the stored event's layout does not fit its bytes".into());
     }
     for &(field, start, end) in &layout.personal {
@@ -522,6 +523,39 @@ mod tests {
     fn body(json: &str) -> EventBody {
         let now: jiff::Timestamp = "2026-11-22T12:00:00Z".parse().unwrap();
         NewEvent::from_json(json, now).unwrap().into_body(now)
+    }
+
+    /// Regression (found by the stored_record fuzz target): a damaged layout putting the seq
+    /// at the very end of the bytes, after the closing brace, made the leaf hash panic (slice
+    /// index out of range) instead of refusing the record.
+    #[test]
+    fn a_seq_after_the_closing_brace_is_refused() {
+        let (canon, layout) = write(&body(r#"{"action":"a"}"#));
+        let damaged = Layout { seq_at: canon.len() as u32, ..layout };
+        let salts = SaltsOf::new(&[1; 16]);
+        assert!(leaf_hash(&canon, &damaged, &tenant_suffix("t"), &salts, 1).is_err());
+        assert!(leaf_parts(&canon, &damaged, "t", &salts).is_err());
+    }
+
+    /// Regression (found by the event_batch fuzz target): a metadata number sent as
+    /// 184467440737095510615 was stored as 184467440737095480000 but read back, by serde_json's
+    /// default (approximate) float parsing, as 184467440737095500000: the event returned was
+    /// not the event stored. serde_json's `float_roundtrip` parses floats exactly.
+    #[test]
+    fn metadata_floats_read_back_as_written() {
+        for n in [
+            "184467440737095510615",
+            "184467440737095480000",
+            "1.0000000000000002",
+            "5e-324",
+            "1.7976931348623157e308",
+            "0.30000000000000004",
+        ] {
+            let e = body(&format!(r#"{{"action":"a","metadata":{{"n":{n}}}}}"#));
+            let (canon, _) = write(&e);
+            let back: EventBody = serde_json::from_slice(&canon).unwrap();
+            assert_eq!(write(&back).0, canon, "{n}");
+        }
     }
 
     #[test]

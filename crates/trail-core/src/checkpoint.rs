@@ -102,7 +102,9 @@ impl Checkpoint {
 
     /// Reads a checkpoint body (without checking any signature).
     pub fn parse_body(body: &str) -> Result<Checkpoint, NoteError> {
-        let mut lines = body.lines();
+        // Lines end at `\n` alone: `str::lines` would also drop a `\r` ending the origin, and
+        // a signed origin would then read back as another.
+        let mut lines = body.split('\n');
         let origin =
             lines.next().filter(|l| !l.is_empty()).ok_or_else(|| note_err("a checkpoint starts with its origin"))?;
         let size = lines
@@ -124,6 +126,15 @@ mod tests {
 
     fn key() -> SigningKey {
         SigningKey::from_bytes(&[7; 32])
+    }
+
+    /// Regression (found by the checkpoint fuzz target): an origin ending in `\r` was signed
+    /// as it is but read back without it.
+    #[test]
+    fn an_origin_ending_in_a_carriage_return_reads_back_as_signed() {
+        let cp = Checkpoint { origin: "trail/test/acme\r".into(), size: 1, root: [3; 32] };
+        let note = cp.sign("trail/test", &key());
+        assert_eq!(Checkpoint::verify(&note, "trail/test", &key().verifying_key()).unwrap(), cp);
     }
 
     #[test]

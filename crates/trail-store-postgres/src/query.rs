@@ -18,7 +18,10 @@ use trail_index::{
     Plan,
     terms::{Alt, Clause},
 };
-use trail_store::{EventPage, StoreResult};
+use trail_store::{
+    EventPage, StoreResult,
+    unreadable::{Read, occurred_at_in, or_placeholder},
+};
 
 use crate::{
     PgStore,
@@ -190,6 +193,12 @@ pub(crate) fn body(record: &[u8]) -> StoreResult<EventBody> {
     trail_store::record::body(record).map_err(|e| corrupt(format!("event body: {e}")))
 }
 
+/// The event a stored record holds, or, when it does not decode, its placeholder (logged; see
+/// `trail_store::unreadable`), at `occurred_at_us` (the row's column).
+pub(crate) fn read(tenant: &TenantId, seq: u64, occurred_at_us: i64, record: &[u8]) -> Read {
+    or_placeholder(trail_store::record::body(record), tenant, seq, Some(occurred_at_us), || occurred_at_in(record))
+}
+
 /// Candidates per round trip, at most.
 const MAX_BATCH: usize = 5000;
 
@@ -210,8 +219,9 @@ pub(crate) async fn run(store: &PgStore, tenant: &TenantId, filter: &Filter, pag
         let exhausted = rows.len() < batch;
         for (occ, seq, record) in rows {
             before = (occ, seq as i64);
-            let body = body(&record)?;
-            if !filter.matches(&body) {
+            // A placeholder is shown wherever the terms (made from the event) propose it.
+            let Read { body, readable } = read(tenant, seq, occ, &record);
+            if readable && !filter.matches(&body) {
                 continue;
             }
             if events.len() == page.limit {
@@ -228,27 +238,27 @@ pub(crate) async fn run(store: &PgStore, tenant: &TenantId, filter: &Filter, pag
     Ok(EventPage::new(events, more, snapshot, filter.time))
 }
 
-/// One event's stored record, by seq.
-async fn record(c: &impl GenericClient, tenant: &TenantId, seq: u64) -> StoreResult<Option<Vec<u8>>> {
+/// One event's time and stored record, by seq.
+async fn record(c: &impl GenericClient, tenant: &TenantId, seq: u64) -> StoreResult<Option<(i64, Vec<u8>)>> {
     PgStore::next_seq(c.client(), tenant).await?;
     if seq == 0 || seq > i64::MAX as u64 {
         return Ok(None);
     }
     let row = c
         .query_typed_opt(
-            "SELECT body FROM events WHERE tenant_id = $1 AND seq = $2",
+            "SELECT occurred_at, body FROM events WHERE tenant_id = $1 AND seq = $2",
             &[(&tenant.as_str(), Type::TEXT), (&(seq as i64), Type::INT8)],
         )
         .await
         .pg()?;
-    Ok(row.map(|r| r.get(0)))
+    Ok(row.map(|r| (r.get(0), r.get(1))))
 }
 
 pub(crate) async fn event(store: &PgStore, tenant: &TenantId, seq: u64) -> StoreResult<Option<StoredEvent>> {
     let client = store.client().await?;
     match record(&**client, tenant, seq).await? {
         None => Ok(None),
-        Some(r) => Ok(Some(StoredEvent { tenant: tenant.clone(), seq, body: body(&r)? })),
+        Some((occ, r)) => Ok(Some(StoredEvent { tenant: tenant.clone(), seq, body: read(tenant, seq, occ, &r).body })),
     }
 }
 
@@ -256,7 +266,7 @@ pub(crate) async fn leaf_data(store: &PgStore, tenant: &TenantId, seq: u64) -> S
     let client = store.client().await?;
     match record(&**client, tenant, seq).await? {
         None => Ok(None),
-        Some(r) => trail_store::record::leaf_data(&r, tenant.as_str(), seq)
+        Some((_, r)) => trail_store::record::leaf_data(&r, tenant.as_str(), seq)
             .map(Some)
             .map_err(|e| corrupt(format!("event body: {e}"))),
     }
@@ -272,14 +282,18 @@ pub(crate) async fn events_after(
     PgStore::next_seq(&client, tenant).await?;
     let rows = client
         .query(
-            "SELECT seq, body FROM events WHERE tenant_id = $1 AND seq > $2 ORDER BY seq LIMIT $3",
+            "SELECT seq, body, occurred_at FROM events WHERE tenant_id = $1 AND seq > $2 ORDER BY seq LIMIT $3",
             &[&tenant.as_str(), &(after.min(i64::MAX as u64) as i64), &(limit as i64)],
         )
         .await
         .pg()?;
-    rows.iter()
-        .map(|r| Ok(StoredEvent { tenant: tenant.clone(), seq: r.get::<_, i64>(0) as u64, body: body(r.get(1))? }))
-        .collect()
+    Ok(rows
+        .iter()
+        .map(|r| {
+            let seq = r.get::<_, i64>(0) as u64;
+            StoredEvent { tenant: tenant.clone(), seq, body: read(tenant, seq, r.get(2), r.get(1)).body }
+        })
+        .collect())
 }
 
 pub(crate) async fn count_buckets(
@@ -331,7 +345,8 @@ pub(crate) async fn count_buckets(
             let exhausted = rows.len() < MAX_BATCH;
             for (occ, seq, record) in rows {
                 before = (occ, seq as i64);
-                if f.matches(&body(&record)?) {
+                let Read { body, readable } = read(tenant, seq, occ, &record);
+                if !readable || f.matches(&body) {
                     let i = edges.partition_point(|&b| b <= occ);
                     if (1..edges.len()).contains(&i) {
                         counts[i - 1] += 1;

@@ -22,8 +22,8 @@ use std::{
 };
 
 use rusqlite::Connection;
-use trail_core::event::{EventBody, Fields};
-use trail_store::{StoreError, StoreResult};
+use trail_core::{TenantId, event::Fields};
+use trail_store::{StoreError, StoreResult, unreadable::Read};
 
 use crate::codec::Codec;
 
@@ -35,7 +35,9 @@ const CHUNK: usize = 32;
 #[derive(Default)]
 pub(crate) struct Blobs {
     data: Vec<u8>,
-    events: Vec<(u64, Range<usize>)>,
+    /// Each event's seq, its time as the index knows it (microseconds: the time of its
+    /// placeholder should it not decode), and where its blob lies.
+    events: Vec<(u64, i64, Range<usize>)>,
 }
 
 impl Blobs {
@@ -43,15 +45,15 @@ impl Blobs {
         Blobs { data: Vec::with_capacity(events * 256), events: Vec::with_capacity(events) }
     }
 
-    /// Adds event `seq`'s blob.
-    pub(crate) fn push(&mut self, seq: u64, blob: &[u8]) {
+    /// Adds the blob of event `seq`, which occurred at `occurred_at_us`.
+    pub(crate) fn push(&mut self, (occurred_at_us, seq): (i64, u64), blob: &[u8]) {
         let range = self.stash(blob);
-        self.push_range(seq, range);
+        self.push_range((occurred_at_us, seq), range);
     }
 
     /// Keeps the blob at `range` (already in [`Blobs::data`]) as event `seq`'s.
-    pub(crate) fn push_range(&mut self, seq: u64, range: Range<usize>) {
-        self.events.push((seq, range));
+    pub(crate) fn push_range(&mut self, (occurred_at_us, seq): (i64, u64), range: Range<usize>) {
+        self.events.push((seq, occurred_at_us, range));
     }
 
     /// Appends bytes to the buffer without naming an event yet; returns where they lie.
@@ -61,13 +63,14 @@ impl Blobs {
         start..self.data.len()
     }
 
-    /// The events' seqs and blobs, in the order they were pushed.
-    pub(crate) fn iter(&self) -> impl Iterator<Item = (u64, &[u8])> {
-        self.events.iter().map(|(seq, r)| (*seq, &self.data[r.clone()]))
+    /// The events' seqs, times and blobs, in the order they were pushed.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (u64, i64, &[u8])> {
+        self.events.iter().map(|(seq, occurred_at_us, r)| (*seq, *occurred_at_us, &self.data[r.clone()]))
     }
 }
 
-type Decoded = Vec<(u64, EventBody)>;
+/// A chunk's events, each read or its placeholder.
+type Decoded = Vec<(u64, Read)>;
 
 /// What is done with each chunk once read: run on whichever thread takes the chunk.
 pub(crate) type Step<T> = Arc<dyn Fn(&Blobs) -> StoreResult<T> + Send + Sync>;
@@ -143,14 +146,15 @@ fn helper() -> Option<mpsc::Sender<Box<dyn FnOnce() + Send>>> {
     inbox.as_ref().map(|m| m.lock().expect("inbox lock").clone())
 }
 
-/// Reads with `read` the blobs of `seqs`, [`CHUNK`] seqs at a time (`read` returns those it
+/// Reads with `read` the blobs of `seqs` (each with its time, as the index gives candidates),
+/// [`CHUNK`] seqs at a time (`read` returns those it
 /// found, in the order asked; a missing event is skipped), and runs `step` on each chunk; the
 /// chunks' results in order (not flattened into one list: an event is a few hundred bytes to
 /// move).
 pub(crate) fn read_chunks<T: Send + 'static>(
     conn: &Connection,
-    seqs: impl Iterator<Item = u64>,
-    read: impl Fn(&Connection, &[u64]) -> StoreResult<Blobs>,
+    seqs: impl Iterator<Item = (i64, u64)>,
+    read: impl Fn(&Connection, &[(i64, u64)]) -> StoreResult<Blobs>,
     step: Step<T>,
 ) -> StoreResult<Vec<T>> {
     let shared = Arc::new(Shared { queue: Mutex::default(), ready: Condvar::new(), step });
@@ -191,17 +195,19 @@ pub(crate) fn read_chunks<T: Send + 'static>(
     Ok(parts.into_iter().map(|(_, d)| d).collect())
 }
 
-/// [`read_chunks`] that decodes each event's `fields`: the events in order, in chunks.
+/// [`read_chunks`] that decodes each event's `fields` (or reads it as its placeholder, see
+/// `trail_store::unreadable`): the events in order, in chunks.
 pub(crate) fn read_decoded(
     conn: &Connection,
     codec: &Arc<Codec>,
+    tenant: &TenantId,
     fields: Fields,
-    seqs: impl Iterator<Item = u64>,
-    read: impl Fn(&Connection, &[u64]) -> StoreResult<Blobs>,
+    seqs: impl Iterator<Item = (i64, u64)>,
+    read: impl Fn(&Connection, &[(i64, u64)]) -> StoreResult<Blobs>,
 ) -> StoreResult<Vec<Decoded>> {
-    let codec = codec.clone();
+    let (codec, tenant) = (codec.clone(), tenant.clone());
     let step: Step<Decoded> = Arc::new(move |blobs: &Blobs| {
-        blobs.iter().map(|(seq, b)| Ok((seq, codec.decode_fields(b, fields)?))).collect()
+        Ok(blobs.iter().map(|(seq, occ, b)| (seq, codec.read(b, fields, &tenant, seq, Some(occ)))).collect())
     });
     read_chunks(conn, seqs, read, step)
 }

@@ -36,7 +36,10 @@ use std::{
 };
 
 use trail_core::event::{EventBody, Fields};
-use trail_store::{StoreError, StoreResult};
+use trail_store::{
+    StoreError, StoreResult,
+    unreadable::{Read, occurred_at_in},
+};
 use zstd::dict::{DecoderDictionary, EncoderDictionary};
 
 const PLAIN: u8 = 0;
@@ -230,6 +233,21 @@ impl Codec {
     /// The event a blob holds, with `fields` (see [`Fields`]).
     pub(crate) fn decode_fields(&self, blob: &[u8], fields: Fields) -> StoreResult<EventBody> {
         self.with_decompressed(blob, |b| trail_store::record::body_with(b, fields))?.map_err(|e| corrupt(&e))
+    }
+
+    /// The event blob `seq` of `tenant` holds, with `fields`; or, when it does not decode, its
+    /// placeholder (logged), at `occurred_at_us` when the caller knows the event's time.
+    pub(crate) fn read(
+        &self,
+        blob: &[u8],
+        fields: Fields,
+        tenant: &dyn std::fmt::Display,
+        seq: u64,
+        occurred_at_us: Option<i64>,
+    ) -> Read {
+        trail_store::unreadable::or_placeholder(self.decode_fields(blob, fields), tenant, seq, occurred_at_us, || {
+            self.with_decompressed(blob, occurred_at_in).ok().flatten()
+        })
     }
 
     /// Offers a record for dictionary training; returns the samples once there are enough.

@@ -92,7 +92,10 @@ pub(crate) fn select(
                 if gone.contains(pos) || expired.contains(pos) {
                     continue;
                 }
-                if plan.exact || query::read(&tx, ctx, tenant, tid, seq)?.is_some_and(|e| f.matches(&e.body)) {
+                if plan.exact
+                    || query::read(&tx, ctx, tenant, tid, seq, None)?
+                        .is_some_and(|(e, readable)| readable && f.matches(&e.body))
+                {
                     links.insert(pos);
                 }
             }

@@ -76,7 +76,9 @@ pub(crate) fn catch_up_with(
                 }
             }
             let blob = row.get_ref(1).sql()?.as_blob().map_err(|e| StoreError::internal(rusqlite::Error::from(e)))?;
-            let body = ctx.codec.decode(blob)?;
+            // An event that does not decode is indexed as its placeholder (at the time its
+            // text still holds), so that queries find and show it instead of failing here.
+            let body = ctx.codec.read(blob, Fields::All, &format_args!("#{tid}"), seq, None).body;
             docs.push((body.occurred_at.as_microsecond(), trail_index::doc(&body)));
             expect += 1;
         }
@@ -89,14 +91,21 @@ pub(crate) fn catch_up_with(
     }
 }
 
+/// Event `seq`, if it exists, and whether it could be read: an event that does not decode is
+/// read as its placeholder (see `trail_store::unreadable`), at `occurred_at_us` when the
+/// caller knows its time.
 pub(crate) fn read(
     conn: &Connection,
     ctx: &Ctx<'_>,
     tenant: &TenantId,
     tid: i64,
     seq: u64,
-) -> StoreResult<Option<StoredEvent>> {
-    with_blob(conn, tid, seq, |blob| Ok(StoredEvent { tenant: tenant.clone(), seq, body: ctx.codec.decode(blob)? }))
+    occurred_at_us: Option<i64>,
+) -> StoreResult<Option<(StoredEvent, bool)>> {
+    with_blob(conn, tid, seq, |blob| {
+        let read = ctx.codec.read(blob, Fields::All, tenant, seq, occurred_at_us);
+        Ok((StoredEvent { tenant: tenant.clone(), seq, body: read.body }, read.readable))
+    })
 }
 
 /// `f` of the stored blob of event `seq`, read in place, if the event exists.
@@ -114,17 +123,19 @@ fn with_blob<T>(
     }
 }
 
-/// The stored blobs of events `seqs` that exist, in the order of `seqs`. When the seqs lie
+/// The stored blobs of events `seqs` (each with its time) that exist, in the order of `seqs`. When the seqs lie
 /// close together (a page of the log in time order mostly holds consecutive seqs), one range
 /// scan reads them all: a lookup by key per event cost twice the scan (statement reset, bind
 /// and a descent of the B-tree each).
-fn read_blobs(conn: &Connection, tid: i64, seqs: &[u64]) -> StoreResult<Blobs> {
+fn read_blobs(conn: &Connection, tid: i64, seqs: &[(i64, u64)]) -> StoreResult<Blobs> {
     let mut out = Blobs::with_capacity(seqs.len());
-    let (Some(&lo), Some(&hi)) = (seqs.iter().min(), seqs.iter().max()) else { return Ok(out) };
+    let (Some(lo), Some(hi)) = (seqs.iter().map(|s| s.1).min(), seqs.iter().map(|s| s.1).max()) else {
+        return Ok(out);
+    };
     if hi - lo >= 2 * seqs.len() as u64 {
-        for &seq in seqs {
+        for &(occ, seq) in seqs {
             with_blob(conn, tid, seq, |blob| {
-                out.push(seq, blob);
+                out.push((occ, seq), blob);
                 Ok(())
             })?;
         }
@@ -135,7 +146,7 @@ fn read_blobs(conn: &Connection, tid: i64, seqs: &[u64]) -> StoreResult<Blobs> {
     // Where each blob lies, by seq - lo; a seq not asked for is read and dropped.
     let mut slots: Vec<Option<std::ops::Range<usize>>> = vec![None; (hi - lo + 1) as usize];
     let mut asked = vec![false; slots.len()];
-    seqs.iter().for_each(|&s| asked[(s - lo) as usize] = true);
+    seqs.iter().for_each(|&(_, s)| asked[(s - lo) as usize] = true);
     while let Some(row) = rows.next().sql()? {
         let seq = (row.get::<_, i64>(0).sql()? & SEQ_MASK) as u64;
         let i = (seq - lo) as usize;
@@ -143,9 +154,9 @@ fn read_blobs(conn: &Connection, tid: i64, seqs: &[u64]) -> StoreResult<Blobs> {
             slots[i] = Some(out.stash(blob_of(row, 1)?));
         }
     }
-    for &s in seqs {
+    for &(occ, s) in seqs {
         if let Some(range) = slots[(s - lo) as usize].take() {
-            out.push_range(s, range);
+            out.push_range((occ, s), range);
         }
     }
     Ok(out)
@@ -168,7 +179,7 @@ pub(crate) fn event(
     tid: i64,
     seq: u64,
 ) -> StoreResult<Option<StoredEvent>> {
-    read(conn, ctx, tenant, tid, seq)
+    Ok(read(conn, ctx, tenant, tid, seq, None)?.map(|(event, _)| event))
 }
 
 pub(crate) fn bounds(filter: &Filter, before: Option<(i64, u64)>, snapshot: u64) -> Bounds {
@@ -225,15 +236,18 @@ pub(crate) fn run(conn: &mut Connection, ctx: &Ctx<'_>, q: &PageQuery<'_>) -> St
         'page: loop {
             let want = page.limit + 1 - events.len();
             let mut seen = 0;
-            let seqs = candidates.by_ref().take(want).map(|(_, seq)| seq).inspect(|_| seen += 1);
-            let decoded = crate::bulk::read_decoded(&tx, ctx.codec, fields, seqs, |c, seqs| read_blobs(c, tid, seqs))?;
+            let seqs = candidates.by_ref().take(want).inspect(|_| seen += 1);
+            let decoded =
+                crate::bulk::read_decoded(&tx, ctx.codec, tenant, fields, seqs, |c, seqs| read_blobs(c, tid, seqs))?;
             if seen == 0 {
                 break;
             }
-            for (seq, body) in decoded.into_iter().flatten() {
-                if !filter.matches(&body) {
+            for (seq, read) in decoded.into_iter().flatten() {
+                // A placeholder is shown wherever the index (made from the event) proposes it.
+                if read.readable && !filter.matches(&read.body) {
                     continue;
                 }
+                let body = read.body;
                 if events.len() == page.limit {
                     more = true;
                     break 'page;
@@ -242,9 +256,9 @@ pub(crate) fn run(conn: &mut Connection, ctx: &Ctx<'_>, q: &PageQuery<'_>) -> St
             }
         }
     } else {
-        for (_, seq) in candidates {
-            let Some(event) = read(&tx, ctx, tenant, tid, seq)? else { continue };
-            if !filter.matches(&event.body) {
+        for (occ, seq) in candidates {
+            let Some((event, readable)) = read(&tx, ctx, tenant, tid, seq, Some(occ))? else { continue };
+            if readable && !filter.matches(&event.body) {
                 continue;
             }
             if events.len() == page.limit {
@@ -286,18 +300,20 @@ pub(crate) fn run_rendered(
             // cloned once a chunk, not once a row (both threads counting references to one id
             // cost as much as a column).
             let mut event: Option<StoredEvent> = None;
-            for (seq, blob) in blobs.iter() {
-                if by_record {
-                    let rendered = codec.with_decompressed(blob, |r| render.render_record(seq, r, &mut bytes))?;
-                    if let Some(occurred_at) = rendered {
-                        rows.push((occurred_at.as_microsecond(), seq, bytes.len()));
-                        continue;
-                    }
-                }
-                let body = codec.decode_fields(blob, fields)?;
-                if !filter.matches(&body) {
+            for (seq, occ, blob) in blobs.iter() {
+                if by_record
+                    && let Ok(Some(occurred_at)) =
+                        codec.with_decompressed(blob, |r| render.render_record(seq, r, &mut bytes))
+                {
+                    rows.push((occurred_at.as_microsecond(), seq, bytes.len()));
                     continue;
                 }
+                // A record that does not decode is rendered as its placeholder.
+                let read = codec.read(blob, fields, &tenant, seq, Some(occ));
+                if read.readable && !filter.matches(&read.body) {
+                    continue;
+                }
+                let body = read.body;
                 let occurred_at = body.occurred_at.as_microsecond();
                 let event = match &mut event {
                     Some(e) => {
@@ -321,7 +337,7 @@ pub(crate) fn run_rendered(
     'page: loop {
         let want = page.limit + 1 - rows_kept;
         let mut seen = 0;
-        let seqs = candidates.by_ref().take(want).map(|(_, seq)| seq).inspect(|_| seen += 1);
+        let seqs = candidates.by_ref().take(want).inspect(|_| seen += 1);
         let chunks = crate::bulk::read_chunks(&tx, seqs, |c, seqs| read_blobs(c, tid, seqs), step.clone())?;
         if seen == 0 {
             break;
@@ -371,8 +387,8 @@ pub(crate) fn count_buckets(
         return Ok(counts);
     }
     for (occ, seq) in ctx.index.search(tid as u64, &plan, bounds(&f, None, newest)) {
-        let Some(event) = read(&tx, ctx, tenant, tid, seq)? else { continue };
-        if f.matches(&event.body) {
+        let Some((event, readable)) = read(&tx, ctx, tenant, tid, seq, Some(occ))? else { continue };
+        if !readable || f.matches(&event.body) {
             let i = edges.partition_point(|&b| b <= occ);
             if (1..edges.len()).contains(&i) {
                 counts[i - 1] += 1;

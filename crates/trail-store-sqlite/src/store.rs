@@ -650,7 +650,10 @@ impl Store for SqliteStore {
                 let blob =
                     row.get_ref(1).sql()?.as_blob().map_err(|e| StoreError::internal(rusqlite::Error::from(e)))?;
                 let seq = (pos & crate::SEQ_MASK) as u64;
-                out.push(StoredEvent { tenant: tenant.clone(), seq, body: inner.codec.decode(blob)? });
+                // An event that does not decode is read as its placeholder, so one damaged
+                // record does not stop a live tail.
+                let body = inner.codec.read(blob, trail_core::event::Fields::All, &tenant, seq, None).body;
+                out.push(StoredEvent { tenant: tenant.clone(), seq, body });
             }
             Ok(out)
         })

@@ -98,3 +98,14 @@ pub fn rebuild_tree(dir: &Path, tenant: &str) -> trail_store::StoreResult<()> {
     }
     Ok(())
 }
+
+/// Replaces event `seq`'s stored record with bytes that do not decode (a plain blob holding no
+/// record): damage that a reader meets before `trail verify` is run.
+pub fn garble_event(dir: &Path, tenant: &str, seq: u64) -> trail_store::StoreResult<()> {
+    let conn = Connection::open(dir.join(DB_FILE)).sql()?;
+    let pos = event_pos(tid(&conn, tenant), seq);
+    let changed =
+        conn.execute("UPDATE events SET body = ?1 WHERE pos = ?2", params![&[0u8, 0xff, 0xfe][..], pos]).sql()?;
+    assert_eq!(changed, 1, "event {seq} of {tenant} exists");
+    Ok(())
+}

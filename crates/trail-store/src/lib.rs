@@ -17,6 +17,7 @@ mod rendered;
 pub mod rollup;
 pub mod tree;
 mod types;
+pub mod unreadable;
 pub mod verify;
 
 use async_trait::async_trait;

@@ -227,7 +227,7 @@ fn erased_body(record: &Record<'_>) -> Result<EventBody, String> {
     let mut pos = 0;
     for &(field, start, end) in &record.layout.personal {
         let (s, e) = (start as usize, end as usize);
-        if s < pos || e > c.len() {
+        if s < pos || e < s || e > c.len() {
             return Err("the stored event's layout does not fit its bytes".into());
         }
         text.extend_from_slice(&c[pos..s]);
@@ -327,6 +327,22 @@ mod tests {
         let at = tampered.len() - 3;
         tampered[at] ^= 1;
         assert_ne!(leaf(&tampered), before);
+    }
+
+    /// Regression (found by the stored_record fuzz target): a damaged record of an erased
+    /// event whose layout put a value's start past its end made the reader panic (slice index
+    /// out of range) instead of refusing the record.
+    #[test]
+    fn a_layout_whose_start_is_past_its_end_is_refused() {
+        let canonical = br#"{"action":"a","category":"a","description":"x","occurred_at":"2026-11-22T12:00:00.000Z","outcome":"success","received_at":"2026-11-22T12:00:00.000Z","report_type":"A"}"#;
+        let mut bytes = vec![V2, 1, Personal::Description as u8 | ERASED];
+        bytes.extend_from_slice(&5000u32.to_le_bytes());
+        bytes.extend_from_slice(&40u32.to_le_bytes());
+        bytes.extend_from_slice(&(canonical.len() as u32 - 1).to_le_bytes());
+        bytes.extend_from_slice(canonical);
+        assert!(body(&bytes).is_err());
+        assert!(super::leaf_hash(&bytes, b"t", 1).is_err());
+        assert!(matches!(erase(&bytes, &Personal::ALL), Ok(None)), "nothing left to erase");
     }
 
     #[test]

@@ -8,6 +8,7 @@
 //! - [`stored`]: the event as Trail keeps and returns it, with defaults filled in and enrichment.
 //! - [`fields`]: reading only some fields of a stored event (an export of the activity columns).
 //! - [`activity`]: the activity columns' fields, borrowed from a typed event or from the stored text.
+//! - [`unreadable`]: the placeholder shown in place of a stored event that cannot be read.
 
 pub mod activity;
 pub mod batch;
@@ -15,6 +16,7 @@ pub mod fields;
 pub mod model;
 mod reader;
 pub mod stored;
+pub mod unreadable;
 pub mod validate;
 
 pub use activity::Activity;
@@ -22,4 +24,5 @@ pub use batch::{BatchError, BatchErrorKind, BodyFormat, Limits, parse_batch};
 pub use fields::Fields;
 pub use model::{Action, Actor, ActorType, Category, Client, Context, Location, Method, Outcome, Target};
 pub use stored::{ERASED, EventBody, StoredEvent};
+pub use unreadable::UNREADABLE_ACTION;
 pub use validate::{FieldError, NewEvent};

@@ -65,9 +65,34 @@ impl Action {
         &self.0
     }
 
-    /// The category an action implies: its part before the first dot.
+    /// The action's part before the first dot: the category it implies.
+    fn first_word(&self) -> &str {
+        self.0.split('.').next().unwrap_or(&self.0)
+    }
+
+    /// The category an action implies: its part before the first dot. A first word longer
+    /// than a category may be ([`Category::MAX_LEN`]) cannot be one: ingest refuses such an
+    /// action without a category ([`Action::implied_category_error`]), and an event made in
+    /// code gets the word's first 64 characters, so a stored category is always one the
+    /// stored-event reader accepts.
     pub fn default_category(&self) -> Category {
-        Category(self.0.split('.').next().unwrap_or(&self.0).to_owned())
+        let word = self.first_word();
+        Category(word[..word.len().min(Category::MAX_LEN)].to_owned())
+    }
+
+    /// Why this action cannot stand without a category, if it cannot: its first word, the
+    /// category it implies, is longer than a category may be. (An event whose category broke
+    /// that rule was once accepted, and no list holding it could be read back.)
+    pub fn implied_category_error(&self) -> Option<String> {
+        let word = self.first_word();
+        (word.len() > Category::MAX_LEN).then(|| {
+            format!(
+                "category is required for this action: its first word (before the first dot), which would be the category, is {} characters long and a category is at most {}; set category to at most {} characters of a-z, 0-9 and '_', or shorten the action's first word",
+                word.len(),
+                Category::MAX_LEN,
+                Category::MAX_LEN
+            )
+        })
     }
 }
 
@@ -302,6 +327,19 @@ mod tests {
             let split = s.split('.').all(|w| !w.is_empty() && w.bytes().all(is_word_byte));
             prop_assert_eq!(is_dotted_words(&s), split, "{:?}", s);
         }
+    }
+
+    /// Regression: an action of 65 or more characters without a dot implied a category the
+    /// stored-event reader refuses (at most 64), so the event was stored and then broke every
+    /// list it was in.
+    #[test]
+    fn the_implied_category_is_always_a_valid_one() {
+        let long = Action::parse(&"a".repeat(65)).unwrap();
+        assert!(long.implied_category_error().unwrap().contains("set category"), "the error says how to fix it");
+        assert!(Category::parse(long.default_category().as_str()).is_ok());
+        let fits = Action::parse(&format!("{}.{}", "a".repeat(64), "b".repeat(60))).unwrap();
+        assert_eq!(fits.implied_category_error(), None);
+        assert_eq!(fits.default_category().as_str(), "a".repeat(64));
     }
 
     #[test]

@@ -221,12 +221,20 @@ impl NewEvent {
             Some(id) if id.is_empty() => {
                 return Err(FieldError::new("id", "id must not be empty: leave it out or send a unique key"));
             }
+            // PostgreSQL's text (where ids are kept unique) cannot hold a NUL character.
+            Some(id) if id.contains('\0') => {
+                return Err(FieldError::new(
+                    "id",
+                    "id must not contain the NUL character (\\u0000): send a key of printable characters",
+                ));
+            }
             id => max_chars("id", id, limits::ID)?,
         };
         let occurred_at = match w.occurred_at {
             None => None,
             Some(s) => {
                 let ts = parse_rfc3339(&s).map_err(|m| FieldError::new("occurred_at", m))?;
+                readable_instant(&s, ts)?;
                 let latest = now.checked_add(jiff::SignedDuration::from_secs(limits::FUTURE_SKEW_SECS)).unwrap_or(now);
                 if ts > latest {
                     return Err(FieldError::new(
@@ -241,6 +249,12 @@ impl NewEvent {
         };
         let category =
             w.category.map(|c| Category::parse(&c).map_err(|m| FieldError::new("category", m))).transpose()?;
+        // The category left out is the action's first word, which must make a valid one.
+        if category.is_none()
+            && let Some(m) = action.implied_category_error()
+        {
+            return Err(FieldError::new("category", m));
+        }
         let outcome = w.outcome.map(|o| Outcome::parse(&o).map_err(|m| FieldError::new("outcome", m))).transpose()?;
         let actor = w.actor.map(validate_actor).transpose()?;
         let targets = match w.targets {
@@ -290,6 +304,20 @@ impl NewEvent {
         };
         Ok(NewEvent { id, occurred_at, action, category, outcome, actor, targets, description, context, metadata })
     }
+}
+
+/// The earliest instant an event may have: the start of year 0000 in UTC. An earlier one
+/// (`0000-01-01T00:30:00+01:00`) has no four-digit year in UTC, the form events are stored and
+/// returned in, so it could not be read back.
+fn readable_instant(sent: &str, ts: Timestamp) -> Result<(), FieldError> {
+    const EARLIEST_US: i64 = -62_167_219_200_000_000;
+    if ts.as_microsecond() < EARLIEST_US {
+        return Err(FieldError::new(
+            "occurred_at",
+            format!("occurred_at {sent} is before the year 0000 in UTC: send a time from 0000-01-01T00:00:00Z on"),
+        ));
+    }
+    Ok(())
 }
 
 fn validate_actor(a: WireActor) -> Result<Actor, FieldError> {
@@ -435,6 +463,23 @@ mod tests {
         assert_eq!(err(r#"{"action":"a","targets":[{"type":"d","id":5}]}"#).field, "targets[0].id");
         assert_eq!(err(r#"{}"#).field, "action");
         assert_eq!(err(r#"[]"#).field, "");
+    }
+
+    /// Regression: each of these was accepted and then could not be read back from the store.
+    #[test]
+    fn what_could_not_be_read_back_is_refused() {
+        // An action of 65 characters and no dot: its implied category is too long.
+        let e = err(&format!(r#"{{"action":"{}"}}"#, "a".repeat(65)));
+        assert_eq!(e.field, "category");
+        assert!(e.message.contains("set category to at most 64 characters"), "{}", e.message);
+        let with_category = format!(r#"{{"action":"{}","category":"c"}}"#, "a".repeat(65));
+        assert!(NewEvent::from_json(&with_category, now()).is_ok());
+        // A time before year 0000 in UTC.
+        let e = err(r#"{"action":"a","occurred_at":"0000-01-01T00:30:00+01:00"}"#);
+        assert_eq!(e.field, "occurred_at");
+        assert!(NewEvent::from_json(r#"{"action":"a","occurred_at":"0000-01-01T00:00:00Z"}"#, now()).is_ok());
+        // A NUL in the id.
+        assert_eq!(err(r#"{"action":"a","id":"k\u0000"}"#).field, "id");
     }
 
     #[test]

@@ -7,5 +7,6 @@ mod helpers;
 mod rewrite;
 mod serve;
 mod two_servers;
+mod unreadable;
 mod verify;
 mod verify_postgres;
