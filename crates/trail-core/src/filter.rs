@@ -101,7 +101,9 @@ impl ActionPattern {
 #[derive(Debug, Clone, PartialEq, Default, Serialize)]
 pub struct Filter {
     pub time: TimeBounds,
-    /// Matches `actor.id` or `actor.email` exactly.
+    /// Matches `actor.id` or `actor.email` exactly. The server adds every identifier the
+    /// tenant's identity links give the people named (`Store::person`), so one person is
+    /// found by id or by e-mail alike.
     pub actors: Vec<String>,
     pub actions: Vec<ActionPattern>,
     pub categories: Vec<Category>,
@@ -119,11 +121,18 @@ pub struct Filter {
 }
 
 /// Whose own events a `member` sees: those whose `actor.id` is theirs or, when they have no
-/// actor id, those whose `actor.email` is their e-mail.
+/// actor id, those whose `actor.email` is their e-mail. The server widens either to the
+/// [`Owner::Person`] the tenant's identity links make of it (their id and every e-mail linked
+/// to it), so a member also sees the events that name them only by e-mail.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub enum Owner {
     ActorId(String),
     Email(String),
+    /// Events whose `actor.id` is one of `ids` or whose `actor.email` is one of `emails`.
+    Person {
+        ids: Vec<String>,
+        emails: Vec<String>,
+    },
 }
 
 impl Owner {
@@ -131,6 +140,20 @@ impl Owner {
         match self {
             Owner::ActorId(id) => e.actor_id() == Some(id.as_str()),
             Owner::Email(email) => e.actor_email() == Some(email.as_str()),
+            Owner::Person { ids, emails } => {
+                e.actor_id().is_some_and(|id| ids.iter().any(|i| i == id))
+                    || e.actor_email().is_some_and(|m| emails.iter().any(|x| x == m))
+            }
+        }
+    }
+
+    /// Whether `actor` (an actor id or e-mail, as the users report names people) is this
+    /// owner.
+    pub fn is(&self, actor: &str) -> bool {
+        match self {
+            Owner::ActorId(id) => id == actor,
+            Owner::Email(email) => email == actor,
+            Owner::Person { ids, emails } => ids.iter().chain(emails).any(|v| v == actor),
         }
     }
 }

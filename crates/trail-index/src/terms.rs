@@ -309,6 +309,10 @@ impl Plan {
         match &f.owner {
             Some(Owner::ActorId(id)) => ids.push(actor_id_term(id)),
             Some(Owner::Email(e)) => emails.push(actor_email_term(e)),
+            Some(Owner::Person { ids: i, emails: e }) => {
+                ids.extend(i.iter().map(|id| actor_id_term(id)));
+                emails.extend(e.iter().map(|e| actor_email_term(e)));
+            }
             None => {}
         }
         (ids, emails)
@@ -327,6 +331,15 @@ impl Plan {
         match &f.owner {
             Some(Owner::ActorId(id)) => any(vec![Alt::Term(actor_id_term(id))]),
             Some(Owner::Email(email)) => any(vec![Alt::Term(actor_email_term(email))]),
+            Some(Owner::Person { ids, emails }) => {
+                let mut alts: Vec<Alt> = ids.iter().map(|id| Alt::Term(actor_id_term(id))).collect();
+                alts.extend(emails.iter().map(|e| Alt::Term(actor_email_term(e))));
+                if alts.is_empty() {
+                    // Nobody: still a clause, so the plan never selects the whole log.
+                    alts.push(Alt::Term(actor_id_term("")));
+                }
+                any(alts)
+            }
             None => {}
         }
         any(f.actions.iter().map(action_alt).collect());

@@ -22,6 +22,7 @@ pub mod console;
 pub mod erasure;
 pub mod error;
 pub mod export;
+pub mod identity;
 pub mod integrity;
 pub mod metrics;
 pub mod people;

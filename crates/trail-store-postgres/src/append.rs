@@ -201,7 +201,10 @@ async fn write(
             write_tiles(tx, t, edge).await?;
         }
         let new: Vec<&Row> = new_rows.iter().map(|(_, r)| *r).collect();
-        crate::rollups::add(tx, t, new.iter().map(|r| &r.seen), new.iter().filter_map(|r| r.fact.as_ref())).await?;
+        // Who is who first: an event with only an e-mail linked to an id is rolled up as the id's.
+        let ids = crate::identity::link(tx, t, new.iter().map(|r| &r.seen)).await?;
+        crate::rollups::add(tx, t, new.iter().map(|r| &r.seen), new.iter().filter_map(|r| r.fact.as_ref()), &ids)
+            .await?;
         crate::counts::add(tx, t, new.iter().map(|r| r.occurred_at)).await?;
         tx.execute("UPDATE tenants SET next_seq = $1 WHERE tenant_id = $2", &[&(next as i64), &t]).await.pg()?;
     }

@@ -55,6 +55,13 @@ pub(crate) async fn erase(store: &PgStore, tenant: &TenantId, request: &ErasureR
                 .pg()?;
         }
         tx.execute("DELETE FROM activity_buckets WHERE tenant_id = $1 AND key = ANY($2)", &[&t, &ids]).await.pg()?;
+        // The person's links between e-mails and ids.
+        tx.execute(
+            "DELETE FROM identities WHERE tenant_id = $1 AND (email = ANY($2) OR actor_id = ANY($2))",
+            &[&t, &ids],
+        )
+        .await
+        .pg()?;
     }
     let who: Vec<&String> = request.keys.iter().chain(&request.emails).chain(&request.names).collect();
     if !who.is_empty() {

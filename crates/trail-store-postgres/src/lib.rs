@@ -24,6 +24,7 @@ mod append;
 mod counts;
 mod erase;
 mod error;
+mod identity;
 mod partitions;
 mod purge;
 mod query;

@@ -9,6 +9,7 @@ use tokio_postgres::{GenericClient, Row, Transaction, types::ToSql};
 use trail_core::TenantId;
 use trail_store::{
     ActionCount, ActorSummary, LinkSummary, LoginSummary, RecentPage, RollupKind, StoreResult, UsageSummary,
+    identity::Resolved,
     rollup::{Fact, Seen, fold_buckets, fold_links, fold_logins, fold_seen, fold_usage, split},
 };
 
@@ -23,14 +24,57 @@ async fn upsert(tx: &Transaction<'_>, sql: &str, tenant: &str, columns: &[&(dyn 
     Ok(())
 }
 
-/// Folds the newly stored events of one append into every rollup: one statement per table.
+/// How a person's part of a batch (or a row merged into theirs) joins their kept row. A name or
+/// e-mail replaces the kept one only when given at least as recently (`name_at`, `email_at`).
+const ACTORS_MERGE: &str = "ON CONFLICT (tenant_id, key) DO UPDATE SET
+  actor_id = COALESCE(actors.actor_id, excluded.actor_id),
+  name = CASE WHEN excluded.name IS NOT NULL AND (excluded.name_at >= actors.last_seen OR actors.name IS NULL)
+              THEN excluded.name ELSE actors.name END,
+  email = CASE WHEN excluded.email IS NOT NULL AND (excluded.email_at >= actors.last_seen OR actors.email IS NULL)
+               THEN excluded.email ELSE actors.email END,
+  first_seen = LEAST(actors.first_seen, excluded.first_seen),
+  last_seen = GREATEST(actors.last_seen, excluded.last_seen),
+  event_count = actors.event_count + excluded.event_count,
+  last_login = GREATEST(actors.last_login, excluded.last_login)";
+
+/// How a person's attempts join their kept row: the latest attempt's details replace the kept
+/// ones only when at least as recent.
+const LOGINS_MERGE: &str = "ON CONFLICT (tenant_id, key) DO UPDATE SET
+  actor_id = COALESCE(logins.actor_id, excluded.actor_id),
+  name = CASE WHEN excluded.last_at >= logins.last_at THEN COALESCE(excluded.name, logins.name) ELSE COALESCE(logins.name, excluded.name) END,
+  email = CASE WHEN excluded.last_at >= logins.last_at THEN COALESCE(excluded.email, logins.email) ELSE COALESCE(logins.email, excluded.email) END,
+  last_ok = CASE WHEN excluded.last_at >= logins.last_at THEN excluded.last_ok ELSE logins.last_ok END,
+  ip = CASE WHEN excluded.last_at >= logins.last_at THEN excluded.ip ELSE logins.ip END,
+  country = CASE WHEN excluded.last_at >= logins.last_at THEN excluded.country ELSE logins.country END,
+  region = CASE WHEN excluded.last_at >= logins.last_at THEN excluded.region ELSE logins.region END,
+  city = CASE WHEN excluded.last_at >= logins.last_at THEN excluded.city ELSE logins.city END,
+  last_at = GREATEST(logins.last_at, excluded.last_at),
+  last_success = GREATEST(logins.last_success, excluded.last_success),
+  last_failure = GREATEST(logins.last_failure, excluded.last_failure),
+  failed_total = logins.failed_total + excluded.failed_total";
+
+/// How a person's file events join their kept row.
+const USAGE_MERGE: &str = "ON CONFLICT (tenant_id, key) DO UPDATE SET
+  actor_id = COALESCE(usage.actor_id, excluded.actor_id),
+  name = CASE WHEN excluded.last_at >= usage.last_at THEN COALESCE(excluded.name, usage.name) ELSE COALESCE(usage.name, excluded.name) END,
+  email = CASE WHEN excluded.last_at >= usage.last_at THEN COALESCE(excluded.email, usage.email) ELSE COALESCE(usage.email, excluded.email) END,
+  uploads = usage.uploads + excluded.uploads,
+  downloads = usage.downloads + excluded.downloads,
+  deletes = usage.deletes + excluded.deletes,
+  bytes_in = usage.bytes_in + excluded.bytes_in,
+  bytes_out = usage.bytes_out + excluded.bytes_out,
+  last_at = GREATEST(usage.last_at, excluded.last_at)";
+
+/// Folds the newly stored events of one append into every rollup: one statement per table
+/// (`ids`: the id each e-mail of the batch is linked to).
 pub(crate) async fn add<'a>(
     tx: &Transaction<'_>,
     tenant: &str,
     seen: impl Iterator<Item = &'a Seen>,
     facts: impl Iterator<Item = &'a Fact> + Clone,
+    ids: &'a Resolved,
 ) -> StoreResult<()> {
-    let (actions, actors) = fold_seen(seen);
+    let (actions, actors) = fold_seen(seen, ids);
     if !actions.is_empty() {
         let (names, counts): (Vec<&str>, Vec<i64>) = actions.into_iter().unzip();
         upsert(
@@ -55,20 +99,13 @@ pub(crate) async fn add<'a>(
         // whether they replace the kept ones (events arrive out of order).
         upsert(
             tx,
-            "INSERT INTO actors (tenant_id, key, actor_id, name, email, first_seen, last_seen, event_count, last_login,
-                                 name_at, email_at)
-             SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::bigint[],
-                                      $8::bigint[], $9::bigint[], $10::bigint[], $11::bigint[])
-             ON CONFLICT (tenant_id, key) DO UPDATE SET
-               actor_id = COALESCE(actors.actor_id, excluded.actor_id),
-               name = CASE WHEN excluded.name IS NOT NULL AND (excluded.name_at >= actors.last_seen OR actors.name IS NULL)
-                           THEN excluded.name ELSE actors.name END,
-               email = CASE WHEN excluded.email IS NOT NULL AND (excluded.email_at >= actors.last_seen OR actors.email IS NULL)
-                            THEN excluded.email ELSE actors.email END,
-               first_seen = LEAST(actors.first_seen, excluded.first_seen),
-               last_seen = GREATEST(actors.last_seen, excluded.last_seen),
-               event_count = actors.event_count + excluded.event_count,
-               last_login = GREATEST(actors.last_login, excluded.last_login)",
+            &format!(
+                "INSERT INTO actors (tenant_id, key, actor_id, name, email, first_seen, last_seen, event_count, last_login,
+                                     name_at, email_at)
+                 SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::bigint[],
+                                          $8::bigint[], $9::bigint[], $10::bigint[], $11::bigint[])
+                 {ACTORS_MERGE}"
+            ),
             tenant,
             &[
                 &col(|r| Some(r.0)),
@@ -85,7 +122,7 @@ pub(crate) async fn add<'a>(
         )
         .await?;
     }
-    let buckets = fold_buckets(facts.clone().map(Fact::activity));
+    let buckets = fold_buckets(facts.clone().map(|f| f.activity(ids)));
     if !buckets.is_empty() {
         let rows: Vec<_> = buckets.into_iter().collect();
         let kinds: Vec<i16> = rows.iter().map(|((k, _, _), _)| *k as i16).collect();
@@ -104,7 +141,7 @@ pub(crate) async fn add<'a>(
         .await?;
     }
     let (logins, files, links) = split(facts);
-    let people = fold_logins(logins);
+    let people = fold_logins(logins, ids);
     if !people.is_empty() {
         let rows: Vec<_> = people.into_iter().collect();
         let text = |f: &dyn Fn(&trail_store::rollup::LoginFold<'a>) -> Option<&'a str>| -> Vec<Option<&'a str>> {
@@ -115,7 +152,6 @@ pub(crate) async fn add<'a>(
         };
         let keys: Vec<&str> = rows.iter().map(|(k, _)| *k).collect();
         let oks: Vec<bool> = rows.iter().map(|(_, r)| r.latest.ok).collect();
-        let newer = "excluded.last_at >= logins.last_at";
         upsert(
             tx,
             &format!(
@@ -124,24 +160,12 @@ pub(crate) async fn add<'a>(
                  SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::boolean[],
                                           $8::bigint[], $9::bigint[], $10::bigint[], $11::text[], $12::text[],
                                           $13::text[], $14::text[])
-                 ON CONFLICT (tenant_id, key) DO UPDATE SET
-                   actor_id = COALESCE(logins.actor_id, excluded.actor_id),
-                   name = CASE WHEN {newer} THEN COALESCE(excluded.name, logins.name) ELSE COALESCE(logins.name, excluded.name) END,
-                   email = CASE WHEN {newer} THEN COALESCE(excluded.email, logins.email) ELSE COALESCE(logins.email, excluded.email) END,
-                   last_ok = CASE WHEN {newer} THEN excluded.last_ok ELSE logins.last_ok END,
-                   ip = CASE WHEN {newer} THEN excluded.ip ELSE logins.ip END,
-                   country = CASE WHEN {newer} THEN excluded.country ELSE logins.country END,
-                   region = CASE WHEN {newer} THEN excluded.region ELSE logins.region END,
-                   city = CASE WHEN {newer} THEN excluded.city ELSE logins.city END,
-                   last_at = GREATEST(logins.last_at, excluded.last_at),
-                   last_success = GREATEST(logins.last_success, excluded.last_success),
-                   last_failure = GREATEST(logins.last_failure, excluded.last_failure),
-                   failed_total = logins.failed_total + excluded.failed_total"
+                 {LOGINS_MERGE}"
             ),
             tenant,
             &[
                 &keys,
-                &text(&|r| r.latest.actor_id.as_deref()),
+                &text(&|r| r.id),
                 &text(&|r| r.name.map(|n| n.1)),
                 &text(&|r| r.email.map(|e| e.1)),
                 &num(&|r| Some(r.latest.at)),
@@ -157,7 +181,7 @@ pub(crate) async fn add<'a>(
         )
         .await?;
     }
-    let people = fold_usage(files);
+    let people = fold_usage(files, ids);
     if !people.is_empty() {
         let rows: Vec<_> = people.into_iter().collect();
         let text = |f: &dyn Fn(&trail_store::rollup::UsageFold<'a>) -> Option<&'a str>| -> Vec<Option<&'a str>> {
@@ -167,28 +191,18 @@ pub(crate) async fn add<'a>(
             rows.iter().map(|(_, r)| f(r)).collect()
         };
         let keys: Vec<&str> = rows.iter().map(|(k, _)| *k).collect();
-        let newer = "excluded.last_at >= usage.last_at";
         upsert(
             tx,
             &format!(
                 "INSERT INTO usage (tenant_id, key, actor_id, name, email, uploads, downloads, deletes, bytes_in, bytes_out, last_at)
                  SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::bigint[],
                                           $8::bigint[], $9::bigint[], $10::bigint[], $11::bigint[])
-                 ON CONFLICT (tenant_id, key) DO UPDATE SET
-                   actor_id = COALESCE(usage.actor_id, excluded.actor_id),
-                   name = CASE WHEN {newer} THEN COALESCE(excluded.name, usage.name) ELSE COALESCE(usage.name, excluded.name) END,
-                   email = CASE WHEN {newer} THEN COALESCE(excluded.email, usage.email) ELSE COALESCE(usage.email, excluded.email) END,
-                   uploads = usage.uploads + excluded.uploads,
-                   downloads = usage.downloads + excluded.downloads,
-                   deletes = usage.deletes + excluded.deletes,
-                   bytes_in = usage.bytes_in + excluded.bytes_in,
-                   bytes_out = usage.bytes_out + excluded.bytes_out,
-                   last_at = GREATEST(usage.last_at, excluded.last_at)"
+                 {USAGE_MERGE}"
             ),
             tenant,
             &[
                 &keys,
-                &text(&|r| r.latest.actor_id.as_deref()),
+                &text(&|r| r.id),
                 &text(&|r| r.name.map(|n| n.1)),
                 &text(&|r| r.email.map(|e| e.1)),
                 &num(&|r| r.uploads),
@@ -253,6 +267,52 @@ pub(crate) async fn add<'a>(
             ],
         )
         .await?;
+    }
+    Ok(())
+}
+
+/// Merges the rows of a person kept under `from` (an e-mail) into the rows of `id`, the person it
+/// is now linked to, by the same rules as a batch's upserts; the e-mail's rows go.
+pub(crate) async fn merge(tx: &Transaction<'_>, tenant: &str, from: &str, id: &str) -> StoreResult<()> {
+    let statements = [
+        format!(
+            "INSERT INTO actors (tenant_id, key, actor_id, name, email, first_seen, last_seen, event_count, last_login,
+                                 name_at, email_at)
+             SELECT tenant_id, $3, $3, name, email, first_seen, last_seen, event_count, last_login, last_seen, last_seen
+             FROM actors WHERE tenant_id = $1 AND key = $2
+             {ACTORS_MERGE}"
+        ),
+        format!(
+            "INSERT INTO logins (tenant_id, key, actor_id, name, email, last_at, last_ok, last_success, last_failure,
+                                 failed_total, ip, country, region, city)
+             SELECT tenant_id, $3, $3, name, email, last_at, last_ok, last_success, last_failure, failed_total, ip,
+                    country, region, city
+             FROM logins WHERE tenant_id = $1 AND key = $2
+             {LOGINS_MERGE}"
+        ),
+        format!(
+            "INSERT INTO usage (tenant_id, key, actor_id, name, email, uploads, downloads, deletes, bytes_in, bytes_out, last_at)
+             SELECT tenant_id, $3, $3, name, email, uploads, downloads, deletes, bytes_in, bytes_out, last_at
+             FROM usage WHERE tenant_id = $1 AND key = $2
+             {USAGE_MERGE}"
+        ),
+        "INSERT INTO activity_buckets (tenant_id, kind, key, bucket, last_at)
+         SELECT tenant_id, kind, $3, bucket, last_at FROM activity_buckets
+         WHERE tenant_id = $1 AND kind IN (1, 2) AND key = $2
+         ON CONFLICT (tenant_id, kind, key, bucket) DO UPDATE
+           SET last_at = GREATEST(activity_buckets.last_at, excluded.last_at)"
+            .to_owned(),
+    ];
+    for sql in statements {
+        tx.execute(&sql, &[&tenant, &from, &id]).await.pg()?;
+    }
+    for sql in [
+        "DELETE FROM actors WHERE tenant_id = $1 AND key = $2",
+        "DELETE FROM logins WHERE tenant_id = $1 AND key = $2",
+        "DELETE FROM usage WHERE tenant_id = $1 AND key = $2",
+        "DELETE FROM activity_buckets WHERE tenant_id = $1 AND kind IN (1, 2) AND key = $2",
+    ] {
+        tx.execute(sql, &[&tenant, &from]).await.pg()?;
     }
     Ok(())
 }

@@ -222,7 +222,27 @@ const MIGRATIONS: &[&str] = &[
         SELECT tenant_id, occurred_at / 900000000 - (occurred_at % 900000000 < 0)::int AS bucket, count(*)
         FROM events GROUP BY tenant_id, bucket;
     "#,
+    // 3: the identity table (identity.rs): which actor id each e-mail spelling is linked to,
+    // filled from the rollups, whose rows kept under a linked e-mail are merged into the id's
+    // (`identity::rebuild`, run after this step). `tenants` is locked first, as in 2, so no
+    // append folds rollups while they are merged.
+    r#"
+    CREATE TABLE identities (
+        tenant_id text NOT NULL,
+        email     text NOT NULL,               -- as the events spell it
+        email_key text NOT NULL,               -- lower-cased: every spelling shares one link
+        actor_id  text,                        -- the id it is linked to, if any
+        linked_at bigint,                      -- occurred_at of the latest pairing
+        PRIMARY KEY (tenant_id, email)
+    );
+    CREATE INDEX identities_by_key ON identities (tenant_id, email_key);
+    CREATE INDEX identities_by_actor ON identities (tenant_id, actor_id);
+    LOCK TABLE tenants IN EXCLUSIVE MODE;
+    "#,
 ];
+
+/// The migration that creates the identity table, after which it is filled from the rollups.
+const IDENTITIES: usize = 3;
 
 /// The schema version this build writes.
 pub(crate) const VERSION: i64 = MIGRATIONS.len() as i64;
@@ -249,6 +269,9 @@ pub(crate) async fn migrate(client: &mut Client) -> StoreResult<()> {
     }
     for (i, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
         tx.batch_execute(sql).await.pg()?;
+        if i + 1 == IDENTITIES {
+            crate::identity::rebuild(&tx).await?;
+        }
         tx.execute("UPDATE trail_schema SET version = $1", &[&((i + 1) as i64)]).await.pg()?;
         tracing::info!(version = i + 1, "applied postgres migration");
     }

@@ -238,6 +238,15 @@ impl Store for PgStore {
         crate::rollups::actors(self, tenant, page).await
     }
 
+    async fn person(
+        &self,
+        tenant: &TenantId,
+        ids: &[String],
+        emails: &[String],
+    ) -> StoreResult<trail_store::identity::Person> {
+        crate::identity::person(self, tenant, ids, emails).await
+    }
+
     async fn actions(&self, tenant: &TenantId) -> StoreResult<Vec<ActionCount>> {
         crate::rollups::actions(self, tenant).await
     }

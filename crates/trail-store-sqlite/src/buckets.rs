@@ -33,6 +33,26 @@ pub(crate) fn add<'a>(
     Ok(())
 }
 
+/// Moves the login and usage buckets kept under `from` (an e-mail) to `id`, the person it is
+/// now linked to (links' buckets are keyed by link, not by person).
+pub(crate) fn merge(conn: &Connection, tid: i64, from: &str, id: &str) -> StoreResult<()> {
+    let kinds = [RollupKind::Logins as i64, RollupKind::Usage as i64];
+    conn.prepare_cached(
+        "INSERT INTO activity_buckets (tid, kind, key, bucket, last_at)
+         SELECT tid, kind, ?3, bucket, last_at FROM activity_buckets
+         WHERE tid = ?1 AND kind IN (?4, ?5) AND key = ?2
+         ON CONFLICT (tid, kind, key, bucket) DO UPDATE SET last_at = MAX(last_at, excluded.last_at)",
+    )
+    .sql()?
+    .execute(params![tid, from, id, kinds[0], kinds[1]])
+    .sql()?;
+    conn.prepare_cached("DELETE FROM activity_buckets WHERE tid = ?1 AND kind IN (?3, ?4) AND key = ?2")
+        .sql()?
+        .execute(params![tid, from, kinds[0], kinds[1]])
+        .sql()?;
+    Ok(())
+}
+
 /// See `Store::active_in`. Walks the range's buckets newest first; the first time a key shows
 /// up is its latest activity in the range. After a cursor, a key whose latest activity in the
 /// range sorts before the cursor was on an earlier page and is passed over.

@@ -54,6 +54,12 @@ pub(crate) fn apply(
             params_from_iter(values.iter()),
         )
         .sql()?;
+        // The person's links between e-mails and ids.
+        tx.execute(
+            &format!("DELETE FROM identities WHERE tid = ?1 AND (email IN ({ids_in}) OR actor_id IN ({ids_in}))"),
+            params_from_iter(values.iter()),
+        )
+        .sql()?;
     }
     let who: Vec<&String> = request.keys.iter().chain(&request.emails).chain(&request.names).collect();
     if !who.is_empty() {

@@ -4,14 +4,21 @@
 use rusqlite::Connection;
 use trail_store::{
     StoreResult,
+    identity::Resolved,
     rollup::{Fact, split},
 };
 
-/// Folds the facts of one append's new events into their rollups and activity buckets.
-pub(crate) fn add<'a>(conn: &Connection, tid: i64, facts: impl Iterator<Item = &'a Fact> + Clone) -> StoreResult<()> {
-    crate::buckets::add(conn, tid, facts.clone().map(Fact::activity))?;
+/// Folds the facts of one append's new events into their rollups and activity buckets (`ids`:
+/// the id each e-mail of the batch is linked to).
+pub(crate) fn add<'a>(
+    conn: &Connection,
+    tid: i64,
+    facts: impl Iterator<Item = &'a Fact> + Clone,
+    ids: &'a Resolved,
+) -> StoreResult<()> {
+    crate::buckets::add(conn, tid, facts.clone().map(|f| f.activity(ids)))?;
     let (logins, files, links) = split(facts);
-    crate::logins::add(conn, tid, logins)?;
-    crate::usage::add(conn, tid, files)?;
+    crate::logins::add(conn, tid, logins, ids)?;
+    crate::usage::add(conn, tid, files, ids)?;
     crate::links::add(conn, tid, links)
 }

@@ -29,6 +29,7 @@ mod codec;
 mod erase;
 mod error;
 mod facts;
+mod identity;
 mod links;
 mod logins;
 mod members;

@@ -5,9 +5,10 @@
 //! and actions), then each distinct person and action is one upsert, so the cost per event is a
 //! hash-map update, not a B-tree write.
 
-use rusqlite::{Connection, params};
+use rusqlite::{Connection, OptionalExtension, params};
 use trail_store::{
     ActionCount, ActorSummary, RecentPage, StoreResult,
+    identity::Resolved,
     rollup::{Seen, fold_seen},
 };
 
@@ -16,9 +17,33 @@ use crate::{
     recent::{Table, ts},
 };
 
-/// Folds the newly stored events of one append into the rollups.
-pub(crate) fn add<'a>(conn: &Connection, tid: i64, seen: impl Iterator<Item = &'a Seen>) -> StoreResult<()> {
-    let (actions, actors) = fold_seen(seen);
+/// Adds a person's part of a batch to their row. A name or e-mail replaces the kept one when it
+/// is at least as recent as the last event seen (?10 and ?11 say when they were given): events
+/// may arrive out of `occurred_at` order.
+const UPSERT_ACTOR: &str =
+    "INSERT INTO actors (tid, key, actor_id, name, email, first_seen, last_seen, event_count, last_login)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+     ON CONFLICT (tid, key) DO UPDATE SET
+       actor_id = COALESCE(actors.actor_id, excluded.actor_id),
+       name = CASE WHEN excluded.name IS NOT NULL AND (?10 >= actors.last_seen OR actors.name IS NULL)
+                   THEN excluded.name ELSE actors.name END,
+       email = CASE WHEN excluded.email IS NOT NULL AND (?11 >= actors.last_seen OR actors.email IS NULL)
+                    THEN excluded.email ELSE actors.email END,
+       first_seen = MIN(actors.first_seen, excluded.first_seen),
+       last_seen = MAX(actors.last_seen, excluded.last_seen),
+       event_count = actors.event_count + excluded.event_count,
+       last_login = MAX(COALESCE(actors.last_login, excluded.last_login),
+                        COALESCE(excluded.last_login, actors.last_login))";
+
+/// Folds the newly stored events of one append into the rollups (`ids`: the id each e-mail of
+/// the batch is linked to).
+pub(crate) fn add<'a>(
+    conn: &Connection,
+    tid: i64,
+    seen: impl Iterator<Item = &'a Seen>,
+    ids: &'a Resolved,
+) -> StoreResult<()> {
+    let (actions, actors) = fold_seen(seen, ids);
     let mut upsert_action = conn
         .prepare_cached(
             "INSERT INTO action_counts (tid, action, event_count) VALUES (?1, ?2, ?3)
@@ -28,25 +53,7 @@ pub(crate) fn add<'a>(conn: &Connection, tid: i64, seen: impl Iterator<Item = &'
     for (action, n) in actions {
         upsert_action.execute(params![tid, action, n]).sql()?;
     }
-    // A name or e-mail replaces the kept one when it is at least as recent as the last event
-    // seen: events may arrive out of `occurred_at` order.
-    let mut upsert_actor = conn
-        .prepare_cached(
-            "INSERT INTO actors (tid, key, actor_id, name, email, first_seen, last_seen, event_count, last_login)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
-             ON CONFLICT (tid, key) DO UPDATE SET
-               actor_id = COALESCE(actors.actor_id, excluded.actor_id),
-               name = CASE WHEN excluded.name IS NOT NULL AND (?10 >= actors.last_seen OR actors.name IS NULL)
-                           THEN excluded.name ELSE actors.name END,
-               email = CASE WHEN excluded.email IS NOT NULL AND (?11 >= actors.last_seen OR actors.email IS NULL)
-                            THEN excluded.email ELSE actors.email END,
-               first_seen = MIN(actors.first_seen, excluded.first_seen),
-               last_seen = MAX(actors.last_seen, excluded.last_seen),
-               event_count = actors.event_count + excluded.event_count,
-               last_login = MAX(COALESCE(actors.last_login, excluded.last_login),
-                                COALESCE(excluded.last_login, actors.last_login))",
-        )
-        .sql()?;
+    let mut upsert_actor = conn.prepare_cached(UPSERT_ACTOR).sql()?;
     for (key, f) in actors {
         upsert_actor
             .execute(params![
@@ -64,6 +71,35 @@ pub(crate) fn add<'a>(conn: &Connection, tid: i64, seen: impl Iterator<Item = &'
             ])
             .sql()?;
     }
+    Ok(())
+}
+
+/// Merges the row kept under `from` (an e-mail) into the row of `id`, the person it is now
+/// linked to, by the same rules as a batch's upsert; the e-mail's row goes.
+pub(crate) fn merge(conn: &Connection, tid: i64, from: &str, id: &str) -> StoreResult<()> {
+    let row = conn
+        .prepare_cached(
+            "SELECT name, email, first_seen, last_seen, event_count, last_login FROM actors WHERE tid = ?1 AND key = ?2",
+        )
+        .sql()?
+        .query_row(params![tid, from], |r| {
+            Ok((
+                r.get::<_, Option<String>>(0)?,
+                r.get::<_, Option<String>>(1)?,
+                r.get::<_, i64>(2)?,
+                r.get::<_, i64>(3)?,
+                r.get::<_, i64>(4)?,
+                r.get::<_, Option<i64>>(5)?,
+            ))
+        })
+        .optional()
+        .sql()?;
+    let Some((name, email, first, last, count, login)) = row else { return Ok(()) };
+    conn.prepare_cached(UPSERT_ACTOR)
+        .sql()?
+        .execute(params![tid, id, id, name, email, first, last, count, login, last, last])
+        .sql()?;
+    conn.prepare_cached("DELETE FROM actors WHERE tid = ?1 AND key = ?2").sql()?.execute(params![tid, from]).sql()?;
     Ok(())
 }
 

@@ -190,22 +190,48 @@ const MIGRATIONS: &[&str] = &[
         n     INTEGER NOT NULL                   -- how many: another process's purge shows as a change
     );
     "#,
+    // 8: the identity table (identity.rs): which actor id each e-mail spelling is linked to,
+    // filled from the rollups, whose rows kept under a linked e-mail are merged into the id's
+    // (`identity::rebuild`, run after this step).
+    r#"
+    CREATE TABLE identities (
+        tid       INTEGER NOT NULL,
+        email     TEXT NOT NULL,                 -- as the events spell it
+        email_key TEXT NOT NULL,                 -- lower-cased: every spelling shares one link
+        actor_id  TEXT,                          -- the id it is linked to, if any
+        linked_at INTEGER,                       -- occurred_at of the latest pairing, microseconds
+        PRIMARY KEY (tid, email)
+    ) WITHOUT ROWID;
+    CREATE INDEX identities_by_key ON identities(tid, email_key);
+    CREATE INDEX identities_by_actor ON identities(tid, actor_id);
+    "#,
 ];
+
+/// The migration that creates the identity table, after which it is filled from the rollups.
+const IDENTITIES: usize = 8;
 
 /// The schema version this build writes.
 pub(crate) const VERSION: i64 = MIGRATIONS.len() as i64;
 
 /// Brings the database up to [`VERSION`]; refuses a database written by a newer Trail.
 pub(crate) fn migrate(conn: &mut Connection) -> StoreResult<()> {
+    migrate_to(conn, VERSION)
+}
+
+/// Brings the database up to `version` (a test builds a database of an older schema with it).
+pub(crate) fn migrate_to(conn: &mut Connection, version: i64) -> StoreResult<()> {
     let current: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).sql()?;
     if current > VERSION {
         return Err(trail_store::StoreError::Unavailable(format!(
             "the database has schema version {current}, newer than this Trail's {VERSION}: upgrade Trail"
         )));
     }
-    for (i, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
+    for (i, sql) in MIGRATIONS.iter().enumerate().take(version as usize).skip(current as usize) {
         let tx = conn.transaction().sql()?;
         tx.execute_batch(sql).sql()?;
+        if i + 1 == IDENTITIES {
+            crate::identity::rebuild(&tx)?;
+        }
         tx.pragma_update(None, "user_version", (i + 1) as i64).sql()?;
         tx.commit().sql()?;
         tracing::info!(version = i + 1, "applied sqlite migration");

@@ -688,6 +688,16 @@ impl Store for SqliteStore {
         self.read(move |c| crate::rollups::actors(c, tid, &page)).await
     }
 
+    async fn person(
+        &self,
+        tenant: &TenantId,
+        ids: &[String],
+        emails: &[String],
+    ) -> StoreResult<trail_store::identity::Person> {
+        let (tid, ids, emails) = (self.tid(tenant).await?, ids.to_vec(), emails.to_vec());
+        self.read(move |c| crate::identity::person(c, tid, &ids, &emails)).await
+    }
+
     async fn actions(&self, tenant: &TenantId) -> StoreResult<Vec<ActionCount>> {
         let tid = self.tid(tenant).await?;
         self.read(move |c| crate::rollups::actions(c, tid)).await

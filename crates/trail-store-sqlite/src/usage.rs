@@ -4,9 +4,10 @@
 //! and their latest file event. Files held and storage used are the differences, read as never
 //! below zero (a delete of a file uploaded before Trail was installed must not go negative).
 
-use rusqlite::{Connection, params};
+use rusqlite::{Connection, OptionalExtension, params};
 use trail_store::{
     RecentPage, StoreResult, UsageSummary,
+    identity::Resolved,
     rollup::{FileUse, fold_usage},
 };
 
@@ -15,17 +16,10 @@ use crate::{
     recent::{Table, ts},
 };
 
-/// Folds the newly stored file events of one append into the rollup.
-pub(crate) fn add<'a>(conn: &Connection, tid: i64, uses: impl IntoIterator<Item = &'a FileUse>) -> StoreResult<()> {
-    let people = fold_usage(uses);
-    if people.is_empty() {
-        return Ok(());
-    }
-    // The latest event's name and e-mail replace the kept ones only when it is at least as
-    // recent: events may arrive out of `occurred_at` order. (SET expressions see the old row.)
-    let mut upsert = conn
-        .prepare_cached(
-            "INSERT INTO usage (tid, key, actor_id, name, email, uploads, downloads, deletes, bytes_in, bytes_out, last_at)
+/// Adds a person's file events to their row. The latest event's name and e-mail replace the kept
+/// ones only when it is at least as recent: events may arrive out of `occurred_at` order. (SET
+/// expressions see the old row.)
+const UPSERT: &str = "INSERT INTO usage (tid, key, actor_id, name, email, uploads, downloads, deletes, bytes_in, bytes_out, last_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
              ON CONFLICT (tid, key) DO UPDATE SET
                actor_id = COALESCE(usage.actor_id, excluded.actor_id),
@@ -36,16 +30,28 @@ pub(crate) fn add<'a>(conn: &Connection, tid: i64, uses: impl IntoIterator<Item 
                deletes = usage.deletes + excluded.deletes,
                bytes_in = usage.bytes_in + excluded.bytes_in,
                bytes_out = usage.bytes_out + excluded.bytes_out,
-               last_at = MAX(usage.last_at, excluded.last_at)",
-        )
-        .sql()?;
+               last_at = MAX(usage.last_at, excluded.last_at)";
+
+/// Folds the newly stored file events of one append into the rollup (`ids`: the id each e-mail
+/// of the batch is linked to).
+pub(crate) fn add<'a>(
+    conn: &Connection,
+    tid: i64,
+    uses: impl IntoIterator<Item = &'a FileUse>,
+    ids: &'a Resolved,
+) -> StoreResult<()> {
+    let people = fold_usage(uses, ids);
+    if people.is_empty() {
+        return Ok(());
+    }
+    let mut upsert = conn.prepare_cached(UPSERT).sql()?;
     for (key, f) in people {
         let l = f.latest;
         upsert
             .execute(params![
                 tid,
                 key,
-                l.actor_id,
+                f.id,
                 f.name.map(|n| n.1),
                 f.email.map(|e| e.1),
                 f.uploads,
@@ -57,6 +63,33 @@ pub(crate) fn add<'a>(conn: &Connection, tid: i64, uses: impl IntoIterator<Item 
             ])
             .sql()?;
     }
+    Ok(())
+}
+
+/// Merges the row kept under `from` (an e-mail) into the row of `id`, the person it is now
+/// linked to, by the same rules as a batch's upsert; the e-mail's row goes.
+pub(crate) fn merge(conn: &Connection, tid: i64, from: &str, id: &str) -> StoreResult<()> {
+    let row = conn
+        .prepare_cached(
+            "SELECT name, email, uploads, downloads, deletes, bytes_in, bytes_out, last_at FROM usage
+             WHERE tid = ?1 AND key = ?2",
+        )
+        .sql()?
+        .query_row(params![tid, from], |r| {
+            Ok((
+                r.get::<_, Option<String>>(0)?,
+                r.get::<_, Option<String>>(1)?,
+                [r.get::<_, i64>(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?],
+            ))
+        })
+        .optional()
+        .sql()?;
+    let Some((name, email, [uploads, downloads, deletes, bytes_in, bytes_out, last_at])) = row else { return Ok(()) };
+    conn.prepare_cached(UPSERT)
+        .sql()?
+        .execute(params![tid, id, id, name, email, uploads, downloads, deletes, bytes_in, bytes_out, last_at])
+        .sql()?;
+    conn.prepare_cached("DELETE FROM usage WHERE tid = ?1 AND key = ?2").sql()?.execute(params![tid, from]).sql()?;
     Ok(())
 }
 

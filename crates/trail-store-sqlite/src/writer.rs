@@ -302,8 +302,10 @@ fn append(
     if let Some(edge) = edges.get_mut(&tid) {
         crate::tree::write_edge(edge, conn, tid)?;
     }
-    crate::rollups::add(conn, tid, new_rows.iter().map(|&i| &rows[i].seen))?;
-    crate::facts::add(conn, tid, new_rows.iter().filter_map(|&i| rows[i].fact.as_ref()))?;
+    // Who is who first: an event with only an e-mail linked to an id is rolled up as the id's.
+    let ids = crate::identity::link(conn, tid, new_rows.iter().map(|&i| &rows[i].seen))?;
+    crate::rollups::add(conn, tid, new_rows.iter().map(|&i| &rows[i].seen), &ids)?;
+    crate::facts::add(conn, tid, new_rows.iter().filter_map(|&i| rows[i].fact.as_ref()), &ids)?;
     conn.prepare_cached("UPDATE tenants SET next_seq = ?1 WHERE tid = ?2")
         .sql()?
         .execute(params![next_seq as i64, tid])

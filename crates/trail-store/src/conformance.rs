@@ -61,7 +61,11 @@ macro_rules! store_conformance_tests {
             login_usage_and_link_rollups_follow_their_events,
             rollup_pages_walk_by_latest_activity,
             closed_ranges_list_rows_by_their_latest_activity_in_the_range,
-            purges_remove_exactly_what_the_rule_selects
+            purges_remove_exactly_what_the_rule_selects,
+            an_email_linked_to_an_id_is_one_person_in_the_login_rollup,
+            an_email_linked_to_an_id_is_one_person_whichever_comes_first,
+            an_email_linked_in_the_same_batch_is_one_person,
+            person_finds_every_identifier_of_a_person
         );
     };
     (@cases required $make:path, $($case:ident),+) => {
@@ -1311,4 +1315,192 @@ pub async fn purges_remove_exactly_what_the_rule_selects(store: Arc<dyn Store>) 
     // New events after a purge get the next seq.
     let r = store.append(&t, vec![at(7, "u_new")]).await.unwrap();
     assert_eq!(r.events[0].seq, 5);
+}
+
+/// A login attempt, a file event or anything else by `actor` (JSON of an actor object) at `when`.
+fn by(action: &str, actor: &str, when: &str) -> PreparedEvent {
+    event(&format!(
+        r#"{{"action":"{action}","occurred_at":"{when}","actor":{actor},"context":{{"ip":"203.0.113.9"}}}}"#
+    ))
+}
+
+/// Regression (one person counted as two): failed sign-ins that name only the e-mail typed and
+/// the application's events that name the id and the same e-mail were two rows of the login,
+/// users and usage reports. Once an event pairs the e-mail with the id, the rows kept under the
+/// e-mail are merged into the id's, and later e-mail-only events fold into it.
+pub async fn an_email_linked_to_an_id_is_one_person_in_the_login_rollup(store: Arc<dyn Store>) {
+    let t = tenant(&*store, "one-person").await;
+    let ts = |s: &str| s.parse::<Timestamp>().unwrap();
+    let email_only = r#"{"email":"ben.khan@example.com"}"#;
+    store
+        .append(
+            &t,
+            vec![
+                by("auth.login.failed", email_only, "2026-01-02T10:00:00Z"),
+                by("auth.login.failed", email_only, "2026-01-02T10:01:00Z"),
+                by("file.downloaded", email_only, "2026-01-02T10:02:00Z"),
+            ],
+        )
+        .await
+        .unwrap();
+    store
+        .append(
+            &t,
+            vec![by(
+                "auth.login.succeeded",
+                r#"{"id":"u_1002","name":"Ben Khan","email":"ben.khan@example.com"}"#,
+                "2026-01-03T10:00:00Z",
+            )],
+        )
+        .await
+        .unwrap();
+    // Later attempts by e-mail alone, one spelt in another case, fold into the same row.
+    store
+        .append(
+            &t,
+            vec![
+                by("auth.login.failed", r#"{"email":"Ben.Khan@example.com"}"#, "2026-01-04T10:00:00Z"),
+                by("file.uploaded", email_only, "2026-01-04T11:00:00Z"),
+            ],
+        )
+        .await
+        .unwrap();
+
+    let logins = store.logins(&t, &RecentPage::first(10)).await.unwrap();
+    assert_eq!(logins.iter().map(|l| l.key.as_str()).collect::<Vec<_>>(), ["u_1002"], "one person, one row");
+    let l = &logins[0];
+    assert_eq!((l.actor_id.as_deref(), l.name.as_deref()), (Some("u_1002"), Some("Ben Khan")));
+    assert_eq!(l.failed_total, 3);
+    assert!(!l.last_succeeded);
+    assert_eq!(l.last_attempt_at, ts("2026-01-04T10:00:00Z"));
+    assert_eq!(l.last_success_at, Some(ts("2026-01-03T10:00:00Z")));
+
+    let actors = store.actors(&t, &RecentPage::first(10)).await.unwrap();
+    assert_eq!(actors.iter().map(|a| a.key.as_str()).collect::<Vec<_>>(), ["u_1002"]);
+    assert_eq!(actors[0].event_count, 6);
+    assert_eq!(actors[0].first_seen_at, ts("2026-01-02T10:00:00Z"));
+    assert_eq!(actors[0].name.as_deref(), Some("Ben Khan"));
+
+    let usage = store.usage(&t, &RecentPage::first(10)).await.unwrap();
+    assert_eq!(usage.iter().map(|u| u.key.as_str()).collect::<Vec<_>>(), ["u_1002"]);
+    assert_eq!((usage[0].uploads, usage[0].downloads), (1, 1));
+
+    // The activity buckets name the person once too.
+    let (from, to) = (ts("2026-01-01T00:00:00Z"), ts("2026-01-05T00:00:00Z"));
+    let active = store.active_in(&t, RollupKind::Logins, from, to, None, 10).await.unwrap();
+    assert_eq!(active, [(ts("2026-01-04T10:00:00Z"), "u_1002".to_string())]);
+    let active = store.active_in(&t, RollupKind::Usage, from, to, None, 10).await.unwrap();
+    assert_eq!(active, [(ts("2026-01-04T11:00:00Z"), "u_1002".to_string())]);
+}
+
+/// The same person whether the id arrives before or after the e-mail-only events, and an e-mail
+/// nobody paired with an id stays a person of its own.
+pub async fn an_email_linked_to_an_id_is_one_person_whichever_comes_first(store: Arc<dyn Store>) {
+    let t = tenant(&*store, "id-first").await;
+    store
+        .append(&t, vec![by("file.uploaded", r#"{"id":"u_7","email":"ann@example.com"}"#, "2026-01-01T10:00:00Z")])
+        .await
+        .unwrap();
+    store
+        .append(
+            &t,
+            vec![
+                by("auth.login.failed", r#"{"email":"ann@example.com"}"#, "2026-01-02T10:00:00Z"),
+                by("auth.login.failed", r#"{"email":"ann@example.com"}"#, "2026-01-02T11:00:00Z"),
+                by("file.deleted", r#"{"email":"ann@example.com"}"#, "2026-01-02T12:00:00Z"),
+                by("auth.login.failed", r#"{"email":"eve@example.com"}"#, "2026-01-02T13:00:00Z"),
+            ],
+        )
+        .await
+        .unwrap();
+    let logins = store.logins(&t, &RecentPage::first(10)).await.unwrap();
+    let rows: Vec<(&str, Option<&str>, u64)> =
+        logins.iter().map(|l| (l.key.as_str(), l.actor_id.as_deref(), l.failed_total)).collect();
+    assert_eq!(rows, [("eve@example.com", None, 1), ("u_7", Some("u_7"), 2)]);
+    let actors = store.actors(&t, &RecentPage::first(10)).await.unwrap();
+    let rows: Vec<(&str, u64)> = actors.iter().map(|a| (a.key.as_str(), a.event_count)).collect();
+    assert_eq!(rows, [("eve@example.com", 1), ("u_7", 4)]);
+    let usage = store.usage(&t, &RecentPage::first(10)).await.unwrap();
+    let rows: Vec<(&str, u64, u64)> = usage.iter().map(|u| (u.key.as_str(), u.uploads, u.deletes)).collect();
+    assert_eq!(rows, [("u_7", 1, 1)]);
+}
+
+/// E-mail-only events and the event that links the e-mail, in one batch (any order).
+pub async fn an_email_linked_in_the_same_batch_is_one_person(store: Arc<dyn Store>) {
+    let t = tenant(&*store, "same-batch").await;
+    store
+        .append(
+            &t,
+            vec![
+                by("auth.login.failed", r#"{"email":"raj@example.com"}"#, "2026-01-02T10:00:00Z"),
+                by("auth.login.succeeded", r#"{"id":"u_3","email":"raj@example.com"}"#, "2026-01-01T10:00:00Z"),
+                by("file.uploaded", r#"{"email":"raj@example.com"}"#, "2026-01-03T10:00:00Z"),
+            ],
+        )
+        .await
+        .unwrap();
+    let logins = store.logins(&t, &RecentPage::first(10)).await.unwrap();
+    assert_eq!(logins.iter().map(|l| (l.key.as_str(), l.failed_total)).collect::<Vec<_>>(), [("u_3", 1)]);
+    let actors = store.actors(&t, &RecentPage::first(10)).await.unwrap();
+    assert_eq!(actors.iter().map(|a| (a.key.as_str(), a.event_count)).collect::<Vec<_>>(), [("u_3", 3)]);
+    let usage = store.usage(&t, &RecentPage::first(10)).await.unwrap();
+    assert_eq!(
+        usage.iter().map(|u| (u.key.as_str(), u.actor_id.as_deref())).collect::<Vec<_>>(),
+        [("u_3", Some("u_3"))]
+    );
+}
+
+/// `Store::person` with `value` as an id or an e-mail, as the `actor` filter asks.
+async fn either(store: &dyn Store, t: &TenantId, value: &str) -> crate::identity::Person {
+    store.person(t, &[value.to_string()], &[value.to_string()]).await.unwrap()
+}
+
+/// `Store::person`: an id gives every spelling of the e-mails linked to it, an e-mail (in any
+/// case) gives the id it is linked to and its spellings; an e-mail that moved to another id
+/// belongs to the latest pairing; nothing crosses tenants.
+pub async fn person_finds_every_identifier_of_a_person(store: Arc<dyn Store>) {
+    let t = tenant(&*store, "person").await;
+    let other = tenant(&*store, "person-other").await;
+    store
+        .append(
+            &t,
+            vec![
+                by("auth.login.failed", r#"{"email":"Ben.Khan@example.com"}"#, "2026-01-01T10:00:00Z"),
+                by("auth.login.succeeded", r#"{"id":"u_1","email":"ben.khan@example.com"}"#, "2026-01-02T10:00:00Z"),
+                by("x.y", r#"{"id":"u_1","email":"ben@personal.example"}"#, "2026-01-02T11:00:00Z"),
+                by("x.y", r#"{"id":"u_2","email":"shared@example.com"}"#, "2026-01-02T10:00:00Z"),
+            ],
+        )
+        .await
+        .unwrap();
+    let sorted = |mut v: Vec<String>| {
+        v.sort();
+        v
+    };
+    let p = either(&*store, &t, "u_1").await;
+    assert_eq!(p.ids, ["u_1"]);
+    assert_eq!(sorted(p.emails), ["Ben.Khan@example.com", "ben.khan@example.com", "ben@personal.example"]);
+    let p = either(&*store, &t, "BEN.KHAN@example.com").await;
+    assert_eq!(p.ids, ["u_1"]);
+    assert_eq!(sorted(p.emails), ["Ben.Khan@example.com", "ben.khan@example.com", "ben@personal.example"]);
+    assert_eq!(either(&*store, &t, "nobody@example.com").await, Default::default());
+    assert_eq!(either(&*store, &other, "u_1").await, Default::default());
+
+    // The e-mail moves to u_3 (a later pairing); an older pairing arriving late does not undo it.
+    store
+        .append(
+            &t,
+            vec![
+                by("x.y", r#"{"id":"u_3","email":"shared@example.com"}"#, "2026-01-05T10:00:00Z"),
+                by("x.y", r#"{"id":"u_4","email":"shared@example.com"}"#, "2026-01-01T10:00:00Z"),
+            ],
+        )
+        .await
+        .unwrap();
+    let p = either(&*store, &t, "shared@example.com").await;
+    assert_eq!(p.ids, ["u_3"]);
+    // Given as an id only, a value that reads like a linked e-mail finds nobody.
+    let as_id = store.person(&t, &["shared@example.com".to_string()], &[]).await.unwrap();
+    assert_eq!(as_id, Default::default());
+    assert!(either(&*store, &t, "u_2").await.emails.is_empty());
 }

@@ -10,6 +10,7 @@
 
 pub mod conformance;
 mod error;
+pub mod identity;
 pub mod journal;
 mod location;
 pub mod record;
@@ -130,6 +131,12 @@ pub trait Store: Send + Sync + 'static {
 
     /// The people seen as actors (the users report), by their latest event.
     async fn actors(&self, tenant: &TenantId, page: &RecentPage) -> StoreResult<Vec<ActorSummary>>;
+    /// Everything that identifies the people some actor ids and e-mails name, through the
+    /// tenant's identity table ([`identity`]): the ids `emails` are linked to, and every
+    /// spelling of the e-mails linked to those ids or to `ids`, and of `emails` themselves
+    /// (e-mails compared case-insensitively). An id or e-mail nobody linked adds nothing. (The
+    /// `actor` filter passes each value as both; a member's id is only an id.)
+    async fn person(&self, tenant: &TenantId, ids: &[String], emails: &[String]) -> StoreResult<identity::Person>;
     /// The actions the tenant's log holds, by name, with their counts.
     async fn actions(&self, tenant: &TenantId) -> StoreResult<Vec<ActionCount>>;
 

@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use serde_json::Value;
 use trail_core::event::EventBody;
 
-use crate::{ACTIVITY_BUCKET_US, RollupKind};
+use crate::{ACTIVITY_BUCKET_US, RollupKind, identity::Resolved};
 
 /// Keeps in `slot` the value given at the latest time: folding a batch, a person's name or
 /// e-mail is the one their most recent event gave (not every event carries them).
@@ -30,6 +30,10 @@ pub struct Seen {
     pub action: String,
     pub occurred_at: i64,
     pub actor: Option<SeenActor>,
+    /// The actor's id and e-mail, whoever they are (a link's visitors too): what links an
+    /// e-mail to an id (`crate::identity`).
+    pub actor_id: Option<String>,
+    pub email: Option<String>,
 }
 
 pub struct SeenActor {
@@ -57,7 +61,13 @@ impl Seen {
                 login: body.action.as_str() == "auth.login.succeeded",
             })
         });
-        Seen { action: body.action.as_str().to_owned(), occurred_at: body.occurred_at.as_microsecond(), actor }
+        Seen {
+            action: body.action.as_str().to_owned(),
+            occurred_at: body.occurred_at.as_microsecond(),
+            actor,
+            actor_id: body.actor_id().map(str::to_owned),
+            email: body.actor_email().map(str::to_owned),
+        }
     }
 }
 
@@ -75,16 +85,21 @@ pub struct ActorFold<'a> {
     pub login: Option<i64>,
 }
 
-/// A batch folded: events per action, and per person (by key).
-pub fn fold_seen<'a>(seen: impl Iterator<Item = &'a Seen>) -> (HashMap<&'a str, i64>, HashMap<&'a str, ActorFold<'a>>) {
+/// A batch folded: events per action, and per person (by key; an actor with only an e-mail
+/// linked to an id is folded under the id).
+pub fn fold_seen<'a>(
+    seen: impl Iterator<Item = &'a Seen>,
+    ids: &'a Resolved,
+) -> (HashMap<&'a str, i64>, HashMap<&'a str, ActorFold<'a>>) {
     let mut actions: HashMap<&str, i64> = HashMap::new();
     let mut actors: HashMap<&str, ActorFold<'_>> = HashMap::new();
     for s in seen {
         *actions.entry(&s.action).or_default() += 1;
         let Some(a) = &s.actor else { continue };
         let at = s.occurred_at;
-        let f = actors.entry(&a.key).or_insert_with(|| ActorFold { first: at, last: at, ..ActorFold::default() });
-        f.id = f.id.or(a.id.as_deref());
+        let key = ids.key(&a.key, a.id.as_deref());
+        let f = actors.entry(key).or_insert_with(|| ActorFold { first: at, last: at, ..ActorFold::default() });
+        f.id = f.id.or(ids.id(&a.key, a.id.as_deref()));
         keep_latest(&mut f.name, at, a.name.as_deref());
         keep_latest(&mut f.email, at, a.email.as_deref());
         f.first = f.first.min(at);
@@ -119,11 +134,11 @@ impl Fact {
         }
     }
 
-    /// The rollup row it touches, and when.
-    pub fn activity(&self) -> (RollupKind, &str, i64) {
+    /// The rollup row it touches (a person's by their linked id), and when.
+    pub fn activity<'a>(&'a self, ids: &'a Resolved) -> (RollupKind, &'a str, i64) {
         match self {
-            Fact::Login(a) => (RollupKind::Logins, &a.key, a.at),
-            Fact::File(u) => (RollupKind::Usage, &u.key, u.at),
+            Fact::Login(a) => (RollupKind::Logins, ids.key(&a.key, a.actor_id.as_deref()), a.at),
+            Fact::File(u) => (RollupKind::Usage, ids.key(&u.key, u.actor_id.as_deref()), u.at),
             Fact::Link(l) => (RollupKind::Links, &l.key, l.at),
         }
     }
@@ -199,6 +214,8 @@ impl Attempt {
 pub struct LoginFold<'a> {
     pub name: Option<(i64, &'a str)>,
     pub email: Option<(i64, &'a str)>,
+    /// Their actor id (their own, or the one their e-mail is linked to).
+    pub id: Option<&'a str>,
     /// Their latest attempt: its time, outcome and place replace the stored ones when at least
     /// as recent.
     pub latest: &'a Attempt,
@@ -207,10 +224,14 @@ pub struct LoginFold<'a> {
     pub failed: i64,
 }
 
-pub fn fold_logins<'a>(attempts: impl IntoIterator<Item = &'a Attempt>) -> HashMap<&'a str, LoginFold<'a>> {
+pub fn fold_logins<'a>(
+    attempts: impl IntoIterator<Item = &'a Attempt>,
+    ids: &'a Resolved,
+) -> HashMap<&'a str, LoginFold<'a>> {
     let mut people: HashMap<&str, LoginFold<'_>> = HashMap::new();
     for a in attempts {
-        let f = people.entry(&a.key).or_insert(LoginFold {
+        let f = people.entry(ids.key(&a.key, a.actor_id.as_deref())).or_insert(LoginFold {
+            id: None,
             name: None,
             email: None,
             latest: a,
@@ -218,6 +239,7 @@ pub fn fold_logins<'a>(attempts: impl IntoIterator<Item = &'a Attempt>) -> HashM
             failure: None,
             failed: 0,
         });
+        f.id = f.id.or(ids.id(&a.key, a.actor_id.as_deref()));
         keep_latest(&mut f.name, a.at, a.name.as_deref());
         keep_latest(&mut f.email, a.at, a.email.as_deref());
         if a.at >= f.latest.at {
@@ -279,6 +301,8 @@ impl FileUse {
 
 /// One person's file events in a batch.
 pub struct UsageFold<'a> {
+    /// Their actor id (their own, or the one their e-mail is linked to).
+    pub id: Option<&'a str>,
     pub name: Option<(i64, &'a str)>,
     pub email: Option<(i64, &'a str)>,
     pub latest: &'a FileUse,
@@ -289,10 +313,14 @@ pub struct UsageFold<'a> {
     pub bytes_out: i64,
 }
 
-pub fn fold_usage<'a>(uses: impl IntoIterator<Item = &'a FileUse>) -> HashMap<&'a str, UsageFold<'a>> {
+pub fn fold_usage<'a>(
+    uses: impl IntoIterator<Item = &'a FileUse>,
+    ids: &'a Resolved,
+) -> HashMap<&'a str, UsageFold<'a>> {
     let mut people: HashMap<&str, UsageFold<'_>> = HashMap::new();
     for u in uses {
-        let f = people.entry(&u.key).or_insert(UsageFold {
+        let f = people.entry(ids.key(&u.key, u.actor_id.as_deref())).or_insert(UsageFold {
+            id: None,
             name: None,
             email: None,
             latest: u,
@@ -302,6 +330,7 @@ pub fn fold_usage<'a>(uses: impl IntoIterator<Item = &'a FileUse>) -> HashMap<&'
             bytes_in: 0,
             bytes_out: 0,
         });
+        f.id = f.id.or(ids.id(&u.key, u.actor_id.as_deref()));
         keep_latest(&mut f.name, u.at, u.name.as_deref());
         keep_latest(&mut f.email, u.at, u.email.as_deref());
         if u.at >= f.latest.at {

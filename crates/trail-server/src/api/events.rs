@@ -168,14 +168,19 @@ pub(crate) async fn filtered(
     let (mut filter, page) =
         parse_params(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())), &tz, Timestamp::now(), extra)?;
     filter.owner = who.owner().cloned();
+    crate::identity::resolve(&*s.store, t, &mut filter).await?;
     Ok(Filtered { tenant, tz, filter, page, pairs })
 }
 
 /// One event the caller may see: anyone's for managers and up, only their own for a `member`
 /// (another's is the same 404 as a missing one).
 pub(crate) async fn visible_event(s: &AppState, who: &Principal, t: &TenantId, seq: u64) -> ApiResult<StoredEvent> {
+    let owner = match who.owner() {
+        Some(o) => Some(crate::identity::owner(&*s.store, t, o).await?),
+        None => None,
+    };
     match s.store.event(t, seq).await? {
-        Some(e) if who.owner().is_none_or(|o| o.owns(&e.body)) => Ok(e),
+        Some(e) if owner.is_none_or(|o| o.owns(&e.body)) => Ok(e),
         _ => Err(ApiError::not_found(format!("event {seq}"))),
     }
 }

@@ -262,6 +262,14 @@ async fn view(s: &AppState, parts: &Parts) -> Result<View, Response> {
             (f, p)
         })
         .map_err(|e| e.to_string());
+    // One person by id or e-mail alike, for the `actor` field and a member's own events.
+    let parsed = match parsed {
+        Ok((mut f, p)) => match crate::identity::resolve(&*s.store, &tenant.id, &mut f).await {
+            Ok(()) => Ok((f, p)),
+            Err(e) => return Err(crate::error::ApiError::from(e).into_response()),
+        },
+        Err(e) => Err(e),
+    };
     let origin = crate::audit::Origin::of(parts, &s.enricher);
     Ok(View { person, session, origin, tenant, tz, form, params, show_trail, hiding_trail, parsed })
 }

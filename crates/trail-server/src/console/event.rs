@@ -180,9 +180,17 @@ pub async fn page(State(s): State<AppState>, parts: Parts, Path(seq): Path<Strin
         )
     };
     let Ok(n) = seq.parse::<u64>() else { return not_found() };
+    // A member's own events are theirs by id or by any e-mail linked to it.
+    let owner = match &person.owner {
+        Some(o) => match crate::identity::owner(&*s.store, &t, o).await {
+            Ok(o) => Some(o),
+            Err(e) => return ApiError::from(e).into_response(),
+        },
+        None => None,
+    };
     let mut event = match s.store.event(&t, n).await {
         // A member sees only their own: another's is the same 404 as a missing one.
-        Ok(Some(e)) if person.owner.as_ref().is_none_or(|o| o.owns(&e.body)) => e,
+        Ok(Some(e)) if owner.as_ref().is_none_or(|o| o.owns(&e.body)) => e,
         Ok(_) => return not_found(),
         Err(e) => return ApiError::from(e).into_response(),
     };

@@ -213,3 +213,64 @@ async fn the_login_report_of_a_real_ssh_log_matches_an_independent_count() {
         Some("cursor"),
     );
 }
+
+/// Regression (one person, two people): failed sign-ins that name only the e-mail typed and the
+/// application's events that name the id and the same e-mail were two people: the login report
+/// showed two rows, `actor=ID` and `actor=EMAIL` found different events, and a member's own
+/// activity left out the attacks on their account.
+#[tokio::test]
+async fn a_person_is_one_person_by_id_or_email() {
+    let s = TestServer::start().await;
+    s.tenant("acme").await;
+    let failed = |at: &str, email: &str| {
+        json!({"action": "auth.login.failed", "occurred_at": at, "actor": {"email": email},
+               "context": {"ip": "203.0.113.9"}})
+    };
+    s.ingest(
+        "acme",
+        json!([
+            failed("2026-01-02T10:00:00Z", "ben.khan@example.com"),
+            failed("2026-01-02T10:01:00Z", "ben.khan@example.com"),
+            {"action": "auth.login.succeeded", "occurred_at": "2026-01-03T10:00:00Z",
+             "actor": {"id": "u_1002", "name": "Ben Khan", "email": "ben.khan@example.com"}},
+            {"action": "document.signed", "occurred_at": "2026-01-03T11:00:00Z", "actor": {"id": "u_1002"}},
+            {"action": "document.signed", "occurred_at": "2026-01-03T12:00:00Z", "actor": {"id": "u_9"}},
+        ]),
+    )
+    .await;
+    s.ingest("acme", json!([failed("2026-01-04T10:00:00Z", "Ben.Khan@example.com")])).await;
+    let (_, users) = s.get("/v1/tenants/acme/reports/users?range=all", OPERATOR).await;
+    assert_eq!(users["rows"].as_array().unwrap().len(), 2, "Ben Khan and u_9: {users}");
+
+    let seqs = |events: Vec<Value>| {
+        let mut v: Vec<u64> = events.iter().map(|e| e["seq"].as_u64().unwrap()).collect();
+        v.sort();
+        v
+    };
+    let by_id = seqs(s.events("acme", "range=all&actor=u_1002").await);
+    assert_eq!(by_id, [1, 2, 3, 4, 6], "by id: also the failures that name only the e-mail");
+    assert_eq!(seqs(s.events("acme", "range=all&actor=ben.khan@example.com").await), by_id);
+    assert_eq!(seqs(s.events("acme", "range=all&actor=BEN.KHAN@example.com").await), by_id);
+    let (_, csv) = s.get("/v1/tenants/acme/export?format=csv&range=all&actor=ben.khan@example.com", OPERATOR).await;
+    assert_eq!(csv.as_str().unwrap().lines().count(), 1 + by_id.len(), "the export finds them too: {csv}");
+
+    let (st, report) = s.get("/v1/tenants/acme/reports/logins?range=all", OPERATOR).await;
+    assert_eq!(st, StatusCode::OK, "{report}");
+    let rows = report["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 1, "one person, one row: {report}");
+    assert_eq!(rows[0]["actor_id"], "u_1002");
+    assert_eq!(rows[0]["failed_count"], 3, "{report}");
+    let (_, report) = s.get("/v1/tenants/acme/reports/logins?range=all&actor=ben.khan@example.com", OPERATOR).await;
+    assert_eq!(report["rows"].as_array().unwrap().len(), 1, "{report}");
+
+    // Ben, as a member, sees the attacks on his account; his own e-mail-only events open.
+    let (st, t) =
+        s.post("/v1/tenants/acme/viewer-tokens", OPERATOR, &json!({"role": "member", "actor_id": "u_1002"})).await;
+    assert_eq!(st, StatusCode::CREATED, "{t}");
+    let ben = t["token"].as_str().unwrap();
+    let (_, page) = s.get("/v1/tenants/acme/events?range=all&action=auth.login.*", ben).await;
+    let mine: Vec<u64> = page["events"].as_array().unwrap().iter().map(|e| e["seq"].as_u64().unwrap()).collect();
+    assert_eq!(mine, [6, 3, 2, 1], "{page}");
+    assert_eq!(s.get("/v1/tenants/acme/events/1", ben).await.0, StatusCode::OK);
+    assert_eq!(s.get("/v1/tenants/acme/events/5", ben).await.0, StatusCode::NOT_FOUND);
+}

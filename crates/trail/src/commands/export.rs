@@ -37,8 +37,10 @@ pub async fn run(config: Config, args: ExportArgs) -> anyhow::Result<ExitCode> {
     };
     let kind = ViewKind::parse(&args.view).map_err(|m| anyhow::anyhow!("--view: {m}"))?;
     let pairs = args.filters.pairs();
-    let (filter, _) = parse_params(pairs.iter().map(|(k, v)| (*k, v.as_str())), &tz, Timestamp::now(), &[])
+    let (mut filter, _) = parse_params(pairs.iter().map(|(k, v)| (*k, v.as_str())), &tz, Timestamp::now(), &[])
         .map_err(|e| anyhow::anyhow!("--{}: {}", e.param, e.message))?;
+    // One person by id or any e-mail linked to it, as the server finds them.
+    trail_server::identity::resolve(&*store, &tenant.id, &mut filter).await?;
     // Only the link access log uses the key (its session ids are keyed by it).
     let key = if kind == ViewKind::LinkAccess {
         let signing = keyfile::load(&keyfile::path(config.signing_key.as_deref(), &config.data))

@@ -24,8 +24,10 @@ pub async fn run(config: Config, args: QueryArgs) -> anyhow::Result<ExitCode> {
     if let Some(c) = &args.cursor {
         pairs.push(("cursor", c.clone()));
     }
-    let (filter, mut page) = parse_params(pairs.iter().map(|(k, v)| (*k, v.as_str())), &tz, Timestamp::now(), &[])
+    let (mut filter, mut page) = parse_params(pairs.iter().map(|(k, v)| (*k, v.as_str())), &tz, Timestamp::now(), &[])
         .map_err(|e| anyhow::anyhow!("--{}: {}", e.param, e.message))?;
+    // One person by id or any e-mail linked to it, as the server finds them.
+    trail_server::identity::resolve(&*store, &tenant.id, &mut filter).await?;
     let table = !args.json && std::io::stdout().is_terminal();
     let mut out = std::io::stdout().lock();
     let mut shown = 0usize;

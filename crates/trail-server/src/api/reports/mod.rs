@@ -88,8 +88,9 @@ pub(crate) async fn report_request(
     let tz = time_zone(&tenant.time_zone).map_err(ApiError::internal)?;
     let mut pairs = query_pairs(uri.query());
     let cursor = pairs.iter().position(|(k, _)| k == "cursor").map(|i| pairs.remove(i).1);
-    let (f, page) = parse_params(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())), &tz, Timestamp::now(), &[])?;
+    let (mut f, page) = parse_params(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())), &tz, Timestamp::now(), &[])?;
     only_time_filters(&f, report, actors)?;
+    crate::identity::resolve(&*s.store, t, &mut f).await?;
     let after = match cursor {
         Some(c) => Some(parse_cursor(&c).ok_or_else(|| {
             ApiError::bad_request("invalid_parameter", "cursor is not one this report gave: start again without it")
@@ -126,9 +127,11 @@ pub(crate) fn only_time_filters(f: &Filter, report: &str, actors: bool) -> ApiRe
     }
 }
 
-/// How many events `scope` selects within `f`'s time range, from the index.
+/// How many events `scope` selects within `f`'s time range, from the index; a person in
+/// `scope.actors` counts by every identifier linked to them.
 pub(crate) async fn count_in_range(store: &dyn Store, t: &TenantId, f: &Filter, mut scope: Filter) -> ApiResult<u64> {
     scope.time = f.time;
+    crate::identity::resolve(store, t, &mut scope).await?;
     let bounds = [f.time.from.unwrap_or(Timestamp::MIN), f.time.to.unwrap_or(Timestamp::MAX)];
     Ok(store.count_buckets(t, &scope, &bounds).await?.first().copied().unwrap_or(0))
 }

@@ -112,14 +112,10 @@ pub async fn stats(
 ) -> ApiResult<Json<UserStats>> {
     who.require(&t, Scope::Read)?;
     // A member may see their own statistics, and nobody else's (the same 404 as no one).
-    if let Some(owner) = who.owner() {
-        let theirs = match owner {
-            trail_core::filter::Owner::ActorId(id) => id == &actor,
-            trail_core::filter::Owner::Email(e) => e == &actor,
-        };
-        if !theirs {
-            return Err(ApiError::not_found(format!("user {actor}")));
-        }
+    if let Some(owner) = who.owner()
+        && !crate::identity::owner(&*s.store, &t, owner).await?.is(&actor)
+    {
+        return Err(ApiError::not_found(format!("user {actor}")));
     }
     let f = filtered(&s, &who, &t, &uri, &[]).await?;
     only_time_filters(&f.filter, "user statistics", false)?;
