@@ -149,6 +149,9 @@ mod tests {
     /// field with either `,` or `;` as the delimiter (always, when either would), so a
     /// semicolon is quoted as the writer quotes it; separated by commas.
     fn csv_crate_record(field: &[u8]) -> Vec<u8> {
+        if field.is_empty() {
+            return b",x\n".to_vec(); // a record of one empty field is a special case below
+        }
         let quoted_with = |delimiter: u8| {
             let mut w = ::csv::WriterBuilder::new().delimiter(delimiter).from_writer(Vec::new());
             w.write_record([field, b"x"]).unwrap();
@@ -160,8 +163,11 @@ mod tests {
             ::csv::QuoteStyle::Necessary
         };
         let mut w = ::csv::WriterBuilder::new().quote_style(style).from_writer(Vec::new());
-        w.write_field(field).unwrap();
+        // A record of the field alone (a lone field's closing quote is written only when the
+        // record ends), its line end replaced by the second field.
+        w.write_record([field]).unwrap();
         let mut out = w.into_inner().unwrap();
+        out.pop();
         out.extend_from_slice(b",x\n");
         out
     }

@@ -351,6 +351,10 @@ fn csv_bytes_are_the_csv_crates() {
 fn csv_crate_record(fields: impl Iterator<Item = String>, out: &mut Vec<u8>) {
     let mut encoded = Vec::new();
     for field in fields {
+        if field.is_empty() {
+            encoded.push(Vec::new()); // a record of one empty field is a special case below
+            continue;
+        }
         let quoted_with = |delimiter: u8| {
             let mut w = csv::WriterBuilder::new().delimiter(delimiter).from_writer(Vec::new());
             w.write_record([&field, "x"]).unwrap();
@@ -359,8 +363,12 @@ fn csv_crate_record(fields: impl Iterator<Item = String>, out: &mut Vec<u8>) {
         let style =
             if quoted_with(b',') || quoted_with(b';') { csv::QuoteStyle::Always } else { csv::QuoteStyle::Necessary };
         let mut w = csv::WriterBuilder::new().quote_style(style).from_writer(Vec::new());
-        w.write_field(&field).unwrap();
-        encoded.push(w.into_inner().unwrap());
+        // A record of the field alone (a lone field's closing quote is written only when the
+        // record ends), without its line end.
+        w.write_record([&field]).unwrap();
+        let mut one = w.into_inner().unwrap();
+        one.pop();
+        encoded.push(one);
     }
     out.extend_from_slice(&encoded.join(&b','));
     out.push(b'\n');
