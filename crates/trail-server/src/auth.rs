@@ -63,6 +63,14 @@ impl Person {
     }
 }
 
+impl Person {
+    /// Whether this person came in with a viewer token (as a bearer token or through the
+    /// console's viewer link) rather than as a console member: such a person has no member id.
+    pub fn is_viewer(&self) -> bool {
+        self.member_id.is_none()
+    }
+}
+
 /// The caller.
 #[derive(Debug, Clone)]
 pub enum Principal {
@@ -94,6 +102,20 @@ impl Principal {
                 p.role,
                 if needed == Scope::Ingest { "an API key with the ingest scope" } else { "role admin or owner" }
             ))),
+        }
+    }
+
+    /// Allows a change to how `tenant` is administered (API keys, members, viewer tokens, the
+    /// tenant's settings, erasure): the admin scope, and never through a viewer token. A viewer
+    /// token is stateless and cannot be revoked before it expires, so one that leaked must not
+    /// be able to mint a permanent key or account; whatever its role, it is for viewing.
+    pub fn require_manage(&self, tenant: &TenantId, what: &str) -> Result<(), ApiError> {
+        self.require(tenant, Scope::Admin)?;
+        match self {
+            Principal::Person(p) if p.is_viewer() => Err(ApiError::forbidden(format!(
+                "a viewer token is for viewing: it cannot {what}, whatever its role; use an admin API key, or sign in to the console as an owner or admin member"
+            ))),
+            _ => Ok(()),
         }
     }
 

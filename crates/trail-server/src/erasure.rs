@@ -21,7 +21,6 @@ use trail_core::{
     canonical::Personal,
     event::StoredEvent,
     filter::{Filter, Page},
-    ids::Scope,
     search::SearchQuery,
     time::TimeBounds,
 };
@@ -71,7 +70,7 @@ pub async fn erase(
     TenantPath(t): TenantPath,
     JsonBody(body): JsonBody<ErasureBody>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
-    who.require(&t, Scope::Admin)?;
+    who.require_manage(&t, "erase a person's data")?;
     let subject = match (body.actor_id.filter(|v| !v.is_empty()), body.email.filter(|v| !v.is_empty())) {
         (Some(id), None) => id,
         (None, Some(email)) => email,

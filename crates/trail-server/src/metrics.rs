@@ -1,9 +1,16 @@
 //! Counters for `GET /metrics`, in the Prometheus text format.
 
+use axum::{
+    extract::{Request, State},
+    middleware::Next,
+    response::Response,
+};
 use std::{
     fmt::Write,
     sync::atomic::{AtomicU64, Ordering::Relaxed},
 };
+
+use crate::AppState;
 
 #[derive(Default)]
 pub struct Metrics {
@@ -18,6 +25,17 @@ pub struct Metrics {
     /// Store reads made for live streams (`tail.rs`), and the events they returned.
     pub stream_reads: AtomicU64,
     pub stream_events_read: AtomicU64,
+}
+
+/// Counts every 5xx answer, whatever the route (API, console, export, stream) and whatever made
+/// it (a handler's error or an inner layer's answer): one layer over the whole
+/// router, so no route can forget to count.
+pub async fn count_server_errors(State(s): State<AppState>, req: Request, next: Next) -> Response {
+    let resp = next.run(req).await;
+    if resp.status().is_server_error() {
+        Metrics::add(&s.metrics.server_errors, 1);
+    }
+    resp
 }
 
 impl Metrics {

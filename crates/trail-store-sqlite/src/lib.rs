@@ -33,12 +33,14 @@ mod identity;
 mod links;
 mod logins;
 mod members;
+pub mod perms;
 mod pool;
 mod purge;
 mod query;
 mod recent;
 mod rollups;
 mod schema;
+pub mod space;
 mod store;
 #[doc(hidden)]
 pub mod tamper;

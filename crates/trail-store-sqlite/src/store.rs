@@ -96,11 +96,20 @@ impl SqliteStore {
         Self::open_with(dir, StoreOptions::default())
     }
 
-    /// [`SqliteStore::open`] with options.
+    /// [`SqliteStore::open`] with options. A failure on a disk too full to open the store says
+    /// so, with the space free and needed ([`crate::space`]).
     pub fn open_with(dir: &Path, options: StoreOptions) -> StoreResult<Self> {
-        std::fs::create_dir_all(dir)
+        Self::open_inner(dir, options).map_err(|e| crate::space::explain_open_failure(dir, e))
+    }
+
+    fn open_inner(dir: &Path, options: StoreOptions) -> StoreResult<Self> {
+        // Private from the start: the directory 0700, the database (and so its -wal and -shm,
+        // which SQLite creates with the database's mode) 0600.
+        crate::perms::create_private_dir(dir)
             .map_err(|e| StoreError::Unavailable(format!("cannot create the data directory {}: {e}", dir.display())))?;
         let path = dir.join(DB_FILE);
+        crate::perms::create_private_file(&path)
+            .map_err(|e| StoreError::Unavailable(format!("cannot create the database {}: {e}", path.display())))?;
         let mut conn = Connection::open(&path)
             .map_err(|e| StoreError::Unavailable(format!("cannot open the database {}: {e}", path.display())))?;
         conn.pragma_update(None, "journal_mode", "wal").sql()?;
@@ -146,6 +155,7 @@ impl SqliteStore {
         };
         store.catch_up_in_background();
         crate::pool::reap(Arc::downgrade(&store.inner), |inner: &Inner| &inner.readers);
+        crate::perms::warn_loose_modes(dir);
         Ok(store)
     }
 

@@ -58,7 +58,10 @@ pub fn load_or_create(path: &Path) -> anyhow::Result<(SigningKey, bool)> {
         return Ok((load(path)?, false));
     }
     if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        // The data directory, when the key is the first thing in it: private, as the store
+        // makes it.
+        trail_store_sqlite::perms::create_private_dir(dir)
+            .with_context(|| format!("cannot create {}", dir.display()))?;
     }
     let mut seed = [0u8; 32];
     rand::rng().fill_bytes(&mut seed);

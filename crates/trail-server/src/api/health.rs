@@ -29,3 +29,16 @@ pub async fn metrics(State(s): State<AppState>) -> impl IntoResponse {
 pub async fn not_found() -> ApiError {
     ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such route: see docs/api.md for the routes Trail serves")
 }
+
+/// A route that exists but not with this method. axum's own answer has an empty body; every
+/// error Trail gives has the JSON error shape (axum still adds the `Allow` header).
+pub async fn method_not_allowed(method: axum::http::Method, uri: axum::http::Uri) -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        format!(
+            "{} does not answer {method}: the Allow header lists the methods it takes (docs/api.md lists every route)",
+            uri.path()
+        ),
+    )
+}

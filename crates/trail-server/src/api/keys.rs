@@ -32,7 +32,7 @@ pub async fn create(
     TenantPath(t): TenantPath,
     JsonBody(body): JsonBody<CreateKey>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
-    who.require(&t, Scope::Admin)?;
+    who.require_manage(&t, "create API keys")?;
     let mut scopes = Vec::new();
     for (i, sc) in body.scopes.iter().enumerate() {
         let sc = Scope::parse(sc)
@@ -63,6 +63,6 @@ pub async fn revoke(
     TenantPath(t): TenantPath,
     Path((_, key_id)): Path<(String, String)>,
 ) -> ApiResult<Json<ApiKey>> {
-    who.require(&t, Scope::Admin)?;
+    who.require_manage(&t, "revoke API keys")?;
     Ok(Json(admin::revoke_api_key(&*s.store, &origin, who.actor(), &t, &key_id).await?))
 }

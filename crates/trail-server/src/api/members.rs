@@ -39,7 +39,7 @@ pub async fn create(
     TenantPath(t): TenantPath,
     JsonBody(b): JsonBody<CreateMember>,
 ) -> ApiResult<(StatusCode, Json<Member>)> {
-    who.require(&t, Scope::Admin)?;
+    who.require_manage(&t, "add members")?;
     super::events::tenant(&s, &t).await?;
     let req = MemberRequest { email: b.email, name: b.name, role: b.role, password: b.password, actor_id: b.actor_id };
     Ok((StatusCode::CREATED, Json(people::add_member(&*s.store, &origin, &who, &t, req).await?)))
@@ -78,7 +78,7 @@ pub async fn change(
     Path((_, id)): Path<(String, String)>,
     JsonBody(b): JsonBody<ChangeMember>,
 ) -> ApiResult<Json<Member>> {
-    who.require(&t, Scope::Admin)?;
+    who.require_manage(&t, "change members")?;
     let role = b.role.as_deref().map(people::parse_role).transpose()?;
     let patch = MemberPatch { name: b.name, role, actor_id: b.actor_id, password_hash: None };
     Ok(Json(people::change_member(&*s.store, &origin, &who, &t, &id, patch, b.password).await?))
@@ -91,7 +91,7 @@ pub async fn remove(
     TenantPath(t): TenantPath,
     Path((_, id)): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
-    who.require(&t, Scope::Admin)?;
+    who.require_manage(&t, "remove members")?;
     people::remove_member(&*s.store, &origin, &who, &t, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -116,7 +116,7 @@ pub async fn viewer_token(
     TenantPath(t): TenantPath,
     JsonBody(b): JsonBody<CreateViewerToken>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
-    who.require(&t, Scope::Admin)?;
+    who.require_manage(&t, "create viewer tokens")?;
     super::events::tenant(&s, &t).await?;
     let role = people::parse_role(&b.role)?;
     people::check_may_touch(&who, role)?;

@@ -26,7 +26,7 @@ pub use reports::{
     LinkRow, LoginRow, MessageEntry, UsageRow, UserRow, UserStats, find_link, link_rows, login_rows, message_entry,
     parse_cursor as parse_report_cursor, report_page, usage_rows, user_rows, user_stats, view_filter, view_rows,
 };
-pub use timeline::{Interval, boundaries};
+pub use timeline::{Interval, boundaries, fitted_boundaries};
 
 pub fn router(state: AppState) -> Router {
     // The ingest limit is checked by the handler against the configured one (to answer with a
@@ -64,8 +64,11 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/tenants/{t}/erasure", post(crate::erasure::erase))
         .merge(crate::console::router())
         .fallback(health::not_found)
+        .method_not_allowed_fallback(health::method_not_allowed)
         .layer(DefaultBodyLimit::max(body_limit))
         // Outermost, so a refused request costs no body read and no authentication.
         .layer(axum::middleware::from_fn_with_state(state.clone(), crate::admission::admit))
+        // Outside admission, so its 503s are counted too.
+        .layer(axum::middleware::from_fn_with_state(state.clone(), crate::metrics::count_server_errors))
         .with_state(state)
 }

@@ -63,7 +63,7 @@ pub async fn patch(
     TenantPath(t): TenantPath,
     JsonBody(body): JsonBody<PatchTenant>,
 ) -> ApiResult<Json<Tenant>> {
-    who.require(&t, Scope::Admin)?;
+    who.require_manage(&t, "change the tenant's settings")?;
     let patch = TenantPatch { name: body.name, plan: body.plan, time_zone: body.time_zone, settings: body.settings };
     Ok(Json(admin::change_tenant(&*s.store, &origin, &s.config, &who, &t, patch).await?))
 }

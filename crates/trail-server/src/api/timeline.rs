@@ -19,10 +19,55 @@ use crate::{
 /// The most buckets one answer may hold.
 const MAX_BUCKETS: usize = 10_000;
 
+/// The length of a timeline's buckets. Days, months and years follow the zone's calendar.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Interval {
     Hour,
     Day,
+    Month,
+    Year,
+}
+
+impl Interval {
+    pub fn parse(s: &str) -> Option<Interval> {
+        Some(match s {
+            "hour" => Interval::Hour,
+            "day" => Interval::Day,
+            "month" => Interval::Month,
+            "year" => Interval::Year,
+            _ => return None,
+        })
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Interval::Hour => "hour",
+            Interval::Day => "day",
+            Interval::Month => "month",
+            Interval::Year => "year",
+        }
+    }
+
+    /// The next longer interval.
+    fn coarser(self) -> Option<Interval> {
+        match self {
+            Interval::Hour => Some(Interval::Day),
+            Interval::Day => Some(Interval::Month),
+            Interval::Month => Some(Interval::Year),
+            Interval::Year => None,
+        }
+    }
+
+    /// More than the longest the interval can last, in seconds (a day may last 25 hours), so
+    /// that a range this many times as long surely holds more than that many buckets.
+    fn max_seconds(self) -> i64 {
+        match self {
+            Interval::Hour => 2 * 3_600,
+            Interval::Day => 26 * 3_600,
+            Interval::Month => 32 * 86_400,
+            Interval::Year => 367 * 86_400,
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -44,59 +89,120 @@ pub struct TimelineResponse {
 fn floor(at: Timestamp, interval: Interval, tz: &TimeZone) -> Option<Zoned> {
     let z = at.to_zoned(tz.clone());
     match interval {
-        Interval::Day => z.start_of_day().ok(),
         Interval::Hour => z.with().minute(0).second(0).subsec_nanosecond(0).build().ok(),
+        Interval::Day => z.start_of_day().ok(),
+        Interval::Month => z.first_of_month().ok()?.start_of_day().ok(),
+        Interval::Year => z.first_of_year().ok()?.start_of_day().ok(),
     }
+}
+
+/// The start of the bucket after the one starting at `z`.
+fn next(z: &Zoned, interval: Interval, tz: &TimeZone) -> Option<Zoned> {
+    let day_start = |d: jiff::civil::Date| d.to_zoned(tz.clone()).ok()?.start_of_day().ok();
+    match interval {
+        Interval::Hour => z.checked_add(1.hour()).ok(),
+        Interval::Day => day_start(z.date().tomorrow().ok()?),
+        Interval::Month => day_start(z.date().first_of_month().checked_add(1.month()).ok()?),
+        Interval::Year => day_start(z.date().first_of_year().checked_add(1.year()).ok()?),
+    }
+}
+
+/// Why a range has no boundaries of an interval.
+#[derive(Debug, PartialEq)]
+pub enum BoundsError {
+    /// More than [`MAX_BUCKETS`] of them.
+    TooMany,
+    /// The range reaches past the dates Trail can compute with.
+    OutOfRange(&'static str),
 }
 
 /// Bucket boundaries covering `[from, to)`: the first is at or before `from`, the last at or
 /// after `to`. Days follow the zone's calendar (a day may be 23 or 25 hours long).
-pub fn boundaries(from: Timestamp, to: Timestamp, interval: Interval, tz: &TimeZone) -> Result<Vec<Timestamp>, String> {
-    let mut z = floor(from, interval, tz).ok_or("the range starts outside the supported dates")?;
+pub fn boundaries(
+    from: Timestamp,
+    to: Timestamp,
+    interval: Interval,
+    tz: &TimeZone,
+) -> Result<Vec<Timestamp>, BoundsError> {
+    // Far too many is known without stepping through them all.
+    if to.duration_since(from).as_secs() / interval.max_seconds() > MAX_BUCKETS as i64 + 1 {
+        return Err(BoundsError::TooMany);
+    }
+    let mut z =
+        floor(from, interval, tz).ok_or(BoundsError::OutOfRange("the range starts outside the supported dates"))?;
     let mut out = vec![z.timestamp()];
     while z.timestamp() < to {
-        z = match interval {
-            Interval::Day => {
-                z.date().tomorrow().ok().and_then(|d| d.to_zoned(tz.clone()).ok()).and_then(|d| d.start_of_day().ok())
-            }
-            Interval::Hour => z.checked_add(1.hour()).ok(),
-        }
-        .ok_or("the range ends outside the supported dates")?;
+        z = next(&z, interval, tz).ok_or(BoundsError::OutOfRange("the range ends outside the supported dates"))?;
         out.push(z.timestamp());
         if out.len() > MAX_BUCKETS + 1 {
-            return Err(format!(
-                "the range holds more than {MAX_BUCKETS} {}s: use interval=day or a shorter range",
-                if interval == Interval::Hour { "hour" } else { "day" }
-            ));
+            return Err(BoundsError::TooMany);
         }
     }
     Ok(out)
 }
 
+/// The boundaries of `interval` over `[from, to)`; or, when there are more than
+/// [`MAX_BUCKETS`] and `coarsen` allows it, those of the shortest longer interval that fits
+/// (which is then the interval answered). Without `coarsen`, a range too long is an error that
+/// names the interval that would fit.
+///
+/// `coarsen` is for a range the caller did not choose the start of (`range=all` starts at the
+/// tenant's first event, which may be decades back: one event dated 1970 or year 1 must not
+/// make the timeline unanswerable).
+pub fn fitted_boundaries(
+    from: Timestamp,
+    to: Timestamp,
+    interval: Interval,
+    tz: &TimeZone,
+    coarsen: bool,
+) -> Result<(Interval, Vec<Timestamp>), String> {
+    let mut tried = interval;
+    loop {
+        match boundaries(from, to, tried, tz) {
+            Ok(b) if tried == interval || coarsen => return Ok((tried, b)),
+            Ok(_) => {
+                return Err(format!(
+                    "the range holds more than {MAX_BUCKETS} {}s: use interval={} or a shorter range",
+                    interval.as_str(),
+                    tried.as_str()
+                ));
+            }
+            Err(BoundsError::OutOfRange(m)) => return Err(m.into()),
+            Err(BoundsError::TooMany) => match tried.coarser() {
+                Some(c) => tried = c,
+                None => return Err(format!("the range holds more than {MAX_BUCKETS} years: use a shorter range")),
+            },
+        }
+    }
+}
+
 /// The events `filter` selects counted per interval over its time range (from the tenant's
-/// first event when it has no start, to now when it has no end), in time zone `tz`.
+/// first event when it has no start, to now when it has no end), in time zone `tz`, with the
+/// interval used (longer than `interval` for an open start too long for it).
 pub async fn buckets(
     s: &AppState,
     t: &trail_core::TenantId,
     filter: &trail_core::filter::Filter,
     interval: Interval,
     tz: &TimeZone,
-) -> ApiResult<Vec<Row>> {
+) -> ApiResult<(Interval, Vec<Row>)> {
     let now = Timestamp::now();
     let from = match filter.time.from {
         Some(from) => Some(from),
         None => s.store.first_occurred_at(t).await?,
     };
     let to = filter.time.to.unwrap_or(now).max(from.unwrap_or(now));
-    let Some(from) = from else { return Ok(Vec::new()) };
-    let bounds = boundaries(from, to, interval, tz)
+    let Some(from) = from else { return Ok((interval, Vec::new())) };
+    let open_start = filter.time.from.is_none();
+    let (interval, bounds) = fitted_boundaries(from, to, interval, tz, open_start)
         .map_err(|m| ApiError::new(StatusCode::BAD_REQUEST, "invalid_parameter", m).with_field("interval"))?;
     let counts = s.store.count_buckets(t, filter, &bounds).await?;
-    Ok(bounds
+    let rows = bounds
         .iter()
         .zip(counts)
         .map(|(b, count)| Row { start: b.to_zoned(tz.clone()).strftime("%Y-%m-%dT%H:%M:%S%:z").to_string(), count })
-        .collect())
+        .collect();
+    Ok((interval, rows))
 }
 
 pub async fn timeline(
@@ -107,24 +213,16 @@ pub async fn timeline(
 ) -> ApiResult<Json<TimelineResponse>> {
     who.require(&t, Scope::Read)?;
     let f = filtered(&s, &who, &t, &uri, &["interval"]).await?;
-    let interval = match f.param("interval").unwrap_or("day") {
-        "day" => Interval::Day,
-        "hour" => Interval::Hour,
-        other => {
-            return Err(ApiError::bad_request(
-                "invalid_parameter",
-                format!("interval {other:?} is invalid: use hour or day"),
-            )
-            .with_field("interval"));
-        }
+    let asked = f.param("interval").unwrap_or("day");
+    let Some(interval) = Interval::parse(asked) else {
+        return Err(ApiError::bad_request(
+            "invalid_parameter",
+            format!("interval {asked:?} is invalid: use hour, day, month or year"),
+        )
+        .with_field("interval"));
     };
-    let rows = buckets(&s, &t, &f.filter, interval, &f.tz).await?;
-    Ok(Json(TimelineResponse {
-        rows,
-        next_cursor: None,
-        interval: if interval == Interval::Hour { "hour" } else { "day" },
-        time_zone: f.tenant.time_zone,
-    }))
+    let (interval, rows) = buckets(&s, &t, &f.filter, interval, &f.tz).await?;
+    Ok(Json(TimelineResponse { rows, next_cursor: None, interval: interval.as_str(), time_zone: f.tenant.time_zone }))
 }
 
 #[cfg(test)]
@@ -158,14 +256,51 @@ mod tests {
         .unwrap();
         assert_eq!(h[0], "2026-11-22T09:30:00Z".parse::<Timestamp>().unwrap());
         assert_eq!(h.len(), 3);
-        assert!(
+        assert_eq!(
             boundaries(
                 "2000-01-01T00:00:00Z".parse().unwrap(),
                 "2026-01-01T00:00:00Z".parse().unwrap(),
                 Interval::Hour,
                 &tz
-            )
-            .is_err()
+            ),
+            Err(BoundsError::TooMany)
         );
+    }
+
+    #[test]
+    fn months_and_years_follow_the_zone_calendar() {
+        let kolkata = TimeZone::get("Asia/Kolkata").unwrap();
+        let ts = |s: &str| s.parse::<Timestamp>().unwrap();
+        let m = boundaries(ts("2026-01-31T20:00:00Z"), ts("2026-03-01T00:00:00Z"), Interval::Month, &kolkata).unwrap();
+        // 20:00 UTC on 31 January is 1 February in Kolkata.
+        assert_eq!(m, [ts("2026-01-31T18:30:00Z"), ts("2026-02-28T18:30:00Z"), ts("2026-03-31T18:30:00Z")]);
+        let y = boundaries(ts("2025-06-01T00:00:00Z"), ts("2026-06-01T00:00:00Z"), Interval::Year, &kolkata).unwrap();
+        assert_eq!(y, [ts("2024-12-31T18:30:00Z"), ts("2025-12-31T18:30:00Z"), ts("2026-12-31T18:30:00Z")]);
+    }
+
+    /// Regression: after one event dated 1970 or year 1, `range=all` answered 400 "use
+    /// interval=day" even with interval=day. An open start takes the shortest interval that
+    /// fits; a start the caller chose is told which one would.
+    #[test]
+    fn an_open_start_decades_back_takes_a_longer_interval() {
+        let utc = TimeZone::UTC;
+        let ts = |s: &str| s.parse::<Timestamp>().unwrap();
+        let now = ts("2026-11-22T10:00:00Z");
+        for (first, asked, chosen) in [
+            ("1970-01-01T00:00:00Z", Interval::Hour, Interval::Month),
+            ("1970-01-01T00:00:00Z", Interval::Day, Interval::Month),
+            ("0001-01-01T00:00:00Z", Interval::Hour, Interval::Year),
+            ("0001-01-01T00:00:00Z", Interval::Day, Interval::Year),
+            ("2026-11-01T00:00:00Z", Interval::Hour, Interval::Hour),
+            ("2000-01-01T00:00:00Z", Interval::Day, Interval::Day),
+        ] {
+            let (got, b) = fitted_boundaries(ts(first), now, asked, &utc, true).unwrap();
+            assert_eq!(got, chosen, "{first} by {asked:?}");
+            assert!(b.len() <= MAX_BUCKETS + 1 && b[0] <= ts(first) && *b.last().unwrap() >= now);
+        }
+        let (_, years) = fitted_boundaries(ts("0001-01-01T00:00:00Z"), now, Interval::Day, &utc, true).unwrap();
+        assert_eq!((years[0], years.len()), (ts("0001-01-01T00:00:00Z"), 2027));
+        let err = fitted_boundaries(ts("1970-01-01T00:00:00Z"), now, Interval::Day, &utc, false).unwrap_err();
+        assert!(err.contains("use interval=month"), "{err}");
     }
 }

@@ -31,7 +31,7 @@ use trail_store::Tenant;
 use super::{Nav, render, signed_in_tenant};
 use crate::{
     AppState,
-    api::{Interval, boundaries, query_pairs},
+    api::{Interval, fitted_boundaries, query_pairs},
     auth::Person,
 };
 
@@ -543,7 +543,8 @@ impl Chart {
     }
 }
 
-/// Events per day of the filtered view, from the timeline's counts.
+/// Events per day of the filtered view (per month or year when it starts decades back), from
+/// the timeline's counts.
 async fn chart_of(
     s: &AppState,
     t: &trail_core::TenantId,
@@ -559,7 +560,16 @@ async fn chart_of(
         },
     };
     let to = filter.time.to.unwrap_or(now).max(from);
-    let Ok(bounds) = boundaries(from, to, Interval::Day, tz) else { return Ok(Chart::empty()) };
+    // Days, or the shortest longer interval that fits (the timeline's own rule for an open
+    // start): one event dated 1970 must not empty the chart of `range=all`.
+    let Ok((interval, bounds)) = fitted_boundaries(from, to, Interval::Day, tz, true) else {
+        return Ok(Chart::empty());
+    };
+    let label_format = match interval {
+        Interval::Hour | Interval::Day => "%a %-d %b %Y",
+        Interval::Month => "%b %Y",
+        Interval::Year => "%Y",
+    };
     let counts = s.store.count_buckets(t, filter, &bounds).await?;
     let max = counts.iter().copied().max().unwrap_or(0).max(1);
     let total: u64 = counts.iter().sum();
@@ -574,7 +584,7 @@ async fn chart_of(
                 y: 60 - h,
                 w: STEP - 2,
                 h,
-                label: bounds[i].to_zoned(tz.clone()).strftime("%a %-d %b %Y").to_string(),
+                label: bounds[i].to_zoned(tz.clone()).strftime(label_format).to_string(),
                 count,
             }
         })

@@ -39,6 +39,9 @@ struct SettingsPage {
     members: Vec<MemberRow>,
     keys: Vec<KeyRow>,
     roles: Vec<&'static str>,
+    /// Signed in through a viewer link: the page is shown without its forms (and a change
+    /// posted anyway is refused by [`change`]).
+    viewer: bool,
 }
 
 struct Notice {
@@ -132,6 +135,7 @@ async fn draw(s: &AppState, person: &Person, notice: Option<Notice>) -> Response
             })
             .collect(),
         roles: Role::ALL.iter().map(|r| r.as_str()).collect(),
+        viewer: person.is_viewer(),
     });
     *resp.status_mut() = status;
     resp
@@ -163,7 +167,13 @@ where
     if !csrf_ok(&person, &csrf) {
         return super::expired_form("/console/settings");
     }
-    let notice = match change(Principal::Person(person.clone())).await {
+    let who = Principal::Person(person.clone());
+    // The same rule as the API's: a viewer link, whatever its role, changes nothing here.
+    let result = match who.require_manage(&person.tenant, "change the account's settings, members or API keys") {
+        Ok(()) => change(who).await,
+        Err(e) => Err(e),
+    };
+    let notice = match result {
         Ok((text, token)) => Notice { ok: true, status: StatusCode::OK, text, token },
         Err(e) => Notice { ok: false, status: e.status, text: e.message.clone(), token: None },
     };

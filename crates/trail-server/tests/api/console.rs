@@ -365,6 +365,67 @@ async fn a_viewer_token_link_signs_in() {
     assert!(!other.cookies.contains_key("trail_session"));
 }
 
+/// Regression: a viewer link with role admin reached Settings and could create a permanent
+/// admin API key there. The page shows without its forms, and a change posted anyway is refused.
+#[tokio::test]
+async fn an_admin_viewer_link_sees_settings_but_changes_nothing() {
+    let s = TestServer::start().await;
+    s.tenant("acme").await;
+    let (st, t) = s.post("/v1/tenants/acme/viewer-tokens", OPERATOR, &json!({"role": "admin", "name": "Ada"})).await;
+    assert_eq!(st, StatusCode::CREATED, "{t}");
+    let mut b = Browser::new(&s);
+    b.get(t["url"].as_str().unwrap()).await;
+    let page = b.get("/console/settings").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("id=\"viewer-read-only\""), "{}", page.body);
+    for form in ["/console/settings/keys\"", "/console/settings/members\"", "/console/settings/account\""] {
+        assert!(!page.body.contains(form), "no form posting to {form}");
+    }
+    let csrf = page.hidden("csrf");
+    let tries = [
+        b.post("/console/settings/keys", &[("csrf", &csrf), ("name", "forever"), ("scope", "admin")]).await,
+        b.post(
+            "/console/settings/members",
+            &[
+                ("csrf", &csrf),
+                ("email", "eve@acme.example"),
+                ("name", "Eve"),
+                ("role", "admin"),
+                ("password", "another long password"),
+            ],
+        )
+        .await,
+        b.post("/console/settings/account", &[("csrf", &csrf), ("name", "Taken"), ("time_zone", "UTC")]).await,
+    ];
+    for got in tries {
+        assert_eq!(got.status, StatusCode::FORBIDDEN, "{}", got.body);
+        assert!(got.body.contains("viewer token is for viewing"), "{}", got.body);
+        assert!(!got.body.contains("new-token"), "no key was made");
+    }
+    let (_, keys) = s.get("/v1/tenants/acme/keys", OPERATOR).await;
+    assert!(keys["keys"].as_array().unwrap().is_empty(), "{keys}");
+    let (_, members) = s.get("/v1/tenants/acme/members", OPERATOR).await;
+    assert!(members["members"].as_array().unwrap().is_empty(), "{members}");
+    let (_, tenant) = s.get("/v1/tenants/acme", OPERATOR).await;
+    assert_eq!(tenant["name"], "Tenant acme");
+}
+
+/// Regression: one event dated 1970 made the chart of `range=all` "No events in this range."
+/// (its days were more than the timeline allows); it now counts by month.
+#[tokio::test]
+async fn the_chart_of_all_time_counts_an_event_from_1970() {
+    let s = TestServer::start().await;
+    s.tenant("acme").await;
+    member(&s, "acme", "maya@acme.example", "manager", None).await;
+    s.ingest("acme", json!([{"action": "a.x", "occurred_at": "1970-01-01T00:00:00Z"}, {"action": "a.x"}])).await;
+    let mut b = Browser::new(&s);
+    b.sign_in("acme", "maya@acme.example", "correct horse battery").await;
+    let page = b.get("/console/activity?range=all&action=a.x").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("2 events, 1 Jan 1970 to "), "{}", page.body);
+    assert!(page.body.contains("Jan 1970"), "bars labelled by month");
+}
+
 // Regression: every change of filter, every new session and every return to a page wrote
 // another `trail.logs.viewed`, so the top of Activity was the console's own traffic. Now one
 // per person and view in ten minutes.

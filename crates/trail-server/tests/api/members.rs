@@ -175,6 +175,58 @@ async fn a_member_sees_only_their_own_events_everywhere() {
     );
 }
 
+/// Regression: a viewer token with role admin (stateless, unrevocable for up to an hour) could
+/// create a permanent admin API key, add an owner or mint more viewer tokens. Viewer tokens are
+/// for viewing, whatever their role.
+#[tokio::test]
+async fn an_admin_viewer_token_cannot_manage_keys_members_or_settings() {
+    let s = TestServer::start().await;
+    s.tenant("acme").await;
+    let admin = viewer(&s, json!({"role": "admin", "actor_id": "u_admin", "name": "Ada"})).await;
+    let (st, m) = s
+        .post(
+            "/v1/tenants/acme/members",
+            OPERATOR,
+            &json!({"email": "bo@acme.example", "name": "Bo", "role": "manager", "password": "correct horse battery"}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{m}");
+    let member = format!("/v1/tenants/acme/members/{}", m["id"].as_str().unwrap());
+    let refused = [
+        s.post("/v1/tenants/acme/keys", &admin, &json!({"name": "forever", "scopes": ["admin"]})).await,
+        s.post(
+            "/v1/tenants/acme/members",
+            &admin,
+            &json!({"email": "eve@acme.example", "name": "Eve", "role": "admin", "password": "correct horse battery"}),
+        )
+        .await,
+        s.patch(&member, &admin, &json!({"role": "admin"})).await,
+        s.delete(&member, &admin).await,
+        s.post("/v1/tenants/acme/viewer-tokens", &admin, &json!({"role": "admin"})).await,
+        s.patch("/v1/tenants/acme", &admin, &json!({"name": "Taken"})).await,
+        s.post("/v1/tenants/acme/erasure", &admin, &json!({"actor_id": "u_1"})).await,
+    ];
+    for got in &refused {
+        assert_error(got, StatusCode::FORBIDDEN, "forbidden", None);
+        assert!(got.1["error"]["message"].as_str().unwrap().contains("viewer token is for viewing"), "{}", got.1);
+    }
+    // Nothing changed; what it may do (view) still works.
+    let (_, keys) = s.get("/v1/tenants/acme/keys", OPERATOR).await;
+    assert!(keys["keys"].as_array().unwrap().is_empty(), "{keys}");
+    let (_, members) = s.get("/v1/tenants/acme/members", OPERATOR).await;
+    assert_eq!(members["members"].as_array().unwrap().len(), 1, "{members}");
+    assert_eq!(members["members"][0]["role"], "manager");
+    let (_, t) = s.get("/v1/tenants/acme", OPERATOR).await;
+    assert_eq!(t["name"], "Tenant acme");
+    assert_eq!(s.get("/v1/tenants/acme/events?range=all", &admin).await.0, StatusCode::OK);
+    // An admin API key still manages (the rule is about viewer tokens, not the admin role).
+    let key = s.key("acme", &["admin"]).await;
+    assert_eq!(
+        s.post("/v1/tenants/acme/viewer-tokens", &key, &json!({"role": "manager"})).await.0,
+        StatusCode::CREATED
+    );
+}
+
 #[tokio::test]
 async fn sms_phones_show_whole_only_to_admins_on_every_route() {
     let s = TestServer::start().await;

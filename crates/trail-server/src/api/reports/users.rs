@@ -150,7 +150,8 @@ pub async fn user_stats(
     by_action.sort_by(|x, y| y.count.cmp(&x.count).then_with(|| x.action.cmp(&y.action)));
     let mut scope = person(&a.key, &[]);
     scope.time = filter.time;
-    let by_day = buckets(s, t, &scope, Interval::Day, tz).await?;
+    // Days, or months or years for an open range starting decades back (see `buckets`).
+    let (_, by_day) = buckets(s, t, &scope, Interval::Day, tz).await?;
     Ok(UserStats {
         event_count: by_action.iter().map(|x| x.count).sum::<u64>(),
         actor_id: a.actor_id,
