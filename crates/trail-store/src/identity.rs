@@ -46,7 +46,10 @@ pub fn fold_emails<'a>(seen: impl Iterator<Item = &'a Seen>) -> HashMap<String, 
         if !f.spellings.contains(&email) {
             f.spellings.push(email);
         }
+        // Trail's own events name console members by their member id, which is not an id of
+        // the product's: a console sign-in must not move the person's e-mail to it.
         if let Some(id) = s.actor_id.as_deref()
+            && !s.action.starts_with("trail.")
             && f.pairing.is_none_or(|(at, _)| at <= s.occurred_at)
         {
             f.pairing = Some((s.occurred_at, id));
@@ -142,6 +145,22 @@ mod tests {
         let f = &folded["ben@x.example"];
         assert_eq!(f.spellings, ["Ben@x.example", "ben@x.example"]);
         assert_eq!(f.pairing.map(|p| p.1), Some("u_2"));
+    }
+
+    /// Regression: a console member's sign-in (`trail.*`, actor = their member id and e-mail)
+    /// moved the person's e-mail from their product id to the member id.
+    #[test]
+    fn trails_own_events_link_no_email() {
+        let batch = [
+            seen(
+                r#"{"action":"a.b","actor":{"id":"u_1","email":"ben@x.example"},"occurred_at":"2026-01-01T00:00:00Z"}"#,
+            ),
+            seen(
+                r#"{"action":"trail.member.signed_in","actor":{"id":"m_7","email":"ben@x.example"},"occurred_at":"2026-01-02T00:00:00Z"}"#,
+            ),
+        ];
+        let folded = fold_emails(batch.iter());
+        assert_eq!(folded["ben@x.example"].pairing.map(|p| p.1), Some("u_1"));
     }
 
     #[test]
