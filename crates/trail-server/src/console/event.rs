@@ -139,7 +139,15 @@ async fn proof(
         Ok(_) => return failed("The checkpoint's signed note does not match its stored root".into()),
         Err(e) => return failed(format!("The checkpoint's signature does not verify: {e}")),
     };
-    let Some(data) = s.store.leaf_data(t, seq).await? else { return failed("The event's leaf data is missing".into()) };
+    let data = match s.store.leaf_data(t, seq).await {
+        Ok(Some(d)) => d,
+        Ok(None) => return failed("The event's leaf data is missing".into()),
+        // A damaged stored event: the page shows the placeholder and says so, never a 500.
+        Err(e) => {
+            tracing::error!(tenant = %t, seq, error = %e, "stored event cannot be read for its proof");
+            return failed("The stored event cannot be read, so its leaf cannot be recomputed".into());
+        }
+    };
     if merkle::leaf_hash(&data) != *leaf {
         return failed("The event's leaf data does not hash to its leaf hash".into());
     }

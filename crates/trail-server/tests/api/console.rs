@@ -284,6 +284,27 @@ async fn everything_shown_is_escaped() {
     assert!(activity.body.contains("value=\"u_&#34;x\" selected"), "attribute values escaped too");
 }
 
+/// Regression: the event page of a stored event that cannot be decoded answered 500 (its
+/// proof read the damaged record); it shows the placeholder and a failed proof.
+#[tokio::test]
+async fn a_damaged_event_has_a_page_saying_so() {
+    let s = TestServer::start().await;
+    if !s.store_is_in_dir() {
+        return; // the record is damaged through the SQLite file
+    }
+    s.tenant("acme").await;
+    member(&s, "acme", "maya@acme.example", "manager", None).await;
+    let r = s.ingest("acme", json!([{"action": "a.b"}, {"action": "a.c"}, {"action": "a.d"}])).await;
+    let bad = r["events"][1]["seq"].as_u64().unwrap();
+    crate::integrity::wait_for_checkpoint(&s, "acme", r["tree_size"].as_u64().unwrap()).await;
+    trail_store_sqlite::tamper::garble_event(s.dir(), "acme", bad).unwrap();
+    let mut b = Browser::new(&s);
+    b.sign_in("acme", "maya@acme.example", "correct horse battery").await;
+    let page = b.get(&format!("/console/events/{bad}")).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.body.contains("Proof failed") && page.body.contains("cannot be read"), "{}", page.body);
+}
+
 #[tokio::test]
 async fn a_member_sees_only_their_own_events_and_pages() {
     let s = TestServer::start().await;
