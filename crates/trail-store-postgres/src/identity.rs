@@ -153,16 +153,8 @@ pub(crate) async fn rebuild(tx: &Transaction<'_>) -> StoreResult<()> {
     while start < rows.len() {
         let tenant = rows[start].0.clone();
         let end = start + rows[start..].iter().take_while(|r| r.0 == tenant).count();
-        let seen: Vec<Seen> = rows[start..end]
-            .iter()
-            .map(|(_, id, email, at)| Seen {
-                action: String::new(),
-                occurred_at: *at,
-                actor: None,
-                actor_id: id.clone(),
-                email: Some(email.clone()),
-            })
-            .collect();
+        let seen: Vec<Seen> =
+            rows[start..end].iter().map(|(_, id, email, at)| Seen::pairing(id.clone(), email.clone(), *at)).collect();
         link(tx, &tenant, seen.iter()).await?;
         start = end;
     }

@@ -150,16 +150,8 @@ pub(crate) fn rebuild(conn: &Connection) -> StoreResult<()> {
     while start < rows.len() {
         let tid = rows[start].0;
         let end = start + rows[start..].iter().take_while(|r| r.0 == tid).count();
-        let seen: Vec<Seen> = rows[start..end]
-            .iter()
-            .map(|(_, id, email, at)| Seen {
-                action: String::new(),
-                occurred_at: *at,
-                actor: None,
-                actor_id: id.clone(),
-                email: Some(email.clone()),
-            })
-            .collect();
+        let seen: Vec<Seen> =
+            rows[start..end].iter().map(|(_, id, email, at)| Seen::pairing(id.clone(), email.clone(), *at)).collect();
         link(conn, tid, seen.iter())?;
         start = end;
     }

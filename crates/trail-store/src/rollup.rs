@@ -47,6 +47,12 @@ pub struct SeenActor {
 }
 
 impl Seen {
+    /// An event that only pairs an actor id (if any) with an e-mail at `occurred_at`: how the
+    /// identity migration replays a rollup row to link its e-mail.
+    pub fn pairing(actor_id: Option<String>, email: String, occurred_at: i64) -> Seen {
+        Seen { action: String::new(), occurred_at, actor: None, actor_id, email: Some(email) }
+    }
+
     pub fn of(body: &EventBody) -> Seen {
         // A shared link's visitors are not the product's users: they are listed in the link's
         // access log (where a plan may hide them), not among the people who act.
