@@ -10,7 +10,8 @@
 //! - [`bytes`]: looking for a few byte values eight bytes at a time in short texts.
 //! - [`ids`]: identifiers (tenants, API keys) and their syntax.
 //! - [`event`]: what a client sends, its validation, and what Trail stores and returns.
-//! - [`catalogue`]: the well-known actions and the human "report type" labels.
+//! - [`vocabulary`]: the names every crate shares: actions, categories, the catalogue's labels,
+//!   and the views (what they are called, their columns, the actions each holds).
 //! - [`canonical`]: the canonical (JCS) form of a stored event, and the leaf it becomes.
 //! - [`merkle`]: RFC 6962 tree math, proofs and their verification.
 //! - [`checkpoint`]: signed checkpoints (C2SP tlog-checkpoint in a signed note).
@@ -20,7 +21,6 @@
 
 pub mod bytes;
 pub mod canonical;
-pub mod catalogue;
 pub mod checkpoint;
 pub mod event;
 pub mod filter;
@@ -29,5 +29,9 @@ pub mod merkle;
 pub mod privacy;
 pub mod search;
 pub mod time;
+pub mod vocabulary;
+
+/// The catalogue's labels, by the path they have always had.
+pub use vocabulary::catalogue;
 
 pub use ids::TenantId;
