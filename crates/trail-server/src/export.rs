@@ -15,6 +15,7 @@ use std::{collections::VecDeque, io::Write, sync::Arc};
 use jiff::{Timestamp, tz::TimeZone};
 use serde_json::json;
 use sha2::{Digest, Sha256};
+use trail_core::vocabulary::actions;
 use trail_core::{
     TenantId,
     event::{Fields, StoredEvent},
@@ -377,7 +378,8 @@ impl ExportPlan {
             "completed": completed,
             "file_name": self.file_name,
         });
-        crate::audit::record(store, &self.tenant.id, origin, actor, "trail.logs.exported", description, metadata).await
+        crate::audit::record(store, &self.tenant.id, origin, actor, actions::TRAIL_LOGS_EXPORTED, description, metadata)
+            .await
     }
 }
 

@@ -6,6 +6,7 @@ use argon2::{
     password_hash::{SaltString, rand_core::OsRng},
 };
 use serde_json::json;
+use trail_core::vocabulary::actions;
 use trail_core::{TenantId, ids::Role};
 use trail_store::{Member, MemberPatch, NewMember, Store};
 
@@ -125,7 +126,7 @@ pub async fn add_member(
         tenant,
         origin,
         who.actor(),
-        "trail.member.added",
+        actions::TRAIL_MEMBER_ADDED,
         format!("Added {} ({}) as {}", member.name, member.email, member.role),
         json!({"member_id": member.id, "email": member.email, "role": member.role}),
     )
@@ -163,7 +164,7 @@ pub async fn change_member(
         tenant,
         origin,
         who.actor(),
-        "trail.member.changed",
+        actions::TRAIL_MEMBER_CHANGED,
         format!("Changed {} ({})", member.name, member.email),
         json!({"member_id": member.id, "role": member.role, "password_changed": changed_password}),
     )
@@ -187,7 +188,7 @@ pub async fn remove_member(
         tenant,
         origin,
         who.actor(),
-        "trail.member.removed",
+        actions::TRAIL_MEMBER_REMOVED,
         format!("Removed {} ({})", current.name, current.email),
         json!({"member_id": current.id, "email": current.email}),
     )

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use jiff::{SignedDuration, Timestamp};
 use serde_json::json;
+use trail_core::vocabulary::actions;
 use trail_store::{PurgeReport, PurgeRule, Store, StoreError, Tenant};
 
 use crate::ServerConfig;
@@ -52,7 +53,7 @@ pub async fn purge_tenant(
             &tenant.id,
             &crate::audit::Origin::none(),
             json!({"type": "system", "name": "Trail retention"}),
-            "trail.retention.purged",
+            actions::TRAIL_RETENTION_PURGED,
             description,
             json!({
                 "plan": tenant.plan,

@@ -3,6 +3,7 @@
 use jiff::Timestamp;
 use serde::Serialize;
 use serde_json::{Map, Value};
+use trail_core::vocabulary::actions;
 use trail_core::{
     TenantId,
     canonical::{Layout, LeafHasher},
@@ -404,7 +405,10 @@ impl PurgeRule {
         use trail_core::filter::{ActionPattern, Filter, TargetRef};
         Filter {
             targets: vec![TargetRef { kind: Some("link".into()), id: link_id }],
-            actions: ["link.viewed", "link.saved"].iter().map(|a| ActionPattern::Exact((*a).into())).collect(),
+            actions: [actions::LINK_VIEWED, actions::LINK_SAVED]
+                .iter()
+                .map(|a| ActionPattern::Exact((*a).into()))
+                .collect(),
             ..Filter::default()
         }
     }

@@ -19,6 +19,7 @@ use axum::{
 };
 use jiff::{Timestamp, tz::TimeZone};
 use serde_json::{Map, Value, json};
+use trail_core::vocabulary::{actions::prefix, categories};
 use trail_core::{
     catalogue::{KNOWN_CATEGORIES, report_type},
     event::{Category, StoredEvent},
@@ -120,7 +121,7 @@ struct RowsFragment {
 /// The console's parameter that shows Trail's own events (`show_trail=1`).
 pub(crate) const SHOW_TRAIL: &str = "show_trail";
 /// The category of Trail's own events.
-const TRAIL: &str = "trail";
+const TRAIL: &str = categories::TRAIL;
 /// What hiding Trail's own events adds to `q`, so downloads and the API say exactly the same.
 const HIDE_TRAIL_Q: &str = "-category:trail";
 
@@ -154,8 +155,8 @@ pub(crate) fn encode(pairs: &[(String, String)]) -> String {
 /// Whether an action pattern can match one of Trail's own actions.
 fn may_match_trail(p: &ActionPattern) -> bool {
     match p {
-        ActionPattern::Exact(a) => a.starts_with("trail."),
-        ActionPattern::Prefix(p) => p.starts_with("trail.") || "trail.".starts_with(p.as_str()),
+        ActionPattern::Exact(a) => a.starts_with(prefix::TRAIL),
+        ActionPattern::Prefix(p) => p.starts_with(prefix::TRAIL) || prefix::TRAIL.starts_with(p.as_str()),
     }
 }
 
@@ -498,10 +499,10 @@ pub(crate) fn range_label(p: RangePreset) -> &'static str {
 /// A category's heading in the report-type picker.
 fn category_label(c: &str) -> String {
     match c {
-        "auth" => "Logins".into(),
-        "api" => "API".into(),
-        "sms" => "SMS".into(),
-        "trail" => "Trail (who viewed and changed the logs)".into(),
+        categories::AUTH => "Logins".into(),
+        categories::API => "API".into(),
+        categories::SMS => "SMS".into(),
+        categories::TRAIL => "Trail (who viewed and changed the logs)".into(),
         other => report_type(other),
     }
 }

@@ -13,6 +13,7 @@ use axum::{
 };
 use jiff::{Timestamp, tz::TimeZone};
 use serde_json::json;
+use trail_core::vocabulary::actions::{self, pattern};
 use trail_core::{
     filter::{Filter, Page, TargetRef, parse_params},
     time::{RangePreset, time_zone},
@@ -207,7 +208,7 @@ pub async fn files(State(s): State<AppState>, parts: Parts) -> Response {
                     encode(&[
                         ("range".into(), r.range.clone()),
                         ("actor".into(), u.key.clone()),
-                        ("action".into(), "file.*".into())
+                        ("action".into(), pattern::FILE.into())
                     ])
                 ),
                 "Logs",
@@ -376,16 +377,23 @@ pub async fn log(State(s): State<AppState>, parts: Parts, Path(name): Path<Strin
     drawn.subtitle = target;
     drawn.hidden = extra;
     let (hint, empty) = match kind {
-        ViewKind::Panel => ("Every request your users made in your product's panel, newest first.", "panel.request"),
-        ViewKind::Api => ("Every API request, newest first. Request bodies are never sent or stored.", "api.request"),
+        ViewKind::Panel => {
+            ("Every request your users made in your product's panel, newest first.", actions::PANEL_REQUEST)
+        }
+        ViewKind::Api => {
+            ("Every API request, newest first. Request bodies are never sent or stored.", actions::API_REQUEST)
+        }
         ViewKind::Messages => {
-            ("Every message sent, opened, downloaded, signed, deleted or expired, newest first.", "message.*")
+            ("Every message sent, opened, downloaded, signed, deleted or expired, newest first.", pattern::MESSAGE)
         }
         ViewKind::Sms => (
             "Every SMS sent or failed, newest first. Phone numbers show their last four digits unless you are an admin.",
             "sms.sent and sms.failed",
         ),
-        _ => ("Every step of every document, newest first. Add a document to see one document's trail.", "document.*"),
+        _ => (
+            "Every step of every document, newest first. Add a document to see one document's trail.",
+            pattern::DOCUMENT,
+        ),
     };
     drawn.hint = hint.into();
     drawn.empty_heading = "Nothing in this range".into();

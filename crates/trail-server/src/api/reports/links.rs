@@ -13,6 +13,7 @@ use axum::{
 use jiff::Timestamp;
 use serde::Serialize;
 use serde_json::{Value, json};
+use trail_core::vocabulary::actions;
 use trail_core::{
     TenantId,
     filter::{ActionPattern, Filter, TargetRef},
@@ -84,8 +85,8 @@ pub async fn link_rows(
     for l in page {
         let (views, saves) = if bounded(f) {
             (
-                count_in_range(store, t, f, of_link(&l.key, &["link.viewed"])).await?,
-                count_in_range(store, t, f, of_link(&l.key, &["link.saved"])).await?,
+                count_in_range(store, t, f, of_link(&l.key, &[actions::LINK_VIEWED])).await?,
+                count_in_range(store, t, f, of_link(&l.key, &[actions::LINK_SAVED])).await?,
             )
         } else {
             (l.views, l.saves)

@@ -6,6 +6,7 @@ use axum::{Json, extract::State, http::Uri};
 use jiff::Timestamp;
 use serde::Serialize;
 use serde_json::{Value, json};
+use trail_core::vocabulary::actions;
 use trail_core::{TenantId, filter::Filter};
 use trail_store::LoginSummary;
 use trail_store::Store;
@@ -60,7 +61,7 @@ pub async fn login_rows(
     let (page, next) = rollup_page::<LoginSummary>(store, t, f, limit, after).await?;
     let mut rows = Vec::with_capacity(page.len());
     for l in page {
-        let failed_count = count_in_range(store, t, f, person(&l.key, &["auth.login.failed"])).await?;
+        let failed_count = count_in_range(store, t, f, person(&l.key, &[actions::AUTH_LOGIN_FAILED])).await?;
         rows.push(LoginRow {
             last_status: if l.last_succeeded { "succeeded" } else { "failed" },
             actor_id: l.actor_id,

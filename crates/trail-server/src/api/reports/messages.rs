@@ -18,6 +18,7 @@ use trail_core::{
     time::TimeBounds,
 };
 
+use trail_core::vocabulary::actions::{self, prefix};
 use trail_store::Store;
 
 use crate::{
@@ -117,9 +118,9 @@ pub async fn message_entry(
     }
     events.reverse();
     events.iter_mut().for_each(|e| crate::redact::event(e, redaction));
-    let sent = events.iter().find(|e| e.body.action.as_str() == "message.sent");
+    let sent = events.iter().find(|e| e.body.action.as_str() == actions::MESSAGE_SENT);
     let meta = |k: &str| sent.and_then(|e| e.body.metadata.as_ref()).and_then(|m| m.get(k)).cloned();
-    let latest = events.iter().rev().find(|e| e.body.action.as_str().starts_with("message."));
+    let latest = events.iter().rev().find(|e| e.body.action.as_str().starts_with(prefix::MESSAGE));
     let count = |action: &str| events.iter().filter(|e| e.body.action.as_str() == action).count();
     let interactions = events
         .iter()
@@ -147,9 +148,9 @@ pub async fn message_entry(
         sender: sent.and_then(|e| e.body.actor.as_ref()).map(who),
         recipients: meta("recipients"),
         expires_at: meta("expires_at"),
-        status: latest.map(|e| e.body.action.as_str().trim_start_matches("message.").to_owned()),
-        opens: count("message.opened"),
-        downloads: count("message.downloaded"),
+        status: latest.map(|e| e.body.action.as_str().trim_start_matches(prefix::MESSAGE).to_owned()),
+        opens: count(actions::MESSAGE_OPENED),
+        downloads: count(actions::MESSAGE_DOWNLOADED),
         interactions,
         truncated: events.len() >= MAX_EVENTS,
     })

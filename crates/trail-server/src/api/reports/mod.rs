@@ -38,6 +38,7 @@ use trail_store::{
 pub use links::{LinkRow, access_log, find_link, link_rows, list as links};
 pub use logins::{LoginRow, login_rows, logins};
 pub use messages::{MessageEntry, Who, message, message_entry};
+use trail_core::vocabulary::actions::{self, pattern};
 pub use usage::{UsageRow, usage, usage_rows};
 pub use users::{ActionStat, UserRow, UserStats, stats, user_rows, user_stats, users};
 pub use views::{view, view_filter, view_rows};
@@ -162,7 +163,7 @@ impl Rollup for LoginSummary {
         (self.last_attempt_at, &self.key)
     }
     fn scope(&self) -> Filter {
-        person(&self.key, &["auth.login.succeeded", "auth.login.failed"])
+        person(&self.key, &[actions::AUTH_LOGIN_SUCCEEDED, actions::AUTH_LOGIN_FAILED])
     }
     fn fetch<'a>(store: &'a dyn Store, t: &'a TenantId, page: &'a RecentPage) -> BoxFuture<'a, StoreResult<Vec<Self>>> {
         store.logins(t, page)
@@ -175,7 +176,7 @@ impl Rollup for UsageSummary {
         (self.last_activity_at, &self.key)
     }
     fn scope(&self) -> Filter {
-        person(&self.key, &["file.uploaded", "file.downloaded", "file.deleted"])
+        person(&self.key, &[actions::FILE_UPLOADED, actions::FILE_DOWNLOADED, actions::FILE_DELETED])
     }
     fn fetch<'a>(store: &'a dyn Store, t: &'a TenantId, page: &'a RecentPage) -> BoxFuture<'a, StoreResult<Vec<Self>>> {
         store.usage(t, page)
@@ -201,7 +202,7 @@ impl Rollup for LinkSummary {
         (self.last_activity_at, &self.key)
     }
     fn scope(&self) -> Filter {
-        links::of_link(&self.key, &["link.*"])
+        links::of_link(&self.key, &[pattern::LINK])
     }
     fn fetch<'a>(store: &'a dyn Store, t: &'a TenantId, page: &'a RecentPage) -> BoxFuture<'a, StoreResult<Vec<Self>>> {
         store.links(t, page)

@@ -6,6 +6,7 @@ use axum::{Json, extract::State, http::Uri};
 use jiff::Timestamp;
 use serde::Serialize;
 use serde_json::{Value, json};
+use trail_core::vocabulary::actions;
 use trail_core::{TenantId, filter::Filter};
 use trail_store::Store;
 use trail_store::UsageSummary;
@@ -55,9 +56,9 @@ pub async fn usage_rows(
     for u in page {
         let (uploads, downloads, deletes) = if bounded(f) {
             (
-                count_in_range(store, t, f, person(&u.key, &["file.uploaded"])).await?,
-                count_in_range(store, t, f, person(&u.key, &["file.downloaded"])).await?,
-                count_in_range(store, t, f, person(&u.key, &["file.deleted"])).await?,
+                count_in_range(store, t, f, person(&u.key, &[actions::FILE_UPLOADED])).await?,
+                count_in_range(store, t, f, person(&u.key, &[actions::FILE_DOWNLOADED])).await?,
+                count_in_range(store, t, f, person(&u.key, &[actions::FILE_DELETED])).await?,
             )
         } else {
             (u.uploads, u.downloads, u.deletes)
