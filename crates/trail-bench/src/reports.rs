@@ -13,8 +13,7 @@ use std::time::Instant;
 use clap::Args as ClapArgs;
 use rand::{Rng, SeedableRng, rngs::StdRng};
 use serde_json::{Value, json};
-use trail_core::vocabulary::actions;
-use trail_core::{TenantId, event::NewEvent};
+use trail_core::{TenantId, event::NewEvent, vocabulary::actions};
 use trail_store::{PreparedEvent, Store};
 
 use crate::{

@@ -15,11 +15,11 @@ use std::{collections::VecDeque, io::Write, sync::Arc};
 use jiff::{Timestamp, tz::TimeZone};
 use serde_json::json;
 use sha2::{Digest, Sha256};
-use trail_core::vocabulary::actions;
 use trail_core::{
     TenantId,
     event::{Fields, StoredEvent},
     filter::{Cursor, Filter, Page},
+    vocabulary::actions,
 };
 use trail_export::{
     Format, Meta, RowRenderer,

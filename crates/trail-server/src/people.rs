@@ -6,8 +6,7 @@ use argon2::{
     password_hash::{SaltString, rand_core::OsRng},
 };
 use serde_json::json;
-use trail_core::vocabulary::actions;
-use trail_core::{TenantId, ids::Role};
+use trail_core::{TenantId, ids::Role, vocabulary::actions};
 use trail_store::{Member, MemberPatch, NewMember, Store};
 
 use crate::{audit, auth::Principal, error::ApiError, secrets};

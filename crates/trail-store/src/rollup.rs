@@ -11,8 +11,10 @@
 use std::collections::HashMap;
 
 use serde_json::Value;
-use trail_core::event::EventBody;
-use trail_core::vocabulary::actions::{self, prefix};
+use trail_core::{
+    event::EventBody,
+    vocabulary::actions::{self, prefix},
+};
 
 use crate::{ACTIVITY_BUCKET_US, RollupKind, identity::Resolved};
 

@@ -3,7 +3,6 @@
 use jiff::Timestamp;
 use serde::Serialize;
 use serde_json::{Map, Value};
-use trail_core::vocabulary::actions;
 use trail_core::{
     TenantId,
     canonical::{Layout, LeafHasher},
@@ -11,6 +10,7 @@ use trail_core::{
     filter::Cursor,
     ids::{Role, Scope},
     time::{serde_rfc3339, serde_rfc3339_opt},
+    vocabulary::actions,
 };
 
 /// A customer account.

@@ -11,8 +11,7 @@
 use jiff::{SignedDuration, Timestamp, ToSpan, tz::TimeZone};
 use rand::{Rng, SeedableRng, rngs::StdRng, seq::IndexedRandom};
 use serde_json::{Value, json};
-use trail_core::vocabulary::actions;
-use trail_core::{TenantId, event::NewEvent};
+use trail_core::{TenantId, event::NewEvent, vocabulary::actions};
 use trail_server::{
     ServerConfig,
     admin::{self, TenantRequest},

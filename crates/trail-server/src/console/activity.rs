@@ -19,13 +19,13 @@ use axum::{
 };
 use jiff::{Timestamp, tz::TimeZone};
 use serde_json::{Map, Value, json};
-use trail_core::vocabulary::{actions::prefix, categories};
 use trail_core::{
     catalogue::{KNOWN_CATEGORIES, report_type},
     event::{Category, StoredEvent},
     filter::{ActionPattern, Filter, Page, parse_params},
     search::{SearchQuery, Term, TermKind},
     time::{RangePreset, time_zone},
+    vocabulary::{actions::prefix, categories},
 };
 use trail_store::Tenant;
 

@@ -20,8 +20,7 @@ use std::{
 
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
-use trail_core::TenantId;
-use trail_core::vocabulary::actions;
+use trail_core::{TenantId, vocabulary::actions};
 use trail_store::Store;
 
 use crate::audit::{self, Origin};

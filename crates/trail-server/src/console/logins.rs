@@ -9,10 +9,10 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use jiff::{Timestamp, tz::TimeZone};
-use trail_core::vocabulary::actions;
 use trail_core::{
     filter::parse_params,
     time::{RangePreset, time_zone},
+    vocabulary::actions,
 };
 
 use super::{Nav, activity::encode, manager_page, render};

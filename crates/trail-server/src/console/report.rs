@@ -13,10 +13,10 @@ use axum::{
 };
 use jiff::{Timestamp, tz::TimeZone};
 use serde_json::json;
-use trail_core::vocabulary::actions::{self, pattern};
 use trail_core::{
     filter::{Filter, Page, TargetRef, parse_params},
     time::{RangePreset, time_zone},
+    vocabulary::actions::{self, pattern},
 };
 use trail_export::{
     Cell,

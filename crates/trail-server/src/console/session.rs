@@ -10,8 +10,7 @@ use axum::{
 use jiff::{SignedDuration, Timestamp};
 use serde::Deserialize;
 use serde_json::json;
-use trail_core::TenantId;
-use trail_core::vocabulary::actions;
+use trail_core::{TenantId, vocabulary::actions};
 use trail_store::Session;
 
 use super::{

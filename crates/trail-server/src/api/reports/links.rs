@@ -13,11 +13,11 @@ use axum::{
 use jiff::Timestamp;
 use serde::Serialize;
 use serde_json::{Value, json};
-use trail_core::vocabulary::actions;
 use trail_core::{
     TenantId,
     filter::{ActionPattern, Filter, TargetRef},
     ids::Scope,
+    vocabulary::actions,
 };
 use trail_export::views::{View, ViewKind};
 use trail_store::{LinkSummary, RecentPage, Store};

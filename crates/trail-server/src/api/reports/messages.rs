@@ -16,9 +16,9 @@ use trail_core::{
     filter::{Filter, Page, TargetRef},
     ids::Scope,
     time::TimeBounds,
+    vocabulary::actions::{self, prefix},
 };
 
-use trail_core::vocabulary::actions::{self, prefix};
 use trail_store::Store;
 
 use crate::{

@@ -29,6 +29,7 @@ use trail_core::{
     filter::{ActionPattern, Filter, parse_params},
     ids::Scope,
     time::time_zone,
+    vocabulary::actions::{self, pattern},
 };
 use trail_store::{
     ACTIVITY_BUCKET_US, ActorSummary, LinkSummary, LoginSummary, RecentPage, RollupKind, Store, StoreResult,
@@ -38,7 +39,6 @@ use trail_store::{
 pub use links::{LinkRow, access_log, find_link, link_rows, list as links};
 pub use logins::{LoginRow, login_rows, logins};
 pub use messages::{MessageEntry, Who, message, message_entry};
-use trail_core::vocabulary::actions::{self, pattern};
 pub use usage::{UsageRow, usage, usage_rows};
 pub use users::{ActionStat, UserRow, UserStats, stats, user_rows, user_stats, users};
 pub use views::{view, view_filter, view_rows};

@@ -6,8 +6,7 @@ use axum::{Json, extract::State, http::Uri};
 use jiff::Timestamp;
 use serde::Serialize;
 use serde_json::{Value, json};
-use trail_core::vocabulary::actions;
-use trail_core::{TenantId, filter::Filter};
+use trail_core::{TenantId, filter::Filter, vocabulary::actions};
 use trail_store::Store;
 use trail_store::UsageSummary;
 
