@@ -15,6 +15,7 @@
 mod links;
 mod logins;
 mod messages;
+mod page;
 mod usage;
 mod users;
 mod views;

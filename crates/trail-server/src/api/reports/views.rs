@@ -9,7 +9,7 @@ use axum::{
     extract::{Path, State},
     http::Uri,
 };
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 use trail_core::{
     TenantId,
     filter::{ActionPattern, Filter, Page},
@@ -21,6 +21,7 @@ use trail_export::{
 };
 use trail_store::Store;
 
+use super::page::{ColumnHead, ViewPage, body};
 use crate::{
     AppState,
     api::{TenantPath, events::filtered},
@@ -49,12 +50,7 @@ pub async fn view(
     let view =
         View { kind, tz: f.tz.clone(), link_key: link_key(&s.config.signing_key), mask_phone: redaction.mask_phones };
     let (rows, next_cursor) = view_rows(&*s.store, &t, &view, redaction, f.filter, f.page).await?;
-    Ok(Json(json!({"rows": rows, "next_cursor": next_cursor, "columns": columns(kind)})))
-}
-
-/// The view's columns: `{key, title}` in order.
-fn columns(kind: ViewKind) -> Vec<Value> {
-    kind.columns().iter().map(|c| json!({"key": c.key, "title": c.title})).collect()
+    body(ViewPage { rows, next_cursor, columns: kind.columns().iter().map(ColumnHead::from).collect() })
 }
 
 /// Narrows `filter` to the view's actions, unless the caller chose actions.
