@@ -1,5 +1,7 @@
-//! The views an export can be made of, with their columns (docs/api.md) and how an event
-//! or a report row becomes a row of cells.
+//! How an event or a report row becomes a row of a view's cells. The views themselves (their
+//! names, titles, columns and actions) are named in `trail_core::vocabulary::views`, with the
+//! rest of Trail's vocabulary; [`ViewKind`] is re-exported here, where the export code has
+//! always found it.
 //!
 //! Event views (activity and the catalogue's logs) are fed by the streaming query; report
 //! views (logins, usage, users) are fed the report's JSON rows (the reports' field names) by
