@@ -38,8 +38,8 @@
 //! ```text
 //! version 1   "TRLDIC"  version (u16 LE, 1)  xxh3-64 of the zstd dictionary (u64 LE)  zstd dictionary
 //! version 0   the zstd dictionary alone (it starts with zstd's magic, 37 A4 30 EC): what releases
-//!             before the header wrote. It still decodes, and opening the store for writing
-//!             gives it the header ([`seal_old_dicts`]).
+//!             before the header wrote. It still decodes; the schema's migration 9 gives every
+//!             stored one the header ([`seal_old_dicts`]).
 //! ```
 
 use std::{
@@ -343,9 +343,9 @@ pub(crate) fn load_dicts(conn: &Connection, codec: &Codec, db: &Path) -> StoreRe
 }
 
 /// Gives every dictionary stored without a header (format version 0, written by releases
-/// before it) the current one, so that from now on a damaged copy is found. Run at open, by the
-/// process that writes; each row is changed only if it still holds what was read.
-pub(crate) fn seal_old_dicts(conn: &Connection, db: &Path) -> StoreResult<()> {
+/// before it) the current one, so that from now on a damaged copy is found. Run once, by the
+/// schema's migration 9 (`schema.rs`), in its transaction.
+pub(crate) fn seal_old_dicts(conn: &Connection) -> StoreResult<()> {
     use crate::error::SqlResultExt;
     let old: Vec<(i64, Vec<u8>)> = conn
         .prepare("SELECT id, data FROM dictionaries ORDER BY id")
@@ -358,12 +358,8 @@ pub(crate) fn seal_old_dicts(conn: &Connection, db: &Path) -> StoreResult<()> {
         .filter(|(_, data): &(i64, Vec<u8>)| data.starts_with(&ZSTD_DICT_MAGIC))
         .collect();
     for (id, data) in old {
-        conn.execute(
-            "UPDATE dictionaries SET data = ?1 WHERE id = ?2 AND data = ?3",
-            params![seal_dict(&data), id, data],
-        )
-        .sql()?;
-        tracing::info!(dictionary = id, db = %db.display(), "added a version and a checksum to a compression dictionary");
+        conn.execute("UPDATE dictionaries SET data = ?1 WHERE id = ?2", params![seal_dict(&data), id]).sql()?;
+        tracing::info!(dictionary = id, "added a version and a checksum to a compression dictionary");
     }
     Ok(())
 }
@@ -481,9 +477,13 @@ mod tests {
     }
 
     #[test]
-    fn a_dictionary_without_a_header_still_decodes_and_gets_one_at_open() {
+    fn a_dictionary_without_a_header_gets_one_from_migration_9() {
         let dict = trained();
         let dir = store_with_dictionary(&dict);
+        // As a database of the release before: schema version 8, the dictionary stored alone.
+        let conn = Connection::open(dir.path().join(crate::DB_FILE)).unwrap();
+        conn.pragma_update(None, "user_version", 8).unwrap();
+        drop(conn);
         drop(crate::SqliteStore::open(dir.path()).unwrap());
         let conn = Connection::open(dir.path().join(crate::DB_FILE)).unwrap();
         let stored: Vec<u8> = conn.query_row("SELECT data FROM dictionaries WHERE id = 1", [], |r| r.get(0)).unwrap();

@@ -121,7 +121,6 @@ impl SqliteStore {
         configure(&conn).sql()?;
         schema::migrate(&mut conn)?;
         let codec = Arc::new(Codec::new());
-        codec::seal_old_dicts(&conn, &path)?;
         codec::load_dicts(&conn, &codec, &path)?;
         let index_dir = dir.join("index");
         let index =
