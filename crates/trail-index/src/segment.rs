@@ -352,7 +352,7 @@ impl Segment {
                 return Err(bad(path, "truncated or inconsistent"));
             }
             let stored = u64_at(b, CHECKSUM_AT);
-            let actual = checksum([&b[..]].into_iter());
+            let actual = checksum(std::iter::once(b));
             if stored != actual {
                 return Err(bad(
                     path,

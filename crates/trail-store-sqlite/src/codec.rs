@@ -470,8 +470,7 @@ mod tests {
         assert!(e.contains("restore the data directory from a backup"), "{e}");
         let key = ed25519_dalek::SigningKey::from_bytes(&[7; 32]).verifying_key();
         let e = crate::verify::verify(dir.path(), None, &key, &Default::default(), 1, &|_| {})
-            .err()
-            .expect("verify refuses it too")
+            .expect_err("verify refuses it too")
             .to_string();
         assert!(e.contains("compression dictionary 1 in "), "{e}");
     }
