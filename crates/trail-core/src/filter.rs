@@ -101,9 +101,11 @@ impl ActionPattern {
 #[derive(Debug, Clone, PartialEq, Default, Serialize)]
 pub struct Filter {
     pub time: TimeBounds,
-    /// Matches `actor.id` or `actor.email` exactly. The server adds every identifier the
-    /// tenant's identity links give the people named (`Store::person`), so one person is
-    /// found by id or by e-mail alike.
+    /// The people to find, each value an actor id or an e-mail: an event is theirs when its
+    /// `actor.id` is one of the values or, for an actor without an id, its `actor.email` is
+    /// one ([`is_actor`]), the rule the reports count people by. The server adds every
+    /// identifier the tenant's identity links give the people named (`Store::person`), so one
+    /// person is found by id or by e-mail alike.
     pub actors: Vec<String>,
     pub actions: Vec<ActionPattern>,
     pub categories: Vec<Category>,
@@ -120,10 +122,26 @@ pub struct Filter {
     pub owner: Option<Owner>,
 }
 
-/// Whose own events a `member` sees: those whose `actor.id` is theirs or, when they have no
-/// actor id, those whose `actor.email` is their e-mail. The server widens either to the
-/// [`Owner::Person`] the tenant's identity links make of it (their id and every e-mail linked
-/// to it), so a member also sees the events that name them only by e-mail.
+/// Whether an event's actor is one of the people `ids` and `emails` name: its `actor.id` is one
+/// of `ids`, or it has no id and its `actor.email` is one of `emails`.
+///
+/// An actor with an id is that id whatever e-mail it carries: Trail's own events name a console
+/// member by their member id with their e-mail, and an e-mail that moved to another account
+/// still rides on the old account's events. The users, login and usage reports count each such
+/// event under its id, so the `actor` filter and a member's own events follow the same rule and
+/// a person's list and their counts agree.
+pub fn is_actor(ids: &[String], emails: &[String], e: &EventBody) -> bool {
+    match e.actor_id() {
+        Some(id) => ids.iter().any(|i| i == id),
+        None => e.actor_email().is_some_and(|m| emails.iter().any(|x| x == m)),
+    }
+}
+
+/// Whose own events a `member` sees, by the rule of [`is_actor`]: those whose `actor.id` is
+/// theirs (their actor id, and the member id Trail's own events name them by) or, for an actor
+/// without an id, whose `actor.email` is theirs. The server widens it to the [`Owner::Person`]
+/// the tenant's identity links make of it (every e-mail linked to their id), so a member also
+/// sees the events that name them only by e-mail.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub enum Owner {
     ActorId(String),
@@ -139,11 +157,8 @@ impl Owner {
     pub fn owns(&self, e: &EventBody) -> bool {
         match self {
             Owner::ActorId(id) => e.actor_id() == Some(id.as_str()),
-            Owner::Email(email) => e.actor_email() == Some(email.as_str()),
-            Owner::Person { ids, emails } => {
-                e.actor_id().is_some_and(|id| ids.iter().any(|i| i == id))
-                    || e.actor_email().is_some_and(|m| emails.iter().any(|x| x == m))
-            }
+            Owner::Email(email) => e.actor_id().is_none() && e.actor_email() == Some(email.as_str()),
+            Owner::Person { ids, emails } => is_actor(ids, emails, e),
         }
     }
 
@@ -163,8 +178,7 @@ impl Filter {
     /// language; this is the reference they are tested against, and what the live stream uses.
     pub fn matches(&self, e: &EventBody) -> bool {
         self.time.contains(e.occurred_at)
-            && (self.actors.is_empty()
-                || self.actors.iter().any(|a| Some(a.as_str()) == e.actor_id() || Some(a.as_str()) == e.actor_email()))
+            && (self.actors.is_empty() || is_actor(&self.actors, &self.actors, e))
             && (self.actions.is_empty() || self.actions.iter().any(|p| p.matches(e.action.as_str())))
             && (self.categories.is_empty() || self.categories.contains(&e.category))
             && (self.outcomes.is_empty() || self.outcomes.contains(&e.outcome))
@@ -387,6 +401,28 @@ mod tests {
 
     fn parse(q: &[(&str, &str)]) -> Result<(Filter, Page), ParamError> {
         parse_params(q.iter().copied(), &TimeZone::UTC, "2026-11-22T12:00:00Z".parse().unwrap(), &[])
+    }
+
+    fn body(actor: &str) -> EventBody {
+        let json = format!(r#"{{"action":"a.b","actor":{actor},"occurred_at":"2026-01-01T00:00:00Z"}}"#);
+        let now = jiff::Timestamp::now();
+        crate::event::NewEvent::from_json(&json, now).unwrap().into_body(now)
+    }
+
+    /// Regression: `actor=u_1002`, widened to the person's e-mail, also found Trail's own
+    /// events naming that e-mail under a member id, which the users report counts under the
+    /// member id: a person's list held more events than their row counted.
+    #[test]
+    fn an_actor_with_an_id_is_that_ids_whatever_its_email() {
+        let person = Filter { actors: vec!["u_1".into(), "ben@x.example".into()], ..Filter::default() };
+        assert!(person.matches(&body(r#"{"id":"u_1","email":"ben@x.example"}"#)));
+        assert!(person.matches(&body(r#"{"email":"ben@x.example"}"#)));
+        assert!(!person.matches(&body(r#"{"id":"mem_7","email":"ben@x.example"}"#)));
+        assert!(!person.matches(&body(r#"{"email":"ann@x.example"}"#)));
+        let owner = Owner::Person { ids: vec!["u_1".into()], emails: vec!["ben@x.example".into()] };
+        assert!(owner.owns(&body(r#"{"email":"ben@x.example"}"#)));
+        assert!(!owner.owns(&body(r#"{"id":"mem_7","email":"ben@x.example"}"#)));
+        assert!(!Owner::Email("ben@x.example".into()).owns(&body(r#"{"id":"mem_7","email":"ben@x.example"}"#)));
     }
 
     #[test]

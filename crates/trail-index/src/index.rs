@@ -154,13 +154,18 @@ impl TermIndex {
             let mut sources: Vec<Arc<dyn Source>> = Vec::new();
             for (first, last, path) in files {
                 let keep = first == next
-                    && match Segment::open(&path) {
-                        Ok(seg) if seg.tid() == tid && seg.first_seq() == first && seg.last_seq() == last => {
+                    && match open_found(&path, tid, first, last, owner) {
+                        Ok(seg) => {
                             sources.push(Arc::new(seg));
                             true
                         }
-                        Ok(_) | Err(_) => {
-                            tracing::warn!(segment = %path.display(), "unusable index segment; its events are indexed again");
+                        Err(e) => {
+                            // Derived data: the store indexes the events again from the log.
+                            tracing::warn!(
+                                segment = %path.display(),
+                                reason = %e,
+                                "unusable index segment; it is deleted and its events are indexed again"
+                            );
                             false
                         }
                     };
@@ -342,6 +347,36 @@ impl TermIndex {
         let tenant = self.tenant(tid);
         let t = tenant.read().expect("index lock");
         (t.sources.len(), t.mem.len())
+    }
+}
+
+/// Opens a segment found in the directory, named for tenant `tid` and seqs `first..=last`. A
+/// segment of an older format version is rewritten in the current one by the index's owner: a
+/// copy of what it holds, far cheaper than indexing its events again, after which every segment
+/// carries a checksum. Should the rewrite fail, the old file is used as it is.
+fn open_found(path: &Path, tid: u64, first: u64, last: u64, owner: bool) -> io::Result<Segment> {
+    let seg = Segment::open(path)?;
+    if seg.tid() != tid || seg.first_seq() != first || seg.last_seq() != last {
+        return Err(io::Error::new(io::ErrorKind::InvalidData, "its header does not match its file name"));
+    }
+    if seg.version() == segment::VERSION || !owner {
+        return Ok(seg);
+    }
+    let dir = path.parent().unwrap_or(Path::new("."));
+    match segment::write(dir, tid, &[&seg]).and_then(|p| Segment::open(&p)) {
+        Ok(upgraded) => {
+            tracing::info!(
+                segment = %path.display(),
+                from = seg.version(),
+                to = segment::VERSION,
+                "rewrote an index segment in the current format"
+            );
+            Ok(upgraded)
+        }
+        Err(e) => {
+            tracing::warn!(segment = %path.display(), error = %e, "cannot rewrite an index segment in the current format; using it as it is");
+            Ok(seg)
+        }
     }
 }
 

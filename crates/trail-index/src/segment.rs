@@ -1,8 +1,8 @@
 //! Segment files: an immutable, memory-mapped index of a contiguous range of a tenant's seqs.
 //!
 //! ```text
-//! header (128 bytes, little-endian)
-//!   0 magic "TRLIDX01"   8 tid u64        16 first_seq u64   24 docs u32   28 terms u32
+//! header (144 bytes, little-endian)
+//!   0 magic "TRLIDX02"   8 tid u64        16 first_seq u64   24 docs u32   28 terms u32
 //!  32 actions u32       36 flags u32 (1: sorted by time)      40 min_occurred_at i64
 //!  48 max_occurred_at i64   56 offset of times   64 of dictionary   72 of postings
 //!  80 of actions        88 file length
@@ -22,7 +22,16 @@
 //!             (by occurred_at, then offset), so it can be walked newest first
 //!
 //! Header fields at 96: offset of keys, 104: key count (u32), 108: bloom words (u32), 112:
-//! offset of bloom, 120: offset of order (0 when sorted).
+//! offset of bloom, 120: offset of order (0 when sorted), 128: checksum (u64), 136: zero.
+//!
+//! **Version and checksum.** The magic's last two characters are the format's version
+//! ([`VERSION`]). The checksum is the xxh3-64 of the whole file except the checksum's own 8
+//! bytes: a flipped bit anywhere (a bad disk, a torn copy) is found when the segment is opened,
+//! before any search trusts an offset or a posting list. Opening reads the whole file once
+//! (xxh3 runs at several GB/s, so a start reads a large index in about the time the disk takes).
+//! Version 1 (`TRLIDX01`, 128-byte header, no checksum) is what releases before versions and
+//! checksums wrote: it still opens, after the checks of its offsets it always had, and the
+//! index's owner rewrites it at once as the current version ([`crate::TermIndex::open`]).
 //!
 //! A segment is written to a temporary file, fsynced and renamed into place, so a reader sees a
 //! whole segment or none. Segments are derived data: if one is lost, the store indexes the
@@ -39,8 +48,16 @@ use roaring::RoaringBitmap;
 
 use crate::source::Source;
 
-const MAGIC: &[u8; 8] = b"TRLIDX01";
-const HEADER: usize = 128;
+/// The format version this release writes: 2 added the checksum.
+pub const VERSION: u32 = 2;
+/// The magic's first six bytes; the last two are the version, in ASCII digits.
+const MAGIC_PREFIX: &[u8; 6] = b"TRLIDX";
+const MAGIC: &[u8; 8] = b"TRLIDX02";
+const HEADER: usize = 144;
+/// Version 1's header: the fields up to the order's offset, no checksum.
+const HEADER_V1: usize = 128;
+/// Where the checksum is in the header.
+const CHECKSUM_AT: usize = 128;
 const FLAG_SORTED: u32 = 1;
 
 /// The file name of a segment: tenant and seq range, so the set of live segments can be read
@@ -167,6 +184,9 @@ pub fn write(dir: &Path, tid: u64, sources: &[&dyn Source]) -> io::Result<PathBu
     header.extend_from_slice(&(if sorted { 0 } else { order_off }).to_le_bytes());
     header.resize(HEADER, 0);
     let bloom_bytes: Vec<u8> = bloom.words.iter().flat_map(|w| w.to_le_bytes()).collect();
+    let parts = [&header, &times, &dict, &postings, &action_bytes, &key_bytes, &bloom_bytes, &order_bytes];
+    let sum = checksum(parts.iter().map(|p| p.as_slice()));
+    header[CHECKSUM_AT..CHECKSUM_AT + 8].copy_from_slice(&sum.to_le_bytes());
 
     let path = dir.join(file_name(tid, first, last));
     let tmp = dir.join(format!("{}.tmp", file_name(tid, first, last)));
@@ -187,6 +207,26 @@ pub fn write(dir: &Path, tid: u64, sources: &[&dyn Source]) -> io::Result<PathBu
     Ok(path)
 }
 
+/// The checksum of a segment whose bytes are the concatenation of `parts` (the header first):
+/// the xxh3-64 of every byte but the checksum's own, which count as zero.
+fn checksum<'a>(parts: impl Iterator<Item = &'a [u8]>) -> u64 {
+    let mut h = xxhash_rust::xxh3::Xxh3::new();
+    let mut at = 0;
+    for part in parts {
+        let (start, end) = (at, at + part.len());
+        if start <= CHECKSUM_AT && CHECKSUM_AT + 8 <= end {
+            let i = CHECKSUM_AT - start;
+            h.update(&part[..i]);
+            h.update(&[0; 8]);
+            h.update(&part[i + 8..]);
+        } else {
+            h.update(part);
+        }
+        at = end;
+    }
+    h.digest()
+}
+
 /// The mode of the index's files: the index holds every tenant's words and values, so only the
 /// user Trail runs as may read it, whatever the umask (as the database beside it).
 pub(crate) const FILE_MODE: u32 = 0o600;
@@ -204,6 +244,7 @@ pub(crate) fn create_private_dir(dir: &Path) -> std::io::Result<()> {
 pub struct Segment {
     path: PathBuf,
     map: Mmap,
+    version: u32,
     tid: u64,
     first_seq: u64,
     docs: u32,
@@ -290,11 +331,38 @@ impl Segment {
         #[allow(unsafe_code)]
         let map = unsafe { Mmap::map(&file)? };
         let b = &map[..];
-        if b.len() < HEADER || &b[..8] != MAGIC {
+        if b.len() < HEADER_V1 || &b[..6] != MAGIC_PREFIX {
             return Err(bad(path, "not a Trail index segment"));
+        }
+        let version = match &b[6..8] {
+            b"01" => 1,
+            b"02" => 2,
+            v => {
+                return Err(bad(
+                    path,
+                    &format!(
+                        "format version {} is unknown to this release (written by a newer Trail?)",
+                        String::from_utf8_lossy(v)
+                    ),
+                ));
+            }
+        };
+        if version == VERSION {
+            if b.len() < HEADER {
+                return Err(bad(path, "truncated or inconsistent"));
+            }
+            let stored = u64_at(b, CHECKSUM_AT);
+            let actual = checksum(std::iter::once(b));
+            if stored != actual {
+                return Err(bad(
+                    path,
+                    &format!("checksum mismatch (stored {stored:016x}, computed {actual:016x}): the file is damaged"),
+                ));
+            }
         }
         let seg = Segment {
             path: path.to_owned(),
+            version,
             tid: u64_at(b, 8),
             first_seq: u64_at(b, 16),
             docs: u32_at(b, 24),
@@ -315,7 +383,9 @@ impl Segment {
             map,
         };
         let end = u64_at(&seg.map, 88) as usize;
+        let header = if version == 1 { HEADER_V1 } else { HEADER };
         let consistent = end == seg.map.len()
+            && seg.times_off == header
             && seg.times_off + seg.docs as usize * 8 == seg.dict_off
             && seg.dict_off + seg.terms as usize * 16 == seg.post_off
             && seg.post_off <= seg.actions_off
@@ -335,6 +405,11 @@ impl Segment {
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// The format version the file was written in ([`VERSION`] unless an older release wrote it).
+    pub fn version(&self) -> u32 {
+        self.version
     }
 
     pub fn tid(&self) -> u64 {

@@ -327,6 +327,15 @@ impl Plan {
                 clauses.push(Clause::AnyOf(alts));
             }
         };
+        // A person's e-mail terms also select events of another id that carry the same e-mail
+        // (which are not theirs: `trail_core::filter::is_actor`), and the index cannot tell an
+        // actor without an id: such a clause is checked against the stored events.
+        exact &= f.actors.is_empty();
+        exact &= match &f.owner {
+            Some(Owner::Email(_)) => false,
+            Some(Owner::Person { emails, .. }) => emails.is_empty(),
+            _ => true,
+        };
         any(f.actors.iter().flat_map(|a| actor_terms(a)).map(Alt::Term).collect());
         match &f.owner {
             Some(Owner::ActorId(id)) => any(vec![Alt::Term(actor_id_term(id))]),

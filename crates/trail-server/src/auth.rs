@@ -49,17 +49,21 @@ pub struct Person {
 }
 
 impl Person {
-    /// Whose own events a person with `role` sees, from their actor id or e-mail (roles: docs/console.md).
-    pub fn owner_of(role: Role, actor_id: Option<&str>, email: Option<&str>) -> Option<Owner> {
-        match role {
-            Role::Member => Some(match (actor_id, email) {
-                (Some(id), _) => Owner::ActorId(id.to_owned()),
-                (None, Some(e)) => Owner::Email(e.to_owned()),
-                // Nothing to match them by: a member who sees nothing.
-                (None, None) => Owner::ActorId(String::new()),
-            }),
-            _ => None,
+    /// Whose own events a person with `role` sees, from their actor id or e-mail (roles:
+    /// docs/console.md), and a console member's own console activity, which Trail's events
+    /// name by their `member_id`.
+    pub fn owner_of(role: Role, member_id: Option<&str>, actor_id: Option<&str>, email: Option<&str>) -> Option<Owner> {
+        if role != Role::Member {
+            return None;
         }
+        let mut ids: Vec<String> = actor_id.filter(|id| !id.is_empty()).into_iter().map(str::to_owned).collect();
+        // An e-mail finds them only while they have no actor id: with one, the e-mails linked
+        // to it are theirs (`identity::owner`), not whatever e-mail the console has.
+        let emails: Vec<String> =
+            if ids.is_empty() { email.into_iter().map(str::to_owned).collect() } else { Vec::new() };
+        ids.extend(member_id.filter(|id| !id.is_empty()).map(str::to_owned));
+        // With nothing to match them by, a member sees nothing (an empty person).
+        Some(Owner::Person { ids, emails })
     }
 }
 
@@ -189,7 +193,7 @@ pub async fn session_person(parts: &Parts, state: &AppState) -> Result<Option<Pe
     let Some(token) = cookie(parts, SESSION_COOKIE) else { return Ok(None) };
     let Some(s) = state.store.session(&hash_token(token)).await? else { return Ok(None) };
     Ok(Some(Person {
-        owner: Person::owner_of(s.role, s.actor_id.as_deref(), s.email.as_deref()),
+        owner: Person::owner_of(s.role, s.member_id.as_deref(), s.actor_id.as_deref(), s.email.as_deref()),
         actor_id: s.actor_id,
         tenant: s.tenant,
         role: s.role,

@@ -21,7 +21,7 @@ use trail_core::{
     canonical::Personal,
     event::StoredEvent,
     filter::{Filter, Page},
-    search::SearchQuery,
+    search::{SearchQuery, Term, TermKind},
     time::TimeBounds,
 };
 use trail_store::{ErasureRequest, Store};
@@ -53,6 +53,14 @@ async fn all(store: &dyn Store, t: &TenantId, mut filter: Filter) -> ApiResult<V
             None => return Ok(out),
         }
     }
+}
+
+/// Every event whose actor carries `key` as its id or as its e-mail: what `actor:` searches,
+/// the value as written. The `actor` filter's person rule (an actor with an id is that id's)
+/// would miss the events of the person's id that also carry the e-mail being erased.
+fn carrying(key: &str) -> Filter {
+    let term = Term { negated: false, kind: TermKind::Actor(key.to_owned()) };
+    Filter { q: Some(SearchQuery { terms: vec![term], source: format!("actor:{key}") }), ..Filter::default() }
 }
 
 fn push_new(list: &mut Vec<String>, v: Option<&str>) {
@@ -90,8 +98,7 @@ pub async fn erase(
     let mut own: Vec<u64> = Vec::new();
     let mut i = 0;
     while i < keys.len() {
-        let filter = Filter { actors: vec![keys[i].clone()], ..Filter::default() };
-        for e in all(store, &t, filter).await? {
+        for e in all(store, &t, carrying(&keys[i])).await? {
             if let Some(a) = &e.body.actor {
                 push_new(&mut emails, a.email.as_deref());
                 push_new(&mut names, a.name.as_deref());

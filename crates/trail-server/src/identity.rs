@@ -1,7 +1,9 @@
 //! Who is a person, at the edge: the `actor` filter and a member's own events are widened
 //! through the tenant's identity links (`trail_store::identity`), so a person is found by their
 //! actor id or by any e-mail linked to it alike, in the events list, the stream, exports, the
-//! reports' counts and the console. Every route that filters by person goes through here.
+//! reports' counts and the console. Every route that filters by person goes through here. The
+//! widened filter matches by `trail_core::filter::is_actor`: an event with an actor id is that
+//! id's, whatever e-mail it carries, as the reports count it.
 
 use trail_core::{
     TenantId,
@@ -27,15 +29,16 @@ pub async fn resolve(store: &dyn Store, t: &TenantId, filter: &mut Filter) -> St
     Ok(())
 }
 
-/// A member's own events as a person: their actor id and every e-mail linked to it, or (for a
-/// member without an actor id) their e-mail and the id it is linked to. A viewer without an
-/// actor id stays nobody.
+/// A member's own events as a person: their ids (actor id and member id) with every e-mail
+/// linked to them, or (for a member without an actor id) their e-mail and the id it is linked
+/// to. A member who has nothing to be matched by stays nobody.
 pub async fn owner(store: &dyn Store, t: &TenantId, o: &Owner) -> StoreResult<Owner> {
     let (ids, emails) = match o {
         Owner::ActorId(id) if id.is_empty() => return Ok(o.clone()),
         Owner::ActorId(id) => (vec![id.clone()], vec![]),
         Owner::Email(e) => (vec![], vec![e.clone()]),
-        Owner::Person { .. } => return Ok(o.clone()),
+        Owner::Person { ids, emails } if ids.is_empty() && emails.is_empty() => return Ok(o.clone()),
+        Owner::Person { ids, emails } => (ids.clone(), emails.clone()),
     };
     // A member's actor id is only an id: an e-mail that happens to read the same is not theirs.
     let mut p = store.person(t, &ids, &emails).await?;

@@ -45,7 +45,7 @@ impl Claims {
             actor_id: self.actor_id.clone(),
             name: if self.name.is_empty() { "Viewer".into() } else { self.name.clone() },
             email: None,
-            owner: Person::owner_of(self.role, Some(self.actor_id.as_deref().unwrap_or_default()), None),
+            owner: Person::owner_of(self.role, None, self.actor_id.as_deref(), None),
             csrf: None,
         }
     }

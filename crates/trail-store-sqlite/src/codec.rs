@@ -28,12 +28,28 @@
 //! 0x00 JSON...                        plain
 //! 0x02 dict id (u32 LE) zstd frame    compressed with dictionary `dict id`
 //! ```
+//!
+//! A dictionary is stored (the `data` of its row in `dictionaries`) with a header: a magic, the
+//! format's version and a checksum of the dictionary, because it is not derived data: it exists
+//! nowhere else, and without it the events compressed with it cannot be read. A damaged one is
+//! found when the store is opened (or verified), and refused with an error naming it, rather than
+//! handed to zstd to decompress garbage.
+//!
+//! ```text
+//! version 1   "TRLDIC"  version (u16 LE, 1)  xxh3-64 of the zstd dictionary (u64 LE)  zstd dictionary
+//! version 0   the zstd dictionary alone (it starts with zstd's magic, 37 A4 30 EC): what releases
+//!             before the header wrote. It still decodes; the schema's migration 9 gives every
+//!             stored one the header ([`seal_old_dicts`]).
+//! ```
 
 use std::{
     cell::RefCell,
     collections::HashMap,
+    path::Path,
     sync::{Arc, Mutex, RwLock},
 };
+
+use rusqlite::{Connection, params};
 
 use trail_core::event::{EventBody, Fields};
 use trail_store::{
@@ -259,6 +275,95 @@ impl Codec {
     }
 }
 
+/// The stored dictionary's magic; the version follows it.
+const DICT_MAGIC: &[u8; 6] = b"TRLDIC";
+/// The dictionary format this release writes.
+pub(crate) const DICT_VERSION: u16 = 1;
+const DICT_HEADER: usize = 16;
+/// How a zstd dictionary starts (`ZSTD_MAGIC_DICTIONARY`, little-endian).
+const ZSTD_DICT_MAGIC: [u8; 4] = 0xEC30_A437u32.to_le_bytes();
+
+/// A zstd dictionary as it is stored: with its header (version and checksum).
+pub(crate) fn seal_dict(dict: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(DICT_HEADER + dict.len());
+    out.extend_from_slice(DICT_MAGIC);
+    out.extend_from_slice(&DICT_VERSION.to_le_bytes());
+    out.extend_from_slice(&xxhash_rust::xxh3::xxh3_64(dict).to_le_bytes());
+    out.extend_from_slice(dict);
+    out
+}
+
+/// The zstd dictionary a stored one holds, and its format version; or why it cannot be used.
+pub(crate) fn unseal_dict(stored: &[u8]) -> Result<(&[u8], u16), String> {
+    if stored.starts_with(&ZSTD_DICT_MAGIC) {
+        return Ok((stored, 0));
+    }
+    if stored.len() < DICT_HEADER || &stored[..6] != DICT_MAGIC {
+        return Err("it is neither a Trail dictionary nor a zstd one".into());
+    }
+    let version = u16::from_le_bytes([stored[6], stored[7]]);
+    if version != DICT_VERSION {
+        return Err(format!(
+            "its format version {version} is unknown to this release (written by a newer Trail?); \
+             run the release that wrote it"
+        ));
+    }
+    let sum = u64::from_le_bytes(stored[8..16].try_into().expect("8 bytes"));
+    let dict = &stored[DICT_HEADER..];
+    let actual = xxhash_rust::xxh3::xxh3_64(dict);
+    if sum != actual {
+        return Err(format!("checksum mismatch (stored {sum:016x}, computed {actual:016x})"));
+    }
+    Ok((dict, version))
+}
+
+/// The error for dictionary `id` of the database at `db`, which cannot be used because of `why`.
+fn damaged_dict(id: i64, db: &Path, why: &str) -> StoreError {
+    StoreError::Unavailable(format!(
+        "compression dictionary {id} in {} cannot be used: {why}. The events compressed with it \
+         cannot be read, and it cannot be made again from them: restore the data directory from a \
+         backup (stop Trail, replace the directory with the backup's copy, start again)",
+        db.display()
+    ))
+}
+
+/// Makes every dictionary of the database at `db` (open as `conn`) known to `codec`, after
+/// checking each: a damaged one is an error naming it and saying what to do.
+pub(crate) fn load_dicts(conn: &Connection, codec: &Codec, db: &Path) -> StoreResult<()> {
+    use crate::error::SqlResultExt;
+    let mut stmt = conn.prepare("SELECT id, data FROM dictionaries ORDER BY id").sql()?;
+    let mut rows = stmt.query([]).sql()?;
+    while let Some(row) = rows.next().sql()? {
+        let id: i64 = row.get(0).sql()?;
+        let stored = row.get_ref(1).sql()?.as_blob().unwrap_or_default();
+        let (dict, _) = unseal_dict(stored).map_err(|why| damaged_dict(id, db, &why))?;
+        codec.add_dict(id as u32, dict);
+    }
+    Ok(())
+}
+
+/// Gives every dictionary stored without a header (format version 0, written by releases
+/// before it) the current one, so that from now on a damaged copy is found. Run once, by the
+/// schema's migration 9 (`schema.rs`), in its transaction.
+pub(crate) fn seal_old_dicts(conn: &Connection) -> StoreResult<()> {
+    use crate::error::SqlResultExt;
+    let old: Vec<(i64, Vec<u8>)> = conn
+        .prepare("SELECT id, data FROM dictionaries ORDER BY id")
+        .sql()?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .sql()?
+        .collect::<rusqlite::Result<Vec<_>>>()
+        .sql()?
+        .into_iter()
+        .filter(|(_, data): &(i64, Vec<u8>)| data.starts_with(&ZSTD_DICT_MAGIC))
+        .collect();
+    for (id, data) in old {
+        conn.execute("UPDATE dictionaries SET data = ?1 WHERE id = ?2", params![seal_dict(&data), id]).sql()?;
+        tracing::info!(dictionary = id, "added a version and a checksum to a compression dictionary");
+    }
+    Ok(())
+}
+
 /// Trains a dictionary from samples.
 pub(crate) fn train(samples: &[Vec<u8>]) -> std::io::Result<Vec<u8>> {
     zstd::dict::from_samples(samples, DICT_SIZE)
@@ -313,5 +418,74 @@ mod tests {
         let older_blob = [&[ZSTD_DICT][..], &1u32.to_le_bytes(), &older].concat();
         assert_eq!(codec.decode(&older_blob).unwrap(), b, "older compressed bodies still decode");
         assert!(codec.decode(&[9, 1, 2]).is_err());
+    }
+
+    fn trained() -> Vec<u8> {
+        let samples: Vec<Vec<u8>> = (0..1000)
+            .map(|i| {
+                let (canon, layout) = trail_core::canonical::write(&body(i));
+                trail_store::record::encode(&[5; 16], &layout, &canon)
+            })
+            .collect();
+        train(&samples).unwrap()
+    }
+
+    #[test]
+    fn a_stored_dictionary_carries_its_version_and_a_checksum_of_every_byte() {
+        let dict = trained();
+        let sealed = seal_dict(&dict);
+        assert_eq!(&sealed[..6], b"TRLDIC");
+        assert_eq!(unseal_dict(&sealed).unwrap(), (&dict[..], DICT_VERSION));
+        for at in 0..sealed.len() {
+            let mut bad = sealed.clone();
+            bad[at] ^= 0x04;
+            assert!(unseal_dict(&bad).is_err(), "a flipped byte at {at} went unnoticed");
+        }
+        let mut newer = sealed.clone();
+        newer[6] = 9;
+        assert!(unseal_dict(&newer).unwrap_err().contains("format version 9 is unknown"));
+        // Version 0: a zstd dictionary stored alone, as releases before the header wrote them.
+        assert_eq!(unseal_dict(&dict).unwrap(), (&dict[..], 0));
+    }
+
+    fn store_with_dictionary(data: &[u8]) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        drop(crate::SqliteStore::open(dir.path()).unwrap());
+        let conn = Connection::open(dir.path().join(crate::DB_FILE)).unwrap();
+        conn.execute("INSERT INTO dictionaries (created_at, data) VALUES (0, ?1)", [data]).unwrap();
+        dir
+    }
+
+    /// Regression: a damaged dictionary was handed to zstd as it was; every event compressed
+    /// with it then failed to decode, one by one, with no word about the cause or the remedy.
+    #[test]
+    fn a_damaged_dictionary_stops_the_store_from_opening_with_what_to_do() {
+        let mut data = seal_dict(&trained());
+        let at = data.len() / 2;
+        data[at] ^= 1;
+        let dir = store_with_dictionary(&data);
+        let e = crate::SqliteStore::open(dir.path()).err().expect("a damaged dictionary is refused").to_string();
+        assert!(e.contains("compression dictionary 1 in "), "{e}");
+        assert!(e.contains("checksum mismatch"), "{e}");
+        assert!(e.contains("restore the data directory from a backup"), "{e}");
+        let key = ed25519_dalek::SigningKey::from_bytes(&[7; 32]).verifying_key();
+        let e = crate::verify::verify(dir.path(), None, &key, &Default::default(), 1, &|_| {})
+            .expect_err("verify refuses it too")
+            .to_string();
+        assert!(e.contains("compression dictionary 1 in "), "{e}");
+    }
+
+    #[test]
+    fn a_dictionary_without_a_header_gets_one_from_migration_9() {
+        let dict = trained();
+        let dir = store_with_dictionary(&dict);
+        // As a database of the release before: schema version 8, the dictionary stored alone.
+        let conn = Connection::open(dir.path().join(crate::DB_FILE)).unwrap();
+        conn.pragma_update(None, "user_version", 8).unwrap();
+        drop(conn);
+        drop(crate::SqliteStore::open(dir.path()).unwrap());
+        let conn = Connection::open(dir.path().join(crate::DB_FILE)).unwrap();
+        let stored: Vec<u8> = conn.query_row("SELECT data FROM dictionaries WHERE id = 1", [], |r| r.get(0)).unwrap();
+        assert_eq!(unseal_dict(&stored).unwrap(), (&dict[..], DICT_VERSION));
     }
 }

@@ -205,10 +205,19 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX identities_by_key ON identities(tid, email_key);
     CREATE INDEX identities_by_actor ON identities(tid, actor_id);
     "#,
+    // 9: compression dictionaries carry a header with a version and a checksum (codec.rs);
+    // those stored before without one are given it (`codec::seal_old_dicts`, run after this
+    // step). The schema's version changes so that an older Trail, which would read the header as
+    // part of the dictionary, refuses the database instead ("upgrade Trail").
+    r#"
+    SELECT 1;
+    "#,
 ];
 
 /// The migration that creates the identity table, after which it is filled from the rollups.
 const IDENTITIES: usize = 8;
+/// The migration after which stored dictionaries are given their header.
+const DICTIONARY_HEADERS: usize = 9;
 
 /// The schema version this build writes.
 pub(crate) const VERSION: i64 = MIGRATIONS.len() as i64;
@@ -231,6 +240,9 @@ pub(crate) fn migrate_to(conn: &mut Connection, version: i64) -> StoreResult<()>
         tx.execute_batch(sql).sql()?;
         if i + 1 == IDENTITIES {
             crate::identity::rebuild(&tx)?;
+        }
+        if i + 1 == DICTIONARY_HEADERS {
+            crate::codec::seal_old_dicts(&tx)?;
         }
         tx.pragma_update(None, "user_version", (i + 1) as i64).sql()?;
         tx.commit().sql()?;

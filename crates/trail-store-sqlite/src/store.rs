@@ -121,13 +121,7 @@ impl SqliteStore {
         configure(&conn).sql()?;
         schema::migrate(&mut conn)?;
         let codec = Arc::new(Codec::new());
-        {
-            let mut stmt = conn.prepare("SELECT id, data FROM dictionaries ORDER BY id").sql()?;
-            let mut rows = stmt.query([]).sql()?;
-            while let Some(row) = rows.next().sql()? {
-                codec.add_dict(row.get::<_, i64>(0).sql()? as u32, row.get_ref(1).sql()?.as_blob().unwrap_or_default());
-            }
-        }
+        codec::load_dicts(&conn, &codec, &path)?;
         let index_dir = dir.join("index");
         let index =
             Arc::new(TermIndex::open(&index_dir, IndexConfig::default()).map_err(|e| {
@@ -227,7 +221,7 @@ impl SqliteStore {
                 let r = conn
                     .execute(
                         "INSERT INTO dictionaries (created_at, data) VALUES (?1, ?2)",
-                        params![now_us(), &dict[..]],
+                        params![now_us(), codec::seal_dict(&dict)],
                     )
                     .map(|_| conn.last_insert_rowid());
                 if let Ok(id) = r {

@@ -10,11 +10,7 @@ use crate::{DB_FILE, codec::Codec, error::SqlResultExt, event_pos};
 
 fn codec(conn: &Connection) -> Codec {
     let codec = Codec::new();
-    let mut stmt = conn.prepare("SELECT id, data FROM dictionaries ORDER BY id").expect("dictionaries");
-    let rows = stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?))).expect("dictionaries");
-    for (id, data) in rows.flatten() {
-        codec.add_dict(id as u32, &data);
-    }
+    crate::codec::load_dicts(conn, &codec, Path::new(conn.path().unwrap_or_default())).expect("dictionaries");
     codec
 }
 

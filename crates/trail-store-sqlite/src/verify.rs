@@ -79,13 +79,7 @@ pub fn verify(
     // events at or below the snapshot's count, which later appends never change.)
     conn.execute_batch("BEGIN").sql()?;
     let codec = Codec::new();
-    {
-        let mut stmt = conn.prepare("SELECT id, data FROM dictionaries ORDER BY id").sql()?;
-        let mut rows = stmt.query([]).sql()?;
-        while let Some(row) = rows.next().sql()? {
-            codec.add_dict(row.get::<_, i64>(0).sql()? as u32, row.get_ref(1).sql()?.as_blob().unwrap_or_default());
-        }
-    }
+    crate::codec::load_dicts(&conn, &codec, &path)?;
     let tenants: Vec<(i64, String, u64)> = conn
         .prepare("SELECT tid, id, next_seq FROM tenants ORDER BY id")
         .sql()?

@@ -228,10 +228,19 @@ fn earlier(
             .query_row([event_pos(tid, seq)], |r| Ok((r.get::<_, Option<i64>>(0)?, r.get::<_, Vec<u8>>(1)?)))
             .optional()
             .sql()?;
-        if let Some((Some(digest), blob)) = row
-            && codec.decode(&blob)?.id.as_deref() == Some(id)
-        {
-            return Ok(Some((seq, digest)));
+        let Some((Some(digest), blob)) = row else { continue };
+        match codec.decode(&blob) {
+            Ok(stored) if stored.id.as_deref() == Some(id) => return Ok(Some((seq, digest))),
+            Ok(_) => {}
+            // A damaged record cannot say its id. Its key (a 64-bit hash of the id) and its
+            // digest (kept in its own column) still can: the same digest is the same event sent
+            // again, a duplicate; another is taken as the id reused, a conflict, since two ids
+            // sharing a key is far less likely than a client resending one. Failing here made
+            // every batch resending that id fail with a storage error.
+            Err(e) => {
+                tracing::warn!(seq, error = %e, "an earlier event with this id does not decode: judged by its digest");
+                return Ok(Some((seq, digest)));
+            }
         }
     }
     Ok(None)

@@ -373,3 +373,36 @@ fn one_undecodable_event_does_not_take_a_list_down() {
 async fn store_event(store: &SqliteStore, t: &TenantId, seq: u64) -> StoredEvent {
     store.event(t, seq).await.unwrap().expect("the event exists")
 }
+
+/// Regression: resending an event whose earlier copy no longer decodes failed the whole batch
+/// with a storage error (the id check decoded the stored record to read its id). The same
+/// event again is a duplicate of the damaged one; another body under its id is a conflict.
+#[test]
+fn resending_an_id_whose_event_is_damaged_is_a_duplicate() {
+    let env = env();
+    let now = trail_core::time::truncate_us(Timestamp::now());
+    let prepare = |i: usize, action: &str| {
+        let json = format!(
+            r#"{{"id":"evt-{i}","action":"{action}","actor":{{"id":"u1"}},"occurred_at":"2026-01-01T00:00:{i:02}Z"}}"#
+        );
+        let mut ok = parse_batch(json.as_bytes(), BodyFormat::Json, now, Limits::default()).unwrap();
+        PreparedEvent::new(ok.pop().unwrap(), now, |_| {})
+    };
+    env.rt.block_on(async {
+        let t = new_tenant(&env.store).await;
+        let events: Vec<PreparedEvent> = (0..5).map(|i| prepare(i, "file.uploaded")).collect();
+        env.store.append(&t, events).await.unwrap();
+        trail_store_sqlite::tamper::garble_event(env._dir.path(), t.as_str(), 3).unwrap();
+
+        let again = env.store.append(&t, vec![prepare(2, "file.uploaded"), prepare(9, "file.uploaded")]).await;
+        let receipt = again.expect("resending the damaged event's id is answered");
+        let got: Vec<(u64, bool)> = receipt.events.iter().map(|a| (a.seq, a.duplicate)).collect();
+        assert_eq!(got, [(3, true), (6, false)], "a duplicate of seq 3, then one new event");
+
+        let other = env.store.append(&t, vec![prepare(2, "file.deleted")]).await;
+        assert!(
+            matches!(other, Err(trail_store::StoreError::Conflict { seq: 3, .. })),
+            "another body under the damaged event's id is a conflict: {other:?}"
+        );
+    });
+}

@@ -171,7 +171,7 @@ pub async fn sign_in(State(s): State<AppState>, parts: Parts, Form(f): Form<Sign
     };
     s.throttle.succeeded(&keys[0].0);
     let person = Person {
-        owner: Person::owner_of(member.role, member.actor_id.as_deref(), Some(&member.email)),
+        owner: Person::owner_of(member.role, Some(&member.id), member.actor_id.as_deref(), Some(&member.email)),
         actor_id: member.actor_id.clone(),
         tenant: tenant.clone(),
         role: member.role,

@@ -238,9 +238,21 @@ async fn a_person_is_one_person_by_id_or_email() {
         ]),
     )
     .await;
-    s.ingest("acme", json!([failed("2026-01-04T10:00:00Z", "Ben.Khan@example.com")])).await;
+    // Seq 7: his e-mail on another, older account (as Trail's own events name a console member
+    // by their member id with their e-mail): that account's event, not Ben's.
+    s.ingest(
+        "acme",
+        json!([failed("2026-01-04T10:00:00Z", "Ben.Khan@example.com"),
+               {"action": "document.viewed", "occurred_at": "2026-01-01T09:00:00Z",
+                "actor": {"id": "u_8", "email": "ben.khan@example.com"}}]),
+    )
+    .await;
     let (_, users) = s.get("/v1/tenants/acme/reports/users?range=all", OPERATOR).await;
-    assert_eq!(users["rows"].as_array().unwrap().len(), 2, "Ben Khan and u_9: {users}");
+    assert_eq!(users["rows"].as_array().unwrap().len(), 3, "Ben Khan, u_9 and u_8: {users}");
+    let counted = |key: &str| {
+        let row = users["rows"].as_array().unwrap().iter().find(|r| r["key"] == key).cloned();
+        row.unwrap_or_else(|| panic!("no row {key}: {users}"))["event_count"].as_u64().unwrap()
+    };
 
     let seqs = |events: Vec<Value>| {
         let mut v: Vec<u64> = events.iter().map(|e| e["seq"].as_u64().unwrap()).collect();
@@ -248,7 +260,10 @@ async fn a_person_is_one_person_by_id_or_email() {
         v
     };
     let by_id = seqs(s.events("acme", "range=all&actor=u_1002").await);
-    assert_eq!(by_id, [1, 2, 3, 4, 6], "by id: also the failures that name only the e-mail");
+    assert_eq!(by_id, [1, 2, 3, 4, 6], "by id: also the failures that name only the e-mail, not u_8's event");
+    assert_eq!(counted("u_1002"), by_id.len() as u64, "the users report counts what the filter finds");
+    assert_eq!(seqs(s.events("acme", "range=all&actor=u_8").await), [7]);
+    assert_eq!(counted("u_8"), 1);
     assert_eq!(seqs(s.events("acme", "range=all&actor=ben.khan@example.com").await), by_id);
     assert_eq!(seqs(s.events("acme", "range=all&actor=BEN.KHAN@example.com").await), by_id);
     let (_, csv) = s.get("/v1/tenants/acme/export?format=csv&range=all&actor=ben.khan@example.com", OPERATOR).await;
