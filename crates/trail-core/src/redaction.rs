@@ -79,6 +79,18 @@ impl Redaction {
         (self.mask_phones && is_sms_action(action)) || (self.hide_link_detail && is_link_access_action(action))
     }
 
+    /// The actions whose events this redaction may change, as filters.
+    pub fn changed_actions(self) -> Vec<ActionPattern> {
+        let mut out = Vec::new();
+        if self.mask_phones {
+            out.push(ActionPattern::Prefix(SMS_ACTION_PREFIX.to_owned()));
+        }
+        if self.hide_link_detail {
+            out.extend(LINK_ACCESS_ACTIONS.iter().map(|a| ActionPattern::Exact((*a).to_owned())));
+        }
+        out
+    }
+
     /// Whether any event that `actions` select (every event when empty) may be changed.
     pub fn may_change_any(self, actions: &[ActionPattern]) -> bool {
         if !self.hides_anything() {

@@ -92,7 +92,11 @@ async fn request(s: &AppState, parts: &Parts, default_range: &str) -> Result<Req
     let pairs = query_pairs(parts.uri.query());
     let get = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
     let range = get("range").filter(|r| RangePreset::parse(r).is_ok()).unwrap_or_else(|| default_range.to_owned());
-    let (filter, _) = parse_params([("range", range.as_str())], &tz, Timestamp::now(), &[]).expect("a preset parses");
+    let (mut filter, _) =
+        parse_params([("range", range.as_str())], &tz, Timestamp::now(), &[]).expect("a preset parses");
+    // The pages' rows and counts are of the events as this person is shown them.
+    let who = crate::auth::Principal::Person(person.clone());
+    filter.redaction = crate::redact::of(&who, &tenant.id, &s.config, &tenant.plan);
     let origin = crate::audit::Origin::of(parts, &s.enricher);
     Ok(Request { person, session, origin, tenant, tz, range, cursor: get("cursor"), filter })
 }

@@ -208,3 +208,41 @@ async fn a_basic_plan_link_visitor_is_not_found_by_the_detail_it_withholds() {
     assert_eq!(first_streamed(&s, "small", "country=GB", &reader).await, viewed);
     assert_eq!(seqs(&s, "/v1/tenants/small/events?range=all&q=withheld", &reader).await, Vec::<u64>::new());
 }
+
+/// A user's statistics and the users report count a person's events as the reader is shown
+/// them: on a basic plan, a link visitor known only by the e-mail linked to a user is not
+/// counted as that user (which would say who the visitor was).
+#[tokio::test]
+async fn a_basic_plan_user_is_not_counted_with_the_link_views_it_withholds() {
+    let s = TestServer::start().await;
+    let (st, b) = s.post("/v1/tenants", OPERATOR, &json!({"id": "small", "plan": "basic"})).await;
+    assert_eq!(st, StatusCode::CREATED, "{b}");
+    s.ingest(
+        "small",
+        json!([
+            {"action": "document.signed", "actor": {"id": "u_5", "email": "ben@small.example"}},
+            {"action": "link.viewed", "actor": {"email": "ben@small.example"}, "targets": [{"type": "link", "id": "l1"}]},
+        ]),
+    )
+    .await;
+    let reader = s.key("small", &["read"]).await;
+    let actions = |b: &serde_json::Value| -> Vec<String> {
+        b["by_action"].as_array().unwrap().iter().map(|a| a["action"].as_str().unwrap().to_owned()).collect()
+    };
+    let (st, stats) = s.get("/v1/tenants/small/reports/users/u_5/stats?range=all", &reader).await;
+    assert_eq!(st, StatusCode::OK, "{stats}");
+    assert_eq!(actions(&stats), ["document.signed"], "{stats}");
+    assert_eq!(stats["event_count"], 1);
+    let days: u64 = stats["by_day"].as_array().unwrap().iter().map(|d| d["count"].as_u64().unwrap()).sum();
+    assert_eq!(days, 1, "{stats}");
+    let (_, users) = s.get("/v1/tenants/small/reports/users?range=last_7_days", &reader).await;
+    let row = users["rows"].as_array().unwrap().iter().find(|r| r["key"] == "u_5").cloned().unwrap();
+    assert_eq!(row["event_count"], 1, "{users}");
+    // A plan with link detail counts the view as Ben's.
+    s.patch("/v1/tenants/small", OPERATOR, &json!({"plan": "business"})).await;
+    let (_, stats) = s.get("/v1/tenants/small/reports/users/u_5/stats?range=all", &reader).await;
+    assert_eq!(actions(&stats), ["document.signed", "link.viewed"], "{stats}");
+    let (_, users) = s.get("/v1/tenants/small/reports/users?range=last_7_days", &reader).await;
+    let row = users["rows"].as_array().unwrap().iter().find(|r| r["key"] == "u_5").cloned().unwrap();
+    assert_eq!(row["event_count"], 2, "{users}");
+}
