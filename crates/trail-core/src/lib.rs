@@ -17,6 +17,8 @@
 //! - [`checkpoint`]: signed checkpoints (C2SP tlog-checkpoint in a signed note).
 //! - [`time`]: timestamps as Trail prints them, and the `range` presets.
 //! - [`filter`]: the query filters shared by query, export, stream and reports, and the page cursor.
+//! - [`redaction`]: what a reader is not shown of an event (masked phones, withheld link
+//!   detail), and how their filters see the same.
 //! - [`search`]: the `q` search syntax and the word rules shared by matching and indexing.
 
 pub mod bytes;
@@ -27,6 +29,7 @@ pub mod filter;
 pub mod ids;
 pub mod merkle;
 pub mod privacy;
+pub mod redaction;
 pub mod search;
 pub mod time;
 pub mod vocabulary;

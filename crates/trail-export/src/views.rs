@@ -275,21 +275,9 @@ pub fn link_session_id(key: &[u8; 32], session: &str) -> String {
     hex::encode(&h.finalize()[..8])
 }
 
-/// A phone number with every digit but the last four hidden: `+44 7700 900123` -> `+** **** **0123`.
-pub fn mask_phone(p: &str) -> String {
-    let digits = p.bytes().filter(u8::is_ascii_digit).count();
-    let mut seen = 0;
-    p.chars()
-        .map(|c| {
-            if c.is_ascii_digit() {
-                seen += 1;
-                if seen <= digits.saturating_sub(4) { '*' } else { c }
-            } else {
-                c
-            }
-        })
-        .collect()
-}
+/// A phone number with every digit but the last four hidden: `+44 7700 900123` -> `+** **** **0123`
+/// (one rule with the masking of every other place the number is written, `trail_core::redaction`).
+pub use trail_core::redaction::mask_phone;
 
 /// Bytes in human units (1024-based, one decimal): `1.5 MiB`.
 pub fn human_bytes(n: u64) -> String {

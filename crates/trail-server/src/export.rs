@@ -297,6 +297,8 @@ impl ExportPlan {
         if !kind.is_report() {
             filter = crate::api::view_filter(kind, filter);
         }
+        // The rows match what the file shows (the operator's `trail export` too).
+        filter.redaction = redaction;
         let now = Timestamp::now();
         let mut shown: Vec<String> = given.iter().map(|(k, v)| format!("{k}: {v}")).collect();
         if !given.iter().any(|(k, _)| matches!(k.as_str(), "range" | "from" | "to")) {

@@ -231,7 +231,7 @@ impl View {
 
     fn redaction(&self, s: &AppState) -> crate::redact::Redaction {
         let who = crate::auth::Principal::Person(self.person.clone());
-        crate::redact::Redaction::of(&who, &self.tenant.id, &s.config, &self.tenant.plan)
+        crate::redact::of(&who, &self.tenant.id, &s.config, &self.tenant.plan)
     }
 }
 
@@ -253,9 +253,13 @@ async fn view(s: &AppState, parts: &Parts) -> Result<View, Response> {
         all.push(("cursor".into(), c.clone()));
     }
     let mut hiding_trail = false;
+    // The list, its counts and its histogram match what this person is shown.
+    let redaction =
+        crate::redact::of(&crate::auth::Principal::Person(person.clone()), &tenant.id, &s.config, &tenant.plan);
     let parsed = parse_params(all.iter().map(|(k, v)| (k.as_str(), v.as_str())), &tz, Timestamp::now(), &[])
         .map(|(mut f, p)| {
             f.owner = person.owner.clone();
+            f.redaction = redaction;
             if !show_trail && !decides_trail(&f) {
                 hide_trail(&mut f);
                 hiding_trail = true;

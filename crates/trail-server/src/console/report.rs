@@ -93,7 +93,11 @@ async fn request(s: &AppState, parts: &Parts, default_range: &str) -> Result<Req
     let pairs = query_pairs(parts.uri.query());
     let get = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
     let range = get("range").filter(|r| RangePreset::parse(r).is_ok()).unwrap_or_else(|| default_range.to_owned());
-    let (filter, _) = parse_params([("range", range.as_str())], &tz, Timestamp::now(), &[]).expect("a preset parses");
+    let (mut filter, _) =
+        parse_params([("range", range.as_str())], &tz, Timestamp::now(), &[]).expect("a preset parses");
+    // The pages' rows and counts are of the events as this person is shown them.
+    let who = crate::auth::Principal::Person(person.clone());
+    filter.redaction = crate::redact::of(&who, &tenant.id, &s.config, &tenant.plan);
     let origin = crate::audit::Origin::of(parts, &s.enricher);
     Ok(Request { person, session, origin, tenant, tz, range, cursor: get("cursor"), filter })
 }
@@ -408,17 +412,15 @@ async fn event_view(
     s: &AppState,
     r: &Request,
     kind: ViewKind,
-    filter: Filter,
+    mut filter: Filter,
     path: &str,
     extra: &[(String, String)],
     downloads: Vec<Download>,
 ) -> Result<Drawn, Response> {
-    let redaction = crate::redact::Redaction::of(
-        &crate::auth::Principal::Person(r.person.clone()),
-        &r.tenant.id,
-        &s.config,
-        &r.tenant.plan,
-    );
+    let redaction =
+        crate::redact::of(&crate::auth::Principal::Person(r.person.clone()), &r.tenant.id, &s.config, &r.tenant.plan);
+    // The rows match what this person is shown (a `target` of a masked number finds nothing).
+    filter.redaction = redaction;
     let view =
         View { kind, tz: r.tz.clone(), link_key: link_key(&s.config.signing_key), mask_phone: redaction.mask_phones };
     let cursor = match r.cursor.as_deref().map(trail_core::filter::Cursor::decode).transpose() {
@@ -559,12 +561,8 @@ pub async fn message(State(s): State<AppState>, parts: Parts, Path(id): Path<Str
         Err(resp) => return resp,
     };
     let nav = Nav::of(&s, &r.person, &r.tenant.name, "/console/logs/messages").await;
-    let redaction = crate::redact::Redaction::of(
-        &crate::auth::Principal::Person(r.person.clone()),
-        &r.tenant.id,
-        &s.config,
-        &r.tenant.plan,
-    );
+    let redaction =
+        crate::redact::of(&crate::auth::Principal::Person(r.person.clone()), &r.tenant.id, &s.config, &r.tenant.plan);
     let m = match crate::api::message_entry(&*s.store, &r.tenant.id, &id, redaction).await {
         Ok(m) => m,
         Err(e) => {

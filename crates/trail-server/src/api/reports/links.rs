@@ -146,7 +146,7 @@ pub async fn access_log(
         let given = vec![("link".to_owned(), link_id)];
         return crate::api::export::respond(&s, &who, &origin, &t, f, &format, ViewKind::LinkAccess, given).await;
     }
-    let redaction = crate::redact::Redaction::of(&who, &t, &s.config, &f.tenant.plan);
+    let redaction = f.filter.redaction;
     let view = View {
         kind: ViewKind::LinkAccess,
         tz: f.tz.clone(),

@@ -82,7 +82,7 @@ pub async fn message(
         return Err(ApiError::forbidden("the message log is for managers and up: role member sees its own events"));
     }
     let plan = crate::api::events::tenant(&s, &t).await?.plan;
-    let redaction = crate::redact::Redaction::of(&who, &t, &s.config, &plan);
+    let redaction = crate::redact::of(&who, &t, &s.config, &plan);
     Ok(Json(message_entry(&*s.store, &t, &id, redaction).await?))
 }
 
@@ -101,6 +101,7 @@ pub async fn message_entry(
     let filter = Filter {
         time: TimeBounds::default(),
         targets: vec![TargetRef { kind: Some("message".into()), id: id.to_owned() }],
+        redaction,
         ..Filter::default()
     };
     let mut events = Vec::new();

@@ -154,6 +154,7 @@ pub async fn user_stats(
     by_action.sort_by(|x, y| y.count.cmp(&x.count).then_with(|| x.action.cmp(&y.action)));
     let mut scope = person(&a.key, &[]);
     scope.time = filter.time;
+    scope.redaction = filter.redaction;
     // Days, or months or years for an open range starting decades back (see `buckets`).
     let (_, by_day) = buckets(s, t, &scope, Interval::Day, tz).await?;
     Ok(UserStats {

@@ -46,7 +46,7 @@ pub async fn view(
         )));
     }
     let f = filtered(&s, &who, &t, &uri, &[]).await?;
-    let redaction = crate::redact::Redaction::of(&who, &t, &s.config, &f.tenant.plan);
+    let redaction = f.filter.redaction;
     let view =
         View { kind, tz: f.tz.clone(), link_key: link_key(&s.config.signing_key), mask_phone: redaction.mask_phones };
     let (rows, next_cursor) = view_rows(&*s.store, &t, &view, redaction, f.filter, f.page).await?;
@@ -72,7 +72,9 @@ pub async fn view_rows(
     filter: Filter,
     page: Page,
 ) -> ApiResult<(Vec<Map<String, Value>>, Option<String>)> {
-    let filter = view_filter(view.kind, filter);
+    let mut filter = view_filter(view.kind, filter);
+    // What the rows show is what the filter matches.
+    filter.redaction = redaction;
     let mut result = store.query(t, &filter, page).await?;
     result.events.iter_mut().for_each(|e| crate::redact::event(e, redaction));
     let mut cells = Vec::new();
