@@ -42,10 +42,11 @@ use text::Hidden;
 pub use text::WITHHELD;
 
 /// The actions whose events carry an SMS phone number: those starting with this.
-pub const SMS_ACTION_PREFIX: &str = "sms.";
+pub const SMS_ACTION_PREFIX: &str = crate::vocabulary::actions::prefix::SMS;
 
 /// The link access events (the link access log's rows).
-pub const LINK_ACCESS_ACTIONS: [&str; 2] = ["link.viewed", "link.saved"];
+pub const LINK_ACCESS_ACTIONS: [&str; 2] =
+    [crate::vocabulary::actions::LINK_VIEWED, crate::vocabulary::actions::LINK_SAVED];
 
 /// Whether `action` is an SMS event's.
 pub fn is_sms_action(action: &str) -> bool {
