@@ -356,7 +356,7 @@ impl ExportPlan {
     /// many rows, and whether the file was finished (a download cut short is recorded too).
     pub async fn record(
         &self,
-        store: &dyn Store,
+        app: &trail_app::App,
         origin: &crate::audit::Origin,
         actor: serde_json::Value,
         rows: u64,
@@ -377,7 +377,7 @@ impl ExportPlan {
             "completed": completed,
             "file_name": self.file_name,
         });
-        crate::audit::record(store, &self.tenant.id, origin, actor, "trail.logs.exported", description, metadata).await
+        crate::audit::record(app, &self.tenant.id, origin, actor, "trail.logs.exported", description, metadata).await
     }
 }
 

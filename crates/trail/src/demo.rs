@@ -16,7 +16,8 @@ use trail_server::{
     ServerConfig,
     admin::{self, TenantRequest},
 };
-use trail_store::{PreparedEvent, Store};
+use trail_app::App;
+use trail_store::PreparedEvent;
 
 pub const TENANT: &str = "demo";
 
@@ -531,10 +532,11 @@ pub fn events(now: Timestamp, tz: &TimeZone) -> Vec<(Timestamp, Value)> {
 
 /// Creates the `demo` tenant with its history, unless it exists. Returns how many events it holds.
 pub async fn seed(
-    store: &dyn Store,
+    app: &App,
     config: &ServerConfig,
     enricher: &trail_enrich::Enricher,
 ) -> anyhow::Result<(bool, u64)> {
+    let store = &**app.store();
     let id = TenantId::parse(TENANT)?;
     if let Some(t) = store.tenant(&id).await? {
         return Ok((false, t.event_count));
@@ -561,7 +563,7 @@ pub async fn seed(
                 Ok(PreparedEvent::new(e, received, |body| enricher.enrich(body)))
             })
             .collect::<anyhow::Result<Vec<_>>>()?;
-        total = store.append(&id, batch).await?.tree_size;
+        total = app.append(&id, batch).await?.tree_size;
     }
     for (email, name, role, password, actor_id) in MEMBERS {
         let req = trail_server::people::MemberRequest {
@@ -572,7 +574,7 @@ pub async fn seed(
             actor_id: actor_id.map(str::to_owned),
         };
         trail_server::people::add_member(
-            store,
+            app,
             &trail_server::audit::Origin::none(),
             &trail_server::auth::Principal::Operator,
             &id,

@@ -247,3 +247,35 @@ async fn many_streams_get_every_event_in_order_from_one_read_of_each_append() {
     }
     assert_eq!(left, 0, "the reader of a tenant without streams is released");
 }
+
+/// Regression (issue 21): Trail's own events were appended without waking the live tail (key
+/// creation woke no one; an export woke it by a hand-placed call), so a stream saw them only
+/// at its next poll. Every append now goes through `App::append`, whose notice wakes the
+/// tenant's hub. The poll is made an hour long here, so only the notice can deliver them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_stream_sees_trails_own_events_woken_by_the_append_notice() {
+    let s = TestServer::start().await;
+    s.tenant("acme").await;
+    s.ingest("acme", json!([{"action": "document.signed"}, {"action": "file.uploaded"}])).await;
+    s.tails.set_poll(Duration::from_secs(3600));
+    let admin = s.key("acme", &["admin"]).await;
+    let resp = s.client.get(s.url("/v1/tenants/acme/stream")).bearer_auth(&admin).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let mut stream = resp;
+    let mut buf = String::new();
+
+    // A downloaded export records `trail.logs.exported`.
+    let export = s.client.get(s.url("/v1/tenants/acme/export?format=csv&range=all")).bearer_auth(&admin);
+    let export = export.send().await.unwrap();
+    assert_eq!(export.status(), StatusCode::OK);
+    let csv = export.text().await.unwrap();
+    assert!(csv.contains("Document signed"), "{csv}");
+    let got = read_events(&mut stream, 1, &mut buf).await;
+    assert_eq!(got[0].1["action"], "trail.logs.exported", "{:?}", got[0].1);
+    assert_eq!(got[0].1["metadata"]["rows"], 3, "two ingested events and the admin key's creation");
+
+    // A key created through the API records `trail.key.created` (`audit::record`).
+    s.key("acme", &["read"]).await;
+    let got = read_events(&mut stream, 1, &mut buf).await;
+    assert_eq!(got[0].1["action"], "trail.key.created", "{:?}", got[0].1);
+}
