@@ -17,9 +17,9 @@ mod bus;
 
 use std::sync::Arc;
 
+use tokio::sync::broadcast;
 use trail_core::TenantId;
 use trail_store::{AppendReceipt, PreparedEvent, Store, StoreResult};
-use tokio::sync::broadcast;
 
 pub use bus::{Appended, BUS_CAPACITY};
 

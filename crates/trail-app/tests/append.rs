@@ -65,14 +65,12 @@ async fn concurrent_appends_publish_one_notice_each() {
     let mut rx = app.subscribe();
     let (a, b) = tokio::join!(app.append(&t, batch(&["a1", "a2", "a3"])), app.append(&t, batch(&["b1", "b2"])));
     let (a, b) = (a.unwrap(), b.unwrap());
-    let mut notices = vec![rx.try_recv().unwrap(), rx.try_recv().unwrap()];
+    let mut notices = [rx.try_recv().unwrap(), rx.try_recv().unwrap()];
     assert_eq!(rx.try_recv(), Err(TryRecvError::Empty), "two appends, two notices");
     notices.sort_by_key(|n| n.first_seq);
     // Each notice covers exactly its own append's seqs (in either order of commit).
-    let mut expected: Vec<(u64, u64)> = [&a, &b]
-        .iter()
-        .map(|r| (r.events.first().unwrap().seq, r.events.last().unwrap().seq))
-        .collect();
+    let mut expected: Vec<(u64, u64)> =
+        [&a, &b].iter().map(|r| (r.events.first().unwrap().seq, r.events.last().unwrap().seq)).collect();
     expected.sort();
     assert_eq!(notices.iter().map(|n| (n.first_seq, n.last_seq)).collect::<Vec<_>>(), expected);
     let mut seqs: Vec<u64> = notices.iter().flat_map(|n| n.first_seq..=n.last_seq).collect();

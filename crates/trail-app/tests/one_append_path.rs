@@ -51,7 +51,11 @@ fn no_crate_appends_to_a_store_but_through_the_app() {
             }
         }
     }
-    assert!(checked > 50, "the walk found only {checked} files under {}: is the layout still crates/*/src?", crates.display());
+    assert!(
+        checked > 50,
+        "the walk found only {checked} files under {}: is the layout still crates/*/src?",
+        crates.display()
+    );
     assert!(
         offenders.is_empty(),
         "these lines append to a store directly, so no notice is published: call `App::append` instead\n{}",

@@ -1,7 +1,7 @@
 //! Operations shared by the HTTP routes and the command line, so both apply the same rules.
 
-use trail_core::{TenantId, ids::Scope, time::time_zone};
 use trail_app::App;
+use trail_core::{TenantId, ids::Scope, time::time_zone};
 use trail_store::{ApiKey, NewApiKey, NewTenant, Store, StoreError, Tenant};
 
 use crate::{ServerConfig, error::ApiError, secrets};

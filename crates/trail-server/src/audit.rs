@@ -13,12 +13,12 @@ use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::{header, request::Parts};
 use jiff::Timestamp;
 use serde_json::{Map, Value, json};
+use trail_app::App;
 use trail_core::{
     TenantId,
     event::{NewEvent, validate::limits},
 };
 use trail_enrich::Enricher;
-use trail_app::App;
 use trail_store::{PreparedEvent, StoreError};
 
 use crate::AppState;
@@ -107,12 +107,7 @@ pub async fn record(
 
 /// Appends `event` (an event as a client would send it, without `context`) to `tenant`'s log
 /// with `origin` as its context; returns its seq.
-pub(crate) async fn append(
-    app: &App,
-    tenant: &TenantId,
-    origin: &Origin,
-    mut event: Value,
-) -> Result<u64, StoreError> {
+pub(crate) async fn append(app: &App, tenant: &TenantId, origin: &Origin, mut event: Value) -> Result<u64, StoreError> {
     if let Some(context) = origin.context() {
         event["context"] = context;
     }

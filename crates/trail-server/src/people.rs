@@ -6,8 +6,8 @@ use argon2::{
     password_hash::{SaltString, rand_core::OsRng},
 };
 use serde_json::json;
-use trail_core::{TenantId, ids::Role};
 use trail_app::App;
+use trail_core::{TenantId, ids::Role};
 use trail_store::{Member, MemberPatch, NewMember};
 
 use crate::{audit, auth::Principal, error::ApiError, secrets};

@@ -31,8 +31,7 @@ use std::{
     collections::HashMap,
     fmt::Write,
     sync::{
-        Arc, Mutex,
-        Weak,
+        Arc, Mutex, Weak,
         atomic::{AtomicBool, AtomicU64, Ordering::Relaxed},
     },
     time::Duration,

@@ -11,12 +11,12 @@
 use jiff::{SignedDuration, Timestamp, ToSpan, tz::TimeZone};
 use rand::{Rng, SeedableRng, rngs::StdRng, seq::IndexedRandom};
 use serde_json::{Value, json};
+use trail_app::App;
 use trail_core::{TenantId, event::NewEvent};
 use trail_server::{
     ServerConfig,
     admin::{self, TenantRequest},
 };
-use trail_app::App;
 use trail_store::PreparedEvent;
 
 pub const TENANT: &str = "demo";
@@ -531,11 +531,7 @@ pub fn events(now: Timestamp, tz: &TimeZone) -> Vec<(Timestamp, Value)> {
 }
 
 /// Creates the `demo` tenant with its history, unless it exists. Returns how many events it holds.
-pub async fn seed(
-    app: &App,
-    config: &ServerConfig,
-    enricher: &trail_enrich::Enricher,
-) -> anyhow::Result<(bool, u64)> {
+pub async fn seed(app: &App, config: &ServerConfig, enricher: &trail_enrich::Enricher) -> anyhow::Result<(bool, u64)> {
     let store = &**app.store();
     let id = TenantId::parse(TENANT)?;
     if let Some(t) = store.tenant(&id).await? {

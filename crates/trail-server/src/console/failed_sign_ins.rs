@@ -20,8 +20,8 @@ use std::{
 
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
-use trail_core::TenantId;
 use trail_app::App;
+use trail_core::TenantId;
 
 use crate::audit::{self, Origin};
 

@@ -17,8 +17,8 @@ use anyhow::{Context, bail};
 use indicatif::{ProgressBar, ProgressStyle};
 use jiff::Timestamp;
 use serde_json::value::RawValue;
-use trail_core::{TenantId, event::NewEvent, time::truncate_us};
 use trail_app::App;
+use trail_core::{TenantId, event::NewEvent, time::truncate_us};
 use trail_store::PreparedEvent;
 
 use super::existing_tenant;
