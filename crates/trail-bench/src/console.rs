@@ -14,6 +14,7 @@ use std::path::PathBuf;
 use clap::Args as ClapArgs;
 use reqwest::{Client, header, redirect::Policy};
 use serde_json::json;
+use trail_core::vocabulary::actions;
 
 use crate::{
     dataset::Dataset,
@@ -145,7 +146,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         users.1.push(t.elapsed());
     }
     let viewed = client
-        .get(format!("{base}/v1/tenants/big/events?action=trail.logs.viewed&limit=1000"))
+        .get(format!("{base}/v1/tenants/big/events?action={}&limit=1000", actions::TRAIL_LOGS_VIEWED))
         .bearer_auth(KEY)
         .send()
         .await?

@@ -3,6 +3,7 @@
 use std::path::Path;
 
 use serde_json::{Value, json};
+use trail_core::vocabulary::actions;
 
 #[derive(Clone)]
 pub struct LogLine {
@@ -63,7 +64,7 @@ pub fn events(shared: &Path) -> Vec<Value> {
         .into_iter()
         .map(|l| {
             json!({
-                "action": "api.request",
+                "action": actions::API_REQUEST,
                 "occurred_at": l.at.unwrap_or_else(jiff::Timestamp::now).to_string(),
                 "outcome": if l.status < 400 { "success" } else { "failure" },
                 "actor": {"id": format!("ip-{}", l.ip), "type": "anonymous"},

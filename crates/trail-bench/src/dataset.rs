@@ -11,6 +11,7 @@
 use jiff::Timestamp;
 use rand::{Rng, SeedableRng, rngs::StdRng, seq::IndexedRandom};
 use serde_json::{Value, json};
+use trail_core::vocabulary::{actions, categories};
 
 use crate::data::{LogLine, parse_apache};
 
@@ -110,17 +111,23 @@ impl Dataset {
         let actor_id = format!("u{user}");
         let roll: f64 = rng.random();
         let action: &'static str = match roll {
-            r if r < 0.62 => "api.request",
-            r if r < 0.74 => "panel.request",
-            r if r < 0.79 => "auth.login.succeeded",
-            r if r < 0.81 => "auth.login.failed",
-            r if r < 0.85 => ["file.uploaded", "file.downloaded", "file.deleted"][rng.random_range(0..3)],
-            r if r < 0.90 => ["document.created", "document.signed", "document.rejected", "document.completed"]
-                [rng.random_range(0..4)],
-            r if r < 0.95 => ["link.created", "link.viewed", "link.saved"][rng.random_range(0..3)],
-            _ => ["message.sent", "message.opened", "sms.sent"][rng.random_range(0..3)],
+            r if r < 0.62 => actions::API_REQUEST,
+            r if r < 0.74 => actions::PANEL_REQUEST,
+            r if r < 0.79 => actions::AUTH_LOGIN_SUCCEEDED,
+            r if r < 0.81 => actions::AUTH_LOGIN_FAILED,
+            r if r < 0.85 => {
+                [actions::FILE_UPLOADED, actions::FILE_DOWNLOADED, actions::FILE_DELETED][rng.random_range(0..3)]
+            }
+            r if r < 0.90 => [
+                actions::DOCUMENT_CREATED,
+                actions::DOCUMENT_SIGNED,
+                actions::DOCUMENT_REJECTED,
+                actions::DOCUMENT_COMPLETED,
+            ][rng.random_range(0..4)],
+            r if r < 0.95 => [actions::LINK_CREATED, actions::LINK_VIEWED, actions::LINK_SAVED][rng.random_range(0..3)],
+            _ => [actions::MESSAGE_SENT, actions::MESSAGE_OPENED, actions::SMS_SENT][rng.random_range(0..3)],
         };
-        let status = if action == "auth.login.failed" { 401 } else { line.status };
+        let status = if action == actions::AUTH_LOGIN_FAILED { 401 } else { line.status };
         let day = (at.as_second() / 86_400) as u64;
         let mut e = json!({
             "id": format!("{tenant}-{n}"),
@@ -134,13 +141,13 @@ impl Dataset {
             }
         });
         match action.split('.').next().unwrap_or_default() {
-            "api" | "panel" => {
+            categories::API | categories::PANEL => {
                 e["description"] = format!("{} {} -> {}", line.method, line.path, status).into();
                 e["context"]["url"] = line.path.clone().into();
                 e["context"]["method"] = line.method.clone().into();
                 e["context"]["status"] = status.into();
             }
-            "auth" => {
+            categories::AUTH => {
                 e["description"] =
                     format!("{name} {}", if status >= 400 { "failed to sign in" } else { "signed in" }).into();
             }

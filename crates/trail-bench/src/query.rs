@@ -17,7 +17,7 @@ use std::{
 use clap::Args as ClapArgs;
 use rand::{Rng, SeedableRng, rngs::StdRng, seq::IndexedRandom};
 use serde_json::Value;
-use trail_core::time::RangePreset;
+use trail_core::{time::RangePreset, vocabulary::categories};
 use trail_store::{NewTenant, Store};
 use trail_store_sqlite::SqliteStore;
 
@@ -110,7 +110,14 @@ pub fn cases(ds: &Dataset, kind: Kind, n: usize, seed: u64) -> Vec<Case> {
     let vocab = ds.vocabulary();
     let nets = ds.networks();
     let users = users_of(ds.tenants[0].1);
-    let prefixes = ["document", "auth", "file", "link", "api", "message"];
+    let prefixes = [
+        categories::DOCUMENT,
+        categories::AUTH,
+        categories::FILE,
+        categories::LINK,
+        categories::API,
+        categories::MESSAGE,
+    ];
     (0..n)
         .map(|i| Case {
             kind,

@@ -13,7 +13,7 @@ use std::time::Instant;
 use clap::Args as ClapArgs;
 use rand::{Rng, SeedableRng, rngs::StdRng};
 use serde_json::{Value, json};
-use trail_core::{TenantId, event::NewEvent};
+use trail_core::{TenantId, event::NewEvent, vocabulary::actions};
 use trail_store::{PreparedEvent, Store};
 
 use crate::{
@@ -65,16 +65,16 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         let download = rng.random_bool(0.3).then(|| upload + jiff::SignedDuration::from_secs(60));
         let mut events = Vec::with_capacity(4);
         for (at, ok) in [(first, false), (second.min(now), rng.random_bool(0.8))] {
-            events.push(json!({"action": if ok { "auth.login.succeeded" } else { "auth.login.failed" },
+            events.push(json!({"action": if ok { actions::AUTH_LOGIN_SUCCEEDED } else { actions::AUTH_LOGIN_FAILED },
                 "occurred_at": at.to_string(), "actor": {"id": format!("u{p}"), "name": format!("User {p}")},
                 "context": {"ip": ip, "location": {"country": "GB", "city": "London"}}}));
         }
         let file = json!([{"type": "file", "id": format!("f{p}"), "name": "report.pdf"}]);
-        events.push(json!({"action": "file.uploaded", "occurred_at": upload.min(now).to_string(),
+        events.push(json!({"action": actions::FILE_UPLOADED, "occurred_at": upload.min(now).to_string(),
             "actor": {"id": format!("u{p}"), "name": format!("User {p}")}, "targets": file,
             "metadata": {"size_bytes": rng.random_range(1_000..50_000_000)}}));
         if let Some(at) = download {
-            events.push(json!({"action": "file.downloaded", "occurred_at": at.min(now).to_string(),
+            events.push(json!({"action": actions::FILE_DOWNLOADED, "occurred_at": at.min(now).to_string(),
                 "actor": {"id": format!("u{p}"), "name": format!("User {p}")}, "targets": file}));
         }
         for e in events {

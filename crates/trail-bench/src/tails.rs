@@ -16,6 +16,7 @@ use std::{
 
 use clap::Args as ClapArgs;
 use serde_json::json;
+use trail_core::vocabulary::actions;
 use trail_store_sqlite::StoreOptions;
 
 use crate::{
@@ -53,7 +54,7 @@ struct Measured {
 
 fn event(i: usize) -> serde_json::Value {
     json!({
-        "action": if i.is_multiple_of(3) { "document.signed" } else { "api.request" },
+        "action": if i.is_multiple_of(3) { actions::DOCUMENT_SIGNED } else { actions::API_REQUEST },
         "actor": {"id": format!("u_{}", i % 500), "email": format!("user{}@example.com", i % 500)},
         "context": {"ip": format!("10.{}.{}.{}", i % 200, (i / 200) % 250, i % 250), "user_agent": "Mozilla/5.0 (X11; Linux x86_64) Firefox/120.0"},
         "description": format!("request {i} for /api/v1/items/{}", i % 977),

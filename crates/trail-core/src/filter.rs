@@ -13,6 +13,7 @@ use ipnet::IpNet;
 
 use crate::{
     event::{Category, EventBody, Outcome, Target},
+    redaction::Redaction,
     search::SearchQuery,
     time::{RangePreset, TimeBounds, parse_bound, time_zone},
 };
@@ -120,6 +121,10 @@ pub struct Filter {
     /// Only this person's own events: set by the server for a `member`, never from
     /// a request's parameters.
     pub owner: Option<Owner>,
+    /// What the filter's reader is not shown: set by the server for each reader, never from a
+    /// request's parameters. The conditions are checked against the event as this reader is
+    /// shown it, so an answer never confirms a value hidden from them (`crate::redaction`).
+    pub redaction: Redaction,
 }
 
 /// Whether an event's actor is one of the people `ids` and `emails` name: its `actor.id` is one
@@ -176,7 +181,21 @@ impl Owner {
 impl Filter {
     /// Whether one event passes the filter. Backends translate the filter into their own query
     /// language; this is the reference they are tested against, and what the live stream uses.
+    ///
+    /// The conditions see the event as the filter's reader is shown it (its redaction applied:
+    /// a search for a masked phone number's hidden digits finds nothing); the owner, the
+    /// server's own scoping, sees the stored event.
     pub fn matches(&self, e: &EventBody) -> bool {
+        // The cheap tests first: most events are of actions no redaction changes.
+        let shown = self.redaction.may_change(e.action.as_str()) && self.looks_at_redactable();
+        match shown.then(|| self.redaction.redacted(e)).flatten() {
+            Some(shown) => self.holds(&shown, e),
+            None => self.holds(e, e),
+        }
+    }
+
+    /// Whether the conditions hold for `e` (the event as shown) and the owner owns `stored`.
+    fn holds(&self, e: &EventBody, stored: &EventBody) -> bool {
         self.time.contains(e.occurred_at)
             && (self.actors.is_empty() || is_actor(&self.actors, &self.actors, e))
             && (self.actions.is_empty() || self.actions.iter().any(|p| p.matches(e.action.as_str())))
@@ -196,7 +215,7 @@ impl Filter {
                 s.is_some_and(|s| self.sessions.iter().any(|x| x == s))
             })
             && self.q.as_ref().is_none_or(|q| q.matches(e))
-            && self.owner.as_ref().is_none_or(|o| o.owns(e))
+            && self.owner.as_ref().is_none_or(|o| o.owns(stored))
     }
 
     /// Whether anything but the time range narrows the filter.

@@ -5,22 +5,7 @@ use std::borrow::Cow;
 use jiff::Zoned;
 use trail_core::event::activity::ip_text;
 
-/// One column of an export.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Column {
-    /// The heading, as docs/api.md names it (`Report Type`, or `linkSessionId` for the link access log).
-    pub title: &'static str,
-    /// The key of this value in NDJSON rows that are not events (report rows).
-    pub key: &'static str,
-    /// A sensible width, in characters: XLSX column widths and PDF/DOCX proportions.
-    pub width: f32,
-}
-
-impl Column {
-    pub const fn new(title: &'static str, key: &'static str, width: f32) -> Column {
-        Column { title, key, width }
-    }
-}
+pub use trail_core::vocabulary::views::Column;
 
 /// One value of a row. Text borrows from the event it was read from where it can: an export
 /// makes a dozen cells a row, and copying each into a string of its own cost more than writing it.

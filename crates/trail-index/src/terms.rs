@@ -21,6 +21,8 @@ use trail_core::{
 };
 use xxhash_rust::xxh3::{Xxh3, xxh3_64_with_seed};
 
+mod reader;
+
 mod kind {
     pub const WORD: u8 = b'w';
     pub const ACTOR_ID: u8 = b'a';
@@ -318,7 +320,8 @@ impl Plan {
         (ids, emails)
     }
 
-    /// The plan of a filter (its time range is applied separately).
+    /// The plan of a filter (its time range is applied separately), widened to the events as
+    /// the filter's reader is shown them (`reader.rs`).
     pub fn of(f: &Filter) -> Plan {
         let mut clauses = Vec::new();
         let mut exact = true;
@@ -408,7 +411,7 @@ impl Plan {
                 }
             }
         }
-        Plan { clauses, exact }
+        reader::seen_by_reader(f, Plan { clauses, exact })
     }
 }
 

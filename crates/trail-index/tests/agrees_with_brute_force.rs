@@ -8,6 +8,7 @@ use rand::{Rng, SeedableRng, rngs::StdRng, seq::IndexedRandom};
 use trail_core::{
     event::{EventBody, NewEvent},
     filter::{ActionPattern, Filter, TargetRef, parse_ip_filter},
+    redaction::Redaction,
     search::SearchQuery,
     time::TimeBounds,
 };
@@ -22,6 +23,9 @@ fn random_event(rng: &mut StdRng, ordered_at: i64, backdate: f64) -> EventBody {
         "panel.request",
         "api.request",
         "doc.x",
+        // Changed by a reader's redaction: phones masked, link detail withheld.
+        "sms.sent",
+        "link.viewed",
     ];
     let words =
         ["nda", "contract", "signed", "invoice", "report", "q3", "lease", "draft", "final", "ndas", "Ünïcödé", "ΔΟΚ"];
@@ -36,6 +40,12 @@ fn random_event(rng: &mut StdRng, ordered_at: i64, backdate: f64) -> EventBody {
     });
     if rng.random_bool(0.5) {
         e["id"] = format!("id-{ordered_at}").into();
+    }
+    if rng.random_bool(0.2) {
+        let phone = *["+447700900123", "+44 7700 900123", "447700900124"].choose(rng).unwrap();
+        e["metadata"] = serde_json::json!({"phone": phone});
+        let texts = ["SMS to +447700900123 failed", "to 447700900124 0123", "tel447700900123 sent", "nda"];
+        e["description"] = texts.choose(rng).unwrap().to_string().into();
     }
     if rng.random_bool(0.8) {
         let n = rng.random_range(0..6);
@@ -134,10 +144,21 @@ fn random_filter(rng: &mut StdRng, t0: i64, span: i64) -> Filter {
             "target:d2",
             "-actor:u1",
             "δοκ",
+            "447700900123",
+            "0123",
+            "tel",
+            "-447700900124",
+            "withheld",
+            "user2@x.example",
+            "actor:user1@x.example",
+            "-user",
         ];
         let text: Vec<&str> = (0..rng.random_range(1..=2)).map(|_| *q.choose(rng).unwrap()).collect();
         f.q = Some(SearchQuery::parse(&text.join(" ")).unwrap());
     }
+    // The reader's redaction: the index's plan must still select every event whose redacted
+    // copy matches.
+    f.redaction = Redaction { mask_phones: rng.random_bool(0.3), hide_link_detail: rng.random_bool(0.3) };
     f
 }
 

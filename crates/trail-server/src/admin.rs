@@ -1,7 +1,7 @@
 //! Operations shared by the HTTP routes and the command line, so both apply the same rules.
 
 use trail_app::App;
-use trail_core::{TenantId, ids::Scope, time::time_zone};
+use trail_core::{TenantId, ids::Scope, time::time_zone, vocabulary::actions};
 use trail_store::{ApiKey, NewApiKey, NewTenant, Store, StoreError, Tenant};
 
 use crate::{ServerConfig, error::ApiError, secrets};
@@ -99,7 +99,7 @@ pub async fn change_tenant(
             tenant,
             origin,
             who.actor(),
-            "trail.settings.changed",
+            actions::TRAIL_SETTINGS_CHANGED,
             format!("Changed the account's {}", fields.join(", ").replace('_', " ")),
             serde_json::Value::Object(changed.clone()),
         )
@@ -135,7 +135,7 @@ pub async fn issue_api_key(
         tenant,
         origin,
         by,
-        "trail.key.created",
+        actions::TRAIL_KEY_CREATED,
         format!("Created API key {} ({}) with scopes {}", key.name, key.id, scopes.join(", ")),
         serde_json::json!({"key_id": key.id, "name": key.name, "scopes": scopes}),
     )
@@ -161,7 +161,7 @@ pub async fn revoke_api_key(
             tenant,
             origin,
             by,
-            "trail.key.revoked",
+            actions::TRAIL_KEY_REVOKED,
             format!("Revoked API key {} ({})", key.name, key.id),
             serde_json::json!({"key_id": key.id, "name": key.name}),
         )

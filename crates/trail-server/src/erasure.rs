@@ -149,7 +149,7 @@ pub async fn erase(
         &t,
         &origin,
         who.actor(),
-        "trail.erasure.completed",
+        trail_core::vocabulary::actions::TRAIL_ERASURE_COMPLETED,
         format!(
             "Erased a person's personal data from {} of their events and {} remarks naming them",
             own.len(),

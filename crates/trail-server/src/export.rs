@@ -19,6 +19,7 @@ use trail_core::{
     TenantId,
     event::{Fields, StoredEvent},
     filter::{Cursor, Filter, Page},
+    vocabulary::actions,
 };
 use trail_export::{
     Format, Meta, RowRenderer,
@@ -296,6 +297,8 @@ impl ExportPlan {
         if !kind.is_report() {
             filter = crate::api::view_filter(kind, filter);
         }
+        // The rows match what the file shows (the operator's `trail export` too).
+        filter.redaction = redaction;
         let now = Timestamp::now();
         let mut shown: Vec<String> = given.iter().map(|(k, v)| format!("{k}: {v}")).collect();
         if !given.iter().any(|(k, _)| matches!(k.as_str(), "range" | "from" | "to")) {
@@ -377,7 +380,8 @@ impl ExportPlan {
             "completed": completed,
             "file_name": self.file_name,
         });
-        crate::audit::record(app, &self.tenant.id, origin, actor, "trail.logs.exported", description, metadata).await
+        crate::audit::record(app, &self.tenant.id, origin, actor, actions::TRAIL_LOGS_EXPORTED, description, metadata)
+            .await
     }
 }
 

@@ -7,7 +7,7 @@ use argon2::{
 };
 use serde_json::json;
 use trail_app::App;
-use trail_core::{TenantId, ids::Role};
+use trail_core::{TenantId, ids::Role, vocabulary::actions};
 use trail_store::{Member, MemberPatch, NewMember};
 
 use crate::{audit, auth::Principal, error::ApiError, secrets};
@@ -127,7 +127,7 @@ pub async fn add_member(
         tenant,
         origin,
         who.actor(),
-        "trail.member.added",
+        actions::TRAIL_MEMBER_ADDED,
         format!("Added {} ({}) as {}", member.name, member.email, member.role),
         json!({"member_id": member.id, "email": member.email, "role": member.role}),
     )
@@ -166,7 +166,7 @@ pub async fn change_member(
         tenant,
         origin,
         who.actor(),
-        "trail.member.changed",
+        actions::TRAIL_MEMBER_CHANGED,
         format!("Changed {} ({})", member.name, member.email),
         json!({"member_id": member.id, "role": member.role, "password_changed": changed_password}),
     )
@@ -191,7 +191,7 @@ pub async fn remove_member(
         tenant,
         origin,
         who.actor(),
-        "trail.member.removed",
+        actions::TRAIL_MEMBER_REMOVED,
         format!("Removed {} ({})", current.name, current.email),
         json!({"member_id": current.id, "email": current.email}),
     )

@@ -10,6 +10,7 @@ use std::time::Duration;
 use jiff::{SignedDuration, Timestamp};
 use serde_json::json;
 use trail_app::App;
+use trail_core::vocabulary::actions;
 use trail_store::{PurgeReport, PurgeRule, StoreError, Tenant};
 
 use crate::ServerConfig;
@@ -54,7 +55,7 @@ pub async fn purge_tenant(
             &tenant.id,
             &crate::audit::Origin::none(),
             json!({"type": "system", "name": "Trail retention"}),
-            "trail.retention.purged",
+            actions::TRAIL_RETENTION_PURGED,
             description,
             json!({
                 "plan": tenant.plan,

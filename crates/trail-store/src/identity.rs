@@ -20,6 +20,8 @@
 
 use std::collections::HashMap;
 
+use trail_core::vocabulary::actions::prefix;
+
 use crate::rollup::Seen;
 
 /// The key e-mails are compared by: the e-mail lower-cased.
@@ -49,7 +51,7 @@ pub fn fold_emails<'a>(seen: impl Iterator<Item = &'a Seen>) -> HashMap<String, 
         // Trail's own events name console members by their member id, which is not an id of
         // the product's: a console sign-in must not move the person's e-mail to it.
         if let Some(id) = s.actor_id.as_deref()
-            && !s.action.starts_with("trail.")
+            && !s.action.starts_with(prefix::TRAIL)
             && f.pairing.is_none_or(|(at, _)| at <= s.occurred_at)
         {
             f.pairing = Some((s.occurred_at, id));

@@ -11,7 +11,10 @@
 use std::collections::HashMap;
 
 use serde_json::Value;
-use trail_core::event::EventBody;
+use trail_core::{
+    event::EventBody,
+    vocabulary::actions::{self, prefix},
+};
 
 use crate::{ACTIVITY_BUCKET_US, RollupKind, identity::Resolved};
 
@@ -56,7 +59,7 @@ impl Seen {
     pub fn of(body: &EventBody) -> Seen {
         // A shared link's visitors are not the product's users: they are listed in the link's
         // access log (where a plan may hide them), not among the people who act.
-        let visitor = matches!(body.action.as_str(), "link.viewed" | "link.saved");
+        let visitor = matches!(body.action.as_str(), actions::LINK_VIEWED | actions::LINK_SAVED);
         let actor = body.actor.as_ref().filter(|_| !visitor).and_then(|a| {
             let key = a.id.clone().or_else(|| a.email.clone())?;
             Some(SeenActor {
@@ -64,7 +67,7 @@ impl Seen {
                 id: a.id.clone(),
                 name: a.name.clone(),
                 email: a.email.clone(),
-                login: body.action.as_str() == "auth.login.succeeded",
+                login: body.action.as_str() == actions::AUTH_LOGIN_SUCCEEDED,
             })
         });
         Seen {
@@ -129,11 +132,11 @@ pub enum Fact {
 impl Fact {
     pub fn of(body: &EventBody) -> Option<Fact> {
         let action = body.action.as_str();
-        if action.starts_with("auth.") {
+        if action.starts_with(prefix::AUTH) {
             Attempt::of(body).map(Fact::Login)
-        } else if action.starts_with("file.") {
+        } else if action.starts_with(prefix::FILE) {
             FileUse::of(body).map(Fact::File)
-        } else if action.starts_with("link.") {
+        } else if action.starts_with(prefix::LINK) {
             LinkUse::of(body).map(Fact::Link)
         } else {
             None
@@ -193,8 +196,8 @@ pub struct Attempt {
 impl Attempt {
     pub fn of(body: &EventBody) -> Option<Attempt> {
         let ok = match body.action.as_str() {
-            "auth.login.succeeded" => true,
-            "auth.login.failed" => false,
+            actions::AUTH_LOGIN_SUCCEEDED => true,
+            actions::AUTH_LOGIN_FAILED => false,
             _ => return None,
         };
         let actor = body.actor.as_ref()?;
@@ -280,9 +283,9 @@ pub struct FileUse {
 impl FileUse {
     pub fn of(body: &EventBody) -> Option<FileUse> {
         let kind = match body.action.as_str() {
-            "file.uploaded" => FileKind::Upload,
-            "file.downloaded" => FileKind::Download,
-            "file.deleted" => FileKind::Delete,
+            actions::FILE_UPLOADED => FileKind::Upload,
+            actions::FILE_DOWNLOADED => FileKind::Download,
+            actions::FILE_DELETED => FileKind::Delete,
             _ => return None,
         };
         let actor = body.actor.as_ref()?;
@@ -384,11 +387,11 @@ pub struct LinkUse {
 impl LinkUse {
     pub fn of(body: &EventBody) -> Option<LinkUse> {
         let (kind, state) = match body.action.as_str() {
-            "link.created" => (LinkKind::Created, "active"),
-            "link.viewed" => (LinkKind::Viewed, "active"),
-            "link.saved" => (LinkKind::Saved, "active"),
-            "link.revoked" => (LinkKind::Ended, "revoked"),
-            "link.expired" => (LinkKind::Ended, "expired"),
+            actions::LINK_CREATED => (LinkKind::Created, "active"),
+            actions::LINK_VIEWED => (LinkKind::Viewed, "active"),
+            actions::LINK_SAVED => (LinkKind::Saved, "active"),
+            actions::LINK_REVOKED => (LinkKind::Ended, "revoked"),
+            actions::LINK_EXPIRED => (LinkKind::Ended, "expired"),
             _ => (LinkKind::Other, "active"),
         };
         let link = body.targets.iter().find(|t| t.kind == "link")?;

@@ -10,6 +10,7 @@ use trail_core::{
     filter::Cursor,
     ids::{Role, Scope},
     time::{serde_rfc3339, serde_rfc3339_opt},
+    vocabulary::actions,
 };
 
 /// A customer account.
@@ -404,7 +405,10 @@ impl PurgeRule {
         use trail_core::filter::{ActionPattern, Filter, TargetRef};
         Filter {
             targets: vec![TargetRef { kind: Some("link".into()), id: link_id }],
-            actions: ["link.viewed", "link.saved"].iter().map(|a| ActionPattern::Exact((*a).into())).collect(),
+            actions: [actions::LINK_VIEWED, actions::LINK_SAVED]
+                .iter()
+                .map(|a| ActionPattern::Exact((*a).into()))
+                .collect(),
             ..Filter::default()
         }
     }

@@ -12,7 +12,7 @@ use jiff::{SignedDuration, Timestamp, ToSpan, tz::TimeZone};
 use rand::{Rng, SeedableRng, rngs::StdRng, seq::IndexedRandom};
 use serde_json::{Value, json};
 use trail_app::App;
-use trail_core::{TenantId, event::NewEvent};
+use trail_core::{TenantId, event::NewEvent, vocabulary::actions};
 use trail_server::{
     ServerConfig,
     admin::{self, TenantRequest},
@@ -221,7 +221,7 @@ impl Gen {
             self.push(
                 t,
                 json!({
-                    "action": "auth.login.failed", "outcome": "failure", "actor": person_json(p),
+                    "action": actions::AUTH_LOGIN_FAILED, "outcome": "failure", "actor": person_json(p),
                     "description": format!("{} failed to sign in: wrong password", p.name),
                     "context": ctx(p, json!({"session_id": session})), "metadata": {"reason": "wrong_password"}
                 }),
@@ -231,7 +231,7 @@ impl Gen {
         self.push(
             t,
             json!({
-                "action": "auth.login.succeeded", "actor": person_json(p),
+                "action": actions::AUTH_LOGIN_SUCCEEDED, "actor": person_json(p),
                 "description": format!("{} signed in", p.name), "context": ctx(p, json!({"session_id": session}))
             }),
         );
@@ -242,7 +242,7 @@ impl Gen {
             self.push(
                 t,
                 json!({
-                    "action": "panel.request", "actor": person_json(p),
+                    "action": actions::PANEL_REQUEST, "actor": person_json(p),
                     "description": format!("{method} {url}"),
                     "context": ctx(p, json!({"session_id": session, "url": url, "method": method, "status": 200}))
                 }),
@@ -280,7 +280,7 @@ impl Gen {
             self.push(
                 t,
                 json!({
-                    "action": "auth.logout", "actor": person_json(p), "description": format!("{} signed out", p.name),
+                    "action": actions::AUTH_LOGOUT, "actor": person_json(p), "description": format!("{} signed out", p.name),
                     "context": ctx(p, json!({"session_id": session}))
                 }),
             );
@@ -290,15 +290,21 @@ impl Gen {
     fn file_activity(&mut self, p: &Person, t: Timestamp, session: &str) {
         let (name, size) = *FILES.choose(&mut self.rng).unwrap();
         let fid = format!("file_{:05}", self.rng.random_range(0..99_999));
-        let action = *["file.uploaded", "file.uploaded", "file.downloaded", "file.downloaded", "file.deleted"]
-            .choose(&mut self.rng)
-            .unwrap();
+        let action = *[
+            actions::FILE_UPLOADED,
+            actions::FILE_UPLOADED,
+            actions::FILE_DOWNLOADED,
+            actions::FILE_DOWNLOADED,
+            actions::FILE_DELETED,
+        ]
+        .choose(&mut self.rng)
+        .unwrap();
         let verb = &action[5..];
         let mut e = json!({
             "action": action, "actor": person_json(p), "targets": [{"type": "file", "id": fid, "name": name}],
             "description": format!("{} {verb} {name}", p.name), "context": ctx(p, json!({"session_id": session}))
         });
-        if action != "file.downloaded" {
+        if action != actions::FILE_DOWNLOADED {
             e["metadata"] = json!({"size_bytes": size});
         }
         let at = self.jitter(t, 20);
@@ -314,7 +320,7 @@ impl Gen {
         self.push(
             at,
             json!({
-                "action": "document.created", "actor": person_json(p), "targets": target,
+                "action": actions::DOCUMENT_CREATED, "actor": person_json(p), "targets": target,
                 "description": format!("{} created {name}", p.name), "context": ctx(p, json!({"session_id": session}))
             }),
         );
@@ -323,7 +329,7 @@ impl Gen {
         self.push(
             at,
             json!({
-                "action": "document.invited", "actor": person_json(p), "targets": target,
+                "action": actions::DOCUMENT_INVITED, "actor": person_json(p), "targets": target,
                 "description": format!("{} invited {client} to sign {name}", p.name),
                 "context": ctx(p, json!({"session_id": session})),
                 "metadata": {"invitee": client_email, "sign_type": sign_type}
@@ -338,28 +344,28 @@ impl Gen {
             self.push(
                 at,
                 json!({
-                    "action": "document.signed", "actor": client_actor, "targets": target,
+                    "action": actions::DOCUMENT_SIGNED, "actor": client_actor, "targets": target,
                     "description": format!("{client} signed {name}"), "context": client_ctx
                 }),
             );
             at = self.jitter(at, 60);
             self.push(at, json!({
-                "action": "document.completed", "actor": {"type": "system", "name": "Signing service"}, "targets": target,
+                "action": actions::DOCUMENT_COMPLETED, "actor": {"type": "system", "name": "Signing service"}, "targets": target,
                 "description": format!("{name} completed: all parties signed")
             }));
         } else if roll < 0.85 {
             self.push(at, json!({
-                "action": "document.rejected", "outcome": "failure", "actor": client_actor, "targets": target,
+                "action": actions::DOCUMENT_REJECTED, "outcome": "failure", "actor": client_actor, "targets": target,
                 "description": format!("{client} rejected {name}: \"clause 7 needs changes\""), "context": client_ctx
             }));
         } else if roll < 0.93 {
             self.push(at, json!({
-                "action": "document.verification_failed", "outcome": "failure", "actor": client_actor, "targets": target,
+                "action": actions::DOCUMENT_VERIFICATION_FAILED, "outcome": "failure", "actor": client_actor, "targets": target,
                 "description": format!("{client} failed identity verification for {name}"), "context": client_ctx
             }));
         } else {
             self.push(at, json!({
-                "action": "document.invitation_timed_out", "outcome": "failure", "actor": {"type": "system", "name": "Signing service"},
+                "action": actions::DOCUMENT_INVITATION_TIMED_OUT, "outcome": "failure", "actor": {"type": "system", "name": "Signing service"},
                 "targets": target, "description": format!("the invitation to {client} for {name} timed out")
             }));
         }
@@ -377,7 +383,7 @@ impl Gen {
         self.push(
             at,
             json!({
-                "action": "message.sent", "actor": person_json(p), "targets": target,
+                "action": actions::MESSAGE_SENT, "actor": person_json(p), "targets": target,
                 "description": format!("{} sent \"{subject}\" to {client_email}", p.name),
                 "context": ctx(p, json!({"session_id": session})),
                 "metadata": {"recipients": [client_email], "expires_at": expires.to_string()}
@@ -386,7 +392,9 @@ impl Gen {
         let ua = *UA_CLIENT_BROWSERS.choose(&mut self.rng).unwrap();
         let ip = format!("192.0.2.{}", self.rng.random_range(1..250));
         let client_actor = json!({"name": client, "email": client_email});
-        for action in ["message.opened", "message.opened", "message.downloaded", "message.signed"] {
+        for action in
+            [actions::MESSAGE_OPENED, actions::MESSAGE_OPENED, actions::MESSAGE_DOWNLOADED, actions::MESSAGE_SIGNED]
+        {
             if self.rng.random_bool(0.6) {
                 at = self.jitter(at, 30_000);
                 self.push(
@@ -408,7 +416,7 @@ impl Gen {
         let targets = json!([{"type": "link", "id": lid}, {"type": "file", "id": format!("file_{lid}"), "name": file}]);
         let mut at = self.jitter(t, 30);
         self.push(at, json!({
-            "action": "link.created", "actor": person_json(p), "targets": targets,
+            "action": actions::LINK_CREATED, "actor": person_json(p), "targets": targets,
             "description": format!("{} shared {file} by link", p.name), "context": ctx(p, json!({"session_id": session})),
             "metadata": {"expires_at": (at + SignedDuration::from_hours(24 * 7)).to_string(), "require_email": require_email}
         }));
@@ -428,10 +436,10 @@ impl Gen {
             .unwrap();
             let actor =
                 if require_email { json!({"email": email, "type": "anonymous"}) } else { json!({"type": "anonymous"}) };
-            let action = if self.rng.random_bool(0.35) { "link.saved" } else { "link.viewed" };
+            let action = if self.rng.random_bool(0.35) { actions::LINK_SAVED } else { actions::LINK_VIEWED };
             self.push(at, json!({
                 "action": action, "actor": actor, "targets": targets,
-                "description": format!("{file} {} through a shared link", if action == "link.saved" { "saved" } else { "viewed" }),
+                "description": format!("{file} {} through a shared link", if action == actions::LINK_SAVED { "saved" } else { "viewed" }),
                 "context": {"ip": ip, "user_agent": ua, "session_id": visitor_session,
                             "location": {"country": place.0, "region": place.1, "city": place.2}}
             }));
@@ -441,7 +449,7 @@ impl Gen {
             self.push(
                 at,
                 json!({
-                    "action": "link.revoked", "actor": person_json(p), "targets": targets,
+                    "action": actions::LINK_REVOKED, "actor": person_json(p), "targets": targets,
                     "description": format!("{} revoked the link to {file}", p.name), "context": ctx(p, json!({}))
                 }),
             );
@@ -453,7 +461,7 @@ impl Gen {
             let at = self.jitter(day_start, 86_000);
             let (url, method, status) = *API_ROUTES.choose(&mut self.rng).unwrap();
             self.push(at, json!({
-                "action": "api.request", "outcome": if status < 400 { "success" } else { "failure" },
+                "action": actions::API_REQUEST, "outcome": if status < 400 { "success" } else { "failure" },
                 "actor": {"id": "key_crm_sync", "name": "CRM sync", "type": "api_key"},
                 "description": format!("{method} {url} -> {status}"),
                 "context": {"ip": "198.51.100.250", "user_agent": "acme-crm-sync/3.2 (+https://crm.example)", "url": url, "method": method, "status": status}
@@ -471,13 +479,13 @@ impl Gen {
             if self.rng.random_bool(0.08) {
                 let error = *SMS_ERRORS.choose(&mut self.rng).unwrap();
                 self.push(at, json!({
-                    "action": "sms.failed", "outcome": "failure", "actor": {"type": "system", "name": "SMS gateway"},
+                    "action": actions::SMS_FAILED, "outcome": "failure", "actor": {"type": "system", "name": "SMS gateway"},
                     "description": format!("SMS to {phone} failed: {error}"),
                     "metadata": {"message_id": message_id, "campaign": campaign, "phone": phone, "gateway": "twilio", "error": error}
                 }));
             } else {
                 self.push(at, json!({
-                    "action": "sms.sent", "actor": {"type": "system", "name": "SMS gateway"},
+                    "action": actions::SMS_SENT, "actor": {"type": "system", "name": "SMS gateway"},
                     "description": format!("SMS \"{campaign}\" sent to {phone}"),
                     "metadata": {"message_id": message_id, "campaign": campaign, "phone": phone, "gateway": "twilio"}
                 }));
@@ -493,7 +501,7 @@ impl Gen {
             let at = start + SignedDuration::from_secs(i * self.rng.random_range(2..20));
             let reason = *["wrong_password", "unknown_user", "account_locked"].choose(&mut self.rng).unwrap();
             self.push(at, json!({
-                "action": "auth.login.failed", "outcome": "failure",
+                "action": actions::AUTH_LOGIN_FAILED, "outcome": "failure",
                 "actor": {"email": victim.email, "type": "user"},
                 "description": format!("failed sign-in for {} from {city}: {}", victim.email, reason.replace('_', " ")),
                 "context": {"ip": ip, "user_agent": ua, "location": {"country": country, "region": region, "city": city}},

@@ -35,8 +35,11 @@ impl Fields {
     pub fn serves(self, filter: &Filter) -> bool {
         match self {
             Fields::All => true,
-            // The session and the free-text search look at fields the columns do not show.
-            Fields::Activity => filter.sessions.is_empty() && filter.q.is_none(),
+            // The session and the free-text search look at fields the columns do not show; a
+            // redacted copy made from part of an event hides less than one made from the whole
+            // (a phone number in the metadata is found in the actor's id), so a filter that sees
+            // redacted copies reads whole events.
+            Fields::Activity => filter.sessions.is_empty() && filter.q.is_none() && !filter.sees_redacted(),
         }
     }
 
@@ -95,6 +98,12 @@ mod tests {
         f.sessions = vec!["s1".into()];
         assert!(!Fields::Activity.serves(&f));
         f.sessions.clear();
+        // Regression (search confirmed hidden values): a reader shown SMS events with their
+        // phone masked is matched on the masked copy, which needs the metadata.
+        f.redaction.mask_phones = true;
+        assert!(!Fields::Activity.serves(&f));
+        f.actions = vec![crate::filter::ActionPattern::parse("auth.*").unwrap()];
+        assert!(Fields::Activity.serves(&f), "no SMS event selected: nothing masked");
         f.q = Some(crate::search::SearchQuery::parse("ssh").unwrap());
         assert!(!Fields::Activity.serves(&f));
         assert!(Fields::All.serves(&f));

@@ -10,9 +10,10 @@
 use jiff::Timestamp;
 
 use super::{Action, Category, EventBody, Outcome};
+use crate::vocabulary::{actions, categories};
 
 /// The action of a placeholder event.
-pub const UNREADABLE_ACTION: &str = "trail.event.unreadable";
+pub const UNREADABLE_ACTION: &str = actions::TRAIL_EVENT_UNREADABLE;
 
 impl EventBody {
     /// The placeholder for stored event `seq`, which could not be read for `reason`. Its time
@@ -24,7 +25,7 @@ impl EventBody {
             occurred_at,
             received_at: occurred_at,
             action: Action::parse(UNREADABLE_ACTION).expect("a valid action"),
-            category: Category::parse("trail").expect("a valid category"),
+            category: Category::parse(categories::TRAIL).expect("a valid category"),
             outcome: Outcome::Failure,
             report_type: "Unreadable event".to_owned(),
             actor: None,

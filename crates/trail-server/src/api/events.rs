@@ -165,6 +165,9 @@ pub(crate) async fn filtered(
     let (mut filter, page) =
         parse_params(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())), &tz, Timestamp::now(), extra)?;
     filter.owner = who.owner().cloned();
+    // The filter sees the events as this reader is shown them: no search confirms a value
+    // hidden from them.
+    filter.redaction = crate::redact::of(who, t, &s.config, &tenant.plan);
     crate::identity::resolve(&*s.store, t, &mut filter).await?;
     Ok(Filtered { tenant, tz, filter, page, pairs })
 }
@@ -192,7 +195,7 @@ pub async fn query(
     Metrics::add(&s.metrics.query_requests, 1);
     let f = filtered(&s, &who, &t, &uri, &[]).await?;
     let mut result = s.store.query(&t, &f.filter, f.page).await?;
-    let r = crate::redact::Redaction::of(&who, &t, &s.config, &f.tenant.plan);
+    let r = f.filter.redaction;
     result.events.iter_mut().for_each(|e| crate::redact::event(e, r));
     Ok(Json(EventsResponse { events: result.events, next_cursor: result.next_cursor.map(|c| c.encode()) }))
 }
@@ -218,7 +221,7 @@ pub async fn get_one(
     })?;
     let mut event = visible_event(&s, &who, &t, seq).await?;
     let plan = tenant(&s, &t).await?.plan;
-    crate::redact::event(&mut event, crate::redact::Redaction::of(&who, &t, &s.config, &plan));
+    crate::redact::event(&mut event, crate::redact::of(&who, &t, &s.config, &plan));
     let leaf = s.store.leaf_hash(&t, seq).await?;
     use base64::Engine;
     let leaf_hash = leaf.map(|h| base64::engine::general_purpose::STANDARD.encode(h));

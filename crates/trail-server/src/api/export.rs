@@ -96,7 +96,7 @@ pub(crate) async fn respond(
     given.extend(extra);
     // Phone numbers show whole only to those who may administer the tenant; link access
     // detail only on plans that have it.
-    let redaction = crate::redact::Redaction::of(who, t, &s.config, &f.tenant.plan);
+    let redaction = crate::redact::of(who, t, &s.config, &f.tenant.plan);
     let plan =
         ExportPlan::new(f.tenant, f.tz, f.filter, format, kind, given, link_key(&s.config.signing_key), redaction)
             .map_err(|m| ApiError::bad_request("unsupported_view", m).with_field("view"))?;

@@ -204,7 +204,7 @@ pub async fn leaf(
 ) -> ApiResult<Response> {
     who.require(&t, Scope::Read)?;
     let seq = seq(&raw_seq)?;
-    let redaction = crate::redact::Redaction::of(&who, &t, &s.config, &tenant(&s, &t).await?.plan);
+    let redaction = crate::redact::of(&who, &t, &s.config, &tenant(&s, &t).await?.plan);
     let event = if who.owner().is_some() {
         Some(super::events::visible_event(&s, &who, &t, seq).await?)
     } else if redaction != crate::redact::Redaction::NONE {

@@ -25,6 +25,7 @@ use trail_core::{
     filter::{ActionPattern, Filter, Page, parse_params},
     search::{SearchQuery, Term, TermKind},
     time::{RangePreset, time_zone},
+    vocabulary::{actions::prefix, categories},
 };
 use trail_store::Tenant;
 
@@ -120,7 +121,7 @@ struct RowsFragment {
 /// The console's parameter that shows Trail's own events (`show_trail=1`).
 pub(crate) const SHOW_TRAIL: &str = "show_trail";
 /// The category of Trail's own events.
-const TRAIL: &str = "trail";
+const TRAIL: &str = categories::TRAIL;
 /// What hiding Trail's own events adds to `q`, so downloads and the API say exactly the same.
 const HIDE_TRAIL_Q: &str = "-category:trail";
 
@@ -154,8 +155,8 @@ pub(crate) fn encode(pairs: &[(String, String)]) -> String {
 /// Whether an action pattern can match one of Trail's own actions.
 fn may_match_trail(p: &ActionPattern) -> bool {
     match p {
-        ActionPattern::Exact(a) => a.starts_with("trail."),
-        ActionPattern::Prefix(p) => p.starts_with("trail.") || "trail.".starts_with(p.as_str()),
+        ActionPattern::Exact(a) => a.starts_with(prefix::TRAIL),
+        ActionPattern::Prefix(p) => p.starts_with(prefix::TRAIL) || prefix::TRAIL.starts_with(p.as_str()),
     }
 }
 
@@ -230,7 +231,7 @@ impl View {
 
     fn redaction(&self, s: &AppState) -> crate::redact::Redaction {
         let who = crate::auth::Principal::Person(self.person.clone());
-        crate::redact::Redaction::of(&who, &self.tenant.id, &s.config, &self.tenant.plan)
+        crate::redact::of(&who, &self.tenant.id, &s.config, &self.tenant.plan)
     }
 }
 
@@ -252,9 +253,13 @@ async fn view(s: &AppState, parts: &Parts) -> Result<View, Response> {
         all.push(("cursor".into(), c.clone()));
     }
     let mut hiding_trail = false;
+    // The list, its counts and its histogram match what this person is shown.
+    let redaction =
+        crate::redact::of(&crate::auth::Principal::Person(person.clone()), &tenant.id, &s.config, &tenant.plan);
     let parsed = parse_params(all.iter().map(|(k, v)| (k.as_str(), v.as_str())), &tz, Timestamp::now(), &[])
         .map(|(mut f, p)| {
             f.owner = person.owner.clone();
+            f.redaction = redaction;
             if !show_trail && !decides_trail(&f) {
                 hide_trail(&mut f);
                 hiding_trail = true;
@@ -498,10 +503,10 @@ pub(crate) fn range_label(p: RangePreset) -> &'static str {
 /// A category's heading in the report-type picker.
 fn category_label(c: &str) -> String {
     match c {
-        "auth" => "Logins".into(),
-        "api" => "API".into(),
-        "sms" => "SMS".into(),
-        "trail" => "Trail (who viewed and changed the logs)".into(),
+        categories::AUTH => "Logins".into(),
+        categories::API => "API".into(),
+        categories::SMS => "SMS".into(),
+        categories::TRAIL => "Trail (who viewed and changed the logs)".into(),
         other => report_type(other),
     }
 }

@@ -218,7 +218,7 @@ pub async fn page(State(s): State<AppState>, parts: Parts, Path(seq): Path<Strin
     }
     crate::redact::event(
         &mut event,
-        crate::redact::Redaction::of(&Principal::Person(person.clone()), &t, &s.config, &tenant.plan),
+        crate::redact::of(&Principal::Person(person.clone()), &t, &s.config, &tenant.plan),
     );
     let leaf = match s.store.leaf_hash(&t, n).await {
         Ok(l) => l,

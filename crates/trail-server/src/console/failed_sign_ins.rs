@@ -21,7 +21,7 @@ use std::{
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use trail_app::App;
-use trail_core::TenantId;
+use trail_core::{TenantId, vocabulary::actions};
 
 use crate::audit::{self, Origin};
 
@@ -79,7 +79,7 @@ impl Failure {
             1 => format!("Failed console sign-in as {who}"),
             n => format!("{n} failed console sign-ins as {who}"),
         };
-        json!({"action": "trail.member.sign_in_failed", "outcome": "failure", "actor": actor,
+        json!({"action": actions::TRAIL_MEMBER_SIGN_IN_FAILED, "outcome": "failure", "actor": actor,
                "description": description,
                "metadata": {"reason": self.reason.as_str(), "attempts": attempts}})
     }

@@ -12,6 +12,7 @@ use axum::{
 use base64::{Engine, engine::general_purpose::STANDARD};
 use serde::Deserialize;
 use serde_json::json;
+use trail_core::vocabulary::actions;
 use trail_store::VerifyReport;
 
 use super::{Nav, csrf_ok, manager_page, render, signed_in};
@@ -73,7 +74,7 @@ pub async fn verify(State(s): State<AppState>, parts: Parts, Form(f): Form<Verif
         &person.tenant,
         &audit::Origin::of(&parts, &s.enricher),
         Principal::Person(person.clone()).actor(),
-        "trail.integrity.verified",
+        actions::TRAIL_INTEGRITY_VERIFIED,
         format!("{} verified the log: {}", person.name, outcome.text),
         json!({"events": report.events, "checkpoints": report.checkpoints, "ok": outcome.ok,
                "first_bad_seq": report.problem.as_ref().map(|p| p.0)}),

@@ -12,6 +12,7 @@ use jiff::{Timestamp, tz::TimeZone};
 use trail_core::{
     filter::parse_params,
     time::{RangePreset, time_zone},
+    vocabulary::actions,
 };
 
 use super::{Nav, activity::encode, manager_page, render};
@@ -55,8 +56,8 @@ fn row(r: LoginRow, range: &str, tz: &TimeZone) -> Row {
     let logs = encode(&[
         ("range".into(), range.into()),
         ("actor".into(), r.key.clone()),
-        ("action".into(), "auth.login.succeeded".into()),
-        ("action".into(), "auth.login.failed".into()),
+        ("action".into(), actions::AUTH_LOGIN_SUCCEEDED.into()),
+        ("action".into(), actions::AUTH_LOGIN_FAILED.into()),
     ]);
     Row {
         name: r.name.clone().unwrap_or_else(|| r.key.clone()),

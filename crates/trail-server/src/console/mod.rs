@@ -28,6 +28,7 @@ use axum::{
     routing::{get, post},
 };
 
+use trail_core::vocabulary::categories;
 use trail_store::Tenant;
 
 use crate::{
@@ -160,17 +161,17 @@ pub(crate) struct Nav {
 /// The console's pages per category (docs/console.md), each shown only when the tenant has events of
 /// that category (the part of the action before its first dot, from the actions rollup).
 pub(crate) const CATEGORY_PAGES: [(&str, &str, &str); 7] = [
-    ("auth", "/console/logins", "Logins"),
-    ("panel", "/console/logs/panel", "Panel"),
-    ("api", "/console/logs/api", "API"),
-    ("message", "/console/logs/messages", "Messages"),
-    ("sms", "/console/logs/sms", "SMS"),
-    ("link", "/console/links", "Links"),
-    ("file", "/console/files", "Files"),
+    (categories::AUTH, "/console/logins", "Logins"),
+    (categories::PANEL, "/console/logs/panel", "Panel"),
+    (categories::API, "/console/logs/api", "API"),
+    (categories::MESSAGE, "/console/logs/messages", "Messages"),
+    (categories::SMS, "/console/logs/sms", "SMS"),
+    (categories::LINK, "/console/links", "Links"),
+    (categories::FILE, "/console/files", "Files"),
 ];
 
 /// The document trail's page, shown when the tenant has `document.*` events.
-const DOCUMENTS_PAGE: (&str, &str, &str) = ("document", "/console/logs/documents", "Documents");
+const DOCUMENTS_PAGE: (&str, &str, &str) = (categories::DOCUMENT, "/console/logs/documents", "Documents");
 
 impl Nav {
     /// The header for `p` on page `current`, with a tab for each category the tenant has

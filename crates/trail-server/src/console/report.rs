@@ -16,6 +16,7 @@ use serde_json::json;
 use trail_core::{
     filter::{Filter, Page, TargetRef, parse_params},
     time::{RangePreset, time_zone},
+    vocabulary::actions::{self, pattern},
 };
 use trail_export::{
     Cell,
@@ -92,7 +93,11 @@ async fn request(s: &AppState, parts: &Parts, default_range: &str) -> Result<Req
     let pairs = query_pairs(parts.uri.query());
     let get = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
     let range = get("range").filter(|r| RangePreset::parse(r).is_ok()).unwrap_or_else(|| default_range.to_owned());
-    let (filter, _) = parse_params([("range", range.as_str())], &tz, Timestamp::now(), &[]).expect("a preset parses");
+    let (mut filter, _) =
+        parse_params([("range", range.as_str())], &tz, Timestamp::now(), &[]).expect("a preset parses");
+    // The pages' rows and counts are of the events as this person is shown them.
+    let who = crate::auth::Principal::Person(person.clone());
+    filter.redaction = crate::redact::of(&who, &tenant.id, &s.config, &tenant.plan);
     let origin = crate::audit::Origin::of(parts, &s.enricher);
     Ok(Request { person, session, origin, tenant, tz, range, cursor: get("cursor"), filter })
 }
@@ -207,7 +212,7 @@ pub async fn files(State(s): State<AppState>, parts: Parts) -> Response {
                     encode(&[
                         ("range".into(), r.range.clone()),
                         ("actor".into(), u.key.clone()),
-                        ("action".into(), "file.*".into())
+                        ("action".into(), pattern::FILE.into())
                     ])
                 ),
                 "Logs",
@@ -376,16 +381,23 @@ pub async fn log(State(s): State<AppState>, parts: Parts, Path(name): Path<Strin
     drawn.subtitle = target;
     drawn.hidden = extra;
     let (hint, empty) = match kind {
-        ViewKind::Panel => ("Every request your users made in your product's panel, newest first.", "panel.request"),
-        ViewKind::Api => ("Every API request, newest first. Request bodies are never sent or stored.", "api.request"),
+        ViewKind::Panel => {
+            ("Every request your users made in your product's panel, newest first.", actions::PANEL_REQUEST)
+        }
+        ViewKind::Api => {
+            ("Every API request, newest first. Request bodies are never sent or stored.", actions::API_REQUEST)
+        }
         ViewKind::Messages => {
-            ("Every message sent, opened, downloaded, signed, deleted or expired, newest first.", "message.*")
+            ("Every message sent, opened, downloaded, signed, deleted or expired, newest first.", pattern::MESSAGE)
         }
         ViewKind::Sms => (
             "Every SMS sent or failed, newest first. Phone numbers show their last four digits unless you are an admin.",
             "sms.sent and sms.failed",
         ),
-        _ => ("Every step of every document, newest first. Add a document to see one document's trail.", "document.*"),
+        _ => (
+            "Every step of every document, newest first. Add a document to see one document's trail.",
+            pattern::DOCUMENT,
+        ),
     };
     drawn.hint = hint.into();
     drawn.empty_heading = "Nothing in this range".into();
@@ -400,17 +412,15 @@ async fn event_view(
     s: &AppState,
     r: &Request,
     kind: ViewKind,
-    filter: Filter,
+    mut filter: Filter,
     path: &str,
     extra: &[(String, String)],
     downloads: Vec<Download>,
 ) -> Result<Drawn, Response> {
-    let redaction = crate::redact::Redaction::of(
-        &crate::auth::Principal::Person(r.person.clone()),
-        &r.tenant.id,
-        &s.config,
-        &r.tenant.plan,
-    );
+    let redaction =
+        crate::redact::of(&crate::auth::Principal::Person(r.person.clone()), &r.tenant.id, &s.config, &r.tenant.plan);
+    // The rows match what this person is shown (a `target` of a masked number finds nothing).
+    filter.redaction = redaction;
     let view =
         View { kind, tz: r.tz.clone(), link_key: link_key(&s.config.signing_key), mask_phone: redaction.mask_phones };
     let cursor = match r.cursor.as_deref().map(trail_core::filter::Cursor::decode).transpose() {
@@ -551,12 +561,8 @@ pub async fn message(State(s): State<AppState>, parts: Parts, Path(id): Path<Str
         Err(resp) => return resp,
     };
     let nav = Nav::of(&s, &r.person, &r.tenant.name, "/console/logs/messages").await;
-    let redaction = crate::redact::Redaction::of(
-        &crate::auth::Principal::Person(r.person.clone()),
-        &r.tenant.id,
-        &s.config,
-        &r.tenant.plan,
-    );
+    let redaction =
+        crate::redact::of(&crate::auth::Principal::Person(r.person.clone()), &r.tenant.id, &s.config, &r.tenant.plan);
     let m = match crate::api::message_entry(&*s.store, &r.tenant.id, &id, redaction).await {
         Ok(m) => m,
         Err(e) => {

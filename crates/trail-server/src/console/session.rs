@@ -10,7 +10,7 @@ use axum::{
 use jiff::{SignedDuration, Timestamp};
 use serde::Deserialize;
 use serde_json::json;
-use trail_core::TenantId;
+use trail_core::{TenantId, vocabulary::actions};
 use trail_store::Session;
 
 use super::{
@@ -188,7 +188,7 @@ pub async fn sign_in(State(s): State<AppState>, parts: Parts, Form(f): Form<Sign
                 &tenant,
                 &origin,
                 Principal::Person(person).actor(),
-                "trail.member.signed_in",
+                actions::TRAIL_MEMBER_SIGNED_IN,
                 format!("{} signed in to the console", member.name),
                 json!({"member_id": member.id}),
             )

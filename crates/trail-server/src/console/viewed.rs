@@ -16,6 +16,7 @@ use std::{
 
 use serde_json::Value;
 use sha2::{Digest, Sha256};
+use trail_core::vocabulary::actions;
 use trail_store::StoreError;
 
 use crate::{
@@ -88,7 +89,8 @@ pub(crate) async fn record(
         return Ok(());
     }
     let actor = Principal::Person(person.clone()).actor();
-    match audit::record(&s.app, &person.tenant, origin, actor, "trail.logs.viewed", description, metadata).await {
+    match audit::record(&s.app, &person.tenant, origin, actor, actions::TRAIL_LOGS_VIEWED, description, metadata).await
+    {
         Ok(_) => Ok(()),
         Err(e) => {
             s.viewed.forget(&key);

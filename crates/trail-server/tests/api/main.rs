@@ -9,6 +9,7 @@ mod erasure;
 mod errors;
 mod export;
 mod helpers;
+mod hidden_search;
 mod ingest;
 pub mod integrity;
 mod live;

@@ -18,7 +18,7 @@ use crate::helpers::*;
 const CLEAR: &str = "900123";
 
 /// Every text of a body: JSON answers as sent, CSV and NDJSON as text.
-fn text(body: &Value) -> String {
+pub(crate) fn text(body: &Value) -> String {
     match body {
         Value::String(s) => s.clone(),
         v => v.to_string(),
@@ -26,7 +26,7 @@ fn text(body: &Value) -> String {
 }
 
 /// A viewer token of `role` for `tenant` (what a console person of that role reads with).
-async fn viewer(s: &TestServer, tenant: &str, role: &str) -> (String, String) {
+pub(crate) async fn viewer(s: &TestServer, tenant: &str, role: &str) -> (String, String) {
     let (st, b) = s
         .post(&format!("/v1/tenants/{tenant}/viewer-tokens"), OPERATOR, &json!({"role": role, "actor_id": "u_9"}))
         .await;
@@ -35,7 +35,7 @@ async fn viewer(s: &TestServer, tenant: &str, role: &str) -> (String, String) {
 }
 
 /// The console page `path` as the holder of viewer link `url` sees it.
-async fn console_page(s: &TestServer, url: &str, path: &str) -> String {
+pub(crate) async fn console_page(s: &TestServer, url: &str, path: &str) -> String {
     let client = reqwest::Client::builder().redirect(Policy::none()).build().unwrap();
     let opened = client.get(s.url(url)).send().await.unwrap();
     let cookies: Vec<String> = opened

@@ -12,16 +12,22 @@ use axum::{
 };
 use jiff::Timestamp;
 use serde::Serialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 use trail_core::{
     TenantId,
     filter::{ActionPattern, Filter, TargetRef},
     ids::Scope,
+    vocabulary::actions,
 };
 use trail_export::views::{View, ViewKind};
 use trail_store::{LinkSummary, RecentPage, Store};
 
-use super::{bounded, count_in_range, report_request, rollup_page, views::view_rows};
+use super::{
+    bounded, count_in_range,
+    page::{RowsPage, body},
+    report_request, rollup_page,
+    views::view_rows,
+};
 use crate::{
     AppState,
     api::{TenantPath, events::filtered},
@@ -68,7 +74,7 @@ pub async fn list(
 ) -> ApiResult<Json<Value>> {
     let r = report_request(&s, &who, &t, &uri, "link", false).await?;
     let (rows, next_cursor) = link_rows(&*s.store, &t, &r.filter, r.limit, r.after).await?;
-    Ok(Json(json!({"rows": rows, "next_cursor": next_cursor})))
+    body(RowsPage { rows, next_cursor })
 }
 
 /// One page of the link list for filter `f` (its time range), after the row `after`.
@@ -84,8 +90,8 @@ pub async fn link_rows(
     for l in page {
         let (views, saves) = if bounded(f) {
             (
-                count_in_range(store, t, f, of_link(&l.key, &["link.viewed"])).await?,
-                count_in_range(store, t, f, of_link(&l.key, &["link.saved"])).await?,
+                count_in_range(store, t, f, of_link(&l.key, &[actions::LINK_VIEWED])).await?,
+                count_in_range(store, t, f, of_link(&l.key, &[actions::LINK_SAVED])).await?,
             )
         } else {
             (l.views, l.saves)
@@ -140,7 +146,7 @@ pub async fn access_log(
         let given = vec![("link".to_owned(), link_id)];
         return crate::api::export::respond(&s, &who, &origin, &t, f, &format, ViewKind::LinkAccess, given).await;
     }
-    let redaction = crate::redact::Redaction::of(&who, &t, &s.config, &f.tenant.plan);
+    let redaction = f.filter.redaction;
     let view = View {
         kind: ViewKind::LinkAccess,
         tz: f.tz.clone(),
@@ -148,5 +154,5 @@ pub async fn access_log(
         mask_phone: redaction.mask_phones,
     };
     let (rows, next_cursor) = view_rows(&*s.store, &t, &view, redaction, f.filter, f.page).await?;
-    Ok(Json(json!({"rows": rows, "next_cursor": next_cursor})).into_response())
+    Ok(body(RowsPage { rows, next_cursor })?.into_response())
 }

@@ -5,12 +5,16 @@
 use axum::{Json, extract::State, http::Uri};
 use jiff::Timestamp;
 use serde::Serialize;
-use serde_json::{Value, json};
-use trail_core::{TenantId, filter::Filter};
+use serde_json::Value;
+use trail_core::{TenantId, filter::Filter, vocabulary::actions};
 use trail_store::LoginSummary;
 use trail_store::Store;
 
-use super::{count_in_range, person, report_request, rollup_page};
+use super::{
+    count_in_range,
+    page::{RowsPage, body},
+    person, report_request, rollup_page,
+};
 use crate::{AppState, api::TenantPath, auth::Principal, error::ApiResult};
 
 pub async fn logins(
@@ -21,7 +25,7 @@ pub async fn logins(
 ) -> ApiResult<Json<Value>> {
     let r = report_request(&s, &who, &t, &uri, "login", true).await?;
     let (rows, next_cursor) = login_rows(&*s.store, &t, &r.filter, r.limit, r.after).await?;
-    Ok(Json(json!({"rows": rows, "next_cursor": next_cursor})))
+    body(RowsPage { rows, next_cursor })
 }
 
 /// One row of the login report.
@@ -60,7 +64,7 @@ pub async fn login_rows(
     let (page, next) = rollup_page::<LoginSummary>(store, t, f, limit, after).await?;
     let mut rows = Vec::with_capacity(page.len());
     for l in page {
-        let failed_count = count_in_range(store, t, f, person(&l.key, &["auth.login.failed"])).await?;
+        let failed_count = count_in_range(store, t, f, person(&l.key, &[actions::AUTH_LOGIN_FAILED])).await?;
         rows.push(LoginRow {
             last_status: if l.last_succeeded { "succeeded" } else { "failed" },
             actor_id: l.actor_id,

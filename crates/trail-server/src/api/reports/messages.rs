@@ -16,6 +16,7 @@ use trail_core::{
     filter::{Filter, Page, TargetRef},
     ids::Scope,
     time::TimeBounds,
+    vocabulary::actions::{self, prefix},
 };
 
 use trail_store::Store;
@@ -81,7 +82,7 @@ pub async fn message(
         return Err(ApiError::forbidden("the message log is for managers and up: role member sees its own events"));
     }
     let plan = crate::api::events::tenant(&s, &t).await?.plan;
-    let redaction = crate::redact::Redaction::of(&who, &t, &s.config, &plan);
+    let redaction = crate::redact::of(&who, &t, &s.config, &plan);
     Ok(Json(message_entry(&*s.store, &t, &id, redaction).await?))
 }
 
@@ -100,6 +101,7 @@ pub async fn message_entry(
     let filter = Filter {
         time: TimeBounds::default(),
         targets: vec![TargetRef { kind: Some("message".into()), id: id.to_owned() }],
+        redaction,
         ..Filter::default()
     };
     let mut events = Vec::new();
@@ -117,9 +119,9 @@ pub async fn message_entry(
     }
     events.reverse();
     events.iter_mut().for_each(|e| crate::redact::event(e, redaction));
-    let sent = events.iter().find(|e| e.body.action.as_str() == "message.sent");
+    let sent = events.iter().find(|e| e.body.action.as_str() == actions::MESSAGE_SENT);
     let meta = |k: &str| sent.and_then(|e| e.body.metadata.as_ref()).and_then(|m| m.get(k)).cloned();
-    let latest = events.iter().rev().find(|e| e.body.action.as_str().starts_with("message."));
+    let latest = events.iter().rev().find(|e| e.body.action.as_str().starts_with(prefix::MESSAGE));
     let count = |action: &str| events.iter().filter(|e| e.body.action.as_str() == action).count();
     let interactions = events
         .iter()
@@ -147,9 +149,9 @@ pub async fn message_entry(
         sender: sent.and_then(|e| e.body.actor.as_ref()).map(who),
         recipients: meta("recipients"),
         expires_at: meta("expires_at"),
-        status: latest.map(|e| e.body.action.as_str().trim_start_matches("message.").to_owned()),
-        opens: count("message.opened"),
-        downloads: count("message.downloaded"),
+        status: latest.map(|e| e.body.action.as_str().trim_start_matches(prefix::MESSAGE).to_owned()),
+        opens: count(actions::MESSAGE_OPENED),
+        downloads: count(actions::MESSAGE_DOWNLOADED),
         interactions,
         truncated: events.len() >= MAX_EVENTS,
     })

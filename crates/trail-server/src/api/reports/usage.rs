@@ -5,12 +5,16 @@
 use axum::{Json, extract::State, http::Uri};
 use jiff::Timestamp;
 use serde::Serialize;
-use serde_json::{Value, json};
-use trail_core::{TenantId, filter::Filter};
+use serde_json::Value;
+use trail_core::{TenantId, filter::Filter, vocabulary::actions};
 use trail_store::Store;
 use trail_store::UsageSummary;
 
-use super::{bounded, count_in_range, person, report_request, rollup_page};
+use super::{
+    bounded, count_in_range,
+    page::{RowsPage, body},
+    person, report_request, rollup_page,
+};
 use crate::{AppState, api::TenantPath, auth::Principal, error::ApiResult};
 
 pub async fn usage(
@@ -21,7 +25,7 @@ pub async fn usage(
 ) -> ApiResult<Json<Value>> {
     let r = report_request(&s, &who, &t, &uri, "usage", true).await?;
     let (rows, next_cursor) = usage_rows(&*s.store, &t, &r.filter, r.limit, r.after).await?;
-    Ok(Json(json!({"rows": rows, "next_cursor": next_cursor})))
+    body(RowsPage { rows, next_cursor })
 }
 
 /// One row of the usage report (the fields docs/api.md lists, plus `storage` in human units).
@@ -55,9 +59,9 @@ pub async fn usage_rows(
     for u in page {
         let (uploads, downloads, deletes) = if bounded(f) {
             (
-                count_in_range(store, t, f, person(&u.key, &["file.uploaded"])).await?,
-                count_in_range(store, t, f, person(&u.key, &["file.downloaded"])).await?,
-                count_in_range(store, t, f, person(&u.key, &["file.deleted"])).await?,
+                count_in_range(store, t, f, person(&u.key, &[actions::FILE_UPLOADED])).await?,
+                count_in_range(store, t, f, person(&u.key, &[actions::FILE_DOWNLOADED])).await?,
+                count_in_range(store, t, f, person(&u.key, &[actions::FILE_DELETED])).await?,
             )
         } else {
             (u.uploads, u.downloads, u.deletes)

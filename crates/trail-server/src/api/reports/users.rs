@@ -11,12 +11,16 @@ use axum::{
 };
 use jiff::Timestamp;
 use serde::Serialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 use trail_core::{TenantId, filter::Filter, ids::Scope};
 use trail_store::Store;
 use trail_store::{ActorSummary, RecentPage};
 
-use super::{bounded, count_in_range, only_time_filters, person, report_request, rollup_page};
+use super::{
+    bounded, count_in_range, only_time_filters,
+    page::{RowsPage, body},
+    person, report_request, rollup_page,
+};
 use crate::{
     AppState,
     api::{
@@ -36,7 +40,7 @@ pub async fn users(
 ) -> ApiResult<Json<Value>> {
     let r = report_request(&s, &who, &t, &uri, "users", true).await?;
     let (rows, next_cursor) = user_rows(&*s.store, &t, &r.filter, r.limit, r.after).await?;
-    Ok(Json(json!({"rows": rows, "next_cursor": next_cursor})))
+    body(RowsPage { rows, next_cursor })
 }
 
 /// One row of the users report.
@@ -150,6 +154,7 @@ pub async fn user_stats(
     by_action.sort_by(|x, y| y.count.cmp(&x.count).then_with(|| x.action.cmp(&y.action)));
     let mut scope = person(&a.key, &[]);
     scope.time = filter.time;
+    scope.redaction = filter.redaction;
     // Days, or months or years for an open range starting decades back (see `buckets`).
     let (_, by_day) = buckets(s, t, &scope, Interval::Day, tz).await?;
     Ok(UserStats {

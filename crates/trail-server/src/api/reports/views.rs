@@ -9,7 +9,7 @@ use axum::{
     extract::{Path, State},
     http::Uri,
 };
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 use trail_core::{
     TenantId,
     filter::{ActionPattern, Filter, Page},
@@ -21,6 +21,7 @@ use trail_export::{
 };
 use trail_store::Store;
 
+use super::page::{ColumnHead, ViewPage, body};
 use crate::{
     AppState,
     api::{TenantPath, events::filtered},
@@ -45,16 +46,11 @@ pub async fn view(
         )));
     }
     let f = filtered(&s, &who, &t, &uri, &[]).await?;
-    let redaction = crate::redact::Redaction::of(&who, &t, &s.config, &f.tenant.plan);
+    let redaction = f.filter.redaction;
     let view =
         View { kind, tz: f.tz.clone(), link_key: link_key(&s.config.signing_key), mask_phone: redaction.mask_phones };
     let (rows, next_cursor) = view_rows(&*s.store, &t, &view, redaction, f.filter, f.page).await?;
-    Ok(Json(json!({"rows": rows, "next_cursor": next_cursor, "columns": columns(kind)})))
-}
-
-/// The view's columns: `{key, title}` in order.
-fn columns(kind: ViewKind) -> Vec<Value> {
-    kind.columns().iter().map(|c| json!({"key": c.key, "title": c.title})).collect()
+    body(ViewPage { rows, next_cursor, columns: kind.columns().iter().map(ColumnHead::from).collect() })
 }
 
 /// Narrows `filter` to the view's actions, unless the caller chose actions.
@@ -76,7 +72,9 @@ pub async fn view_rows(
     filter: Filter,
     page: Page,
 ) -> ApiResult<(Vec<Map<String, Value>>, Option<String>)> {
-    let filter = view_filter(view.kind, filter);
+    let mut filter = view_filter(view.kind, filter);
+    // What the rows show is what the filter matches.
+    filter.redaction = redaction;
     let mut result = store.query(t, &filter, page).await?;
     result.events.iter_mut().for_each(|e| crate::redact::event(e, redaction));
     let mut cells = Vec::new();

@@ -15,7 +15,7 @@
 //! - a withheld value (an e-mail, a name, an address): the value as stored, ASCII letters in
 //!   any case, not inside a longer word; it becomes [`WITHHELD`].
 
-use trail_export::views::mask_phone;
+use super::mask_phone;
 
 /// What an occurrence of a withheld value reads.
 pub const WITHHELD: &str = "[withheld]";
