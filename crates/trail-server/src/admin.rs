@@ -1,5 +1,6 @@
 //! Operations shared by the HTTP routes and the command line, so both apply the same rules.
 
+use trail_app::App;
 use trail_core::{TenantId, ids::Scope, time::time_zone, vocabulary::actions};
 use trail_store::{ApiKey, NewApiKey, NewTenant, Store, StoreError, Tenant};
 
@@ -54,13 +55,14 @@ pub async fn create_tenant(store: &dyn Store, config: &ServerConfig, req: Tenant
 /// `trail.settings.changed` with what changed. Only the operator changes plans (they decide
 /// retention and what a tenant may see).
 pub async fn change_tenant(
-    store: &dyn Store,
+    app: &App,
     origin: &crate::audit::Origin,
     config: &ServerConfig,
     who: &crate::auth::Principal,
     tenant: &TenantId,
     patch: trail_store::TenantPatch,
 ) -> Result<Tenant, ApiError> {
+    let store = &**app.store();
     if let Some(name) = &patch.name {
         check_name(name)?;
     }
@@ -93,7 +95,7 @@ pub async fn change_tenant(
     if !changed.is_empty() {
         let fields: Vec<&str> = changed.keys().map(String::as_str).collect();
         crate::audit::record(
-            store,
+            app,
             tenant,
             origin,
             who.actor(),
@@ -111,13 +113,14 @@ pub async fn change_tenant(
 /// Creates an API key for `by` (an event actor) and records `trail.key.created`; the token is
 /// returned here and never again.
 pub async fn issue_api_key(
-    store: &dyn Store,
+    app: &App,
     origin: &crate::audit::Origin,
     by: serde_json::Value,
     tenant: &TenantId,
     name: String,
     scopes: Vec<Scope>,
 ) -> Result<(ApiKey, String), ApiError> {
+    let store = &**app.store();
     check_name(&name)?;
     if scopes.is_empty() {
         return Err(ApiError::unprocessable("invalid_scopes", "scopes must name at least one of ingest, read, admin")
@@ -128,7 +131,7 @@ pub async fn issue_api_key(
     let key = store.create_api_key(tenant, key).await?;
     let scopes: Vec<&str> = key.scopes.iter().map(|s| s.as_str()).collect();
     crate::audit::record(
-        store,
+        app,
         tenant,
         origin,
         by,
@@ -143,17 +146,18 @@ pub async fn issue_api_key(
 /// Revokes an API key for `by` and records `trail.key.revoked` (once: revoking again changes
 /// nothing and records nothing).
 pub async fn revoke_api_key(
-    store: &dyn Store,
+    app: &App,
     origin: &crate::audit::Origin,
     by: serde_json::Value,
     tenant: &TenantId,
     key_id: &str,
 ) -> Result<ApiKey, ApiError> {
+    let store = &**app.store();
     let was_active = store.api_keys(tenant).await?.iter().any(|k| k.id == key_id && k.is_active());
     let key = store.revoke_api_key(tenant, key_id).await?;
     if was_active {
         crate::audit::record(
-            store,
+            app,
             tenant,
             origin,
             by,

@@ -13,12 +13,13 @@ use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::{header, request::Parts};
 use jiff::Timestamp;
 use serde_json::{Map, Value, json};
+use trail_app::App;
 use trail_core::{
     TenantId,
     event::{NewEvent, validate::limits},
 };
 use trail_enrich::Enricher;
-use trail_store::{PreparedEvent, Store, StoreError};
+use trail_store::{PreparedEvent, StoreError};
 
 use crate::AppState;
 
@@ -89,9 +90,10 @@ impl FromRequestParts<AppState> for Origin {
     }
 }
 
-/// Appends one `action` event by `actor` to `tenant`'s log, from `origin`; returns its seq.
+/// Appends one `action` event by `actor` to `tenant`'s log, from `origin`, through the one
+/// append path (so live streams see it); returns its seq.
 pub async fn record(
-    store: &dyn Store,
+    app: &App,
     tenant: &TenantId,
     origin: &Origin,
     actor: Value,
@@ -100,17 +102,12 @@ pub async fn record(
     metadata: Value,
 ) -> Result<u64, StoreError> {
     let event = json!({"action": action, "actor": actor, "description": description, "metadata": metadata});
-    append(store, tenant, origin, event).await
+    append(app, tenant, origin, event).await
 }
 
 /// Appends `event` (an event as a client would send it, without `context`) to `tenant`'s log
 /// with `origin` as its context; returns its seq.
-pub(crate) async fn append(
-    store: &dyn Store,
-    tenant: &TenantId,
-    origin: &Origin,
-    mut event: Value,
-) -> Result<u64, StoreError> {
+pub(crate) async fn append(app: &App, tenant: &TenantId, origin: &Origin, mut event: Value) -> Result<u64, StoreError> {
     if let Some(context) = origin.context() {
         event["context"] = context;
     }
@@ -120,7 +117,7 @@ pub(crate) async fn append(
     // The tenant's IP truncation applies to Trail's own events as to ingested ones.
     let truncate = match (&origin.enricher, origin.ip) {
         (Some(_), Some(_)) => {
-            store.tenant(tenant).await?.is_some_and(|t| trail_core::privacy::truncates_ips(&t.settings))
+            app.store().tenant(tenant).await?.is_some_and(|t| trail_core::privacy::truncates_ips(&t.settings))
         }
         _ => false,
     };
@@ -129,7 +126,7 @@ pub(crate) async fn append(
             e.prepare(body, truncate);
         }
     });
-    let receipt = store.append(tenant, vec![prepared]).await?;
+    let receipt = app.append(tenant, vec![prepared]).await?;
     Ok(receipt.events.first().map(|e| e.seq).unwrap_or_default())
 }
 

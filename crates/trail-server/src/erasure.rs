@@ -145,7 +145,7 @@ pub async fn erase(
     // The request is logged, without the values it erased: the actor ids it found (ids are
     // not among the erased fields) and the counts.
     crate::audit::record(
-        store,
+        &s.app,
         &t,
         &origin,
         who.actor(),
@@ -165,7 +165,6 @@ pub async fn erase(
         }),
     )
     .await?;
-    s.appended.notify_waiters();
     Ok((
         StatusCode::OK,
         Json(json!({

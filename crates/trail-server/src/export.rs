@@ -359,7 +359,7 @@ impl ExportPlan {
     /// many rows, and whether the file was finished (a download cut short is recorded too).
     pub async fn record(
         &self,
-        store: &dyn Store,
+        app: &trail_app::App,
         origin: &crate::audit::Origin,
         actor: serde_json::Value,
         rows: u64,
@@ -380,7 +380,7 @@ impl ExportPlan {
             "completed": completed,
             "file_name": self.file_name,
         });
-        crate::audit::record(store, &self.tenant.id, origin, actor, actions::TRAIL_LOGS_EXPORTED, description, metadata)
+        crate::audit::record(app, &self.tenant.id, origin, actor, actions::TRAIL_LOGS_EXPORTED, description, metadata)
             .await
     }
 }

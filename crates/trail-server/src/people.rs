@@ -6,8 +6,9 @@ use argon2::{
     password_hash::{SaltString, rand_core::OsRng},
 };
 use serde_json::json;
+use trail_app::App;
 use trail_core::{TenantId, ids::Role, vocabulary::actions};
-use trail_store::{Member, MemberPatch, NewMember, Store};
+use trail_store::{Member, MemberPatch, NewMember};
 
 use crate::{audit, auth::Principal, error::ApiError, secrets};
 
@@ -86,12 +87,13 @@ pub struct MemberRequest {
 
 /// Checks and adds a member, and records `trail.member.added`.
 pub async fn add_member(
-    store: &dyn Store,
+    app: &App,
     origin: &audit::Origin,
     who: &Principal,
     tenant: &TenantId,
     req: MemberRequest,
 ) -> Result<Member, ApiError> {
+    let store = &**app.store();
     check_email(&req.email)?;
     crate::admin::check_name(&req.name)?;
     let role = parse_role(&req.role)?;
@@ -121,7 +123,7 @@ pub async fn add_member(
         )
         .await?;
     audit::record(
-        store,
+        app,
         tenant,
         origin,
         who.actor(),
@@ -135,7 +137,7 @@ pub async fn add_member(
 
 /// Checks and applies a change to a member, and records `trail.member.changed`.
 pub async fn change_member(
-    store: &dyn Store,
+    app: &App,
     origin: &audit::Origin,
     who: &Principal,
     tenant: &TenantId,
@@ -143,6 +145,7 @@ pub async fn change_member(
     mut patch: MemberPatch,
     password: Option<String>,
 ) -> Result<Member, ApiError> {
+    let store = &**app.store();
     let current = store.member(tenant, id).await?.ok_or_else(|| ApiError::not_found(format!("member {id}")))?;
     check_may_touch(who, current.role)?;
     if let Some(role) = patch.role {
@@ -159,7 +162,7 @@ pub async fn change_member(
     let changed_password = patch.password_hash.is_some();
     let member = store.update_member(tenant, id, patch).await?;
     audit::record(
-        store,
+        app,
         tenant,
         origin,
         who.actor(),
@@ -173,17 +176,18 @@ pub async fn change_member(
 
 /// Removes a member (ending their sessions) and records `trail.member.removed`.
 pub async fn remove_member(
-    store: &dyn Store,
+    app: &App,
     origin: &audit::Origin,
     who: &Principal,
     tenant: &TenantId,
     id: &str,
 ) -> Result<(), ApiError> {
+    let store = &**app.store();
     let current = store.member(tenant, id).await?.ok_or_else(|| ApiError::not_found(format!("member {id}")))?;
     check_may_touch(who, current.role)?;
     store.delete_member(tenant, id).await?;
     audit::record(
-        store,
+        app,
         tenant,
         origin,
         who.actor(),

@@ -9,8 +9,9 @@ use std::time::Duration;
 
 use jiff::{SignedDuration, Timestamp};
 use serde_json::json;
+use trail_app::App;
 use trail_core::vocabulary::actions;
-use trail_store::{PurgeReport, PurgeRule, Store, StoreError, Tenant};
+use trail_store::{PurgeReport, PurgeRule, StoreError, Tenant};
 
 use crate::ServerConfig;
 
@@ -35,11 +36,12 @@ pub fn rule(config: &ServerConfig, tenant: &Tenant, now: Timestamp) -> PurgeRule
 
 /// Purges one tenant as of `now` and records what went.
 pub async fn purge_tenant(
-    store: &dyn Store,
+    app: &App,
     config: &ServerConfig,
     tenant: &Tenant,
     now: Timestamp,
 ) -> Result<PurgeReport, StoreError> {
+    let store = &**app.store();
     let rule = rule(config, tenant, now);
     let report = store.purge(&tenant.id, &rule).await?;
     if report.removed() > 0 {
@@ -49,7 +51,7 @@ pub async fn purge_tenant(
             report.expired, tenant.plan, report.link_access
         );
         crate::audit::record(
-            store,
+            app,
             &tenant.id,
             &crate::audit::Origin::none(),
             json!({"type": "system", "name": "Trail retention"}),
@@ -71,11 +73,11 @@ pub async fn purge_tenant(
 
 /// Purges every tenant; a tenant that fails is logged and the others go on.
 pub async fn purge_all(
-    store: &dyn Store,
+    app: &App,
     config: &ServerConfig,
     now: Timestamp,
 ) -> Vec<(Tenant, Result<PurgeReport, StoreError>)> {
-    let tenants = match store.tenants().await {
+    let tenants = match app.store().tenants().await {
         Ok(t) => t,
         Err(e) => {
             tracing::error!(error = %e, "retention: cannot list tenants");
@@ -84,7 +86,7 @@ pub async fn purge_all(
     };
     let mut out = Vec::with_capacity(tenants.len());
     for t in tenants {
-        let r = purge_tenant(store, config, &t, now).await;
+        let r = purge_tenant(app, config, &t, now).await;
         match &r {
             Ok(r) if r.removed() > 0 => {
                 tracing::info!(tenant = %t.id, expired = r.expired, link_access = r.link_access, "retention purged events")
@@ -101,8 +103,7 @@ pub async fn purge_all(
 pub async fn run(state: crate::AppState) {
     tokio::time::sleep(FIRST_RUN).await;
     loop {
-        purge_all(&*state.store, &state.config, Timestamp::now()).await;
-        state.appended.notify_waiters();
+        purge_all(&state.app, &state.config, Timestamp::now()).await;
         tokio::time::sleep(INTERVAL).await;
     }
 }

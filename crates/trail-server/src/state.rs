@@ -1,5 +1,6 @@
 use std::sync::Arc;
 
+use trail_app::App;
 use trail_core::event::Limits;
 use trail_store::Store;
 
@@ -61,11 +62,12 @@ impl std::fmt::Debug for ServerConfig {
 /// Shared by every request.
 #[derive(Clone)]
 pub struct AppState {
+    /// The store, for reads and accounts: events are appended through `app`.
     pub store: Arc<dyn Store>,
+    /// The one append path, and the bus every append is announced on (live streams listen).
+    pub app: Arc<App>,
     pub config: Arc<ServerConfig>,
     pub metrics: Arc<Metrics>,
-    /// Woken after every successful append, so live streams answer at once.
-    pub appended: Arc<tokio::sync::Notify>,
     /// Failed console sign-ins, to slow down password guessing.
     pub throttle: Arc<crate::console::throttle::Throttle>,
     /// Password checks (argon2) running at once, at most.
@@ -88,15 +90,19 @@ pub struct AppState {
 impl AppState {
     /// A state with user-agent parsing and no GeoIP database (see [`AppState::with_enricher`]).
     pub fn new(store: Arc<dyn Store>, config: ServerConfig) -> Self {
+        Self::with_app(Arc::new(App::new(store)), config)
+    }
+
+    /// A state appending through `app` (the binary's, which the demo's history went through).
+    pub fn with_app(app: Arc<App>, config: ServerConfig) -> Self {
         let metrics = Arc::new(Metrics::default());
-        let appended = Arc::new(tokio::sync::Notify::new());
-        let tails = Arc::new(crate::tail::Tails::new(store.clone(), metrics.clone(), appended.clone()));
+        let tails = Arc::new(crate::tail::Tails::new(app.clone(), metrics.clone()));
         let admission = Arc::new(crate::admission::Admission::new(config.admission, config.limits.max_bytes));
         Self {
-            store,
+            store: app.store().clone(),
+            app,
             config: Arc::new(config),
             metrics,
-            appended,
             throttle: Arc::default(),
             password_checks: Arc::new(tokio::sync::Semaphore::new(4)),
             enricher: Arc::new(trail_enrich::Enricher::new(None)),

@@ -8,10 +8,16 @@
 //! and clones (then redacts) only the events it shows, so the store's work is flat in the
 //! number of streams.
 //!
-//! - **Input.** A hub wakes on [`Tails::appended`] (something was appended to its tenant), on
-//!   the tenant-less `AppState::appended` notification that other writers still use, and every
-//!   [`POLL`] for events written by another process. Rewiring the input (an append bus) only
-//!   means calling [`Tails::appended`].
+//! - **Input.** A hub wakes when the application's bus ([`trail_app::App::subscribe`])
+//!   announces an append to its tenant: every append in this process goes through
+//!   `App::append`, which publishes the notice after the commit, so a stream sees an event as
+//!   soon as it is durable (one listener task per server routes notices to hubs). Appends by
+//!   another process publish on that process's bus, not this one: the CLI's `trail ingest`
+//!   beside a running server, or another server on the same PostgreSQL database. For those a
+//!   hub also reads the log's tail every [`POLL`] (1 s) when nothing woke it, so their events
+//!   reach streams within about a second. (PostgreSQL's LISTEN/NOTIFY would shorten that, at the
+//!   cost of a connection held per server; the poll is one indexed read per second per tenant
+//!   with streams open.) A notice that is lost (the listener lagged the bus) wakes every hub.
 //! - **Nothing lost, nothing reordered.** Each subscriber keeps its own cursor (the last seq it
 //!   delivered). A batch says which seq it was read after; a subscriber whose cursor is behind
 //!   that (it joined while catching up, or it lagged and the channel dropped batches it had
@@ -25,13 +31,14 @@ use std::{
     collections::HashMap,
     fmt::Write,
     sync::{
-        Arc, Mutex,
-        atomic::{AtomicU64, Ordering::Relaxed},
+        Arc, Mutex, Weak,
+        atomic::{AtomicBool, AtomicU64, Ordering::Relaxed},
     },
     time::Duration,
 };
 
 use tokio::sync::{Notify, broadcast};
+use trail_app::App;
 use trail_core::{TenantId, event::StoredEvent};
 use trail_store::{Store, StoreError};
 
@@ -49,10 +56,14 @@ const BACKLOG: usize = 32;
 /// The hubs of the tenants that have live streams.
 pub struct Tails {
     store: Arc<dyn Store>,
+    /// Whose bus announces this process's appends.
+    app: Arc<App>,
     metrics: Arc<Metrics>,
-    /// Woken by writers that do not say which tenant they appended to.
-    any: Arc<Notify>,
     hubs: Mutex<HashMap<TenantId, Arc<Hub>>>,
+    /// The task routing the bus's notices to hubs has been started (with the first hub).
+    listening: AtomicBool,
+    /// How often a hub reads the log's tail unwoken, in milliseconds ([`POLL`] unless set).
+    poll_ms: AtomicU64,
 }
 
 struct Hub {
@@ -84,15 +95,53 @@ impl Chunk {
 }
 
 impl Tails {
-    /// `any` is the tenant-less "something was appended" notification.
-    pub fn new(store: Arc<dyn Store>, metrics: Arc<Metrics>, any: Arc<Notify>) -> Self {
-        Self { store, metrics, any, hubs: Mutex::new(HashMap::new()) }
+    /// Hubs woken by `app`'s append notices.
+    pub fn new(app: Arc<App>, metrics: Arc<Metrics>) -> Self {
+        let store = app.store().clone();
+        Self {
+            store,
+            app,
+            metrics,
+            hubs: Mutex::new(HashMap::new()),
+            listening: AtomicBool::new(false),
+            poll_ms: AtomicU64::new(POLL.as_millis() as u64),
+        }
+    }
+
+    /// Hubs read the log's tail every `every` when nothing woke them, instead of [`POLL`]. Tests
+    /// lengthen it so that only the bus's notices wake a hub.
+    pub fn set_poll(&self, every: Duration) {
+        self.poll_ms.store(every.as_millis().try_into().unwrap_or(u64::MAX), Relaxed);
     }
 
     /// Something was appended to `tenant`: its hub (if it has streams) reads it now.
-    pub fn appended(&self, tenant: &TenantId) {
+    fn appended(&self, tenant: &TenantId) {
         if let Some(hub) = self.hubs.lock().expect("tails lock").get(tenant) {
             hub.wake.notify_one();
+        }
+    }
+
+    /// Every hub reads now (notices were lost).
+    fn wake_all(&self) {
+        for hub in self.hubs.lock().expect("tails lock").values() {
+            hub.wake.notify_one();
+        }
+    }
+
+    /// Routes the bus's notices to hubs until the bus closes (the app is gone). Holds the
+    /// tails weakly, so a stopped server's tails and app are freed.
+    async fn listen(tails: Weak<Tails>, mut bus: broadcast::Receiver<trail_app::Appended>) {
+        loop {
+            let notice = bus.recv().await;
+            let Some(tails) = tails.upgrade() else { return };
+            match notice {
+                Ok(n) => tails.appended(&n.tenant),
+                Err(broadcast::error::RecvError::Lagged(missed)) => {
+                    tracing::debug!(missed, "live tails lagged the append bus; every hub reads");
+                    tails.wake_all();
+                }
+                Err(broadcast::error::RecvError::Closed) => return,
+            }
         }
     }
 
@@ -112,6 +161,10 @@ impl Tails {
     /// read it; a new hub starts there, so it never reads history for a resuming subscriber.
     pub fn subscribe(self: &Arc<Self>, tenant: &TenantId, after: u64, head: u64) -> Subscription {
         let mut hubs = self.hubs.lock().expect("tails lock");
+        if !self.listening.swap(true, Relaxed) {
+            // Subscribed before any hub reads, so no notice after its first read is missed.
+            tokio::spawn(Self::listen(Arc::downgrade(self), self.app.subscribe()));
+        }
         let hub = match hubs.get(tenant) {
             Some(hub) => hub.clone(),
             None => {
@@ -156,12 +209,7 @@ impl Tails {
     async fn run(self: Arc<Self>, tenant: TenantId, hub: Arc<Hub>) {
         let mut after = hub.cursor.load(Relaxed);
         loop {
-            // Register for the tenant-less wake-up before reading, so an append in between
-            // is not missed (the tenant's own `wake` keeps a permit by itself).
-            let any = self.any.clone();
-            let any = any.notified();
-            tokio::pin!(any);
-            any.as_mut().enable();
+            // An append announced while this reads leaves a permit in `wake`, so it is not missed.
             if self.retire(&tenant, &hub) {
                 tracing::debug!(tenant = %tenant, "tail hub ended: no streams left");
                 return;
@@ -184,8 +232,7 @@ impl Tails {
             }
             tokio::select! {
                 _ = hub.wake.notified() => {}
-                _ = &mut any => {}
-                _ = tokio::time::sleep(POLL) => {}
+                _ = tokio::time::sleep(Duration::from_millis(self.poll_ms.load(Relaxed))) => {}
             }
         }
     }

@@ -11,12 +11,13 @@
 use jiff::{SignedDuration, Timestamp, ToSpan, tz::TimeZone};
 use rand::{Rng, SeedableRng, rngs::StdRng, seq::IndexedRandom};
 use serde_json::{Value, json};
+use trail_app::App;
 use trail_core::{TenantId, event::NewEvent, vocabulary::actions};
 use trail_server::{
     ServerConfig,
     admin::{self, TenantRequest},
 };
-use trail_store::{PreparedEvent, Store};
+use trail_store::PreparedEvent;
 
 pub const TENANT: &str = "demo";
 
@@ -538,11 +539,8 @@ pub fn events(now: Timestamp, tz: &TimeZone) -> Vec<(Timestamp, Value)> {
 }
 
 /// Creates the `demo` tenant with its history, unless it exists. Returns how many events it holds.
-pub async fn seed(
-    store: &dyn Store,
-    config: &ServerConfig,
-    enricher: &trail_enrich::Enricher,
-) -> anyhow::Result<(bool, u64)> {
+pub async fn seed(app: &App, config: &ServerConfig, enricher: &trail_enrich::Enricher) -> anyhow::Result<(bool, u64)> {
+    let store = &**app.store();
     let id = TenantId::parse(TENANT)?;
     if let Some(t) = store.tenant(&id).await? {
         return Ok((false, t.event_count));
@@ -569,7 +567,7 @@ pub async fn seed(
                 Ok(PreparedEvent::new(e, received, |body| enricher.enrich(body)))
             })
             .collect::<anyhow::Result<Vec<_>>>()?;
-        total = store.append(&id, batch).await?.tree_size;
+        total = app.append(&id, batch).await?.tree_size;
     }
     for (email, name, role, password, actor_id) in MEMBERS {
         let req = trail_server::people::MemberRequest {
@@ -580,7 +578,7 @@ pub async fn seed(
             actor_id: actor_id.map(str::to_owned),
         };
         trail_server::people::add_member(
-            store,
+            app,
             &trail_server::audit::Origin::none(),
             &trail_server::auth::Principal::Operator,
             &id,

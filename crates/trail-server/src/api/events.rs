@@ -108,8 +108,7 @@ async fn ingest_inner(
         .collect();
     drop((preparing, body));
     let ids: Vec<Option<String>> = prepared.iter().map(|p| p.body.id.clone()).collect();
-    let receipt = s.store.append(&t, prepared).await?;
-    s.tails.appended(&t);
+    let receipt = s.app.append(&t, prepared).await?;
     let duplicates = receipt.events.iter().filter(|e| e.duplicate).count();
     Metrics::add(&s.metrics.events_stored, (receipt.events.len() - duplicates) as u64);
     Metrics::add(&s.metrics.events_duplicate, duplicates as u64);

@@ -121,8 +121,7 @@ pub(crate) async fn respond(
         .map_err(ApiError::internal)?;
         return match result {
             Ok((rows, bytes)) => {
-                plan.record(&*s.store, origin, actor, rows, true).await?;
-                s.appended.notify_waiters();
+                plan.record(&s.app, origin, actor, rows, true).await?;
                 Ok((headers, bytes).into_response())
             }
             Err(ExportFailure::Export(e @ ExportError::TooManyRows { .. })) => {
@@ -150,10 +149,9 @@ pub(crate) async fn respond(
                 (written, false)
             }
         };
-        if let Err(e) = handle.block_on(plan.record(&*state.store, &origin, actor, rows, completed)) {
+        if let Err(e) = handle.block_on(plan.record(&state.app, &origin, actor, rows, completed)) {
             tracing::error!(tenant = %plan.tenant.id, error = %e, "could not record the export");
         }
-        state.appended.notify_waiters();
         let last = if completed {
             Ok(Bytes::from(std::mem::take(&mut *tail.lock().expect("not poisoned"))))
         } else {

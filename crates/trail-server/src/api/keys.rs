@@ -41,7 +41,7 @@ pub async fn create(
             scopes.push(sc);
         }
     }
-    let (key, token) = admin::issue_api_key(&*s.store, &origin, who.actor(), &t, body.name, scopes).await?;
+    let (key, token) = admin::issue_api_key(&s.app, &origin, who.actor(), &t, body.name, scopes).await?;
     Ok((
         StatusCode::CREATED,
         Json(
@@ -64,5 +64,5 @@ pub async fn revoke(
     Path((_, key_id)): Path<(String, String)>,
 ) -> ApiResult<Json<ApiKey>> {
     who.require_manage(&t, "revoke API keys")?;
-    Ok(Json(admin::revoke_api_key(&*s.store, &origin, who.actor(), &t, &key_id).await?))
+    Ok(Json(admin::revoke_api_key(&s.app, &origin, who.actor(), &t, &key_id).await?))
 }

@@ -42,7 +42,7 @@ pub async fn create(
     who.require_manage(&t, "add members")?;
     super::events::tenant(&s, &t).await?;
     let req = MemberRequest { email: b.email, name: b.name, role: b.role, password: b.password, actor_id: b.actor_id };
-    Ok((StatusCode::CREATED, Json(people::add_member(&*s.store, &origin, &who, &t, req).await?)))
+    Ok((StatusCode::CREATED, Json(people::add_member(&s.app, &origin, &who, &t, req).await?)))
 }
 
 pub async fn list(State(s): State<AppState>, who: Principal, TenantPath(t): TenantPath) -> ApiResult<Json<Value>> {
@@ -81,7 +81,7 @@ pub async fn change(
     who.require_manage(&t, "change members")?;
     let role = b.role.as_deref().map(people::parse_role).transpose()?;
     let patch = MemberPatch { name: b.name, role, actor_id: b.actor_id, password_hash: None };
-    Ok(Json(people::change_member(&*s.store, &origin, &who, &t, &id, patch, b.password).await?))
+    Ok(Json(people::change_member(&s.app, &origin, &who, &t, &id, patch, b.password).await?))
 }
 
 pub async fn remove(
@@ -92,7 +92,7 @@ pub async fn remove(
     Path((_, id)): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
     who.require_manage(&t, "remove members")?;
-    people::remove_member(&*s.store, &origin, &who, &t, &id).await?;
+    people::remove_member(&s.app, &origin, &who, &t, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -65,5 +65,5 @@ pub async fn patch(
 ) -> ApiResult<Json<Tenant>> {
     who.require_manage(&t, "change the tenant's settings")?;
     let patch = TenantPatch { name: body.name, plan: body.plan, time_zone: body.time_zone, settings: body.settings };
-    Ok(Json(admin::change_tenant(&*s.store, &origin, &s.config, &who, &t, patch).await?))
+    Ok(Json(admin::change_tenant(&s.app, &origin, &s.config, &who, &t, patch).await?))
 }

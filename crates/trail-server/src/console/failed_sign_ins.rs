@@ -20,8 +20,8 @@ use std::{
 
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
+use trail_app::App;
 use trail_core::{TenantId, vocabulary::actions};
-use trail_store::Store;
 
 use crate::audit::{self, Origin};
 
@@ -147,10 +147,10 @@ impl FailedSignIns {
 
     /// Records one failed sign-in: written now, or held back and written later (see the
     /// module's documentation). A store error is logged, never shown to the person signing in.
-    pub(crate) async fn record(self: &Arc<Self>, store: Arc<dyn Store>, failure: Failure) {
+    pub(crate) async fn record(self: &Arc<Self>, app: Arc<App>, failure: Failure) {
         let key = failure.key();
         match self.note(&key, Instant::now()) {
-            Note::Write { attempts } => write(&*store, &failure, attempts).await,
+            Note::Write { attempts } => write(&app, &failure, attempts).await,
             Note::Hold { flush_in: None } => {}
             Note::Hold { flush_in: Some(wait) } => {
                 let me = self.clone();
@@ -158,7 +158,7 @@ impl FailedSignIns {
                     tokio::time::sleep(wait).await;
                     let held = me.take_held(&key);
                     if held > 0 {
-                        write(&*store, &failure, held).await;
+                        write(&app, &failure, held).await;
                     }
                 });
             }
@@ -166,8 +166,8 @@ impl FailedSignIns {
     }
 }
 
-async fn write(store: &dyn Store, f: &Failure, attempts: u64) {
-    if let Err(e) = audit::append(store, &f.tenant, &f.origin, f.event(attempts)).await {
+async fn write(app: &App, f: &Failure, attempts: u64) {
+    if let Err(e) = audit::append(app, &f.tenant, &f.origin, f.event(attempts)).await {
         tracing::warn!(tenant = %f.tenant, error = %e, "could not record a failed console sign-in");
     }
 }

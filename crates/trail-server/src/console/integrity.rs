@@ -70,7 +70,7 @@ pub async fn verify(State(s): State<AppState>, parts: Parts, Form(f): Form<Verif
     };
     let outcome = describe(&report);
     let _ = audit::record(
-        &*s.store,
+        &s.app,
         &person.tenant,
         &audit::Origin::of(&parts, &s.enricher),
         Principal::Person(person.clone()).actor(),

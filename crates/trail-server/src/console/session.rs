@@ -164,7 +164,7 @@ pub async fn sign_in(State(s): State<AppState>, parts: Parts, Form(f): Form<Sign
                     member: found.map(|(_, (m, _))| (m.id, m.name)),
                     origin,
                 };
-                s.failed_sign_ins.record(s.store.clone(), failure).await;
+                s.failed_sign_ins.record(s.app.clone(), failure).await;
             }
             return sign_in_form(headers, tenant_text, f.email, Some(mismatch.into()), StatusCode::UNAUTHORIZED);
         }
@@ -184,7 +184,7 @@ pub async fn sign_in(State(s): State<AppState>, parts: Parts, Form(f): Form<Sign
     match open_session(&s, headers, &person, member.actor_id.clone(), expires).await {
         Ok(resp) => {
             let _ = audit::record(
-                &*s.store,
+                &s.app,
                 &tenant,
                 &origin,
                 Principal::Person(person).actor(),

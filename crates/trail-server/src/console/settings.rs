@@ -182,7 +182,7 @@ where
 
 /// `POST /console/settings/account`: name and time zone.
 pub async fn account(State(s): State<AppState>, parts: Parts, Form(form): Form<Vec<(String, String)>>) -> Response {
-    let (store, config) = (s.store.clone(), s.config.clone());
+    let (app, config) = (s.app.clone(), s.config.clone());
     let origin = Origin::of(&parts, &s.enricher);
     change(&s, &parts, field(&form, "csrf").to_owned(), |who| async move {
         let Principal::Person(p) = &who else { unreachable!("console people only") };
@@ -191,7 +191,7 @@ pub async fn account(State(s): State<AppState>, parts: Parts, Form(form): Form<V
             time_zone: Some(field(&form, "time_zone").trim().to_owned()),
             ..TenantPatch::default()
         };
-        admin::change_tenant(&*store, &origin, &config, &who, &p.tenant, patch).await?;
+        admin::change_tenant(&app, &origin, &config, &who, &p.tenant, patch).await?;
         Ok(("Saved the account's settings.".into(), None))
     })
     .await
@@ -199,7 +199,7 @@ pub async fn account(State(s): State<AppState>, parts: Parts, Form(form): Form<V
 
 /// `POST /console/settings/members`: adds a member.
 pub async fn add_member(State(s): State<AppState>, parts: Parts, Form(form): Form<Vec<(String, String)>>) -> Response {
-    let store = s.store.clone();
+    let app = s.app.clone();
     let origin = Origin::of(&parts, &s.enricher);
     change(&s, &parts, field(&form, "csrf").to_owned(), |who| async move {
         let Principal::Person(p) = &who else { unreachable!("console people only") };
@@ -211,7 +211,7 @@ pub async fn add_member(State(s): State<AppState>, parts: Parts, Form(form): For
             password: field(&form, "password").to_owned(),
             actor_id: (!actor_id.is_empty()).then(|| actor_id.to_owned()),
         };
-        let m = people::add_member(&*store, &origin, &who, &p.tenant, req).await?;
+        let m = people::add_member(&app, &origin, &who, &p.tenant, req).await?;
         Ok((format!("Added {} ({}) as {}.", m.name, m.email, m.role), None))
     })
     .await
@@ -224,14 +224,14 @@ pub async fn remove_member(
     Path(id): Path<String>,
     Form(form): Form<Vec<(String, String)>>,
 ) -> Response {
-    let store = s.store.clone();
+    let app = s.app.clone();
     let origin = Origin::of(&parts, &s.enricher);
     change(&s, &parts, field(&form, "csrf").to_owned(), |who| async move {
         let Principal::Person(p) = &who else { unreachable!("console people only") };
         if p.member_id.as_deref() == Some(id.as_str()) {
             return Err(ApiError::unprocessable("cannot_remove_self", "you cannot remove yourself: ask another admin"));
         }
-        people::remove_member(&*store, &origin, &who, &p.tenant, &id).await?;
+        people::remove_member(&app, &origin, &who, &p.tenant, &id).await?;
         Ok(("Removed the member and ended their sessions.".into(), None))
     })
     .await
@@ -239,7 +239,7 @@ pub async fn remove_member(
 
 /// `POST /console/settings/keys`: creates a key; its token is shown once.
 pub async fn create_key(State(s): State<AppState>, parts: Parts, Form(form): Form<Vec<(String, String)>>) -> Response {
-    let store = s.store.clone();
+    let app = s.app.clone();
     let origin = Origin::of(&parts, &s.enricher);
     change(&s, &parts, field(&form, "csrf").to_owned(), |who| async move {
         let Principal::Person(p) = &who else { unreachable!("console people only") };
@@ -251,7 +251,7 @@ pub async fn create_key(State(s): State<AppState>, parts: Parts, Form(form): For
             }
         }
         let name = field(&form, "name").trim().to_owned();
-        let (key, token) = admin::issue_api_key(&*store, &origin, who.actor(), &p.tenant, name, scopes).await?;
+        let (key, token) = admin::issue_api_key(&app, &origin, who.actor(), &p.tenant, name, scopes).await?;
         Ok((
             format!("Created API key {} ({}). Copy its token now: it is not shown again.", key.name, key.id),
             Some(token),
@@ -267,11 +267,11 @@ pub async fn revoke_key(
     Path(id): Path<String>,
     Form(form): Form<Vec<(String, String)>>,
 ) -> Response {
-    let store = s.store.clone();
+    let app = s.app.clone();
     let origin = Origin::of(&parts, &s.enricher);
     change(&s, &parts, field(&form, "csrf").to_owned(), |who| async move {
         let Principal::Person(p) = &who else { unreachable!("console people only") };
-        let key = admin::revoke_api_key(&*store, &origin, who.actor(), &p.tenant, &id).await?;
+        let key = admin::revoke_api_key(&app, &origin, who.actor(), &p.tenant, &id).await?;
         Ok((format!("Revoked API key {} ({}).", key.name, key.id), None))
     })
     .await

@@ -89,8 +89,7 @@ pub(crate) async fn record(
         return Ok(());
     }
     let actor = Principal::Person(person.clone()).actor();
-    match audit::record(&*s.store, &person.tenant, origin, actor, actions::TRAIL_LOGS_VIEWED, description, metadata)
-        .await
+    match audit::record(&s.app, &person.tenant, origin, actor, actions::TRAIL_LOGS_VIEWED, description, metadata).await
     {
         Ok(_) => Ok(()),
         Err(e) => {

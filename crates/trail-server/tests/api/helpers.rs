@@ -18,6 +18,10 @@ pub struct TestServer {
     pub client: Client,
     /// The server's store, for what no route does (retention runs in the background).
     pub store: Arc<dyn Store>,
+    /// The server's application (its append path and bus), for what no route does.
+    pub app: Arc<trail_app::App>,
+    /// The server's live tails (a test may change how often they poll).
+    pub tails: Arc<trail_server::tail::Tails>,
     /// The PostgreSQL store, when the suite runs on PostgreSQL (see [`on_postgres`]).
     pg: Option<PgStore>,
     _dir: tempfile::TempDir,
@@ -76,11 +80,11 @@ impl TestServer {
             let db = trail_enrich::GeoIp::open(path).unwrap();
             state = state.with_enricher(Arc::new(trail_enrich::Enricher::new(Some(db))));
         }
-        let shared = state.store.clone();
+        let (shared, app, tails) = (state.store.clone(), state.app.clone(), state.tails.clone());
         tokio::spawn(serve_with_listener(state, listener, async {
             let _ = stopped.await;
         }));
-        TestServer { base, client: Client::new(), store: shared, pg, _dir: dir, _stop: stop }
+        TestServer { base, client: Client::new(), store: shared, app, tails, pg, _dir: dir, _stop: stop }
     }
 
     /// The data directory (the whole store on SQLite; only the signing key on PostgreSQL).

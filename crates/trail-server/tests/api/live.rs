@@ -247,3 +247,89 @@ async fn many_streams_get_every_event_in_order_from_one_read_of_each_append() {
     }
     assert_eq!(left, 0, "the reader of a tenant without streams is released");
 }
+
+/// Regression (issue 21): Trail's own events were appended without waking the live tail (key
+/// creation woke no one; an export woke it by a hand-placed call), so a stream saw them only
+/// at its next poll. Every append now goes through `App::append`, whose notice wakes the
+/// tenant's hub. The poll is made an hour long here, so only the notice can deliver them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_stream_sees_trails_own_events_woken_by_the_append_notice() {
+    let s = TestServer::start().await;
+    s.tenant("acme").await;
+    s.ingest("acme", json!([{"action": "document.signed"}, {"action": "file.uploaded"}])).await;
+    s.tails.set_poll(Duration::from_secs(3600));
+    let admin = s.key("acme", &["admin"]).await;
+    let resp = s.client.get(s.url("/v1/tenants/acme/stream")).bearer_auth(&admin).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let mut stream = resp;
+    let mut buf = String::new();
+
+    // A downloaded export records `trail.logs.exported`.
+    let export = s.client.get(s.url("/v1/tenants/acme/export?format=csv&range=all")).bearer_auth(&admin);
+    let export = export.send().await.unwrap();
+    assert_eq!(export.status(), StatusCode::OK);
+    let csv = export.text().await.unwrap();
+    assert!(csv.contains("Document signed"), "{csv}");
+    let got = read_events(&mut stream, 1, &mut buf).await;
+    assert_eq!(got[0].1["action"], "trail.logs.exported", "{:?}", got[0].1);
+    assert_eq!(got[0].1["metadata"]["rows"], 3, "two ingested events and the admin key's creation");
+
+    // A key created through the API records `trail.key.created` (`audit::record`).
+    s.key("acme", &["read"]).await;
+    let got = read_events(&mut stream, 1, &mut buf).await;
+    assert_eq!(got[0].1["action"], "trail.key.created", "{:?}", got[0].1);
+}
+
+/// Each way events enter a log through the server publishes exactly one notice per durable
+/// append on the application's bus, and nothing for an append that stores nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_entry_point_publishes_one_notice_per_append() {
+    use tokio::sync::broadcast::error::TryRecvError;
+    let s = TestServer::start().await;
+    s.tenant("acme").await;
+    let (st, b) = s.post("/v1/tenants", OPERATOR, &json!({"id": "old", "plan": "basic"})).await;
+    assert_eq!(st, StatusCode::CREATED, "{b}");
+    let mut bus = s.app.subscribe();
+    // The notice of what was just done; there must be exactly one.
+    let mut one = |what: &str| {
+        let notice = bus.try_recv().unwrap_or_else(|e| panic!("{what}: no notice ({e:?})"));
+        assert_eq!(bus.try_recv().unwrap_err(), TryRecvError::Empty, "{what}: one notice, no more");
+        notice
+    };
+
+    // API ingest: one notice for the request, covering its events.
+    let r = s
+        .ingest(
+            "acme",
+            json!([
+                {"action": "document.signed", "id": "e1", "actor": {"id": "u_42", "email": "ann@acme.example"}},
+                {"action": "file.uploaded", "id": "e2", "actor": {"id": "u_42"}},
+            ]),
+        )
+        .await;
+    let n = one("ingest");
+    assert_eq!((n.tenant.as_str(), n.first_seq, n.last_seq), ("acme", 1, 2));
+    assert_eq!(n.tree_size, r["tree_size"].as_u64().unwrap());
+    // A request of duplicates only stores nothing and announces nothing.
+    let again =
+        json!([{"action": "document.signed", "id": "e1", "actor": {"id": "u_42", "email": "ann@acme.example"}}]);
+    assert_eq!(s.ingest("acme", again).await["duplicates"], 1);
+    // Trail's own events: an export, an API key, an erasure.
+    let export = s.client.get(s.url("/v1/tenants/acme/export?format=csv&range=all")).bearer_auth(OPERATOR);
+    assert!(!export.send().await.unwrap().bytes().await.unwrap().is_empty());
+    // (Had the duplicates published a notice, it would be first here, with seq 1.)
+    let n = one("export");
+    assert_eq!((n.first_seq, n.last_seq), (3, 3));
+    s.key("acme", &["read"]).await;
+    assert_eq!(one("key").first_seq, 4);
+    let (st, b) = s.post("/v1/tenants/acme/erasure", OPERATOR, &json!({"actor_id": "u_42"})).await;
+    assert_eq!(st, StatusCode::OK, "{b}");
+    assert_eq!(one("erasure").first_seq, 5);
+    // Retention: one notice for the tenant it purged (its `trail.retention.purged`).
+    let ancient = (jiff::Timestamp::now() - jiff::SignedDuration::from_hours(24 * 100)).to_string();
+    s.ingest("old", json!({"action": "document.signed", "occurred_at": ancient})).await;
+    assert_eq!(one("ingest into old").tenant.as_str(), "old");
+    trail_server::retention::purge_all(&s.app, &config(), jiff::Timestamp::now()).await;
+    let n = one("retention");
+    assert_eq!((n.tenant.as_str(), n.first_seq), ("old", 2));
+}

@@ -17,8 +17,9 @@ use anyhow::{Context, bail};
 use indicatif::{ProgressBar, ProgressStyle};
 use jiff::Timestamp;
 use serde_json::value::RawValue;
+use trail_app::App;
 use trail_core::{TenantId, event::NewEvent, time::truncate_us};
-use trail_store::{PreparedEvent, Store};
+use trail_store::PreparedEvent;
 
 use super::existing_tenant;
 use crate::{cli::IngestArgs, config::Config, open};
@@ -93,7 +94,7 @@ fn bar(total: Option<u64>, what: &str) -> ProgressBar {
 }
 
 struct Loader<'a> {
-    store: &'a dyn Store,
+    app: &'a App,
     enricher: std::sync::Arc<trail_enrich::Enricher>,
     /// The tenant stores IPs truncated.
     truncate_ips: bool,
@@ -111,7 +112,7 @@ impl Loader<'_> {
             return Ok(());
         }
         let batch = std::mem::take(&mut self.batch);
-        let r = self.store.append(&self.tenant, batch).await?;
+        let r = self.app.append(&self.tenant, batch).await?;
         let dups = r.events.iter().filter(|e| e.duplicate).count() as u64;
         self.duplicates += dups;
         self.stored += r.events.len() as u64 - dups;
@@ -165,8 +166,9 @@ pub async fn run(config: Config, args: IngestArgs) -> anyhow::Result<ExitCode> {
             bail!("the files hold no events");
         }
     }
+    let app = App::new(store.clone());
     let mut loader = Loader {
-        store: &*store,
+        app: &app,
         enricher: open::enricher(&config)?,
         truncate_ips: trail_core::privacy::truncates_ips(&tenant.settings),
         tenant: tenant.id.clone(),

@@ -10,13 +10,13 @@ use crate::{cli::KeyCommand, config::Config, open};
 
 pub async fn run(config: Config, cmd: KeyCommand) -> anyhow::Result<ExitCode> {
     let store = open::existing_store(&config).await?;
+    let app = trail_app::App::new(store.clone());
     match cmd {
         KeyCommand::Create { tenant, name, scopes } => {
             let t = existing_tenant(&*store, &tenant).await?;
             let scopes = scopes.iter().map(|s| Scope::parse(s)).collect::<Result<Vec<_>, _>>()?;
             let (key, token) =
-                admin::issue_api_key(&*store, &Origin::none(), Principal::Operator.actor(), &t.id, name, scopes)
-                    .await?;
+                admin::issue_api_key(&app, &Origin::none(), Principal::Operator.actor(), &t.id, name, scopes).await?;
             let scopes: Vec<&str> = key.scopes.iter().map(|s| s.as_str()).collect();
             println!("Created key {} ({}) with scopes {}", key.id, key.name, scopes.join(", "));
             println!("Token (shown only now; keep it safe): {token}");
@@ -49,8 +49,7 @@ pub async fn run(config: Config, cmd: KeyCommand) -> anyhow::Result<ExitCode> {
         }
         KeyCommand::Revoke { tenant, key_id } => {
             let t = existing_tenant(&*store, &tenant).await?;
-            let k =
-                admin::revoke_api_key(&*store, &Origin::none(), Principal::Operator.actor(), &t.id, &key_id).await?;
+            let k = admin::revoke_api_key(&app, &Origin::none(), Principal::Operator.actor(), &t.id, &key_id).await?;
             println!("Revoked key {} ({})", k.id, k.name);
         }
     }

@@ -10,16 +10,17 @@ use crate::{cli::PurgeArgs, config::Config, open};
 
 pub async fn run(config: Config, args: PurgeArgs) -> anyhow::Result<ExitCode> {
     let store = open::existing_store(&config).await?;
+    let app = trail_app::App::new(store.clone());
     let (signing, _) = open::signing_key(&config)?;
     let server = open::server_config(&config, [0; 32], signing);
     let now = Timestamp::now();
     let results = match &args.tenant {
         Some(id) => {
             let t = existing_tenant(&*store, id).await?;
-            let r = retention::purge_tenant(&*store, &server, &t, now).await;
+            let r = retention::purge_tenant(&app, &server, &t, now).await;
             vec![(t, r)]
         }
-        None => retention::purge_all(&*store, &server, now).await,
+        None => retention::purge_all(&app, &server, now).await,
     };
     let mut failed = false;
     for (t, r) in results {

@@ -1,0 +1,70 @@
+//! Trail's application layer: what the HTTP server and the CLI do with a store, in one place.
+//!
+//! Its first resident is the append path. [`App::append`] is the only way an event enters a
+//! log: the API's ingest, `trail ingest`, the demo's history and Trail's own `trail.*` events
+//! (exports, retention, erasure, sign-ins, keys...) all call it. After the store's durable
+//! commit it publishes one [`Appended`] notice on an in-process bus ([`App::subscribe`]);
+//! whatever reacts to new events (the live tail today; streams and alert rules later)
+//! subscribes there instead of being woken by hand at each place that appends. A test in
+//! this crate (`tests/one_append_path.rs`) fails if any other crate calls `Store::append`.
+//!
+//! The bus only covers this process. Appends by another process (the CLI's `trail ingest`
+//! beside a running server, another server on the same PostgreSQL database) publish on that
+//! process's bus; a subscriber that must see them also polls the log's tail (the live tail does,
+//! every second).
+
+mod bus;
+
+use std::sync::Arc;
+
+use tokio::sync::broadcast;
+use trail_core::TenantId;
+use trail_store::{AppendReceipt, PreparedEvent, Store, StoreResult};
+
+pub use bus::{Appended, BUS_CAPACITY};
+
+/// The application: the store, and the bus every append is announced on. Cheap to share
+/// (`Arc<App>`); one per process.
+pub struct App {
+    store: Arc<dyn Store>,
+    bus: broadcast::Sender<Appended>,
+}
+
+impl App {
+    pub fn new(store: Arc<dyn Store>) -> App {
+        App { store, bus: broadcast::channel(BUS_CAPACITY).0 }
+    }
+
+    /// The store, for everything but appending (reads, accounts, maintenance).
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    /// Appends `events` to `tenant`'s log (all or nothing, as [`Store::append`]) and, once the
+    /// store has committed them durably, publishes one [`Appended`] notice covering the new
+    /// events of the batch.
+    ///
+    /// A batch made only of duplicates (every event's `id` seen before) appends nothing and
+    /// publishes nothing; nor does a failed append. The notice is sent after the commit, so a
+    /// subscriber that reads the log on receiving it finds the events there.
+    pub async fn append(&self, tenant: &TenantId, events: Vec<PreparedEvent>) -> StoreResult<AppendReceipt> {
+        let receipt = self.store.append(tenant, events).await?;
+        if let Some(notice) = Appended::of(tenant, &receipt) {
+            // No subscriber is not an error: no one needed to hear of it.
+            let _ = self.bus.send(notice);
+        }
+        Ok(receipt)
+    }
+
+    /// A receiver of every notice published from now on (see [`Appended`] for how to treat
+    /// one, and a lagging receiver's `Lagged` error).
+    pub fn subscribe(&self) -> broadcast::Receiver<Appended> {
+        self.bus.subscribe()
+    }
+}
+
+impl std::fmt::Debug for App {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("App").field("subscribers", &self.bus.receiver_count()).finish_non_exhaustive()
+    }
+}
