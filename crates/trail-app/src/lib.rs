@@ -1,6 +1,14 @@
 //! Trail's application layer: what the HTTP server and the CLI do with a store, in one place.
 //!
-//! Its first resident is the append path. [`App::append`] is the only way an event enters a
+//! Every domain operation lives here (ingest, queries and views, reports, export planning,
+//! erasure, retention, tenants, keys, members, viewer tokens, Trail's own `trail.*` events), and
+//! fails with [`AppError`], which says what went wrong in the domain's words: `trail-server`
+//! maps it to HTTP in one place, the CLI prints it. This crate knows nothing of HTTP.
+//!
+//! The modules are declared here once, some still empty while their code moves in from
+//! `trail-server`.
+//!
+//! The append path comes first. [`App::append`] is the only way an event enters a
 //! log: the API's ingest, `trail ingest`, the demo's history and Trail's own `trail.*` events
 //! (exports, retention, erasure, sign-ins, keys...) all call it. After the store's durable
 //! commit it publishes one [`Appended`] notice on an in-process bus ([`App::subscribe`]);
@@ -14,6 +22,23 @@
 //! every second).
 
 mod bus;
+pub mod error;
+
+pub mod erasure;
+pub mod export;
+pub mod ingest;
+pub mod keys;
+pub mod members;
+pub mod queries;
+pub mod reports;
+pub mod retention;
+pub mod sign_in;
+pub mod signer;
+pub mod tenants;
+pub mod timeline;
+pub mod tree;
+pub mod viewed;
+pub mod views;
 
 use std::sync::Arc;
 
@@ -22,6 +47,7 @@ use trail_core::TenantId;
 use trail_store::{AppendReceipt, PreparedEvent, Store, StoreResult};
 
 pub use bus::{Appended, BUS_CAPACITY};
+pub use error::{AppError, AppResult, Invalid};
 
 /// The application: the store, and the bus every append is announced on. Cheap to share
 /// (`Arc<App>`); one per process.

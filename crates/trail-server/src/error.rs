@@ -7,6 +7,7 @@ use axum::{
 };
 use serde_json::json;
 use trail_core::{event::BatchError, event::BatchErrorKind, filter::ParamError};
+use trail_app::AppError;
 use trail_store::StoreError;
 
 /// An error as the API reports it.
@@ -67,61 +68,65 @@ impl ApiError {
     }
 }
 
-impl From<StoreError> for ApiError {
-    fn from(e: StoreError) -> Self {
+/// The one mapping from what went wrong to what a client is told: a status, a stable code, the
+/// message and the field at fault. The application's errors carry no HTTP; the statuses are
+/// chosen here and only here (`tests/api/errors.rs` pins the bodies).
+impl From<AppError> for ApiError {
+    fn from(e: AppError) -> Self {
+        let message = e.to_string();
         match e {
-            StoreError::NotFound(what) => ApiError::not_found(what),
-            StoreError::AlreadyExists(what) => ApiError::new(
-                StatusCode::CONFLICT,
-                "already_exists",
-                format!("{what} already exists: choose another id"),
-            ),
-            StoreError::Conflict { index, id, seq } => ApiError::new(
-                StatusCode::CONFLICT,
-                "conflict",
-                format!(
-                    "events[{index}].id {id:?} was already used by event seq {seq} with a different body; nothing of this request was stored: use a new id for a new event, or resend the original unchanged"
-                ),
-            )
-            .with_field(format!("events[{index}].id")),
-            StoreError::Unavailable(why) => {
-                let mut e = ApiError::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "unavailable",
-                    "Trail cannot store or read events right now; nothing of this request was stored: retry later",
-                );
+            AppError::NotFound(_) => ApiError::new(StatusCode::NOT_FOUND, "not_found", message),
+            AppError::Unauthenticated(_) => ApiError::unauthorized(message),
+            AppError::Forbidden(_) => ApiError::forbidden(message),
+            AppError::PlanRequired { format: _, .. } => {
+                ApiError::new(StatusCode::FORBIDDEN, "plan_required", message).with_field("format")
+            }
+            AppError::Withheld(_) => ApiError::new(StatusCode::FORBIDDEN, "leaf_withheld", message),
+            AppError::Invalid { what, field, .. } => {
+                let status = if what.query() { StatusCode::BAD_REQUEST } else { StatusCode::UNPROCESSABLE_ENTITY };
+                ApiError { status, code: what.code(), message, field, cause: None }
+            }
+            AppError::UnsupportedFilter { param, .. } => {
+                ApiError::bad_request("unsupported_filter", message).with_field(param)
+            }
+            AppError::TooManyRows(_) => ApiError::unprocessable("too_many_rows", message),
+            AppError::AlreadyExists(_) => ApiError::new(StatusCode::CONFLICT, "already_exists", message),
+            AppError::Conflict { index, .. } => {
+                ApiError::new(StatusCode::CONFLICT, "conflict", message).with_field(format!("events[{index}].id"))
+            }
+            AppError::Batch(b) => {
+                let status = match b.kind {
+                    BatchErrorKind::Malformed => StatusCode::BAD_REQUEST,
+                    BatchErrorKind::Invalid => StatusCode::UNPROCESSABLE_ENTITY,
+                    BatchErrorKind::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+                };
+                ApiError { status, code: b.code, message, field: b.field, cause: None }
+            }
+            AppError::Unavailable(why) => {
+                let mut e = ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", message);
                 e.cause = Some(why);
                 e
             }
-            StoreError::Internal(cause) => {
-                let mut chain = cause.to_string();
-                let mut src = cause.source();
-                while let Some(s) = src {
-                    chain.push_str(": ");
-                    chain.push_str(&s.to_string());
-                    src = s.source();
-                }
-                ApiError::internal(chain)
-            }
+            AppError::Internal(cause) => ApiError::internal(cause),
         }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        AppError::from(e).into()
     }
 }
 
 impl From<BatchError> for ApiError {
     fn from(e: BatchError) -> Self {
-        let status = match e.kind {
-            BatchErrorKind::Malformed => StatusCode::BAD_REQUEST,
-            BatchErrorKind::Invalid => StatusCode::UNPROCESSABLE_ENTITY,
-            BatchErrorKind::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-        };
-        let message = format!("{}; nothing of this request was stored", e.message);
-        ApiError { status, code: e.code, message, field: e.field, cause: None }
+        AppError::from(e).into()
     }
 }
 
 impl From<ParamError> for ApiError {
     fn from(e: ParamError) -> Self {
-        ApiError::bad_request("invalid_parameter", e.message).with_field(e.param)
+        AppError::from(e).into()
     }
 }
 

@@ -1,0 +1,3 @@
+//! Tenants and the operator key (move here from trail-server's admin.rs).
+//!
+//! Empty for now: declared up front so that the change moving it in touches no other file.
