@@ -26,12 +26,14 @@ pub mod error;
 
 pub mod erasure;
 pub mod export;
+pub mod identity;
 pub mod ingest;
 pub mod keys;
 pub mod members;
 pub mod queries;
 pub mod reports;
 pub mod retention;
+pub mod secrets;
 pub mod sign_in;
 pub mod signer;
 pub mod tenants;

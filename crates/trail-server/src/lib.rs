@@ -22,14 +22,12 @@ pub mod console;
 pub mod erasure;
 pub mod error;
 pub mod export;
-pub mod identity;
 pub mod integrity;
 pub mod metrics;
 pub mod people;
 pub mod plans;
 pub mod redact;
 pub mod retention;
-pub mod secrets;
 mod state;
 pub mod tail;
 pub mod viewer;
@@ -37,6 +35,10 @@ pub mod viewer;
 use std::future::Future;
 
 pub use state::{AppState, ServerConfig};
+
+// Shims: modules that moved to `trail-app`, at their old paths until every caller imports them
+// from there.
+pub use trail_app::{identity, secrets};
 
 /// Serves the API on `listener` until `shutdown` completes, signing checkpoints and purging
 /// what retention removes meanwhile.
