@@ -30,6 +30,7 @@ pub mod identity;
 pub mod ingest;
 pub mod keys;
 pub mod members;
+pub mod plans;
 pub mod queries;
 pub mod reports;
 pub mod retention;

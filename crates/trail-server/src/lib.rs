@@ -25,7 +25,6 @@ pub mod export;
 pub mod integrity;
 pub mod metrics;
 pub mod people;
-pub mod plans;
 pub mod redact;
 pub mod retention;
 mod state;
@@ -38,7 +37,7 @@ pub use state::{AppState, ServerConfig};
 
 // Shims: modules that moved to `trail-app`, at their old paths until every caller imports them
 // from there.
-pub use trail_app::{identity, secrets};
+pub use trail_app::{identity, plans, secrets};
 
 /// Serves the API on `listener` until `shutdown` completes, signing checkpoints and purging
 /// what retention removes meanwhile.
