@@ -5,6 +5,8 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
+use crate::AppError;
+
 /// One plan.
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
@@ -64,8 +66,8 @@ pub fn plans_where(plans: &BTreeMap<String, Plan>, ok: impl Fn(&Plan) -> bool) -
     found.into_iter().map(|(n, _)| n).collect()
 }
 
-/// The 403 for a format the tenant's plan does not export: it names the plans that do.
-pub fn export_refused(plans: &BTreeMap<String, Plan>, current: &str, format: &str) -> Option<crate::error::ApiError> {
+/// The refusal of a format the tenant's plan does not export: it names the plans that do.
+pub fn export_refused(plans: &BTreeMap<String, Plan>, current: &str, format: &str) -> Option<AppError> {
     let plan = plans.get(current)?;
     if plan.exports(format) {
         return None;
@@ -76,18 +78,14 @@ pub fn export_refused(plans: &BTreeMap<String, Plan>, current: &str, format: &st
         [one] => format!("it needs plan {one}"),
         [first, rest @ ..] => format!("it needs plan {first} or above ({})", rest.join(", ")),
     };
-    Some(
-        crate::error::ApiError::new(
-            axum::http::StatusCode::FORBIDDEN,
-            "plan_required",
-            format!(
-                "this account's plan ({current}) does not export {}: {needed}; it exports {}",
-                format.to_uppercase(),
-                plan.exports.iter().map(|f| f.to_uppercase()).collect::<Vec<_>>().join(", ")
-            ),
-        )
-        .with_field("format"),
-    )
+    Some(AppError::PlanRequired {
+        format: format.to_owned(),
+        message: format!(
+            "this account's plan ({current}) does not export {}: {needed}; it exports {}",
+            format.to_uppercase(),
+            plan.exports.iter().map(|f| f.to_uppercase()).collect::<Vec<_>>().join(", ")
+        ),
+    })
 }
 
 #[cfg(test)]

@@ -76,7 +76,7 @@ pub(crate) async fn respond(
     let format =
         Format::parse(format).map_err(|m| ApiError::bad_request("invalid_parameter", m).with_field("format"))?;
     if let Some(refused) = crate::plans::export_refused(&s.config.plans, &f.tenant.plan, format.extension()) {
-        return Err(refused);
+        return Err(refused.into());
     }
     if kind.is_report() {
         if who.owner().is_some() {
