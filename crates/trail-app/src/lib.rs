@@ -22,6 +22,7 @@
 //! every second).
 
 mod bus;
+pub mod config;
 pub mod error;
 
 pub mod erasure;
@@ -47,26 +48,47 @@ use std::sync::Arc;
 
 use tokio::sync::broadcast;
 use trail_core::TenantId;
+use trail_enrich::Enricher;
 use trail_store::{AppendReceipt, PreparedEvent, Store, StoreResult};
 
 pub use bus::{Appended, BUS_CAPACITY};
+pub use config::AppConfig;
 pub use error::{AppError, AppResult, Invalid};
 
-/// The application: the store, and the bus every append is announced on. Cheap to share
-/// (`Arc<App>`); one per process.
+/// The application: the store, its configuration, and the bus every append is announced on.
+/// Cheap to share (`Arc<App>`); one per process.
 pub struct App {
     store: Arc<dyn Store>,
+    config: AppConfig,
+    /// GeoIP and user-agent enrichment of ingested events (docs/events.md).
+    enricher: Arc<Enricher>,
     bus: broadcast::Sender<Appended>,
 }
 
 impl App {
-    pub fn new(store: Arc<dyn Store>) -> App {
-        App { store, bus: broadcast::channel(BUS_CAPACITY).0 }
+    /// An application over `store`, enriching with user-agent parsing and no GeoIP database
+    /// (see [`App::with_enricher`]).
+    pub fn new(store: Arc<dyn Store>, config: AppConfig) -> App {
+        App { store, config, enricher: Arc::new(Enricher::new(None)), bus: broadcast::channel(BUS_CAPACITY).0 }
+    }
+
+    /// The same application with another enricher (a GeoIP database configured).
+    pub fn with_enricher(mut self, enricher: Arc<Enricher>) -> App {
+        self.enricher = enricher;
+        self
     }
 
     /// The store, for everything but appending (reads, accounts, maintenance).
     pub fn store(&self) -> &Arc<dyn Store> {
         &self.store
+    }
+
+    pub fn config(&self) -> &AppConfig {
+        &self.config
+    }
+
+    pub fn enricher(&self) -> &Arc<Enricher> {
+        &self.enricher
     }
 
     /// Appends `events` to `tenant`'s log (all or nothing, as [`Store::append`]) and, once the

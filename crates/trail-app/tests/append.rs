@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use tokio::sync::broadcast::error::TryRecvError;
-use trail_app::{App, Appended};
+use trail_app::{App, AppConfig, Appended};
 use trail_core::TenantId;
 use trail_store::{NewTenant, PreparedEvent, Store, conformance::event};
 use trail_store_sqlite::SqliteStore;
@@ -14,7 +14,18 @@ async fn app() -> (tempfile::TempDir, App, TenantId) {
     let t = TenantId::parse("acme").unwrap();
     let new = NewTenant { id: t.clone(), name: "Acme".into(), plan: "enterprise".into(), time_zone: "UTC".into() };
     store.create_tenant(new).await.unwrap();
-    (dir, App::new(store), t)
+    (dir, App::new(store, config()), t)
+}
+
+fn config() -> AppConfig {
+    AppConfig {
+        server_name: "test".into(),
+        plans: trail_app::plans::builtin(),
+        default_plan: "enterprise".into(),
+        limits: Default::default(),
+        signing_key: Arc::new(ed25519_dalek::SigningKey::from_bytes(&[42; 32])),
+        checkpoint_journal: None,
+    }
 }
 
 fn batch(ids: &[&str]) -> Vec<PreparedEvent> {

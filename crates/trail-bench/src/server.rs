@@ -41,13 +41,15 @@ pub async fn big_tenant_store(
 /// Starts a server over `store`; its base URL.
 pub async fn start(store: Arc<dyn Store>) -> anyhow::Result<String> {
     let config = ServerConfig {
-        server_name: "bench".into(),
+        app: trail_app::AppConfig {
+            server_name: "bench".into(),
+            plans: trail_server::plans::builtin(),
+            default_plan: "enterprise".into(),
+            limits: Limits::default(),
+            signing_key: Arc::new(signing_key()),
+            checkpoint_journal: None,
+        },
         operator_key_hash: hash_token(KEY),
-        plans: trail_server::plans::builtin(),
-        default_plan: "enterprise".into(),
-        limits: Limits::default(),
-        signing_key: Arc::new(signing_key()),
-        checkpoint_journal: None,
         admission: Default::default(),
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;

@@ -1,59 +1,36 @@
 use std::sync::Arc;
 
-use trail_app::App;
-use trail_core::event::Limits;
+use trail_app::{App, AppConfig};
 use trail_store::Store;
 
 use crate::metrics::Metrics;
 
-/// What the server needs to know beyond its store. Built by the binary from the config file.
+/// What the server needs to know beyond its store: the application's configuration, and what
+/// only an HTTP server has (the operator key's hash, admission limits). Built by the binary
+/// from the config file. Derefs to [`AppConfig`], so `config.plans` and `config.plan(..)` read
+/// the application's settings.
 #[derive(Clone)]
 pub struct ServerConfig {
-    /// Names this server in checkpoints' origin lines (`trail/{server_name}/{tenant}`).
-    pub server_name: String,
+    pub app: AppConfig,
     /// SHA-256 of the operator key. The key itself is never kept.
     pub operator_key_hash: [u8; 32],
-    /// The plans a tenant may have, by name.
-    pub plans: std::collections::BTreeMap<String, crate::plans::Plan>,
-    /// The plan of a tenant created without one.
-    pub default_plan: String,
-    pub limits: Limits,
-    /// The key checkpoints are signed with. Never printed.
-    pub signing_key: Arc<ed25519_dalek::SigningKey>,
-    /// The checkpoint journal (`checkpoints.log` beside the signing key): every checkpoint
-    /// signed, outside the database, so a rewritten log is never signed (`integrity.rs`).
-    /// `None` only in tests.
-    pub checkpoint_journal: Option<std::path::PathBuf>,
     /// How much work the server takes on at once (`admission.rs`).
     pub admission: crate::admission::AdmissionLimits,
 }
 
-impl ServerConfig {
-    /// The name checkpoints are signed under: `trail/{server_name}`.
-    pub fn key_name(&self) -> String {
-        format!("trail/{}", self.server_name)
-    }
+impl std::ops::Deref for ServerConfig {
+    type Target = AppConfig;
 
-    /// The plan named `name`; a name no longer configured counts as the default plan.
-    pub fn plan(&self, name: &str) -> &crate::plans::Plan {
-        self.plans.get(name).or_else(|| self.plans.get(&self.default_plan)).unwrap_or_else(|| {
-            self.plans.values().next().expect("a server has at least one plan (the config checks it)")
-        })
-    }
-
-    /// The origin of a tenant's checkpoints: `trail/{server_name}/{tenant}`.
-    pub fn origin(&self, tenant: &trail_core::TenantId) -> String {
-        format!("trail/{}/{tenant}", self.server_name)
+    fn deref(&self) -> &AppConfig {
+        &self.app
     }
 }
 
 impl std::fmt::Debug for ServerConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ServerConfig")
-            .field("server_name", &self.server_name)
+            .field("app", &self.app)
             .field("operator_key_hash", &"<redacted>")
-            .field("plans", &self.plans.keys().collect::<Vec<_>>())
-            .field("default_plan", &self.default_plan)
             .field("admission", &self.admission)
             .finish()
     }
@@ -90,22 +67,23 @@ pub struct AppState {
 impl AppState {
     /// A state with user-agent parsing and no GeoIP database (see [`AppState::with_enricher`]).
     pub fn new(store: Arc<dyn Store>, config: ServerConfig) -> Self {
-        Self::with_app(Arc::new(App::new(store)), config)
+        Self::with_app(Arc::new(App::new(store, config.app.clone())), config)
     }
 
-    /// A state appending through `app` (the binary's, which the demo's history went through).
+    /// A state appending through `app` (the binary's, which the demo's history went through),
+    /// enriching with `app`'s enricher.
     pub fn with_app(app: Arc<App>, config: ServerConfig) -> Self {
         let metrics = Arc::new(Metrics::default());
         let tails = Arc::new(crate::tail::Tails::new(app.clone(), metrics.clone()));
         let admission = Arc::new(crate::admission::Admission::new(config.admission, config.limits.max_bytes));
         Self {
             store: app.store().clone(),
+            enricher: app.enricher().clone(),
             app,
             config: Arc::new(config),
             metrics,
             throttle: Arc::default(),
             password_checks: Arc::new(tokio::sync::Semaphore::new(4)),
-            enricher: Arc::new(trail_enrich::Enricher::new(None)),
             viewed: Arc::default(),
             refusals: Arc::default(),
             tails,
@@ -116,7 +94,9 @@ impl AppState {
 }
 
 impl AppState {
-    /// The same state with another enricher (a GeoIP database configured).
+    /// The same state with another enricher (a GeoIP database configured). Only the server's
+    /// copy changes: an `App` already shared keeps its own; to have both, build the `App` with
+    /// `App::with_enricher` and pass it to [`AppState::with_app`].
     pub fn with_enricher(mut self, enricher: Arc<trail_enrich::Enricher>) -> Self {
         self.enricher = enricher;
         self

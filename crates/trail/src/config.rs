@@ -31,11 +31,11 @@ impl fmt::Debug for Secret {
 }
 
 /// A plan: what a tenant on it keeps and sees (docs/configuration.md).
-pub use trail_server::plans::Plan as PlanConfig;
+pub use trail_app::plans::Plan as PlanConfig;
 
 /// The four plans every Trail knows; the config file may change them or add more.
 pub fn builtin_plans() -> BTreeMap<String, PlanConfig> {
-    trail_server::plans::builtin()
+    trail_app::plans::builtin()
 }
 
 /// The config file's shape. Every key is optional; unknown keys are errors (typos surface).

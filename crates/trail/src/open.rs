@@ -5,6 +5,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use ed25519_dalek::SigningKey;
 use trail_core::event::Limits;
+use trail_app::{App, AppConfig};
 use trail_server::ServerConfig;
 use trail_store::{Store, StoreLocation};
 use trail_store_postgres::PgStore;
@@ -103,18 +104,28 @@ pub async fn postgres(url: &str) -> anyhow::Result<PgStore> {
     Ok(PgStore::connect(url).await?)
 }
 
-/// The server's settings from the configuration, the settled operator key and the signing key.
-pub fn server_config(config: &Config, operator_key_hash: [u8; 32], signing_key: SigningKey) -> ServerConfig {
-    ServerConfig {
+/// The application's settings from the configuration and the signing key.
+pub fn app_config(config: &Config, signing_key: SigningKey) -> AppConfig {
+    AppConfig {
         server_name: config.server_name.clone(),
-        operator_key_hash,
         plans: config.plans.clone(),
         default_plan: config.default_plan.clone(),
         limits: Limits::default(),
-        signing_key: std::sync::Arc::new(signing_key),
+        signing_key: Arc::new(signing_key),
         checkpoint_journal: Some(checkpoint_journal(config)),
-        admission: config.admission,
     }
+}
+
+/// The application over `store`, configured (its signing key loaded, or created on first use,
+/// as every command that appends does).
+pub fn app(config: &Config, store: Arc<dyn Store>) -> anyhow::Result<App> {
+    let (signing_key, _) = signing_key(config)?;
+    Ok(App::new(store, app_config(config, signing_key)))
+}
+
+/// The server's settings from the configuration, the settled operator key and the signing key.
+pub fn server_config(config: &Config, operator_key_hash: [u8; 32], signing_key: SigningKey) -> ServerConfig {
+    ServerConfig { app: app_config(config, signing_key), operator_key_hash, admission: config.admission }
 }
 
 /// The checkpoint journal: beside the signing key.

@@ -30,13 +30,15 @@ pub struct TestServer {
 
 pub fn config() -> ServerConfig {
     ServerConfig {
-        server_name: "test".into(),
+        app: trail_app::AppConfig {
+            server_name: "test".into(),
+            plans: trail_server::plans::builtin(),
+            default_plan: "enterprise".into(),
+            limits: Limits::default(),
+            signing_key: std::sync::Arc::new(ed25519_dalek::SigningKey::from_bytes(&[42; 32])),
+            checkpoint_journal: None,
+        },
         operator_key_hash: hash_token(OPERATOR),
-        plans: trail_server::plans::builtin(),
-        default_plan: "enterprise".into(),
-        limits: Limits::default(),
-        signing_key: std::sync::Arc::new(ed25519_dalek::SigningKey::from_bytes(&[42; 32])),
-        checkpoint_journal: None,
         admission: Default::default(),
     }
 }
@@ -74,7 +76,8 @@ impl TestServer {
         let base = format!("http://{}", listener.local_addr().unwrap());
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         // The journal beside the test's signing key, as `trail serve` keeps it.
-        let config = ServerConfig { checkpoint_journal: Some(dir.path().join("checkpoints.log")), ..config };
+        let mut config = config;
+        config.app.checkpoint_journal = Some(dir.path().join("checkpoints.log"));
         let mut state = AppState::new(store, config);
         if let Some(path) = geoip {
             let db = trail_enrich::GeoIp::open(path).unwrap();

@@ -103,7 +103,7 @@ pub async fn run(config: Config, args: ExportArgs) -> anyhow::Result<ExitCode> {
             if !to_stdout {
                 std::fs::rename(&partial, &path).with_context(|| format!("cannot rename to {}", path.display()))?;
             }
-            let seq = plan.record(&trail_app::App::new(store), &Origin::none(), actor, rows, true).await?;
+            let seq = plan.record(&open::app(&config, store)?, &Origin::none(), actor, rows, true).await?;
             let secs = started.elapsed().as_secs_f64();
             if !to_stdout {
                 eprintln!(
@@ -121,7 +121,7 @@ pub async fn run(config: Config, args: ExportArgs) -> anyhow::Result<ExitCode> {
             if !to_stdout {
                 let _ = std::fs::remove_file(&partial);
             }
-            plan.record(&trail_app::App::new(store), &Origin::none(), actor, 0, false).await?;
+            plan.record(&open::app(&config, store)?, &Origin::none(), actor, 0, false).await?;
             Err(anyhow::Error::new(e).context("the export failed; no file was written"))
         }
     }

@@ -166,7 +166,7 @@ pub async fn run(config: Config, args: IngestArgs) -> anyhow::Result<ExitCode> {
             bail!("the files hold no events");
         }
     }
-    let app = App::new(store.clone());
+    let app = open::app(&config, store.clone())?;
     let mut loader = Loader {
         app: &app,
         enricher: open::enricher(&config)?,

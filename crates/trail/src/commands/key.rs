@@ -10,7 +10,7 @@ use crate::{cli::KeyCommand, config::Config, open};
 
 pub async fn run(config: Config, cmd: KeyCommand) -> anyhow::Result<ExitCode> {
     let store = open::existing_store(&config).await?;
-    let app = trail_app::App::new(store.clone());
+    let app = open::app(&config, store.clone())?;
     match cmd {
         KeyCommand::Create { tenant, name, scopes } => {
             let t = existing_tenant(&*store, &tenant).await?;

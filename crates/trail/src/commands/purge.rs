@@ -10,7 +10,7 @@ use crate::{cli::PurgeArgs, config::Config, open};
 
 pub async fn run(config: Config, args: PurgeArgs) -> anyhow::Result<ExitCode> {
     let store = open::existing_store(&config).await?;
-    let app = trail_app::App::new(store.clone());
+    let app = open::app(&config, store.clone())?;
     let (signing, _) = open::signing_key(&config)?;
     let server = open::server_config(&config, [0; 32], signing);
     let now = Timestamp::now();

@@ -29,7 +29,7 @@ pub async fn run(mut config: Config, args: ServeArgs) -> anyhow::Result<ExitCode
     let server_config = open::server_config(&config, key.hash(), signing_key);
     let enricher = open::enricher(&config)?;
     // One application for the process: the demo's history and everything the server appends.
-    let app = std::sync::Arc::new(trail_app::App::new(store));
+    let app = std::sync::Arc::new(trail_app::App::new(store, server_config.app.clone()).with_enricher(enricher.clone()));
     let demo_events = if args.demo {
         let (created, n) =
             demo::seed(&app, &server_config, &enricher).await.context("cannot create the demo tenant")?;
@@ -84,7 +84,7 @@ pub async fn run(mut config: Config, args: ServeArgs) -> anyhow::Result<ExitCode
     // The banner is out: now the start-up log lines held until it was (startlog.rs).
     crate::startlog::release();
     tracing::info!(%addr, "serving");
-    let state = AppState::with_app(app, server_config).with_enricher(enricher);
+    let state = AppState::with_app(app, server_config);
     serve_with_listener(state, listener, shutdown_signal()).await?;
     tracing::info!("stopped");
     Ok(ExitCode::SUCCESS)
