@@ -21,6 +21,7 @@
 //! process's bus; a subscriber that must see them also polls the log's tail (the live tail does,
 //! every second).
 
+pub mod access;
 mod bus;
 pub mod config;
 pub mod error;

@@ -171,7 +171,7 @@ where
     // The same rule as the API's: a viewer link, whatever its role, changes nothing here.
     let result = match who.require_manage(&person.tenant, "change the account's settings, members or API keys") {
         Ok(()) => change(who).await,
-        Err(e) => Err(e),
+        Err(e) => Err(e.into()),
     };
     let notice = match result {
         Ok((text, token)) => Notice { ok: true, status: StatusCode::OK, text, token },
