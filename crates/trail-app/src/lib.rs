@@ -34,6 +34,7 @@ pub mod keys;
 pub mod members;
 pub mod plans;
 pub mod queries;
+pub mod redact;
 pub mod reports;
 pub mod retention;
 pub mod secrets;
@@ -43,6 +44,7 @@ pub mod tenants;
 pub mod timeline;
 pub mod tree;
 pub mod viewed;
+pub mod viewer;
 pub mod views;
 
 use std::sync::Arc;

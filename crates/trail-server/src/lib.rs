@@ -25,11 +25,9 @@ pub mod export;
 pub mod integrity;
 pub mod metrics;
 pub mod people;
-pub mod redact;
 pub mod retention;
 mod state;
 pub mod tail;
-pub mod viewer;
 
 use std::future::Future;
 
@@ -37,7 +35,7 @@ pub use state::{AppState, ServerConfig};
 
 // Shims: modules that moved to `trail-app`, at their old paths until every caller imports them
 // from there.
-pub use trail_app::{identity, plans, secrets};
+pub use trail_app::{identity, plans, redact, secrets, viewer};
 
 /// Serves the API on `listener` until `shutdown` completes, signing checkpoints and purging
 /// what retention removes meanwhile.
