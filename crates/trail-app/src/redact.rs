@@ -1,4 +1,4 @@
-//! Who is shown what: the server's half of redaction. The rules (what a masked phone number or
+//! Who is shown what: the application's half of redaction. The rules (what a masked phone number or
 //! withheld link detail looks like, wherever the event writes it, and how a reader's filter
 //! matches what they are shown) are `trail_core::redaction`'s; here is who they apply to:
 //!
@@ -21,10 +21,10 @@ use trail_core::{
 
 pub use trail_core::redaction::{Redaction, WITHHELD};
 
-use crate::{ServerConfig, auth::Principal};
+use crate::{AppConfig, access::Principal};
 
 /// What `who` reading `tenant`, whose plan is `plan`, is not shown.
-pub fn of(who: &Principal, tenant: &TenantId, config: &ServerConfig, plan: &str) -> Redaction {
+pub fn of(who: &Principal, tenant: &TenantId, config: &AppConfig, plan: &str) -> Redaction {
     Redaction { mask_phones: masks_phones(who, tenant), hide_link_detail: !config.plan(plan).link_detail }
 }
 

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use trail_core::{TenantId, ids::Role};
 
-use crate::auth::Person;
+use crate::access::Person;
 
 pub const PREFIX: &str = "trail_vt_";
 /// The longest life a viewer token may have, and the default.
