@@ -16,7 +16,7 @@
 pub mod admin;
 pub mod admission;
 pub mod api;
-pub mod audit;
+pub mod origin;
 pub mod auth;
 pub mod console;
 pub mod erasure;
