@@ -32,6 +32,7 @@ pub mod identity;
 pub mod ingest;
 pub mod keys;
 pub mod members;
+pub mod own_events;
 pub mod plans;
 pub mod queries;
 pub mod redact;

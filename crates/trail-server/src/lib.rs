@@ -36,6 +36,10 @@ pub use state::{AppState, ServerConfig};
 // Shims: modules that moved to `trail-app`, at their old paths until every caller imports them
 // from there.
 pub use trail_app::{identity, plans, redact, secrets, viewer};
+/// Shim: Trail's own events are `trail_app::own_events`; a request's origin is [`origin`].
+pub mod audit {
+    pub use trail_app::own_events::{Origin, append, record};
+}
 
 /// Serves the API on `listener` until `shutdown` completes, signing checkpoints and purging
 /// what retention removes meanwhile.

@@ -275,7 +275,7 @@ async fn view(s: &AppState, parts: &Parts) -> Result<View, Response> {
         },
         Err(e) => Err(e),
     };
-    let origin = crate::audit::Origin::of(parts, &s.enricher);
+    let origin = crate::origin::origin_of(parts, &s.enricher);
     Ok(View { person, session, origin, tenant, tz, form, params, show_trail, hiding_trail, parsed })
 }
 

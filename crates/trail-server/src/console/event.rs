@@ -207,7 +207,7 @@ pub async fn page(State(s): State<AppState>, parts: Parts, Path(seq): Path<Strin
         &s,
         &person,
         session,
-        &crate::audit::Origin::of(&parts, &s.enricher),
+        &crate::origin::origin_of(&parts, &s.enricher),
         &format!("event:{n}"),
         description,
         json!({"view": "event", "seq": n}),

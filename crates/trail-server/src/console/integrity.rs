@@ -72,7 +72,7 @@ pub async fn verify(State(s): State<AppState>, parts: Parts, Form(f): Form<Verif
     let _ = audit::record(
         &s.app,
         &person.tenant,
-        &audit::Origin::of(&parts, &s.enricher),
+        &crate::origin::origin_of(&parts, &s.enricher),
         Principal::Person(person.clone()).actor(),
         actions::TRAIL_INTEGRITY_VERIFIED,
         format!("{} verified the log: {}", person.name, outcome.text),

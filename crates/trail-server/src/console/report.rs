@@ -98,7 +98,7 @@ async fn request(s: &AppState, parts: &Parts, default_range: &str) -> Result<Req
     // The pages' rows and counts are of the events as this person is shown them.
     let who = crate::auth::Principal::Person(person.clone());
     filter.redaction = crate::redact::of(&who, &tenant.id, &s.config, &tenant.plan);
-    let origin = crate::audit::Origin::of(parts, &s.enricher);
+    let origin = crate::origin::origin_of(parts, &s.enricher);
     Ok(Request { person, session, origin, tenant, tz, range, cursor: get("cursor"), filter })
 }
 

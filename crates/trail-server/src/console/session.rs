@@ -108,7 +108,7 @@ pub async fn sign_in(State(s): State<AppState>, parts: Parts, Form(f): Form<Sign
     if tenant_text.len() > TenantId::MAX_LEN || email_key.len() > MAX_EMAIL || f.password.len() > MAX_PASSWORD {
         return sign_in_form(headers, String::new(), String::new(), Some(mismatch.into()), StatusCode::UNAUTHORIZED);
     }
-    let origin = audit::Origin::of(&parts, &s.enricher);
+    let origin = crate::origin::origin_of(&parts, &s.enricher);
     let address = origin.ip.map(|ip| ip.to_string()).unwrap_or_else(|| "unknown".into());
     let account = format!("{tenant_text}/{email_key}");
     let keys = vec![

@@ -19,7 +19,7 @@ use trail_store::TenantPatch;
 use super::{Nav, csrf_ok, message, render, signed_in};
 use crate::{
     AppState, admin,
-    audit::Origin,
+    origin::origin_of,
     auth::{Person, Principal},
     error::ApiError,
     people::{self, MemberRequest},
@@ -183,7 +183,7 @@ where
 /// `POST /console/settings/account`: name and time zone.
 pub async fn account(State(s): State<AppState>, parts: Parts, Form(form): Form<Vec<(String, String)>>) -> Response {
     let (app, config) = (s.app.clone(), s.config.clone());
-    let origin = Origin::of(&parts, &s.enricher);
+    let origin = origin_of(&parts, &s.enricher);
     change(&s, &parts, field(&form, "csrf").to_owned(), |who| async move {
         let Principal::Person(p) = &who else { unreachable!("console people only") };
         let patch = TenantPatch {
@@ -200,7 +200,7 @@ pub async fn account(State(s): State<AppState>, parts: Parts, Form(form): Form<V
 /// `POST /console/settings/members`: adds a member.
 pub async fn add_member(State(s): State<AppState>, parts: Parts, Form(form): Form<Vec<(String, String)>>) -> Response {
     let app = s.app.clone();
-    let origin = Origin::of(&parts, &s.enricher);
+    let origin = origin_of(&parts, &s.enricher);
     change(&s, &parts, field(&form, "csrf").to_owned(), |who| async move {
         let Principal::Person(p) = &who else { unreachable!("console people only") };
         let actor_id = field(&form, "actor_id").trim();
@@ -225,7 +225,7 @@ pub async fn remove_member(
     Form(form): Form<Vec<(String, String)>>,
 ) -> Response {
     let app = s.app.clone();
-    let origin = Origin::of(&parts, &s.enricher);
+    let origin = origin_of(&parts, &s.enricher);
     change(&s, &parts, field(&form, "csrf").to_owned(), |who| async move {
         let Principal::Person(p) = &who else { unreachable!("console people only") };
         if p.member_id.as_deref() == Some(id.as_str()) {
@@ -240,7 +240,7 @@ pub async fn remove_member(
 /// `POST /console/settings/keys`: creates a key; its token is shown once.
 pub async fn create_key(State(s): State<AppState>, parts: Parts, Form(form): Form<Vec<(String, String)>>) -> Response {
     let app = s.app.clone();
-    let origin = Origin::of(&parts, &s.enricher);
+    let origin = origin_of(&parts, &s.enricher);
     change(&s, &parts, field(&form, "csrf").to_owned(), |who| async move {
         let Principal::Person(p) = &who else { unreachable!("console people only") };
         let mut scopes = Vec::new();
@@ -268,7 +268,7 @@ pub async fn revoke_key(
     Form(form): Form<Vec<(String, String)>>,
 ) -> Response {
     let app = s.app.clone();
-    let origin = Origin::of(&parts, &s.enricher);
+    let origin = origin_of(&parts, &s.enricher);
     change(&s, &parts, field(&form, "csrf").to_owned(), |who| async move {
         let Principal::Person(p) = &who else { unreachable!("console people only") };
         let key = admin::revoke_api_key(&app, &origin, who.actor(), &p.tenant, &id).await?;
