@@ -33,9 +33,10 @@ impl AppConfig {
 
     /// The plan named `name`; a name no longer configured counts as the default plan.
     pub fn plan(&self, name: &str) -> &Plan {
-        self.plans.get(name).or_else(|| self.plans.get(&self.default_plan)).unwrap_or_else(|| {
-            self.plans.values().next().expect("Trail has at least one plan (the config checks it)")
-        })
+        self.plans
+            .get(name)
+            .or_else(|| self.plans.get(&self.default_plan))
+            .unwrap_or_else(|| self.plans.values().next().expect("Trail has at least one plan (the config checks it)"))
     }
 
     /// The origin of a tenant's checkpoints: `trail/{server_name}/{tenant}`.

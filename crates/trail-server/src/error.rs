@@ -6,8 +6,8 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use serde_json::json;
-use trail_core::{event::BatchError, event::BatchErrorKind, filter::ParamError};
 use trail_app::AppError;
+use trail_core::{event::BatchError, event::BatchErrorKind, filter::ParamError};
 use trail_store::StoreError;
 
 /// An error as the API reports it.

@@ -16,7 +16,6 @@
 pub mod admin;
 pub mod admission;
 pub mod api;
-pub mod origin;
 pub mod auth;
 pub mod console;
 pub mod erasure;
@@ -24,6 +23,7 @@ pub mod error;
 pub mod export;
 pub mod integrity;
 pub mod metrics;
+pub mod origin;
 pub mod people;
 pub mod retention;
 mod state;

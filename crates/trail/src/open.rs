@@ -4,8 +4,8 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use ed25519_dalek::SigningKey;
-use trail_core::event::Limits;
 use trail_app::{App, AppConfig};
+use trail_core::event::Limits;
 use trail_server::ServerConfig;
 use trail_store::{Store, StoreLocation};
 use trail_store_postgres::PgStore;

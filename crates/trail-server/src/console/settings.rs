@@ -19,9 +19,9 @@ use trail_store::TenantPatch;
 use super::{Nav, csrf_ok, message, render, signed_in};
 use crate::{
     AppState, admin,
-    origin::origin_of,
     auth::{Person, Principal},
     error::ApiError,
+    origin::origin_of,
     people::{self, MemberRequest},
 };
 

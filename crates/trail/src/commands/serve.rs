@@ -29,7 +29,8 @@ pub async fn run(mut config: Config, args: ServeArgs) -> anyhow::Result<ExitCode
     let server_config = open::server_config(&config, key.hash(), signing_key);
     let enricher = open::enricher(&config)?;
     // One application for the process: the demo's history and everything the server appends.
-    let app = std::sync::Arc::new(trail_app::App::new(store, server_config.app.clone()).with_enricher(enricher.clone()));
+    let app =
+        std::sync::Arc::new(trail_app::App::new(store, server_config.app.clone()).with_enricher(enricher.clone()));
     let demo_events = if args.demo {
         let (created, n) =
             demo::seed(&app, &server_config, &enricher).await.context("cannot create the demo tenant")?;
