@@ -8,7 +8,6 @@
 
 mod activity;
 mod event;
-pub mod failed_sign_ins;
 mod integrity;
 mod logins;
 mod report;
@@ -16,7 +15,6 @@ mod session;
 mod settings;
 pub mod throttle;
 mod users;
-pub mod viewed;
 
 use askama::Template;
 use axum::{
