@@ -67,13 +67,25 @@ pub struct App {
     /// GeoIP and user-agent enrichment of ingested events (docs/events.md).
     enricher: Arc<Enricher>,
     bus: broadcast::Sender<Appended>,
+    /// When each person last had a view of the log recorded, so `trail.logs.viewed` is written
+    /// once per person and view in a window, not once per page.
+    viewed: viewed::LastViewed,
+    /// Failed console sign-ins held back from the log, so a spray cannot flood it.
+    failed_sign_ins: Arc<sign_in::FailedSignIns>,
 }
 
 impl App {
     /// An application over `store`, enriching with user-agent parsing and no GeoIP database
     /// (see [`App::with_enricher`]).
     pub fn new(store: Arc<dyn Store>, config: AppConfig) -> App {
-        App { store, config, enricher: Arc::new(Enricher::new(None)), bus: broadcast::channel(BUS_CAPACITY).0 }
+        App {
+            store,
+            config,
+            enricher: Arc::new(Enricher::new(None)),
+            bus: broadcast::channel(BUS_CAPACITY).0,
+            viewed: Default::default(),
+            failed_sign_ins: Default::default(),
+        }
     }
 
     /// The same application with another enricher (a GeoIP database configured).
@@ -93,6 +105,11 @@ impl App {
 
     pub fn enricher(&self) -> &Arc<Enricher> {
         &self.enricher
+    }
+
+    /// Failed console sign-ins held back from the log ([`sign_in::FailedSignIns::record`]).
+    pub fn failed_sign_ins(&self) -> &Arc<sign_in::FailedSignIns> {
+        &self.failed_sign_ins
     }
 
     /// Appends `events` to `tenant`'s log (all or nothing, as [`Store::append`]) and, once the

@@ -6,8 +6,8 @@
 //! are held back and counted; they are written as one more event when the window ends (a
 //! timer), or folded into the next written event if another failure comes first. Either way
 //! `metadata.attempts` says how many failures an event stands for, and every failure is
-//! counted exactly once. The attempts themselves are slowed by the sign-in throttle
-//! (`throttle.rs`); an attempt the throttle refuses is not checked and not written.
+//! counted exactly once. The attempts themselves are slowed by the console's sign-in throttle
+//! (`trail-server/src/console/throttle.rs`); an attempt the throttle refuses is not checked and not written.
 //!
 //! Counts are kept in memory, keyed by a SHA-256 of tenant, address and e-mail: a restart
 //! forgets failures held back in the last window (at most [`LOG_WINDOW`] of them).
@@ -20,10 +20,12 @@ use std::{
 
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
-use trail_app::App;
 use trail_core::{TenantId, vocabulary::actions};
 
-use crate::audit::{self, Origin};
+use crate::{
+    App,
+    own_events::{self, Origin},
+};
 
 /// At most one `trail.member.sign_in_failed` per address and e-mail in this long.
 pub const LOG_WINDOW: Duration = Duration::from_secs(60);
@@ -147,7 +149,7 @@ impl FailedSignIns {
 
     /// Records one failed sign-in: written now, or held back and written later (see the
     /// module's documentation). A store error is logged, never shown to the person signing in.
-    pub(crate) async fn record(self: &Arc<Self>, app: Arc<App>, failure: Failure) {
+    pub async fn record(self: &Arc<Self>, app: Arc<App>, failure: Failure) {
         let key = failure.key();
         match self.note(&key, Instant::now()) {
             Note::Write { attempts } => write(&app, &failure, attempts).await,
@@ -167,7 +169,7 @@ impl FailedSignIns {
 }
 
 async fn write(app: &App, f: &Failure, attempts: u64) {
-    if let Err(e) = audit::append(app, &f.tenant, &f.origin, f.event(attempts)).await {
+    if let Err(e) = own_events::append(app, &f.tenant, &f.origin, f.event(attempts)).await {
         tracing::warn!(tenant = %f.tenant, error = %e, "could not record a failed console sign-in");
     }
 }

@@ -20,9 +20,9 @@ use trail_core::vocabulary::actions;
 use trail_store::StoreError;
 
 use crate::{
-    AppState,
-    audit::{self, Origin},
-    auth::{Person, Principal},
+    App,
+    access::{Person, Principal},
+    own_events::{self, Origin},
 };
 
 /// Views of one view by one person within this long of the last one recorded are not
@@ -32,6 +32,7 @@ pub const WINDOW: Duration = Duration::from_secs(10 * 60);
 /// is not enough the map starts afresh.
 const MAX_VIEWS: usize = 100_000;
 
+/// Owned by the [`App`]: one per process.
 #[derive(Default)]
 pub struct LastViewed {
     recorded_at: Mutex<HashMap<[u8; 32], Instant>>,
@@ -75,8 +76,8 @@ fn person_key(person: &Person, session: [u8; 32]) -> String {
 
 /// Writes `trail.logs.viewed` for `person` viewing `view` (the page and what its path names,
 /// such as `activity` or `event:42`), unless they had that view recorded in the window.
-pub(crate) async fn record(
-    s: &AppState,
+pub async fn record(
+    app: &App,
     person: &Person,
     session: [u8; 32],
     origin: &Origin,
@@ -85,15 +86,16 @@ pub(crate) async fn record(
     metadata: Value,
 ) -> Result<(), StoreError> {
     let key = format!("{}\n{view}", person_key(person, session));
-    if !s.viewed.fresh(&key, Instant::now()) {
+    if !app.viewed.fresh(&key, Instant::now()) {
         return Ok(());
     }
     let actor = Principal::Person(person.clone()).actor();
-    match audit::record(&s.app, &person.tenant, origin, actor, actions::TRAIL_LOGS_VIEWED, description, metadata).await
+    match own_events::record(app, &person.tenant, origin, actor, actions::TRAIL_LOGS_VIEWED, description, metadata)
+        .await
     {
         Ok(_) => Ok(()),
         Err(e) => {
-            s.viewed.forget(&key);
+            app.viewed.forget(&key);
             Err(e)
         }
     }

@@ -51,17 +51,12 @@ pub struct AppState {
     pub password_checks: Arc<tokio::sync::Semaphore>,
     /// GeoIP and user-agent enrichment at ingest (docs/events.md).
     pub enricher: Arc<trail_enrich::Enricher>,
-    /// When each person last had a view of the log recorded, so `trail.logs.viewed` is written
-    /// once per person and view in a window, not once per page.
-    pub viewed: Arc<crate::console::viewed::LastViewed>,
     /// Tenants whose trees the signer refuses to sign, and why (`integrity.rs`).
     pub refusals: Arc<crate::integrity::Refusals>,
     /// Live streams' hubs: one store read per append for every stream of a tenant (`tail.rs`).
     pub tails: Arc<crate::tail::Tails>,
     /// The admission gates (`admission.rs`).
     pub admission: Arc<crate::admission::Admission>,
-    /// Failed console sign-ins held back from the log, so a spray cannot flood it.
-    pub failed_sign_ins: Arc<crate::console::failed_sign_ins::FailedSignIns>,
 }
 
 impl AppState {
@@ -84,11 +79,9 @@ impl AppState {
             metrics,
             throttle: Arc::default(),
             password_checks: Arc::new(tokio::sync::Semaphore::new(4)),
-            viewed: Arc::default(),
             refusals: Arc::default(),
             tails,
             admission,
-            failed_sign_ins: Arc::default(),
         }
     }
 }

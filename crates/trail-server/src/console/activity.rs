@@ -330,7 +330,7 @@ async fn log_view(s: &AppState, v: &View) -> Result<(), trail_store::StoreError>
     }
     let text = format!("{} viewed the activity log", v.person.name);
     let meta = json!({"view": "activity", "filters": filters});
-    super::viewed::record(s, &v.person, v.session, &v.origin, "activity", text, meta).await
+    trail_app::viewed::record(&s.app, &v.person, v.session, &v.origin, "activity", text, meta).await
 }
 
 /// `GET /console/activity/rows`: the rows of one page, for Load more.

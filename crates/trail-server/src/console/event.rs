@@ -203,8 +203,8 @@ pub async fn page(State(s): State<AppState>, parts: Parts, Path(seq): Path<Strin
         Err(e) => return ApiError::from(e).into_response(),
     };
     let description = format!("{} viewed event {n}", person.name);
-    if let Err(e) = super::viewed::record(
-        &s,
+    if let Err(e) = trail_app::viewed::record(
+        &s.app,
         &person,
         session,
         &crate::origin::origin_of(&parts, &s.enricher),

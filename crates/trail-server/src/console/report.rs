@@ -468,7 +468,7 @@ async fn event_view(
     let what = format!("{path}?{}", encode(extra));
     let text = format!("{} viewed the {}", r.person.name, kind.title().to_lowercase());
     let meta = json!({"view": kind.name(), "filters": {"range": r.range, "extra": extra.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>()}});
-    if let Err(e) = super::viewed::record(s, &r.person, r.session, &r.origin, &what, text, meta).await {
+    if let Err(e) = trail_app::viewed::record(&s.app, &r.person, r.session, &r.origin, &what, text, meta).await {
         return Err(ApiError::from(e).into_response());
     }
     Ok(Drawn {

@@ -13,10 +13,9 @@ use serde_json::json;
 use trail_core::{TenantId, vocabulary::actions};
 use trail_store::Session;
 
-use super::{
-    failed_sign_ins::{Failure, Reason},
-    message, render, throttle,
-};
+use trail_app::sign_in::{Failure, Reason};
+
+use super::{message, render, throttle};
 use crate::{
     AppState, audit,
     auth::{self, Person, Principal, SESSION_COOKIE},
@@ -164,7 +163,7 @@ pub async fn sign_in(State(s): State<AppState>, parts: Parts, Form(f): Form<Sign
                     member: found.map(|(_, (m, _))| (m.id, m.name)),
                     origin,
                 };
-                s.failed_sign_ins.record(s.app.clone(), failure).await;
+                s.app.failed_sign_ins().record(s.app.clone(), failure).await;
             }
             return sign_in_form(headers, tenant_text, f.email, Some(mismatch.into()), StatusCode::UNAUTHORIZED);
         }
