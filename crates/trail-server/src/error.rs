@@ -161,3 +161,30 @@ impl std::fmt::Display for ApiError {
 impl std::error::Error for ApiError {}
 
 pub type ApiResult<T> = Result<T, ApiError>;
+
+#[cfg(test)]
+mod tests {
+    use trail_app::Invalid;
+
+    use super::*;
+
+    #[test]
+    fn each_application_error_keeps_its_status_code_and_field() {
+        let e = ApiError::from(AppError::invalid(Invalid::Parameter, "limit is 1 to 1000").with_field("limit"));
+        assert_eq!(
+            (e.status, e.code, e.field.as_deref()),
+            (StatusCode::BAD_REQUEST, "invalid_parameter", Some("limit"))
+        );
+        let e = ApiError::from(AppError::invalid(Invalid::Password, "too short"));
+        assert_eq!((e.status, e.code, e.field), (StatusCode::UNPROCESSABLE_ENTITY, "invalid_password", None));
+        let e = ApiError::from(AppError::PlanRequired { format: "pdf".into(), message: "no".into() });
+        assert_eq!((e.status, e.code, e.field.as_deref()), (StatusCode::FORBIDDEN, "plan_required", Some("format")));
+        let e = ApiError::from(AppError::NotFound("tenant acme".into()));
+        assert_eq!((e.status, e.message.as_str()), (StatusCode::NOT_FOUND, "tenant acme not found"));
+        let e = ApiError::from(StoreError::Conflict { index: 2, id: "e1".into(), seq: 9 });
+        assert_eq!((e.status, e.code, e.field.as_deref()), (StatusCode::CONFLICT, "conflict", Some("events[2].id")));
+        let e = ApiError::from(StoreError::Unavailable("disk full".into()));
+        assert_eq!((e.status, e.cause.as_deref()), (StatusCode::SERVICE_UNAVAILABLE, Some("disk full")));
+        assert!(!e.message.contains("disk"), "a cause is logged, never shown");
+    }
+}
