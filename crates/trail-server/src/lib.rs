@@ -2,11 +2,12 @@
 //!
 //! - [`error`]: every failure becomes `{"error": {"code", "message", "field"}}` here, in one place;
 //!   a 5xx is logged with its cause and shown as a generic message.
-//! - [`auth`]: who is calling (operator key or tenant API key) and what they may do; a tenant key
-//!   on another tenant's path is answered 404 so that tenant ids cannot be probed.
+//!   `trail_app::AppError` becomes an `ApiError` in one `From` impl there.
+//! - [`auth`]: who is calling (operator key, tenant API key, session, viewer token); what they
+//!   may do is `trail_app::access`.
+//! - [`origin`]: where a request came from, for the events Trail writes about it.
 //! - [`api`]: one file per group of routes.
 //! - [`console`]: the web console (server-rendered pages, one stylesheet, one small script).
-//! - [`secrets`]: token generation and hashing; tokens are only ever stored as SHA-256.
 //! - [`integrity`]: the checkpoint signer.
 //! - [`export`]: exports over the store (the streaming query feeding `trail-export`'s writers).
 //!
