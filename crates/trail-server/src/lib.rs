@@ -25,6 +25,7 @@ pub mod export;
 pub mod identity;
 pub mod integrity;
 pub mod metrics;
+mod params;
 pub mod people;
 pub mod plans;
 pub mod redact;

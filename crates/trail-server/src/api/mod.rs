@@ -21,7 +21,7 @@ use axum::{
 use crate::AppState;
 
 pub(crate) use events::tenant as events_tenant;
-pub use extract::{JsonBody, TenantPath, query_pairs};
+pub use extract::{JsonBody, TenantPath};
 pub use reports::{
     LinkRow, LoginRow, MessageEntry, UsageRow, UserRow, UserStats, find_link, link_rows, login_rows, message_entry,
     parse_cursor as parse_report_cursor, report_page, usage_rows, user_rows, user_stats, view_filter, view_rows,

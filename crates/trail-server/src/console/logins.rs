@@ -18,7 +18,8 @@ use trail_core::{
 use super::{Nav, activity::encode, manager_page, render};
 use crate::{
     AppState,
-    api::{LoginRow, login_rows, parse_report_cursor, query_pairs},
+    api::{LoginRow, login_rows, parse_report_cursor},
+    params::query_pairs,
 };
 
 /// People a page shows.

@@ -27,10 +27,11 @@ use trail_store::Tenant;
 use super::{Nav, activity::Download, activity::encode, render, signed_in_tenant};
 use crate::{
     AppState,
-    api::{link_rows, parse_report_cursor, query_pairs, usage_rows},
+    api::{link_rows, parse_report_cursor, usage_rows},
     auth::Person,
     error::ApiError,
     export::link_key,
+    params::query_pairs,
 };
 
 /// Rows a page shows.

@@ -18,7 +18,8 @@ use trail_core::{
 use super::{Nav, activity::encode, manager_page, render};
 use crate::{
     AppState,
-    api::{parse_report_cursor, query_pairs, user_rows},
+    api::{parse_report_cursor, user_rows},
+    params::query_pairs,
 };
 
 /// People a page lists.

@@ -44,11 +44,12 @@ pub use usage::{UsageRow, usage, usage_rows};
 pub use users::{ActionStat, UserRow, UserStats, stats, user_rows, user_stats, users};
 pub use views::{view, view_filter, view_rows};
 
-use super::{events::tenant, extract::query_pairs};
+use super::events::tenant;
 use crate::{
     AppState,
     auth::Principal,
     error::{ApiError, ApiResult},
+    params::query_pairs,
 };
 
 fn cursor_of(at: Timestamp, key: &str) -> String {
