@@ -33,6 +33,7 @@ pub mod retention;
 pub mod secrets;
 mod state;
 pub mod tail;
+mod timeline_math;
 pub mod viewer;
 
 use std::future::Future;

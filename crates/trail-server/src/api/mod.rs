@@ -26,7 +26,6 @@ pub use reports::{
     LinkRow, LoginRow, MessageEntry, UsageRow, UserRow, UserStats, find_link, link_rows, login_rows, message_entry,
     parse_cursor as parse_report_cursor, report_page, usage_rows, user_rows, user_stats, view_filter, view_rows,
 };
-pub use timeline::{Interval, boundaries, fitted_boundaries};
 
 pub fn router(state: AppState) -> Router {
     // The ingest limit is checked by the handler against the configured one (to answer with a

@@ -26,10 +26,11 @@ use crate::{
     api::{
         TenantPath,
         events::filtered,
-        timeline::{Interval, buckets},
+        timeline::buckets,
     },
     auth::Principal,
     error::{ApiError, ApiResult},
+    timeline_math::Interval,
 };
 
 pub async fn users(
