@@ -30,6 +30,7 @@ pub mod people;
 pub mod plans;
 pub mod redact;
 pub mod retention;
+mod router;
 pub mod secrets;
 mod state;
 pub mod tail;
@@ -53,7 +54,7 @@ pub async fn serve_with_listener(
     }));
     let retention = tokio::spawn(retention::run(state.clone()));
     // With each connection's peer address, which the console's sign-in throttle counts by.
-    let app = api::router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let app = router::router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     let served = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
     retention.abort();
     // The signer signs what was appended last before the server stops.
