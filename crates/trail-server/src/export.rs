@@ -237,10 +237,10 @@ impl Iterator for ReportRows {
             return None;
         }
         let page =
-            crate::api::report_page(self.kind, &*self.store, &self.tenant, &self.filter, PAGE, self.after.take());
+            crate::api::reports::report_page(self.kind, &*self.store, &self.tenant, &self.filter, PAGE, self.after.take());
         match self.handle.block_on(page) {
             Ok((rows, next)) => {
-                match next.as_deref().and_then(crate::api::parse_report_cursor) {
+                match next.as_deref().and_then(crate::api::reports::parse_cursor) {
                     Some(after) => self.after = Some(after),
                     None => self.done = true,
                 }
@@ -295,7 +295,7 @@ impl ExportPlan {
         redaction: Redaction,
     ) -> Result<ExportPlan, String> {
         if !kind.is_report() {
-            filter = crate::api::view_filter(kind, filter);
+            filter = crate::api::reports::view_filter(kind, filter);
         }
         // The rows match what the file shows (the operator's `trail export` too).
         filter.redaction = redaction;

@@ -18,7 +18,7 @@ use trail_core::{
 };
 use trail_store::{PreparedEvent, Tenant};
 
-use super::TenantPath;
+use super::extract::TenantPath;
 use crate::{
     AppState,
     auth::Principal,

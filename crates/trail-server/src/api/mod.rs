@@ -2,7 +2,7 @@
 
 mod events;
 pub(crate) mod export;
-mod extract;
+pub(crate) mod extract;
 pub(crate) mod health;
 mod keys;
 mod members;
@@ -20,11 +20,6 @@ use axum::{
 use crate::AppState;
 
 pub(crate) use events::tenant as events_tenant;
-pub use extract::{JsonBody, TenantPath};
-pub use reports::{
-    LinkRow, LoginRow, MessageEntry, UsageRow, UserRow, UserStats, find_link, link_rows, login_rows, message_entry,
-    parse_cursor as parse_report_cursor, report_page, usage_rows, user_rows, user_stats, view_filter, view_rows,
-};
 
 /// The API's routes, without state or layers: `crate::router` puts them beside the console's
 /// and adds the fallbacks and layers both share.

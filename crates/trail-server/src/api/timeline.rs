@@ -10,7 +10,7 @@ use jiff::{Timestamp, tz::TimeZone};
 use serde::Serialize;
 use trail_core::ids::Scope;
 
-use super::{TenantPath, events::filtered};
+use super::{events::filtered, extract::TenantPath};
 use crate::{
     AppState,
     auth::Principal,

@@ -15,7 +15,7 @@ use serde::Serialize;
 use trail_core::{TenantId, checkpoint::verifier_key, ids::Scope, merkle::Hash};
 use trail_store::StoredCheckpoint;
 
-use super::{TenantPath, events::tenant};
+use super::{events::tenant, extract::TenantPath};
 use crate::{
     AppState,
     auth::Principal,

@@ -24,8 +24,8 @@ use super::{
 use crate::{
     AppState,
     api::{
-        TenantPath,
         events::filtered,
+        extract::TenantPath,
         timeline::buckets,
     },
     auth::Principal,
