@@ -23,11 +23,7 @@ use super::{
 };
 use crate::{
     AppState,
-    api::{
-        events::filtered,
-        extract::TenantPath,
-        timeline::buckets,
-    },
+    api::{events::filtered, extract::TenantPath, timeline::buckets},
     auth::Principal,
     error::{ApiError, ApiResult},
     timeline_math::Interval,
