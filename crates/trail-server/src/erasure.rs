@@ -28,7 +28,7 @@ use trail_store::{ErasureRequest, Store};
 
 use crate::{
     AppState,
-    api::{JsonBody, TenantPath},
+    api::extract::{JsonBody, TenantPath},
     auth::Principal,
     error::{ApiError, ApiResult},
 };

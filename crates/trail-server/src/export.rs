@@ -27,7 +27,7 @@ use trail_export::{
 };
 use trail_store::{RenderRow, Store, StoreError, Tenant};
 
-use crate::redact::Redaction;
+use crate::{api::reports, redact::Redaction};
 
 /// Events a query page holds while exporting: a few megabytes of events or of rendered rows
 /// (NDJSON rows are whole events). Each page starts a read transaction and a walk of the index from its cursor,
@@ -236,11 +236,10 @@ impl Iterator for ReportRows {
         if self.done {
             return None;
         }
-        let page =
-            crate::api::report_page(self.kind, &*self.store, &self.tenant, &self.filter, PAGE, self.after.take());
+        let page = reports::report_page(self.kind, &*self.store, &self.tenant, &self.filter, PAGE, self.after.take());
         match self.handle.block_on(page) {
             Ok((rows, next)) => {
-                match next.as_deref().and_then(crate::api::parse_report_cursor) {
+                match next.as_deref().and_then(reports::parse_cursor) {
                     Some(after) => self.after = Some(after),
                     None => self.done = true,
                 }
@@ -295,7 +294,7 @@ impl ExportPlan {
         redaction: Redaction,
     ) -> Result<ExportPlan, String> {
         if !kind.is_report() {
-            filter = crate::api::view_filter(kind, filter);
+            filter = reports::view_filter(kind, filter);
         }
         // The rows match what the file shows (the operator's `trail export` too).
         filter.redaction = redaction;

@@ -25,10 +25,13 @@ pub mod export;
 pub mod integrity;
 pub mod metrics;
 pub mod origin;
+mod params;
 pub mod people;
 pub mod retention;
+mod router;
 mod state;
 pub mod tail;
+mod timeline_math;
 
 use std::future::Future;
 
@@ -55,7 +58,7 @@ pub async fn serve_with_listener(
     }));
     let retention = tokio::spawn(retention::run(state.clone()));
     // With each connection's peer address, which the console's sign-in throttle counts by.
-    let app = api::router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let app = router::router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     let served = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
     retention.abort();
     // The signer signs what was appended last before the server stops.

@@ -18,12 +18,13 @@ use trail_core::{
 };
 use trail_store::{PreparedEvent, Tenant};
 
-use super::{TenantPath, extract::query_pairs};
+use super::extract::TenantPath;
 use crate::{
     AppState,
     auth::Principal,
     error::{ApiError, ApiResult},
     metrics::Metrics,
+    params::query_pairs,
 };
 
 #[derive(Serialize)]

@@ -21,8 +21,8 @@ use trail_core::{TenantId, ids::Scope};
 use trail_export::{ExportError, Format, views::ViewKind};
 
 use super::{
-    TenantPath,
     events::{Filtered, filtered},
+    extract::TenantPath,
 };
 use crate::{
     AppState,

@@ -47,8 +47,3 @@ impl<T: DeserializeOwned> FromRequest<AppState> for JsonBody<T> {
         })
     }
 }
-
-/// The query string as `(name, value)` pairs, percent-decoded, repeated names kept.
-pub fn query_pairs(parts_query: Option<&str>) -> Vec<(String, String)> {
-    form_urlencoded::parse(parts_query.unwrap_or_default().as_bytes()).into_owned().collect()
-}

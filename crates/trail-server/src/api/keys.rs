@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use trail_core::ids::Scope;
 use trail_store::ApiKey;
 
-use super::{JsonBody, TenantPath};
+use super::extract::{JsonBody, TenantPath};
 use crate::{
     AppState, admin,
     audit::Origin,

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use trail_core::ids::{Role, Scope};
 use trail_store::{Member, MemberPatch};
 
-use super::{JsonBody, TenantPath};
+use super::extract::{JsonBody, TenantPath};
 use crate::{
     AppState,
     audit::Origin,

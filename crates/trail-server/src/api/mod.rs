@@ -2,8 +2,8 @@
 
 mod events;
 pub(crate) mod export;
-mod extract;
-mod health;
+pub(crate) mod extract;
+pub(crate) mod health;
 mod keys;
 mod members;
 pub(crate) mod reports;
@@ -14,24 +14,16 @@ mod tree;
 
 use axum::{
     Router,
-    extract::DefaultBodyLimit,
     routing::{get, post},
 };
 
 use crate::AppState;
 
 pub(crate) use events::tenant as events_tenant;
-pub use extract::{JsonBody, TenantPath, query_pairs};
-pub use reports::{
-    LinkRow, LoginRow, MessageEntry, UsageRow, UserRow, UserStats, find_link, link_rows, login_rows, message_entry,
-    parse_cursor as parse_report_cursor, report_page, usage_rows, user_rows, user_stats, view_filter, view_rows,
-};
-pub use timeline::{Interval, boundaries, fitted_boundaries};
 
-pub fn router(state: AppState) -> Router {
-    // The ingest limit is checked by the handler against the configured one (to answer with a
-    // clear 413); the transport limit sits a little above it.
-    let body_limit = state.config.limits.max_bytes + 64 * 1024;
+/// The API's routes, without state or layers: `crate::router` puts them beside the console's
+/// and adds the fallbacks and layers both share.
+pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
@@ -62,13 +54,4 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/tenants/{t}/messages/{message_id}", get(reports::message))
         .route("/v1/tenants/{t}/views/{view}", get(reports::view))
         .route("/v1/tenants/{t}/erasure", post(crate::erasure::erase))
-        .merge(crate::console::router())
-        .fallback(health::not_found)
-        .method_not_allowed_fallback(health::method_not_allowed)
-        .layer(DefaultBodyLimit::max(body_limit))
-        // Outermost, so a refused request costs no body read and no authentication.
-        .layer(axum::middleware::from_fn_with_state(state.clone(), crate::admission::admit))
-        // Outside admission, so its 503s are counted too.
-        .layer(axum::middleware::from_fn_with_state(state.clone(), crate::metrics::count_server_errors))
-        .with_state(state)
 }

@@ -16,7 +16,7 @@ use axum::{
 use futures::Stream;
 use trail_core::{event::StoredEvent, filter::Filter, ids::Scope, time::TimeBounds};
 
-use super::{TenantPath, events::filtered};
+use super::{events::filtered, extract::TenantPath};
 use crate::{
     AppState,
     auth::Principal,

@@ -6,7 +6,7 @@ use serde_json::{Map, Value};
 use trail_core::ids::Scope;
 use trail_store::{Tenant, TenantPatch};
 
-use super::{JsonBody, TenantPath};
+use super::extract::{JsonBody, TenantPath};
 use crate::{
     AppState,
     admin::{self, TenantRequest},

@@ -15,11 +15,12 @@ use serde::Serialize;
 use trail_core::{TenantId, checkpoint::verifier_key, ids::Scope, merkle::Hash};
 use trail_store::StoredCheckpoint;
 
-use super::{TenantPath, events::tenant, extract::query_pairs};
+use super::{events::tenant, extract::TenantPath};
 use crate::{
     AppState,
     auth::Principal,
     error::{ApiError, ApiResult},
+    params::query_pairs,
 };
 
 fn b64(h: &Hash) -> String {

@@ -32,8 +32,9 @@ use trail_store::Tenant;
 use super::{Nav, render, signed_in_tenant};
 use crate::{
     AppState,
-    api::{Interval, fitted_boundaries, query_pairs},
     auth::Person,
+    params::query_pairs,
+    timeline_math::{Interval, fitted_boundaries},
 };
 
 /// People offered in the user picker (the most recently active).

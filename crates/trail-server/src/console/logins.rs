@@ -18,7 +18,8 @@ use trail_core::{
 use super::{Nav, activity::encode, manager_page, render};
 use crate::{
     AppState,
-    api::{LoginRow, login_rows, parse_report_cursor, query_pairs},
+    api::reports::{LoginRow, login_rows, parse_cursor},
+    params::query_pairs,
 };
 
 /// People a page shows.
@@ -82,7 +83,7 @@ pub async fn page(State(s): State<AppState>, parts: Parts) -> Response {
     let pairs = query_pairs(parts.uri.query());
     let get = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
     let range = get("range").filter(|r| RangePreset::parse(r).is_ok()).unwrap_or("last_30_days");
-    let after = get("cursor").and_then(parse_report_cursor);
+    let after = get("cursor").and_then(parse_cursor);
     let (f, _) = parse_params([("range", range)], &tz, Timestamp::now(), &[]).expect("a preset parses");
     let (rows, more, error) = match login_rows(&*s.store, &tenant.id, &f, PAGE, after).await {
         Ok((rows, next)) => (

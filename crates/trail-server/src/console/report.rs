@@ -27,10 +27,11 @@ use trail_store::Tenant;
 use super::{Nav, activity::Download, activity::encode, render, signed_in_tenant};
 use crate::{
     AppState,
-    api::{link_rows, parse_report_cursor, query_pairs, usage_rows},
+    api::reports::{self, link_rows, parse_cursor, usage_rows},
     auth::Person,
     error::ApiError,
     export::link_key,
+    params::query_pairs,
 };
 
 /// Rows a page shows.
@@ -196,7 +197,7 @@ pub async fn files(State(s): State<AppState>, parts: Parts) -> Response {
         Ok(r) => r,
         Err(resp) => return resp,
     };
-    let after = r.cursor.as_deref().and_then(parse_report_cursor);
+    let after = r.cursor.as_deref().and_then(parse_cursor);
     let (rows, next) = match usage_rows(&*s.store, &r.tenant.id, &r.filter, PAGE, after).await {
         Ok(x) => x,
         Err(e) => return e.into_response(),
@@ -252,7 +253,7 @@ pub async fn links(State(s): State<AppState>, parts: Parts) -> Response {
         Ok(r) => r,
         Err(resp) => return resp,
     };
-    let after = r.cursor.as_deref().and_then(parse_report_cursor);
+    let after = r.cursor.as_deref().and_then(parse_cursor);
     let (rows, next) = match link_rows(&*s.store, &r.tenant.id, &r.filter, PAGE, after).await {
         Ok(x) => x,
         Err(e) => return e.into_response(),
@@ -303,7 +304,7 @@ pub async fn link(State(s): State<AppState>, parts: Parts, Path(id): Path<String
         Ok(r) => r,
         Err(resp) => return resp,
     };
-    let link = match crate::api::find_link(&*s.store, &r.tenant.id, &id).await {
+    let link = match reports::find_link(&*s.store, &r.tenant.id, &id).await {
         Ok(l) => l,
         Err(e) => {
             let nav = Nav::of(&s, &r.person, &r.tenant.name, "/console/links").await;
@@ -428,7 +429,7 @@ async fn event_view(
         Err(m) => return Err(ApiError::bad_request("invalid_parameter", m).with_field("cursor").into_response()),
     };
     let mut events =
-        match s.store.query(&r.tenant.id, &crate::api::view_filter(kind, filter), Page { limit: PAGE, cursor }).await {
+        match s.store.query(&r.tenant.id, &reports::view_filter(kind, filter), Page { limit: PAGE, cursor }).await {
             Ok(p) => p,
             Err(e) => return Err(ApiError::from(e).into_response()),
         };
@@ -491,7 +492,7 @@ struct StatsPage {
     ranges: Vec<(&'static str, &'static str, bool)>,
     tz: String,
     total: u64,
-    by_action: Vec<crate::api::reports::ActionStat>,
+    by_action: Vec<reports::ActionStat>,
     by_day: Vec<(String, u64)>,
     logs: String,
 }
@@ -502,7 +503,7 @@ pub async fn user(State(s): State<AppState>, parts: Parts, Path(key): Path<Strin
         Ok(r) => r,
         Err(resp) => return resp,
     };
-    let stats = match crate::api::user_stats(&s, &r.tenant.id, &key, &r.filter, &r.tz, &r.tenant.time_zone).await {
+    let stats = match reports::user_stats(&s, &r.tenant.id, &key, &r.filter, &r.tz, &r.tenant.time_zone).await {
         Ok(st) => st,
         Err(e) => {
             let nav = Nav::of(&s, &r.person, &r.tenant.name, "/console/users").await;
@@ -563,7 +564,7 @@ pub async fn message(State(s): State<AppState>, parts: Parts, Path(id): Path<Str
     let nav = Nav::of(&s, &r.person, &r.tenant.name, "/console/logs/messages").await;
     let redaction =
         crate::redact::of(&crate::auth::Principal::Person(r.person.clone()), &r.tenant.id, &s.config, &r.tenant.plan);
-    let m = match crate::api::message_entry(&*s.store, &r.tenant.id, &id, redaction).await {
+    let m = match reports::message_entry(&*s.store, &r.tenant.id, &id, redaction).await {
         Ok(m) => m,
         Err(e) => {
             return super::message(
@@ -576,9 +577,8 @@ pub async fn message(State(s): State<AppState>, parts: Parts, Path(id): Path<Str
             );
         }
     };
-    let who = |w: &crate::api::reports::Who| {
-        w.name.clone().or_else(|| w.email.clone()).or_else(|| w.id.clone()).unwrap_or_default()
-    };
+    let who =
+        |w: &reports::Who| w.name.clone().or_else(|| w.email.clone()).or_else(|| w.id.clone()).unwrap_or_default();
     let text = |v: &Option<serde_json::Value>| match v {
         Some(serde_json::Value::Array(a)) => {
             a.iter().map(|x| x.as_str().map_or_else(|| x.to_string(), str::to_owned)).collect::<Vec<_>>().join(", ")

@@ -18,7 +18,8 @@ use trail_core::{
 use super::{Nav, activity::encode, manager_page, render};
 use crate::{
     AppState,
-    api::{parse_report_cursor, query_pairs, user_rows},
+    api::reports::{parse_cursor, user_rows},
+    params::query_pairs,
 };
 
 /// People a page lists.
@@ -58,7 +59,7 @@ pub async fn page(State(s): State<AppState>, parts: Parts) -> Response {
     let pairs = query_pairs(parts.uri.query());
     let get = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
     let range = get("range").filter(|r| RangePreset::parse(r).is_ok()).unwrap_or("all");
-    let after = get("cursor").and_then(parse_report_cursor);
+    let after = get("cursor").and_then(parse_cursor);
     let (f, _) = parse_params([("range", range)], &tz, Timestamp::now(), &[]).expect("a preset parses");
     let (people, next) = match user_rows(&*s.store, &tenant.id, &f, PAGE, after).await {
         Ok(x) => x,

@@ -30,7 +30,7 @@ use super::{
 };
 use crate::{
     AppState,
-    api::{TenantPath, events::filtered},
+    api::{events::filtered, extract::TenantPath},
     auth::Principal,
     error::{ApiError, ApiResult},
     export::link_key,

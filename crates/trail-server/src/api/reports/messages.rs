@@ -23,7 +23,7 @@ use trail_store::Store;
 
 use crate::{
     AppState,
-    api::TenantPath,
+    api::extract::TenantPath,
     auth::Principal,
     error::{ApiError, ApiResult},
 };

@@ -37,18 +37,19 @@ use trail_store::{
     UsageSummary,
 };
 
-pub use links::{LinkRow, access_log, find_link, link_rows, list as links};
+pub use links::{access_log, find_link, link_rows, list as links};
 pub use logins::{LoginRow, login_rows, logins};
-pub use messages::{MessageEntry, Who, message, message_entry};
-pub use usage::{UsageRow, usage, usage_rows};
-pub use users::{ActionStat, UserRow, UserStats, stats, user_rows, user_stats, users};
-pub use views::{view, view_filter, view_rows};
+pub use messages::{Who, message, message_entry};
+pub use usage::{usage, usage_rows};
+pub use users::{ActionStat, stats, user_rows, user_stats, users};
+pub use views::{view, view_filter};
 
-use super::{events::tenant, extract::query_pairs};
+use super::events::tenant;
 use crate::{
     AppState,
     auth::Principal,
     error::{ApiError, ApiResult},
+    params::query_pairs,
 };
 
 fn cursor_of(at: Timestamp, key: &str) -> String {

@@ -15,7 +15,7 @@ use super::{
     page::{RowsPage, body},
     person, report_request, rollup_page,
 };
-use crate::{AppState, api::TenantPath, auth::Principal, error::ApiResult};
+use crate::{AppState, api::extract::TenantPath, auth::Principal, error::ApiResult};
 
 pub async fn usage(
     State(s): State<AppState>,

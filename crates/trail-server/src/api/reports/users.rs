@@ -23,13 +23,10 @@ use super::{
 };
 use crate::{
     AppState,
-    api::{
-        TenantPath,
-        events::filtered,
-        timeline::{Interval, buckets},
-    },
+    api::{events::filtered, extract::TenantPath, timeline::buckets},
     auth::Principal,
     error::{ApiError, ApiResult},
+    timeline_math::Interval,
 };
 
 pub async fn users(

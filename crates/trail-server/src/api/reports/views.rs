@@ -24,7 +24,7 @@ use trail_store::Store;
 use super::page::{ColumnHead, ViewPage, body};
 use crate::{
     AppState,
-    api::{TenantPath, events::filtered},
+    api::{events::filtered, extract::TenantPath},
     auth::Principal,
     error::{ApiError, ApiResult},
     export::link_key,
