@@ -81,12 +81,12 @@ pub async fn settle(store: &dyn Store, location: &StoreLocation) -> anyhow::Resu
         let token = load(&path)?;
         let hash = secrets::hash_token(&token);
         match stored.as_deref().map(str::trim) {
-            Some(h) if h == hex(&hash) => {
+            Some(h) if h == hex::encode(hash) => {
                 return Ok(DemoKey { token, hash, kept_at: Some(path), same_as_before: true, replaced_another: false });
             }
             // Kept, but never stored (a crash between the two writes): store it now.
             None => {
-                store.set_setting(OPERATOR_KEY_SETTING, &hex(&hash)).await?;
+                store.set_setting(OPERATOR_KEY_SETTING, &hex::encode(hash)).await?;
                 return Ok(DemoKey { token, hash, kept_at: Some(path), same_as_before: true, replaced_another: false });
             }
             // The operator key was replaced since: the kept one is dead; make a new one below.
@@ -98,42 +98,20 @@ pub async fn settle(store: &dyn Store, location: &StoreLocation) -> anyhow::Resu
     let token = secrets::new_token(secrets::OPERATOR_PREFIX);
     save(&path, &token)?;
     let hash = secrets::hash_token(&token);
-    store.set_setting(OPERATOR_KEY_SETTING, &hex(&hash)).await?;
+    store.set_setting(OPERATOR_KEY_SETTING, &hex::encode(hash)).await?;
     Ok(DemoKey { token, hash, kept_at: Some(path), same_as_before: false, replaced_another: stored.is_some() })
 }
 
 async fn new_key(store: &dyn Store) -> anyhow::Result<(String, [u8; 32])> {
     let token = secrets::new_token(secrets::OPERATOR_PREFIX);
     let hash = secrets::hash_token(&token);
-    store.set_setting(OPERATOR_KEY_SETTING, &hex(&hash)).await?;
+    store.set_setting(OPERATOR_KEY_SETTING, &hex::encode(hash)).await?;
     Ok((token, hash))
-}
-
-/// The setting's form of a hash: lowercase hex.
-fn hex(hash: &[u8; 32]) -> String {
-    hash.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Reads the kept key. One others may read is refused, as the signing key is.
 fn load(path: &Path) -> anyhow::Result<String> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(path)
-            .with_context(|| format!("cannot read the demo's operator key {}", path.display()))?
-            .permissions()
-            .mode();
-        if mode & 0o077 != 0 {
-            bail!(
-                "the demo's operator key {} can be read by others (mode {:o}); make it private with `chmod 600 {}`",
-                path.display(),
-                mode & 0o777,
-                path.display()
-            );
-        }
-    }
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("cannot read the demo's operator key {}", path.display()))?;
+    let text = crate::keyfile::read_private(path, "the demo's operator key")?;
     let token = text.trim();
     if !token.starts_with(secrets::OPERATOR_PREFIX) || token.len() < 16 || token.contains(char::is_whitespace) {
         bail!(
@@ -151,15 +129,8 @@ fn load(path: &Path) -> anyhow::Result<String> {
 fn save(path: &Path, token: &str) -> anyhow::Result<()> {
     let tmp = path.with_extension("key.partial");
     let _ = std::fs::remove_file(&tmp);
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let mut f =
-        options.open(&tmp).with_context(|| format!("cannot create the demo's operator key {}", tmp.display()))?;
+    let mut f = crate::keyfile::create_private(&tmp)
+        .with_context(|| format!("cannot create the demo's operator key {}", tmp.display()))?;
     writeln!(f, "{token}")?;
     f.sync_all()?;
     std::fs::rename(&tmp, path).with_context(|| format!("cannot create the demo's operator key {}", path.display()))?;

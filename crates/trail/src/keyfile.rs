@@ -25,24 +25,7 @@ pub fn path(configured: Option<&Path>, data: &Path) -> PathBuf {
 /// Reads the key at `path`. A key others may read is refused, as ssh refuses such a key: anyone
 /// who can read it can sign checkpoints as this server.
 pub fn load(path: &Path) -> anyhow::Result<SigningKey> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(path)
-            .with_context(|| format!("cannot read the signing key {}", path.display()))?
-            .permissions()
-            .mode();
-        if mode & 0o077 != 0 {
-            bail!(
-                "the signing key {} can be read by others (mode {:o}); make it private with `chmod 600 {}`",
-                path.display(),
-                mode & 0o777,
-                path.display()
-            );
-        }
-    }
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("cannot read the signing key {}", path.display()))?;
+    let text = read_private(path, "the signing key")?;
     let seed = STANDARD
         .decode(text.trim())
         .ok()
@@ -65,14 +48,7 @@ pub fn load_or_create(path: &Path) -> anyhow::Result<(SigningKey, bool)> {
     }
     let mut seed = [0u8; 32];
     rand::rng().fill_bytes(&mut seed);
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let mut f = options.open(path).with_context(|| format!("cannot create the signing key {}", path.display()))?;
+    let mut f = create_private(path).with_context(|| format!("cannot create the signing key {}", path.display()))?;
     writeln!(f, "{}", STANDARD.encode(seed))?;
     f.sync_all()?;
     let key = load(path)?;
@@ -80,6 +56,40 @@ pub fn load_or_create(path: &Path) -> anyhow::Result<(SigningKey, bool)> {
         bail!("the signing key {} did not read back", path.display());
     }
     Ok((key, true))
+}
+
+/// Reads a secret file (`what` names it in errors). One others may read is refused, as ssh
+/// refuses such a key: anyone who can read it holds the secret.
+pub fn read_private(path: &Path, what: &str) -> anyhow::Result<String> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(path)
+            .with_context(|| format!("cannot read {what} {}", path.display()))?
+            .permissions()
+            .mode();
+        if mode & 0o077 != 0 {
+            bail!(
+                "{what} {} can be read by others (mode {:o}); make it private with `chmod 600 {}`",
+                path.display(),
+                mode & 0o777,
+                path.display()
+            );
+        }
+    }
+    std::fs::read_to_string(path).with_context(|| format!("cannot read {what} {}", path.display()))
+}
+
+/// Creates a new file readable only by its owner; fails if one is there.
+pub fn create_private(path: &Path) -> std::io::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    options.open(path)
 }
 
 #[cfg(test)]
