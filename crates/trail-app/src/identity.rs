@@ -34,9 +34,6 @@ pub async fn resolve(store: &dyn Store, t: &TenantId, filter: &mut Filter) -> St
 /// to. A member who has nothing to be matched by stays nobody.
 pub async fn owner(store: &dyn Store, t: &TenantId, o: &Owner) -> StoreResult<Owner> {
     let (ids, emails) = match o {
-        Owner::ActorId(id) if id.is_empty() => return Ok(o.clone()),
-        Owner::ActorId(id) => (vec![id.clone()], vec![]),
-        Owner::Email(e) => (vec![], vec![e.clone()]),
         Owner::Person { ids, emails } if ids.is_empty() && emails.is_empty() => return Ok(o.clone()),
         Owner::Person { ids, emails } => (ids.clone(), emails.clone()),
     };

@@ -309,8 +309,6 @@ impl Plan {
             emails.push(email);
         }
         match &f.owner {
-            Some(Owner::ActorId(id)) => ids.push(actor_id_term(id)),
-            Some(Owner::Email(e)) => emails.push(actor_email_term(e)),
             Some(Owner::Person { ids: i, emails: e }) => {
                 ids.extend(i.iter().map(|id| actor_id_term(id)));
                 emails.extend(e.iter().map(|e| actor_email_term(e)));
@@ -335,14 +333,11 @@ impl Plan {
         // actor without an id: such a clause is checked against the stored events.
         exact &= f.actors.is_empty();
         exact &= match &f.owner {
-            Some(Owner::Email(_)) => false,
             Some(Owner::Person { emails, .. }) => emails.is_empty(),
             _ => true,
         };
         any(f.actors.iter().flat_map(|a| actor_terms(a)).map(Alt::Term).collect());
         match &f.owner {
-            Some(Owner::ActorId(id)) => any(vec![Alt::Term(actor_id_term(id))]),
-            Some(Owner::Email(email)) => any(vec![Alt::Term(actor_email_term(email))]),
             Some(Owner::Person { ids, emails }) => {
                 let mut alts: Vec<Alt> = ids.iter().map(|id| Alt::Term(actor_id_term(id))).collect();
                 alts.extend(emails.iter().map(|e| Alt::Term(actor_email_term(e))));
@@ -470,7 +465,10 @@ mod tests {
         ] {
             assert!(!plan(narrowed).selects_all(), "{narrowed}");
         }
-        let owned = Filter { owner: Some(Owner::Email("a@example.org".into())), ..Filter::default() };
+        let owned = Filter {
+            owner: Some(Owner::Person { ids: vec![], emails: vec!["a@example.org".into()] }),
+            ..Filter::default()
+        };
         assert!(!Plan::of(&owned).selects_all());
     }
 

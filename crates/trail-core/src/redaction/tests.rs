@@ -100,9 +100,9 @@ fn withheld_link_detail_is_not_found() {
 #[test]
 fn the_owner_sees_the_stored_event() {
     let mut f = filter(BASIC, &[("q", "opened")]);
-    f.owner = Some(Owner::Email("visitor@client.example".into()));
+    f.owner = Some(Owner::Person { ids: vec![], emails: vec!["visitor@client.example".into()] });
     assert!(f.matches(&link_view()));
-    f.owner = Some(Owner::Email("someone@else.example".into()));
+    f.owner = Some(Owner::Person { ids: vec![], emails: vec!["someone@else.example".into()] });
     assert!(!f.matches(&link_view()));
 }
 
