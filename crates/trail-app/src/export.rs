@@ -1,6 +1,7 @@
-//! Exports over a store: the streaming query that feeds `trail_export`'s writers, and the
-//! `trail.logs.exported` event every export leaves in the tenant's log. Used by the HTTP route
-//! (`api/export.rs`) and by `trail export`.
+//! Exports over a store: planning (what a reader may export, and how: [`ExportPlan`]), the
+//! streaming query that feeds `trail_export`'s writers, and the `trail.logs.exported` event
+//! every export leaves in the tenant's log. Used by the HTTP route (`trail-server`'s
+//! `api/export.rs`, which only streams the bytes into a response) and by `trail export`.
 //!
 //! Writers are synchronous (`std::io::Write`, as the format crates are), so an export runs on a
 //! blocking thread and pulls pages from the async store through a runtime handle: the page
@@ -27,7 +28,9 @@ use trail_export::{
 };
 use trail_store::{RenderRow, Store, StoreError, Tenant};
 
-use crate::{api::reports, redact::Redaction};
+use crate::{
+    AppConfig, AppError, AppResult, Invalid, access::Principal, own_events::Origin, redact::Redaction, reports,
+};
 
 /// Events a query page holds while exporting: a few megabytes of events or of rendered rows
 /// (NDJSON rows are whole events). Each page starts a read transaction and a walk of the index from its cursor,
@@ -247,7 +250,7 @@ impl Iterator for ReportRows {
             }
             Err(e) => {
                 self.done = true;
-                Some(Err(ExportFailure::Report(e.message)))
+                Some(Err(ExportFailure::Report(e.to_string())))
             }
         }
     }
@@ -261,6 +264,21 @@ pub enum ExportFailure {
     Export(#[from] trail_export::ExportError),
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+/// What a failed export tells a client: a document over its row limit is the client's to fix
+/// (a narrower range); anything else is Trail's failure.
+impl From<ExportFailure> for AppError {
+    fn from(e: ExportFailure) -> AppError {
+        match e {
+            ExportFailure::Store(e) => e.into(),
+            ExportFailure::Export(e @ trail_export::ExportError::TooManyRows { .. }) => {
+                AppError::TooManyRows(e.to_string())
+            }
+            ExportFailure::Export(e) => AppError::internal(e),
+            ExportFailure::Report(m) => AppError::Internal(m),
+        }
+    }
 }
 
 /// Everything an export needs to know before its first row.
@@ -292,9 +310,9 @@ impl ExportPlan {
         given: Vec<(String, String)>,
         link_key: [u8; 32],
         redaction: Redaction,
-    ) -> Result<ExportPlan, String> {
+    ) -> ExportPlan {
         if !kind.is_report() {
-            filter = reports::view_filter(kind, filter);
+            filter = crate::views::view_filter(kind, filter);
         }
         // The rows match what the file shows (the operator's `trail export` too).
         filter.redaction = redaction;
@@ -311,7 +329,53 @@ impl ExportPlan {
         };
         let file_name = trail_export::file_name(tenant.id.as_str(), kind.name(), &filter.time, &tz, now, format);
         let view = View { kind, tz: tz.clone(), link_key, mask_phone: redaction.mask_phones };
-        Ok(ExportPlan { tenant, tz, filter, format, view, meta, file_name, given, redaction })
+        ExportPlan { tenant, tz, filter, format, view, meta, file_name, given, redaction }
+    }
+
+    /// Plans `who`'s export of view `kind` in `format` (as the request names it) of `tenant`'s
+    /// events that `filter` selects, in time zone `tz`, refusing what the tenant's plan or the
+    /// caller's role does not allow: a format the plan does not export, a report view for a
+    /// `member` (who exports their own events), a report view with filters it cannot apply.
+    /// `pairs` are the request's parameters (recorded in the `trail.logs.exported` event, but
+    /// `format`, `view`, `limit` and `cursor`); `extra` are filters the route itself set (a
+    /// link id), recorded with them.
+    #[allow(clippy::too_many_arguments)]
+    pub fn for_reader(
+        config: &AppConfig,
+        who: &Principal,
+        tenant: Tenant,
+        tz: TimeZone,
+        filter: Filter,
+        pairs: &[(String, String)],
+        format: &str,
+        kind: ViewKind,
+        extra: Vec<(String, String)>,
+    ) -> AppResult<ExportPlan> {
+        let format =
+            Format::parse(format).map_err(|m| AppError::invalid(Invalid::Parameter, m).with_field("format"))?;
+        if let Some(refused) = crate::plans::export_refused(&config.plans, &tenant.plan, format.extension()) {
+            return Err(refused);
+        }
+        if kind.is_report() {
+            if who.owner().is_some() {
+                return Err(AppError::Forbidden(format!(
+                    "the {} report is for managers and up: role member exports its own events (view=activity)",
+                    kind.name()
+                )));
+            }
+            reports::only_time_filters(&filter, kind.name(), true)?;
+        }
+        let mut given: Vec<(String, String)> = pairs
+            .iter()
+            .filter(|(k, _)| !matches!(k.as_str(), "format" | "view" | "limit" | "cursor"))
+            .cloned()
+            .collect();
+        given.extend(extra);
+        // Phone numbers show whole only to those who may administer the tenant; link access
+        // detail only on plans that have it.
+        let redaction = crate::redact::of(who, &tenant.id, config, &tenant.plan);
+        let key = link_key(&config.signing_key);
+        Ok(ExportPlan::new(tenant, tz, filter, format, kind, given, key, redaction))
     }
 
     /// Runs the export on the calling (blocking) thread into `out`; `progress` sees the row
@@ -358,8 +422,8 @@ impl ExportPlan {
     /// many rows, and whether the file was finished (a download cut short is recorded too).
     pub async fn record(
         &self,
-        app: &trail_app::App,
-        origin: &crate::audit::Origin,
+        app: &crate::App,
+        origin: &Origin,
         actor: serde_json::Value,
         rows: u64,
         completed: bool,
@@ -379,8 +443,16 @@ impl ExportPlan {
             "completed": completed,
             "file_name": self.file_name,
         });
-        crate::audit::record(app, &self.tenant.id, origin, actor, actions::TRAIL_LOGS_EXPORTED, description, metadata)
-            .await
+        crate::own_events::record(
+            app,
+            &self.tenant.id,
+            origin,
+            actor,
+            actions::TRAIL_LOGS_EXPORTED,
+            description,
+            metadata,
+        )
+        .await
     }
 }
 

@@ -1,19 +1,14 @@
-//! `GET /v1/tenants/{t}/views/{view}`: one of the catalogue's event views (`api`, `panel`,
-//! `messages`, `sms`, `documents`, `link-access`, or `activity`) as JSON rows: the events
-//! query with section 4's filters, the view's actions unless the caller narrows by `action`,
-//! and each event projected to the columns the view's exports have, keyed as in NDJSON
-//! report rows. SMS phones are masked for everyone but admins, as in exports.
+//! The catalogue's event views (`api`, `panel`, `messages`, `sms`, `documents`, `link-access`,
+//! `activity`): the events query with the view's actions unless the caller narrows by
+//! `action`, and each event projected to the columns the view's exports have, keyed as in
+//! NDJSON report rows (`GET /v1/tenants/{t}/views/{view}`, the console's logs, exports). SMS
+//! phones are masked for everyone but admins, as in exports.
 
-use axum::{
-    Json,
-    extract::{Path, State},
-    http::Uri,
-};
+use jiff::tz::TimeZone;
 use serde_json::{Map, Value};
 use trail_core::{
     TenantId,
     filter::{ActionPattern, Filter, Page},
-    ids::Scope,
 };
 use trail_export::{
     Cell,
@@ -21,36 +16,26 @@ use trail_export::{
 };
 use trail_store::Store;
 
-use super::page::{ColumnHead, ViewPage, body};
-use crate::{
-    AppState,
-    api::{events::filtered, extract::TenantPath},
-    auth::Principal,
-    error::{ApiError, ApiResult},
-    export::link_key,
-};
+use crate::{AppConfig, AppError, AppResult, export::link_key, redact::Redaction};
 
-pub async fn view(
-    State(s): State<AppState>,
-    who: Principal,
-    TenantPath(t): TenantPath,
-    Path((_, name)): Path<(String, String)>,
-    uri: Uri,
-) -> ApiResult<Json<Value>> {
-    who.require(&t, Scope::Read)?;
-    let kind = ViewKind::parse(&name).map_err(|m| ApiError::not_found(format!("view {name:?}: {m}")))?;
+/// The event view named `name`; a report's name (`logins`, `usage`, `users`) is not one, and
+/// the error says where that report is.
+pub fn event_view(t: &TenantId, name: &str) -> AppResult<ViewKind> {
+    let kind = ViewKind::parse(name).map_err(|m| AppError::NotFound(format!("view {name:?}: {m}")))?;
     if kind.is_report() {
-        return Err(ApiError::not_found(format!(
+        return Err(AppError::NotFound(format!(
             "view {name:?}: it is a report, at /v1/tenants/{t}/reports/{}",
             kind.name()
         )));
     }
-    let f = filtered(&s, &who, &t, &uri, &[]).await?;
-    let redaction = f.filter.redaction;
-    let view =
-        View { kind, tz: f.tz.clone(), link_key: link_key(&s.config.signing_key), mask_phone: redaction.mask_phones };
-    let (rows, next_cursor) = view_rows(&*s.store, &t, &view, redaction, f.filter, f.page).await?;
-    body(ViewPage { rows, next_cursor, columns: kind.columns().iter().map(ColumnHead::from).collect() })
+    Ok(kind)
+}
+
+/// How view `kind` shows events to a reader with `redaction`, in time zone `tz`: link access
+/// sessions keyed by the server's signing key ([`link_key`]), phones masked as the reader's
+/// redaction says.
+pub fn view_for(kind: ViewKind, tz: TimeZone, config: &AppConfig, redaction: Redaction) -> View {
+    View { kind, tz, link_key: link_key(&config.signing_key), mask_phone: redaction.mask_phones }
 }
 
 /// Narrows `filter` to the view's actions, unless the caller chose actions.
@@ -68,10 +53,10 @@ pub async fn view_rows(
     store: &dyn Store,
     t: &TenantId,
     view: &View,
-    redaction: crate::redact::Redaction,
+    redaction: Redaction,
     filter: Filter,
     page: Page,
-) -> ApiResult<(Vec<Map<String, Value>>, Option<String>)> {
+) -> AppResult<(Vec<Map<String, Value>>, Option<String>)> {
     let mut filter = view_filter(view.kind, filter);
     // What the rows show is what the filter matches.
     filter.redaction = redaction;

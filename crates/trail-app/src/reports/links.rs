@@ -1,40 +1,20 @@
-//! Shared links. `GET /v1/tenants/{t}/links`: every link seen in `link.*` events, most recently
-//! active first, with what `link.created` said, its state, and its views and saves (in the
-//! range; all of them for `range=all`). `GET /v1/tenants/{t}/links/{link_id}/access-log`: its
-//! `link.viewed` / `link.saved` events as the link access log's rows (the link access log's fields, docs/api.md), or
-//! with `format=` the file (CSV with exactly the link access log's fixed header). Managers and up.
+//! Shared links: every link seen in `link.*` events, most recently active first, with what
+//! `link.created` said, its state, and its views and saves (in the range; all of them for
+//! `range=all`): `GET /v1/tenants/{t}/links` and the console's Links page. A link's access log
+//! (its `link.viewed` / `link.saved` events) is the `link-access` view ([`crate::views`])
+//! narrowed to the link ([`narrow_to_link`]).
 
-use axum::{
-    Json,
-    extract::{Path, State},
-    http::Uri,
-    response::{IntoResponse, Response},
-};
 use jiff::Timestamp;
 use serde::Serialize;
-use serde_json::Value;
 use trail_core::{
     TenantId,
     filter::{ActionPattern, Filter, TargetRef},
-    ids::Scope,
     vocabulary::actions,
 };
-use trail_export::views::{View, ViewKind};
 use trail_store::{LinkSummary, RecentPage, Store};
 
-use super::{
-    bounded, count_in_range,
-    page::{RowsPage, body},
-    report_request, rollup_page,
-    views::view_rows,
-};
-use crate::{
-    AppState,
-    api::{events::filtered, extract::TenantPath},
-    auth::Principal,
-    error::{ApiError, ApiResult},
-    export::link_key,
-};
+use super::{bounded, count_in_range, rollup_page};
+use crate::{AppError, AppResult};
 
 /// A filter for one link's events of the given actions.
 pub(crate) fn of_link(id: &str, actions: &[&str]) -> Filter {
@@ -66,17 +46,6 @@ pub struct LinkRow {
     pub last_activity_at: Timestamp,
 }
 
-pub async fn list(
-    State(s): State<AppState>,
-    who: Principal,
-    TenantPath(t): TenantPath,
-    uri: Uri,
-) -> ApiResult<Json<Value>> {
-    let r = report_request(&s, &who, &t, &uri, "link", false).await?;
-    let (rows, next_cursor) = link_rows(&*s.store, &t, &r.filter, r.limit, r.after).await?;
-    body(RowsPage { rows, next_cursor })
-}
-
 /// One page of the link list for filter `f` (its time range), after the row `after`.
 pub async fn link_rows(
     store: &dyn Store,
@@ -84,7 +53,7 @@ pub async fn link_rows(
     f: &Filter,
     limit: usize,
     after: Option<(Timestamp, String)>,
-) -> ApiResult<(Vec<LinkRow>, Option<String>)> {
+) -> AppResult<(Vec<LinkRow>, Option<String>)> {
     let (page, next) = rollup_page::<LinkSummary>(store, t, f, limit, after).await?;
     let mut rows = Vec::with_capacity(page.len());
     for l in page {
@@ -114,45 +83,22 @@ pub async fn link_rows(
     Ok((rows, next))
 }
 
-/// The link, or the same 404 for a link this tenant has never seen.
-pub async fn find_link(store: &dyn Store, t: &TenantId, id: &str) -> ApiResult<LinkSummary> {
+/// The link, or the same "not found" for a link this tenant has never seen.
+pub async fn find_link(store: &dyn Store, t: &TenantId, id: &str) -> AppResult<LinkSummary> {
     let found = store.links(t, &RecentPage { only: vec![id.to_owned()], ..RecentPage::first(1) }).await?;
-    found.into_iter().next().ok_or_else(|| ApiError::not_found(format!("link {id}")))
+    found.into_iter().next().ok_or_else(|| AppError::NotFound(format!("link {id}")))
 }
 
-pub async fn access_log(
-    State(s): State<AppState>,
-    who: Principal,
-    origin: crate::audit::Origin,
-    TenantPath(t): TenantPath,
-    Path((_, link_id)): Path<(String, String)>,
-    uri: Uri,
-) -> ApiResult<Response> {
-    who.require(&t, Scope::Read)?;
-    if who.owner().is_some() {
-        return Err(ApiError::forbidden("link access logs are for managers and up: role member sees its own events"));
+/// Narrows `filter` to the events of link `id`, for its access log: the link is the route's,
+/// so a target filter of the caller's is refused; a link never seen is "not found".
+pub async fn narrow_to_link(store: &dyn Store, t: &TenantId, id: &str, filter: &mut Filter) -> AppResult<()> {
+    if !filter.targets.is_empty() {
+        return Err(AppError::UnsupportedFilter {
+            param: "target".into(),
+            message: "the link is in the path: a link access log takes no target filter".into(),
+        });
     }
-    let mut f = filtered(&s, &who, &t, &uri, &["format"]).await?;
-    if !f.filter.targets.is_empty() {
-        return Err(ApiError::bad_request(
-            "unsupported_filter",
-            "the link is in the path: a link access log takes no target filter",
-        )
-        .with_field("target"));
-    }
-    find_link(&*s.store, &t, &link_id).await?;
-    f.filter.targets = vec![TargetRef { kind: Some("link".into()), id: link_id.clone() }];
-    if let Some(format) = f.param("format").map(str::to_owned) {
-        let given = vec![("link".to_owned(), link_id)];
-        return crate::api::export::respond(&s, &who, &origin, &t, f, &format, ViewKind::LinkAccess, given).await;
-    }
-    let redaction = f.filter.redaction;
-    let view = View {
-        kind: ViewKind::LinkAccess,
-        tz: f.tz.clone(),
-        link_key: link_key(&s.config.signing_key),
-        mask_phone: redaction.mask_phones,
-    };
-    let (rows, next_cursor) = view_rows(&*s.store, &t, &view, redaction, f.filter, f.page).await?;
-    Ok(body(RowsPage { rows, next_cursor })?.into_response())
+    find_link(store, t, id).await?;
+    filter.targets = vec![TargetRef { kind: Some("link".into()), id: id.to_owned() }];
+    Ok(())
 }

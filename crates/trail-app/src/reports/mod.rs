@@ -1,4 +1,5 @@
-//! The reports that come from rollups (docs/api.md), and the catalogue's views.
+//! The reports that come from rollups (docs/api.md): their typed rows, one file per report,
+//! and the paging they share.
 //!
 //! Rollup reports (logins, usage, users, links) read a rollup table ordered by each row's
 //! latest activity, so a page costs O(rows shown) at any depth: the rows whose latest activity
@@ -9,20 +10,18 @@
 //! event is read. Figures that are a state rather than a count (files held, storage used, a
 //! link's state) are as of now.
 //!
-//! Event views (api, panel, messages, sms, documents, link-access) are the events query with the
-//! view's actions, each event projected to the view's export columns (`views.rs`).
+//! The HTTP API (`trail-server`'s `api/reports/`), the console's report pages and exports of a
+//! report view all take their rows from here, so they always agree. The catalogue's event
+//! views are [`crate::views`].
 
 mod links;
 mod logins;
 mod messages;
-mod page;
 mod usage;
 mod users;
-mod views;
 
 use futures::future::BoxFuture;
 
-use axum::http::Uri;
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use jiff::Timestamp;
 use trail_core::{
@@ -33,24 +32,17 @@ use trail_core::{
     vocabulary::actions::{self, pattern},
 };
 use trail_store::{
-    ACTIVITY_BUCKET_US, ActorSummary, LinkSummary, LoginSummary, RecentPage, RollupKind, Store, StoreResult,
+    ACTIVITY_BUCKET_US, ActorSummary, LinkSummary, LoginSummary, RecentPage, RollupKind, Store, StoreResult, Tenant,
     UsageSummary,
 };
 
-pub use links::{access_log, find_link, link_rows, list as links};
-pub use logins::{LoginRow, login_rows, logins};
-pub use messages::{Who, message, message_entry};
-pub use usage::{usage, usage_rows};
-pub use users::{ActionStat, stats, user_rows, user_stats, users};
-pub use views::{view, view_filter};
+pub use links::{LinkRow, find_link, link_rows, narrow_to_link};
+pub use logins::{LoginRow, login_rows};
+pub use messages::{Interaction, MessageEntry, Who, message_entry, message_for};
+pub use usage::{UsageRow, usage_rows};
+pub use users::{ActionStat, DayBounds, DayCount, UserRow, UserStats, may_see_stats, user_rows, user_stats};
 
-use super::events::tenant;
-use crate::{
-    AppState,
-    auth::Principal,
-    error::{ApiError, ApiResult},
-    params::query_pairs,
-};
+use crate::{App, AppError, AppResult, Invalid, access::Principal};
 
 fn cursor_of(at: Timestamp, key: &str) -> String {
     URL_SAFE_NO_PAD.encode(format!("{}:{key}", at.as_microsecond()))
@@ -63,42 +55,55 @@ pub fn parse_cursor(c: &str) -> Option<(Timestamp, String)> {
     Some((Timestamp::from_microsecond(at.parse().ok()?).ok()?, key.to_owned()))
 }
 
+/// The tenant, or the same "not found" whoever asks.
+///
+/// The same lookup as the events query's (`crate::queries`, moving there in parallel): one of
+/// the two goes when both have landed.
+pub(crate) async fn tenant(store: &dyn Store, t: &TenantId) -> AppResult<Tenant> {
+    store.tenant(t).await?.ok_or_else(|| AppError::NotFound(format!("tenant {t}")))
+}
+
+/// Allows a read of `t` that is for managers and up: the read scope, and not a `member` (who
+/// sees their own events only); `refusal` says so to a member.
+pub fn managers_only(who: &Principal, t: &TenantId, refusal: impl Into<String>) -> AppResult<()> {
+    who.require(t, Scope::Read)?;
+    if who.owner().is_some() {
+        return Err(AppError::Forbidden(refusal.into()));
+    }
+    Ok(())
+}
+
 /// A rollup report's request: its filter (time range and actors only), page size and the row
 /// after which the page starts.
-pub(crate) struct ReportRequest {
+pub struct ReportRequest {
     pub filter: Filter,
     pub limit: usize,
     pub after: Option<(Timestamp, String)>,
 }
 
-/// Reads a rollup report's request for managers and up: section 4's time filters and `actor`
-/// (when `actors` is true); any other filter is a clear 400 rather than silently ignored.
-pub(crate) async fn report_request(
-    s: &AppState,
+/// Reads a rollup report's request, given as query parameters (`pairs`), for managers and up:
+/// the time filters and `actor` (when `actors` is true), `limit` and `cursor`; any other filter
+/// is refused clearly rather than silently ignored.
+pub async fn report_request(
+    app: &App,
     who: &Principal,
     t: &TenantId,
-    uri: &Uri,
+    mut pairs: Vec<(String, String)>,
     report: &str,
     actors: bool,
-) -> ApiResult<ReportRequest> {
-    who.require(t, Scope::Read)?;
-    if who.owner().is_some() {
-        return Err(ApiError::forbidden(format!(
-            "the {report} report is for managers and up: role member sees its own events"
-        )));
-    }
-    let tenant = tenant(s, t).await?;
-    let tz = time_zone(&tenant.time_zone).map_err(ApiError::internal)?;
-    let mut pairs = query_pairs(uri.query());
+) -> AppResult<ReportRequest> {
+    managers_only(who, t, format!("the {report} report is for managers and up: role member sees its own events"))?;
+    let tenant = tenant(&**app.store(), t).await?;
+    let tz = time_zone(&tenant.time_zone).map_err(AppError::internal)?;
     let cursor = pairs.iter().position(|(k, _)| k == "cursor").map(|i| pairs.remove(i).1);
     let (mut f, page) = parse_params(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())), &tz, Timestamp::now(), &[])?;
     only_time_filters(&f, report, actors)?;
     // Each row's counts are of the events as this reader is shown them (`count_in_range`).
-    f.redaction = crate::redact::of(who, t, &s.config, &tenant.plan);
-    crate::identity::resolve(&*s.store, t, &mut f).await?;
+    f.redaction = crate::redact::of(who, t, app.config(), &tenant.plan);
+    crate::identity::resolve(&**app.store(), t, &mut f).await?;
     let after = match cursor {
         Some(c) => Some(parse_cursor(&c).ok_or_else(|| {
-            ApiError::bad_request("invalid_parameter", "cursor is not one this report gave: start again without it")
+            AppError::invalid(Invalid::Parameter, "cursor is not one this report gave: start again without it")
                 .with_field("cursor")
         })?),
         None => None,
@@ -106,9 +111,9 @@ pub(crate) async fn report_request(
     Ok(ReportRequest { filter: f, limit: page.limit, after })
 }
 
-/// Refuses every filter but time (and `actor` when `actors` is true) with a clear 400, for
-/// the reports that cannot apply them, rather than silently ignoring them.
-pub(crate) fn only_time_filters(f: &Filter, report: &str, actors: bool) -> ApiResult<()> {
+/// Refuses every filter but time (and `actor` when `actors` is true), for the reports that
+/// cannot apply them, rather than silently ignoring them.
+pub fn only_time_filters(f: &Filter, report: &str, actors: bool) -> AppResult<()> {
     let unsupported = [
         ("actor", !actors && !f.actors.is_empty()),
         ("action", !f.actions.is_empty()),
@@ -122,11 +127,12 @@ pub(crate) fn only_time_filters(f: &Filter, report: &str, actors: bool) -> ApiRe
     ];
     if let Some((name, _)) = unsupported.iter().find(|(_, given)| *given) {
         let takes = if actors { "range, from, to, tz and actor" } else { "range, from, to and tz" };
-        Err(ApiError::bad_request(
-            "unsupported_filter",
-            format!("the {report} report takes {takes}; {name} is not supported here: filter the activity log instead"),
-        )
-        .with_field(*name))
+        Err(AppError::UnsupportedFilter {
+            param: (*name).to_owned(),
+            message: format!(
+                "the {report} report takes {takes}; {name} is not supported here: filter the activity log instead"
+            ),
+        })
     } else {
         Ok(())
     }
@@ -141,12 +147,12 @@ pub(crate) fn only_time_filters(f: &Filter, report: &str, actors: bool) -> ApiRe
 /// a count cannot come from the index alone (see `trail_index::terms`); rather than read every
 /// event of the person, the index counts them exactly as stored, and only the events of the
 /// actions the redaction changes (SMS, link access) are read, to count them as shown.
-pub(crate) async fn count_in_range(store: &dyn Store, t: &TenantId, f: &Filter, mut scope: Filter) -> ApiResult<u64> {
+pub(crate) async fn count_in_range(store: &dyn Store, t: &TenantId, f: &Filter, mut scope: Filter) -> AppResult<u64> {
     scope.time = f.time;
     scope.redaction = f.redaction;
     crate::identity::resolve(store, t, &mut scope).await?;
     let bounds = [f.time.from.unwrap_or(Timestamp::MIN), f.time.to.unwrap_or(Timestamp::MAX)];
-    let count = async |scope: &Filter| -> ApiResult<u64> {
+    let count = async |scope: &Filter| -> AppResult<u64> {
         Ok(store.count_buckets(t, scope, &bounds).await?.first().copied().unwrap_or(0))
     };
     if !scope.sees_redacted() || !scope.actions.is_empty() || scope.q.is_some() {
@@ -240,7 +246,7 @@ pub(crate) async fn rollup_page<R: Rollup>(
     f: &Filter,
     limit: usize,
     mut after: Option<(Timestamp, String)>,
-) -> ApiResult<(Vec<R>, Option<String>)> {
+) -> AppResult<(Vec<R>, Option<String>)> {
     if let (Some(kind), Some(to), true) = (R::KIND, f.time.to, f.actors.is_empty())
         && to.as_microsecond() % ACTIVITY_BUCKET_US == 0
     {
@@ -284,7 +290,7 @@ async fn closed_page<R: Rollup>(
     to: Timestamp,
     limit: usize,
     after: Option<(Timestamp, String)>,
-) -> ApiResult<(Vec<R>, Option<String>)> {
+) -> AppResult<(Vec<R>, Option<String>)> {
     let found = store.active_in(t, kind, from, to, after, limit + 1).await?;
     let next = (found.len() > limit).then(|| cursor_of(found[limit - 1].0, &found[limit - 1].1));
     let keys: Vec<String> = found.into_iter().take(limit).map(|(_, k)| k).collect();
@@ -312,7 +318,7 @@ pub async fn report_page(
     f: &Filter,
     limit: usize,
     after: Option<(Timestamp, String)>,
-) -> ApiResult<(Vec<serde_json::Map<String, serde_json::Value>>, Option<String>)> {
+) -> AppResult<(Vec<serde_json::Map<String, serde_json::Value>>, Option<String>)> {
     use trail_export::views::ViewKind;
     fn maps<T: serde::Serialize>(rows: Vec<T>) -> Vec<serde_json::Map<String, serde_json::Value>> {
         rows.into_iter()
@@ -326,6 +332,6 @@ pub async fn report_page(
         ViewKind::Logins => login_rows(store, t, f, limit, after).await.map(|(r, n)| (maps(r), n))?,
         ViewKind::Usage => usage_rows(store, t, f, limit, after).await.map(|(r, n)| (maps(r), n))?,
         ViewKind::Users => user_rows(store, t, f, limit, after).await.map(|(r, n)| (maps(r), n))?,
-        other => return Err(ApiError::internal(format!("{} is not a report view", other.name()))),
+        other => return Err(AppError::internal(format!("{} is not a report view", other.name()))),
     })
 }

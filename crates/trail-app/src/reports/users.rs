@@ -1,44 +1,16 @@
-//! `GET /v1/tenants/{t}/reports/users`: everyone seen as an actor, most recently active first,
-//! with first and last activity, events (in the range; all of them for `range=all`) and last
-//! login. `GET /v1/tenants/{t}/reports/users/{actor}/stats`: one person's events in the range
-//! counted by action (from the index, one bitmap count per action the tenant has) and per day
-//! (the timeline's buckets), for managers and up or that person.
+//! The users report: everyone seen as an actor, most recently active first, with first and
+//! last activity, events (in the range; all of them for `range=all`) and last login. And one
+//! person's statistics: their events in the range counted by action (from the index, one
+//! bitmap count per action the tenant has) and per day (the timeline's buckets), for managers
+//! and up or that person.
 
-use axum::{
-    Json,
-    extract::{Path, State},
-    http::Uri,
-};
-use jiff::Timestamp;
+use jiff::{Timestamp, tz::TimeZone};
 use serde::Serialize;
-use serde_json::Value;
 use trail_core::{TenantId, filter::Filter, ids::Scope};
-use trail_store::Store;
-use trail_store::{ActorSummary, RecentPage};
+use trail_store::{ActorSummary, RecentPage, Store};
 
-use super::{
-    bounded, count_in_range, only_time_filters,
-    page::{RowsPage, body},
-    person, report_request, rollup_page,
-};
-use crate::{
-    AppState,
-    api::{events::filtered, extract::TenantPath, timeline::buckets},
-    auth::Principal,
-    error::{ApiError, ApiResult},
-    timeline_math::Interval,
-};
-
-pub async fn users(
-    State(s): State<AppState>,
-    who: Principal,
-    TenantPath(t): TenantPath,
-    uri: Uri,
-) -> ApiResult<Json<Value>> {
-    let r = report_request(&s, &who, &t, &uri, "users", true).await?;
-    let (rows, next_cursor) = user_rows(&*s.store, &t, &r.filter, r.limit, r.after).await?;
-    body(RowsPage { rows, next_cursor })
-}
+use super::{bounded, count_in_range, person, rollup_page};
+use crate::{AppError, AppResult, Invalid, access::Principal};
 
 /// One row of the users report.
 #[derive(Serialize)]
@@ -64,7 +36,7 @@ pub async fn user_rows(
     f: &Filter,
     limit: usize,
     after: Option<(Timestamp, String)>,
-) -> ApiResult<(Vec<UserRow>, Option<String>)> {
+) -> AppResult<(Vec<UserRow>, Option<String>)> {
     let (page, next) = rollup_page::<ActorSummary>(store, t, f, limit, after).await?;
     let mut rows = Vec::with_capacity(page.len());
     for a in page {
@@ -91,6 +63,15 @@ pub struct ActionStat {
     pub count: u64,
 }
 
+/// One day's count (or month's, or year's, for a range starting decades back): the timeline's
+/// row, keyed the same (`start` in the tenant's time zone, then `count`).
+#[derive(Serialize)]
+pub struct DayCount {
+    /// The bucket's first instant, in the tenant's time zone.
+    pub start: String,
+    pub count: u64,
+}
+
 /// One person's statistics (`GET .../reports/users/{actor}/stats`, the console's statistics page).
 #[derive(Serialize)]
 pub struct UserStats {
@@ -100,46 +81,51 @@ pub struct UserStats {
     pub key: String,
     pub event_count: u64,
     pub by_action: Vec<ActionStat>,
-    pub by_day: Vec<crate::api::timeline::Row>,
+    pub by_day: Vec<DayCount>,
     pub time_zone: String,
 }
 
-pub async fn stats(
-    State(s): State<AppState>,
-    who: Principal,
-    TenantPath(t): TenantPath,
-    Path((_, actor)): Path<(String, String)>,
-    uri: Uri,
-) -> ApiResult<Json<UserStats>> {
-    who.require(&t, Scope::Read)?;
-    // A member may see their own statistics, and nobody else's (the same 404 as no one).
+/// Where the buckets of a person's days begin over `[from, to)` in the tenant's time zone: the
+/// timeline's bucket arithmetic with days asked for (`fitted_boundaries` with `Interval::Day`,
+/// coarsened when the third argument is true, i.e. the range's start was not chosen), or why
+/// the range has none.
+///
+/// Passed in by the caller because that arithmetic still lives in `trail-server`
+/// (`timeline_math.rs`) while it moves into this crate's `timeline` module; once it is here,
+/// [`user_stats`] calls it and this parameter goes.
+pub type DayBounds<'a> = &'a (dyn Fn(Timestamp, Timestamp, bool) -> Result<Vec<Timestamp>, String> + Send + Sync);
+
+/// Allows reading `actor`'s statistics: managers and up may read anyone's, a member only their
+/// own (anyone else's is the same "not found" as nobody's).
+pub async fn may_see_stats(store: &dyn Store, who: &Principal, t: &TenantId, actor: &str) -> AppResult<()> {
+    who.require(t, Scope::Read)?;
     if let Some(owner) = who.owner()
-        && !crate::identity::owner(&*s.store, &t, owner).await?.is(&actor)
+        && !crate::identity::owner(store, t, owner).await?.is(actor)
     {
-        return Err(ApiError::not_found(format!("user {actor}")));
+        return Err(AppError::NotFound(format!("user {actor}")));
     }
-    let f = filtered(&s, &who, &t, &uri, &[]).await?;
-    only_time_filters(&f.filter, "user statistics", false)?;
-    Ok(Json(user_stats(&s, &t, &actor, &f.filter, &f.tz, &f.tenant.time_zone).await?))
+    Ok(())
 }
 
-/// The statistics of the person `actor` (actor id or e-mail) over `filter`'s time range.
+/// The statistics of the person `actor` (actor id or e-mail) over `filter`'s time range, by
+/// day of the tenant's time zone `tz` (named `time_zone`), the days' bounds from `days`.
 pub async fn user_stats(
-    s: &AppState,
+    store: &dyn Store,
     t: &TenantId,
     actor: &str,
     filter: &Filter,
-    tz: &jiff::tz::TimeZone,
+    tz: &TimeZone,
     time_zone: &str,
-) -> ApiResult<UserStats> {
-    let found = s.store.actors(t, &RecentPage { only: vec![actor.to_owned()], ..RecentPage::first(1) }).await?;
+    days: DayBounds<'_>,
+) -> AppResult<UserStats> {
+    let found = store.actors(t, &RecentPage { only: vec![actor.to_owned()], ..RecentPage::first(1) }).await?;
     let Some(a) = found.into_iter().next() else {
-        return Err(ApiError::not_found(format!("user {actor}: nobody with this actor id or e-mail has events")));
+        return Err(AppError::NotFound(format!("user {actor}: nobody with this actor id or e-mail has events")));
     };
     // Count by the rollup's key so a person found by e-mail counts their events by id too.
     let mut by_action = Vec::new();
-    for action in s.store.actions(t).await? {
-        let count = count_in_range(&*s.store, t, filter, person(&a.key, &[action.action.as_str()])).await?;
+    for action in store.actions(t).await? {
+        let count = count_in_range(store, t, filter, person(&a.key, &[action.action.as_str()])).await?;
         if count > 0 {
             by_action.push(ActionStat {
                 report_type: trail_core::catalogue::report_type(&action.action),
@@ -152,8 +138,8 @@ pub async fn user_stats(
     let mut scope = person(&a.key, &[]);
     scope.time = filter.time;
     scope.redaction = filter.redaction;
-    // Days, or months or years for an open range starting decades back (see `buckets`).
-    let (_, by_day) = buckets(s, t, &scope, Interval::Day, tz).await?;
+    // Days, or months or years for an open range starting decades back (see `DayBounds`).
+    let by_day = by_day(store, t, &scope, tz, days).await?;
     Ok(UserStats {
         event_count: by_action.iter().map(|x| x.count).sum::<u64>(),
         actor_id: a.actor_id,
@@ -164,4 +150,33 @@ pub async fn user_stats(
         by_day,
         time_zone: time_zone.to_owned(),
     })
+}
+
+/// The events `scope` selects counted per day over its time range (from the tenant's first
+/// event when it has no start, to now when it has no end), as the timeline counts them.
+async fn by_day(
+    store: &dyn Store,
+    t: &TenantId,
+    scope: &Filter,
+    tz: &TimeZone,
+    days: DayBounds<'_>,
+) -> AppResult<Vec<DayCount>> {
+    let now = Timestamp::now();
+    let from = match scope.time.from {
+        Some(from) => Some(from),
+        None => store.first_occurred_at(t).await?,
+    };
+    let to = scope.time.to.unwrap_or(now).max(from.unwrap_or(now));
+    let Some(from) = from else { return Ok(Vec::new()) };
+    let bounds = days(from, to, scope.time.from.is_none())
+        .map_err(|m| AppError::invalid(Invalid::Parameter, m).with_field("interval"))?;
+    let counts = store.count_buckets(t, scope, &bounds).await?;
+    Ok(bounds
+        .iter()
+        .zip(counts)
+        .map(|(b, count)| DayCount {
+            start: b.to_zoned(tz.clone()).strftime("%Y-%m-%dT%H:%M:%S%:z").to_string(),
+            count,
+        })
+        .collect())
 }
