@@ -532,6 +532,18 @@ mod tests {
         assert!(!crate::redact::changes_activity(masked, &Activity::of(&events()[4].body)));
     }
 
+    /// A document over its row limit is the client's to narrow (a 422 at the API); any other
+    /// failure of the writer is Trail's.
+    #[test]
+    fn only_too_many_rows_is_the_clients_to_fix() {
+        let over = ExportFailure::Export(trail_export::ExportError::TooManyRows { format: Format::Pdf, limit: 10 });
+        assert!(matches!(AppError::from(over), AppError::TooManyRows(m) if m.contains("holds at most 10 rows")));
+        let io = ExportFailure::Export(std::io::Error::other("disk").into());
+        assert!(matches!(AppError::from(io), AppError::Internal(c) if c.contains("disk")));
+        let report = ExportFailure::Report("the store went away".into());
+        assert!(matches!(AppError::from(report), AppError::Internal(c) if c == "the store went away"));
+    }
+
     /// A row made from the record is the row made from the typed event, byte for byte; a row
     /// the reader's redaction changes, and every format or view but the activity CSV, is left
     /// to the typed event.

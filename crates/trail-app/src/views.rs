@@ -88,3 +88,30 @@ fn json_of(cell: Cell<'_>) -> Value {
         Cell::Date(z) => Value::String(z.strftime("%Y-%m-%dT%H:%M:%S%.f%:z").to_string()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_report_is_not_an_event_view_and_the_error_says_where_it_is() {
+        let t = TenantId::parse("acme").unwrap();
+        assert_eq!(event_view(&t, "sms").unwrap(), ViewKind::Sms);
+        let report = event_view(&t, "logins").unwrap_err();
+        assert!(
+            matches!(&report, AppError::NotFound(m) if m.ends_with("/v1/tenants/acme/reports/logins")),
+            "{report:?}"
+        );
+        assert!(matches!(event_view(&t, "nope"), Err(AppError::NotFound(m)) if m.starts_with("view \"nope\"")));
+    }
+
+    #[test]
+    fn a_view_narrows_to_its_actions_unless_the_caller_chose_some() {
+        let sms = view_filter(ViewKind::Sms, Filter::default());
+        assert!(!sms.actions.is_empty());
+        let chosen = vec![ActionPattern::parse("sms.failed").unwrap()];
+        let narrowed = view_filter(ViewKind::Sms, Filter { actions: chosen.clone(), ..Filter::default() });
+        assert_eq!(narrowed.actions, chosen);
+        assert!(view_filter(ViewKind::Activity, Filter::default()).actions.is_empty());
+    }
+}

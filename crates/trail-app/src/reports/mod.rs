@@ -335,3 +335,36 @@ pub async fn report_page(
         other => return Err(AppError::internal(format!("{} is not a report view", other.name()))),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use trail_core::filter::TargetRef;
+
+    use super::*;
+
+    #[test]
+    fn a_cursor_names_the_row_it_was_made_of() {
+        let at: Timestamp = "2026-11-22T10:00:00.123456Z".parse().unwrap();
+        // Keys may hold the separator: only the first one splits.
+        let c = cursor_of(at, "asha@acme.example:x");
+        assert_eq!(parse_cursor(&c), Some((at, "asha@acme.example:x".to_owned())));
+        assert_eq!(parse_cursor("not a cursor"), None);
+        assert_eq!(parse_cursor(&URL_SAFE_NO_PAD.encode("soon:u1")), None);
+    }
+
+    #[test]
+    fn a_report_refuses_the_filters_it_cannot_apply_by_name() {
+        let by_actor = Filter { actors: vec!["u1".into()], ..Filter::default() };
+        assert!(only_time_filters(&by_actor, "login", true).is_ok());
+        let refused = only_time_filters(&by_actor, "link", false).unwrap_err();
+        assert!(
+            matches!(&refused, AppError::UnsupportedFilter { param, message }
+                if param == "actor" && message.starts_with("the link report takes range, from, to and tz;")),
+            "{refused:?}"
+        );
+        let by_target = Filter { targets: vec![TargetRef { kind: None, id: "d1".into() }], ..Filter::default() };
+        assert!(matches!(only_time_filters(&by_target, "usage", true),
+            Err(AppError::UnsupportedFilter { param, .. }) if param == "target"));
+        assert!(only_time_filters(&Filter::default(), "users", true).is_ok());
+    }
+}
