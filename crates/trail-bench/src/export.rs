@@ -12,12 +12,12 @@ use std::{
 };
 
 use clap::Args as ClapArgs;
+use trail_app::export::BlockingEvents;
 use trail_core::{TenantId, filter::Filter, time::TimeBounds};
 use trail_export::{
     Cell,
     views::{View, ViewKind},
 };
-use trail_server::export::BlockingEvents;
 use trail_store::{NewTenant, Store};
 use trail_store_sqlite::SqliteStore;
 

@@ -9,7 +9,6 @@
 //! - [`api`]: one file per group of routes.
 //! - [`console`]: the web console (server-rendered pages, one stylesheet, one small script).
 //! - [`integrity`]: the checkpoint signer.
-//! - [`export`]: exports over the store (the streaming query feeding `trail-export`'s writers).
 //!
 //! [`serve_with_listener`] takes a bound listener and a shutdown future, so tests can run many
 //! servers on port 0 at once.
@@ -21,7 +20,6 @@ pub mod auth;
 pub mod console;
 pub mod erasure;
 pub mod error;
-pub mod export;
 pub mod integrity;
 pub mod metrics;
 pub mod origin;

@@ -1,4 +1,5 @@
-//! `GET /v1/tenants/{t}/export?format=F&view=V&<filters>`: a file of the filtered view.
+//! `GET /v1/tenants/{t}/export?format=F&view=V&<filters>`: a file of the filtered view. What
+//! may be exported and how is planned by `trail_app::export`; here its bytes become a response.
 //!
 //! CSV, NDJSON and XLSX stream: the export runs on a blocking thread and its bytes flow through
 //! a bounded channel into the response body, so memory stays flat and a slow client slows the
@@ -17,8 +18,9 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use tokio::sync::mpsc;
-use trail_core::{TenantId, ids::Scope};
-use trail_export::{ExportError, Format, views::ViewKind};
+use trail_app::{AppError, export::ExportPlan, own_events::Origin};
+use trail_core::ids::Scope;
+use trail_export::views::ViewKind;
 
 use super::{
     events::{Filtered, filtered},
@@ -26,10 +28,8 @@ use super::{
 };
 use crate::{
     AppState,
-    audit::Origin,
     auth::Principal,
     error::{ApiError, ApiResult},
-    export::{ExportFailure, ExportPlan, link_key},
 };
 
 /// Bytes a chunk of the body holds, and chunks the channel holds: at most ~1 MiB in flight.
@@ -56,50 +56,23 @@ pub async fn export(
         Some(v) => ViewKind::parse(v).map_err(|m| ApiError::bad_request("invalid_parameter", m).with_field("view"))?,
         None => ViewKind::Activity,
     };
-    respond(&s, &who, &origin, &t, f, &format, kind, Vec::new()).await
+    respond(&s, &who, &origin, f, &format, kind, Vec::new()).await
 }
 
 /// The file of `kind` in `format` over the filtered request `f` (the export route, and the
 /// link access log's `format=`). `extra` are filters the route itself set (a link id), recorded
 /// in the `trail.logs.exported` event with the caller's, and `origin` in its context.
-#[allow(clippy::too_many_arguments)]
 pub(crate) async fn respond(
     s: &AppState,
     who: &Principal,
     origin: &Origin,
-    t: &TenantId,
     f: Filtered,
     format: &str,
     kind: ViewKind,
     extra: Vec<(String, String)>,
 ) -> ApiResult<Response> {
-    let format =
-        Format::parse(format).map_err(|m| ApiError::bad_request("invalid_parameter", m).with_field("format"))?;
-    if let Some(refused) = crate::plans::export_refused(&s.config.plans, &f.tenant.plan, format.extension()) {
-        return Err(refused.into());
-    }
-    if kind.is_report() {
-        if who.owner().is_some() {
-            return Err(ApiError::forbidden(format!(
-                "the {} report is for managers and up: role member exports its own events (view=activity)",
-                kind.name()
-            )));
-        }
-        crate::api::reports::only_time_filters(&f.filter, kind.name(), true)?;
-    }
-    let mut given: Vec<(String, String)> = f
-        .pairs
-        .iter()
-        .filter(|(k, _)| !matches!(k.as_str(), "format" | "view" | "limit" | "cursor"))
-        .cloned()
-        .collect();
-    given.extend(extra);
-    // Phone numbers show whole only to those who may administer the tenant; link access
-    // detail only on plans that have it.
-    let redaction = crate::redact::of(who, t, &s.config, &f.tenant.plan);
-    let plan =
-        ExportPlan::new(f.tenant, f.tz, f.filter, format, kind, given, link_key(&s.config.signing_key), redaction)
-            .map_err(|m| ApiError::bad_request("unsupported_view", m).with_field("view"))?;
+    let plan = ExportPlan::for_reader(s.app.config(), who, f.tenant, f.tz, f.filter, &f.pairs, format, kind, extra)?;
+    let format = plan.format;
     let actor = who.actor();
     let headers = [
         (header::CONTENT_TYPE, format.content_type().to_string()),
@@ -124,10 +97,8 @@ pub(crate) async fn respond(
                 plan.record(&s.app, origin, actor, rows, true).await?;
                 Ok((headers, bytes).into_response())
             }
-            Err(ExportFailure::Export(e @ ExportError::TooManyRows { .. })) => {
-                Err(ApiError::unprocessable("too_many_rows", e.to_string()))
-            }
-            Err(e) => Err(failure(e)),
+            // A document over its row limit is a 422 (`AppError::TooManyRows`).
+            Err(e) => Err(AppError::from(e).into()),
         };
     }
 
@@ -163,14 +134,6 @@ pub(crate) async fn respond(
     });
     let stream = futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|item| (item, rx)) });
     Ok((StatusCode::OK, headers, Body::from_stream(stream)).into_response())
-}
-
-fn failure(e: ExportFailure) -> ApiError {
-    match e {
-        ExportFailure::Store(e) => e.into(),
-        ExportFailure::Export(e) => ApiError::internal(e),
-        ExportFailure::Report(m) => ApiError::internal(m),
-    }
 }
 
 /// Sends what is written to the response body in chunks; blocks while the channel is full (so

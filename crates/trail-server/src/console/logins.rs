@@ -1,6 +1,7 @@
 //! The Logins page (docs/console.md): the login report for a date range, each person with a Logs
 //! button that opens their login events. Managers and up. Rows come from the same function as
-//! `GET /v1/tenants/{t}/reports/logins`, so the page and the API always agree.
+//! `GET /v1/tenants/{t}/reports/logins` (`trail_app::reports`), so the page and the API always
+//! agree.
 
 use askama::Template;
 use axum::{
@@ -9,6 +10,7 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use jiff::{Timestamp, tz::TimeZone};
+use trail_app::reports::{LoginRow, login_rows, parse_cursor};
 use trail_core::{
     filter::parse_params,
     time::{RangePreset, time_zone},
@@ -16,11 +18,7 @@ use trail_core::{
 };
 
 use super::{Nav, activity::encode, manager_page, render};
-use crate::{
-    AppState,
-    api::reports::{LoginRow, login_rows, parse_cursor},
-    params::query_pairs,
-};
+use crate::{AppState, error::ApiError, params::query_pairs};
 
 /// People a page shows.
 const PAGE: usize = 100;
@@ -85,7 +83,7 @@ pub async fn page(State(s): State<AppState>, parts: Parts) -> Response {
     let range = get("range").filter(|r| RangePreset::parse(r).is_ok()).unwrap_or("last_30_days");
     let after = get("cursor").and_then(parse_cursor);
     let (f, _) = parse_params([("range", range)], &tz, Timestamp::now(), &[]).expect("a preset parses");
-    let (rows, more, error) = match login_rows(&*s.store, &tenant.id, &f, PAGE, after).await {
+    let (rows, more, error) = match login_rows(&*s.store, &tenant.id, &f, PAGE, after).await.map_err(ApiError::from) {
         Ok((rows, next)) => (
             rows.into_iter().map(|r| row(r, range, &tz)).collect(),
             next.map(|c| {

@@ -13,25 +13,25 @@ use axum::{
 };
 use jiff::{Timestamp, tz::TimeZone};
 use serde_json::json;
+use trail_app::{
+    reports::{self, link_rows, parse_cursor, usage_rows},
+    views,
+};
 use trail_core::{
     filter::{Filter, Page, TargetRef, parse_params},
     time::{RangePreset, time_zone},
     vocabulary::actions::{self, pattern},
 };
-use trail_export::{
-    Cell,
-    views::{View, ViewKind},
-};
+use trail_export::{Cell, views::ViewKind};
 use trail_store::Tenant;
 
 use super::{Nav, activity::Download, activity::encode, render, signed_in_tenant};
 use crate::{
     AppState,
-    api::reports::{self, link_rows, parse_cursor, usage_rows},
     auth::Person,
     error::ApiError,
-    export::link_key,
     params::query_pairs,
+    timeline_math::{Interval, fitted_boundaries},
 };
 
 /// Rows a page shows.
@@ -200,7 +200,7 @@ pub async fn files(State(s): State<AppState>, parts: Parts) -> Response {
     let after = r.cursor.as_deref().and_then(parse_cursor);
     let (rows, next) = match usage_rows(&*s.store, &r.tenant.id, &r.filter, PAGE, after).await {
         Ok(x) => x,
-        Err(e) => return e.into_response(),
+        Err(e) => return ApiError::from(e).into_response(),
     };
     const HEADERS: [&str; 8] =
         ["User", "Email", "Files", "Storage", "Uploads", "Downloads", "Deletes", "Last activity"];
@@ -256,7 +256,7 @@ pub async fn links(State(s): State<AppState>, parts: Parts) -> Response {
     let after = r.cursor.as_deref().and_then(parse_cursor);
     let (rows, next) = match link_rows(&*s.store, &r.tenant.id, &r.filter, PAGE, after).await {
         Ok(x) => x,
-        Err(e) => return e.into_response(),
+        Err(e) => return ApiError::from(e).into_response(),
     };
     const HEADERS: [&str; 8] = ["Link", "File", "Created by", "Created", "Expires", "State", "Views", "Saves"];
     let rows = rows
@@ -304,7 +304,7 @@ pub async fn link(State(s): State<AppState>, parts: Parts, Path(id): Path<String
         Ok(r) => r,
         Err(resp) => return resp,
     };
-    let link = match reports::find_link(&*s.store, &r.tenant.id, &id).await {
+    let link = match reports::find_link(&*s.store, &r.tenant.id, &id).await.map_err(ApiError::from) {
         Ok(l) => l,
         Err(e) => {
             let nav = Nav::of(&s, &r.person, &r.tenant.name, "/console/links").await;
@@ -422,14 +422,13 @@ async fn event_view(
         crate::redact::of(&crate::auth::Principal::Person(r.person.clone()), &r.tenant.id, &s.config, &r.tenant.plan);
     // The rows match what this person is shown (a `target` of a masked number finds nothing).
     filter.redaction = redaction;
-    let view =
-        View { kind, tz: r.tz.clone(), link_key: link_key(&s.config.signing_key), mask_phone: redaction.mask_phones };
+    let view = views::view_for(kind, r.tz.clone(), s.app.config(), redaction);
     let cursor = match r.cursor.as_deref().map(trail_core::filter::Cursor::decode).transpose() {
         Ok(c) => c,
         Err(m) => return Err(ApiError::bad_request("invalid_parameter", m).with_field("cursor").into_response()),
     };
     let mut events =
-        match s.store.query(&r.tenant.id, &reports::view_filter(kind, filter), Page { limit: PAGE, cursor }).await {
+        match s.store.query(&r.tenant.id, &views::view_filter(kind, filter), Page { limit: PAGE, cursor }).await {
             Ok(p) => p,
             Err(e) => return Err(ApiError::from(e).into_response()),
         };
@@ -503,7 +502,11 @@ pub async fn user(State(s): State<AppState>, parts: Parts, Path(key): Path<Strin
         Ok(r) => r,
         Err(resp) => return resp,
     };
-    let stats = match reports::user_stats(&s, &r.tenant.id, &key, &r.filter, &r.tz, &r.tenant.time_zone).await {
+    // The timeline's days (until its arithmetic moves into trail-app: see `DayBounds`).
+    let tz = r.tz.clone();
+    let days = move |from, to, open| fitted_boundaries(from, to, Interval::Day, &tz, open).map(|(_, b)| b);
+    let stats = reports::user_stats(&*s.store, &r.tenant.id, &key, &r.filter, &r.tz, &r.tenant.time_zone, &days);
+    let stats = match stats.await.map_err(ApiError::from) {
         Ok(st) => st,
         Err(e) => {
             let nav = Nav::of(&s, &r.person, &r.tenant.name, "/console/users").await;
@@ -564,7 +567,7 @@ pub async fn message(State(s): State<AppState>, parts: Parts, Path(id): Path<Str
     let nav = Nav::of(&s, &r.person, &r.tenant.name, "/console/logs/messages").await;
     let redaction =
         crate::redact::of(&crate::auth::Principal::Person(r.person.clone()), &r.tenant.id, &s.config, &r.tenant.plan);
-    let m = match reports::message_entry(&*s.store, &r.tenant.id, &id, redaction).await {
+    let m = match reports::message_entry(&*s.store, &r.tenant.id, &id, redaction).await.map_err(ApiError::from) {
         Ok(m) => m,
         Err(e) => {
             return super::message(

@@ -10,17 +10,14 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use jiff::{Timestamp, tz::TimeZone};
+use trail_app::reports::{parse_cursor, user_rows};
 use trail_core::{
     filter::parse_params,
     time::{RangePreset, time_zone},
 };
 
 use super::{Nav, activity::encode, manager_page, render};
-use crate::{
-    AppState,
-    api::reports::{parse_cursor, user_rows},
-    params::query_pairs,
-};
+use crate::{AppState, error::ApiError, params::query_pairs};
 
 /// People a page lists.
 const PAGE: usize = 100;
@@ -63,7 +60,7 @@ pub async fn page(State(s): State<AppState>, parts: Parts) -> Response {
     let (f, _) = parse_params([("range", range)], &tz, Timestamp::now(), &[]).expect("a preset parses");
     let (people, next) = match user_rows(&*s.store, &tenant.id, &f, PAGE, after).await {
         Ok(x) => x,
-        Err(e) => return e.into_response(),
+        Err(e) => return ApiError::from(e).into_response(),
     };
     let day = |t: jiff::Timestamp| t.to_zoned(tz.clone()).strftime("%Y-%m-%d %H:%M").to_string();
     let rows = people

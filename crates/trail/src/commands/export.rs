@@ -13,12 +13,13 @@ use anyhow::{Context, bail};
 use indicatif::{ProgressBar, ProgressStyle};
 use jiff::Timestamp;
 use serde_json::json;
+use trail_app::{
+    export::{ExportPlan, link_key},
+    own_events::Origin,
+    redact::Redaction,
+};
 use trail_core::{filter::parse_params, time::time_zone};
 use trail_export::{Format, views::ViewKind};
-use trail_server::audit::Origin;
-use trail_server::export::{ExportPlan, link_key};
-
-use trail_server::redact::Redaction;
 
 use super::existing_tenant;
 use crate::{cli::ExportArgs, config::Config, keyfile, open};
@@ -40,7 +41,7 @@ pub async fn run(config: Config, args: ExportArgs) -> anyhow::Result<ExitCode> {
     let (mut filter, _) = parse_params(pairs.iter().map(|(k, v)| (*k, v.as_str())), &tz, Timestamp::now(), &[])
         .map_err(|e| anyhow::anyhow!("--{}: {}", e.param, e.message))?;
     // One person by id or any e-mail linked to it, as the server finds them.
-    trail_server::identity::resolve(&*store, &tenant.id, &mut filter).await?;
+    trail_app::identity::resolve(&*store, &tenant.id, &mut filter).await?;
     // Only the link access log uses the key (its session ids are keyed by it).
     let key = if kind == ViewKind::LinkAccess {
         let signing = keyfile::load(&keyfile::path(config.signing_key.as_deref(), &config.data))
@@ -55,8 +56,7 @@ pub async fn run(config: Config, args: ExportArgs) -> anyhow::Result<ExitCode> {
         mask_phones: !args.unmask_phones,
         hide_link_detail: config.plans.get(&tenant.plan).is_some_and(|p| !p.link_detail),
     };
-    let plan = ExportPlan::new(tenant, tz, filter, format, kind, given, key, redaction)
-        .map_err(|m| anyhow::anyhow!("--view: {m}"))?;
+    let plan = ExportPlan::new(tenant, tz, filter, format, kind, given, key, redaction);
 
     let path = args.output.clone().unwrap_or_else(|| PathBuf::from(&plan.file_name));
     let to_stdout = path.as_os_str() == "-";

@@ -1,331 +1,116 @@
-//! The reports that come from rollups (docs/api.md), and the catalogue's views.
+//! The routes of the reports that come from rollups, of one message's entry, and of the
+//! catalogue's event views (`views.rs`), docs/api.md. Each reads its request, calls
+//! `trail_app::reports` or `trail_app::views` (where the rows, their paging and who may read
+//! them are decided), and shapes the body (`page.rs`).
 //!
-//! Rollup reports (logins, usage, users, links) read a rollup table ordered by each row's
-//! latest activity, so a page costs O(rows shown) at any depth: the rows whose latest activity
-//! falls after the range's start are exactly those with activity in an open range
-//! (`last_30_days`, `today`, ...); for a range with an end, a row whose latest activity is after
-//! it is kept when the term index counts one of its events inside the range. Counts "in the
-//! range" (failed logins, uploads, events) come from the term index per row: bitmaps only, no
-//! event is read. Figures that are a state rather than a count (files held, storage used, a
-//! link's state) are as of now.
-//!
-//! Event views (api, panel, messages, sms, documents, link-access) are the events query with the
-//! view's actions, each event projected to the view's export columns (`views.rs`).
+//! - `GET /v1/tenants/{t}/reports/logins`, `/reports/usage`, `/reports/users`, `/links`: a
+//!   page of the report's rows and the next page's cursor.
+//! - `GET /v1/tenants/{t}/reports/users/{actor}/stats`: one person's events by action and by
+//!   day, for managers and up or that person.
+//! - `GET /v1/tenants/{t}/messages/{message_id}`: one message's log entry.
 
-mod links;
-mod logins;
-mod messages;
 mod page;
-mod usage;
-mod users;
 mod views;
 
-use futures::future::BoxFuture;
-
-use axum::http::Uri;
-use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
-use jiff::Timestamp;
-use trail_core::{
-    TenantId,
-    filter::{ActionPattern, Filter, parse_params},
-    ids::Scope,
-    time::time_zone,
-    vocabulary::actions::{self, pattern},
+use axum::{
+    Json,
+    extract::{Path, State},
+    http::Uri,
 };
-use trail_store::{
-    ACTIVITY_BUCKET_US, ActorSummary, LinkSummary, LoginSummary, RecentPage, RollupKind, Store, StoreResult,
-    UsageSummary,
-};
+use serde_json::Value;
+use trail_app::reports::{self, MessageEntry, UserStats};
+use trail_core::TenantId;
 
-pub use links::{access_log, find_link, link_rows, list as links};
-pub use logins::{LoginRow, login_rows, logins};
-pub use messages::{Who, message, message_entry};
-pub use usage::{usage, usage_rows};
-pub use users::{ActionStat, stats, user_rows, user_stats, users};
-pub use views::{view, view_filter};
+pub use views::{access_log, view};
 
-use super::events::tenant;
+use self::page::{RowsPage, body};
+use super::{events::filtered, extract::TenantPath};
 use crate::{
     AppState,
     auth::Principal,
-    error::{ApiError, ApiResult},
+    error::ApiResult,
     params::query_pairs,
+    timeline_math::{Interval, fitted_boundaries},
 };
 
-fn cursor_of(at: Timestamp, key: &str) -> String {
-    URL_SAFE_NO_PAD.encode(format!("{}:{key}", at.as_microsecond()))
-}
-
-/// The row a rollup report's cursor names.
-pub fn parse_cursor(c: &str) -> Option<(Timestamp, String)> {
-    let text = String::from_utf8(URL_SAFE_NO_PAD.decode(c).ok()?).ok()?;
-    let (at, key) = text.split_once(':')?;
-    Some((Timestamp::from_microsecond(at.parse().ok()?).ok()?, key.to_owned()))
-}
-
-/// A rollup report's request: its filter (time range and actors only), page size and the row
-/// after which the page starts.
-pub(crate) struct ReportRequest {
-    pub filter: Filter,
-    pub limit: usize,
-    pub after: Option<(Timestamp, String)>,
-}
-
-/// Reads a rollup report's request for managers and up: section 4's time filters and `actor`
-/// (when `actors` is true); any other filter is a clear 400 rather than silently ignored.
-pub(crate) async fn report_request(
+/// A rollup report's request from the query string (see `trail_app::reports::report_request`).
+async fn request(
     s: &AppState,
     who: &Principal,
     t: &TenantId,
     uri: &Uri,
     report: &str,
     actors: bool,
-) -> ApiResult<ReportRequest> {
-    who.require(t, Scope::Read)?;
-    if who.owner().is_some() {
-        return Err(ApiError::forbidden(format!(
-            "the {report} report is for managers and up: role member sees its own events"
-        )));
-    }
-    let tenant = tenant(s, t).await?;
-    let tz = time_zone(&tenant.time_zone).map_err(ApiError::internal)?;
-    let mut pairs = query_pairs(uri.query());
-    let cursor = pairs.iter().position(|(k, _)| k == "cursor").map(|i| pairs.remove(i).1);
-    let (mut f, page) = parse_params(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())), &tz, Timestamp::now(), &[])?;
-    only_time_filters(&f, report, actors)?;
-    // Each row's counts are of the events as this reader is shown them (`count_in_range`).
-    f.redaction = crate::redact::of(who, t, &s.config, &tenant.plan);
-    crate::identity::resolve(&*s.store, t, &mut f).await?;
-    let after = match cursor {
-        Some(c) => Some(parse_cursor(&c).ok_or_else(|| {
-            ApiError::bad_request("invalid_parameter", "cursor is not one this report gave: start again without it")
-                .with_field("cursor")
-        })?),
-        None => None,
-    };
-    Ok(ReportRequest { filter: f, limit: page.limit, after })
+) -> ApiResult<reports::ReportRequest> {
+    Ok(reports::report_request(&s.app, who, t, query_pairs(uri.query()), report, actors).await?)
 }
 
-/// Refuses every filter but time (and `actor` when `actors` is true) with a clear 400, for
-/// the reports that cannot apply them, rather than silently ignoring them.
-pub(crate) fn only_time_filters(f: &Filter, report: &str, actors: bool) -> ApiResult<()> {
-    let unsupported = [
-        ("actor", !actors && !f.actors.is_empty()),
-        ("action", !f.actions.is_empty()),
-        ("category", !f.categories.is_empty()),
-        ("outcome", !f.outcomes.is_empty()),
-        ("target", !f.targets.is_empty()),
-        ("ip", !f.ips.is_empty()),
-        ("country", !f.countries.is_empty()),
-        ("session", !f.sessions.is_empty()),
-        ("q", f.q.is_some()),
-    ];
-    if let Some((name, _)) = unsupported.iter().find(|(_, given)| *given) {
-        let takes = if actors { "range, from, to, tz and actor" } else { "range, from, to and tz" };
-        Err(ApiError::bad_request(
-            "unsupported_filter",
-            format!("the {report} report takes {takes}; {name} is not supported here: filter the activity log instead"),
-        )
-        .with_field(*name))
-    } else {
-        Ok(())
-    }
+pub async fn logins(
+    State(s): State<AppState>,
+    who: Principal,
+    TenantPath(t): TenantPath,
+    uri: Uri,
+) -> ApiResult<Json<Value>> {
+    let r = request(&s, &who, &t, &uri, "login", true).await?;
+    let (rows, next_cursor) = reports::login_rows(&*s.store, &t, &r.filter, r.limit, r.after).await?;
+    body(RowsPage { rows, next_cursor })
 }
 
-/// How many events `scope` selects within `f`'s time range, as `f`'s reader is shown them
-/// (`f.redaction`), from the index; a person in `scope.actors` counts by every identifier
-/// linked to them.
-///
-/// A scope names a person or a link the reader may have chosen (a user's page), and on a plan
-/// without link detail a visitor known only by e-mail must not be counted as that person. Such
-/// a count cannot come from the index alone (see `trail_index::terms`); rather than read every
-/// event of the person, the index counts them exactly as stored, and only the events of the
-/// actions the redaction changes (SMS, link access) are read, to count them as shown.
-pub(crate) async fn count_in_range(store: &dyn Store, t: &TenantId, f: &Filter, mut scope: Filter) -> ApiResult<u64> {
-    scope.time = f.time;
-    scope.redaction = f.redaction;
-    crate::identity::resolve(store, t, &mut scope).await?;
-    let bounds = [f.time.from.unwrap_or(Timestamp::MIN), f.time.to.unwrap_or(Timestamp::MAX)];
-    let count = async |scope: &Filter| -> ApiResult<u64> {
-        Ok(store.count_buckets(t, scope, &bounds).await?.first().copied().unwrap_or(0))
-    };
-    if !scope.sees_redacted() || !scope.actions.is_empty() || scope.q.is_some() {
-        return count(&scope).await;
-    }
-    let changed = scope.redaction.changed_actions();
-    let stored = Filter { redaction: trail_core::redaction::Redaction::NONE, ..scope.clone() };
-    let stored_changed = Filter { actions: changed.clone(), ..stored.clone() };
-    let shown_changed = Filter { actions: changed, ..scope };
-    // Three reads, each of its own snapshot: an append between them cannot make a count negative.
-    Ok((count(&stored).await? + count(&shown_changed).await?).saturating_sub(count(&stored_changed).await?))
+pub async fn usage(
+    State(s): State<AppState>,
+    who: Principal,
+    TenantPath(t): TenantPath,
+    uri: Uri,
+) -> ApiResult<Json<Value>> {
+    let r = request(&s, &who, &t, &uri, "usage", true).await?;
+    let (rows, next_cursor) = reports::usage_rows(&*s.store, &t, &r.filter, r.limit, r.after).await?;
+    body(RowsPage { rows, next_cursor })
 }
 
-/// A filter for one person's events of the given actions (all actions when empty).
-pub(crate) fn person(key: &str, actions: &[&str]) -> Filter {
-    Filter {
-        actors: vec![key.to_owned()],
-        actions: actions.iter().map(|a| ActionPattern::parse(a).expect("catalogue actions parse")).collect(),
-        ..Filter::default()
-    }
+pub async fn users(
+    State(s): State<AppState>,
+    who: Principal,
+    TenantPath(t): TenantPath,
+    uri: Uri,
+) -> ApiResult<Json<Value>> {
+    let r = request(&s, &who, &t, &uri, "users", true).await?;
+    let (rows, next_cursor) = reports::user_rows(&*s.store, &t, &r.filter, r.limit, r.after).await?;
+    body(RowsPage { rows, next_cursor })
 }
 
-/// A rollup table's row, as the paging of every rollup report needs it.
-pub(crate) trait Rollup: Sized + Send + 'static {
-    /// Its activity buckets, when the store keeps them (closed ranges then cost O(rows shown)).
-    const KIND: Option<RollupKind>;
-    /// Its latest activity and key: its place in the table's order.
-    fn latest(&self) -> (Timestamp, &str);
-    /// Its events that count for the report (whether it belongs in a closed range).
-    fn scope(&self) -> Filter;
-    fn fetch<'a>(store: &'a dyn Store, t: &'a TenantId, page: &'a RecentPage) -> BoxFuture<'a, StoreResult<Vec<Self>>>;
+pub async fn links(
+    State(s): State<AppState>,
+    who: Principal,
+    TenantPath(t): TenantPath,
+    uri: Uri,
+) -> ApiResult<Json<Value>> {
+    let r = request(&s, &who, &t, &uri, "link", false).await?;
+    let (rows, next_cursor) = reports::link_rows(&*s.store, &t, &r.filter, r.limit, r.after).await?;
+    body(RowsPage { rows, next_cursor })
 }
 
-impl Rollup for LoginSummary {
-    const KIND: Option<RollupKind> = Some(RollupKind::Logins);
-    fn latest(&self) -> (Timestamp, &str) {
-        (self.last_attempt_at, &self.key)
-    }
-    fn scope(&self) -> Filter {
-        person(&self.key, &[actions::AUTH_LOGIN_SUCCEEDED, actions::AUTH_LOGIN_FAILED])
-    }
-    fn fetch<'a>(store: &'a dyn Store, t: &'a TenantId, page: &'a RecentPage) -> BoxFuture<'a, StoreResult<Vec<Self>>> {
-        store.logins(t, page)
-    }
+pub async fn stats(
+    State(s): State<AppState>,
+    who: Principal,
+    TenantPath(t): TenantPath,
+    Path((_, actor)): Path<(String, String)>,
+    uri: Uri,
+) -> ApiResult<Json<UserStats>> {
+    reports::may_see_stats(&*s.store, &who, &t, &actor).await?;
+    let f = filtered(&s, &who, &t, &uri, &[]).await?;
+    reports::only_time_filters(&f.filter, "user statistics", false)?;
+    // The timeline's days (until its arithmetic moves into trail-app: see `DayBounds`).
+    let tz = f.tz.clone();
+    let days = move |from, to, open| fitted_boundaries(from, to, Interval::Day, &tz, open).map(|(_, b)| b);
+    let stats = reports::user_stats(&*s.store, &t, &actor, &f.filter, &f.tz, &f.tenant.time_zone, &days).await?;
+    Ok(Json(stats))
 }
 
-impl Rollup for UsageSummary {
-    const KIND: Option<RollupKind> = Some(RollupKind::Usage);
-    fn latest(&self) -> (Timestamp, &str) {
-        (self.last_activity_at, &self.key)
-    }
-    fn scope(&self) -> Filter {
-        person(&self.key, &[actions::FILE_UPLOADED, actions::FILE_DOWNLOADED, actions::FILE_DELETED])
-    }
-    fn fetch<'a>(store: &'a dyn Store, t: &'a TenantId, page: &'a RecentPage) -> BoxFuture<'a, StoreResult<Vec<Self>>> {
-        store.usage(t, page)
-    }
-}
-
-impl Rollup for ActorSummary {
-    const KIND: Option<RollupKind> = None;
-    fn latest(&self) -> (Timestamp, &str) {
-        (self.last_seen_at, &self.key)
-    }
-    fn scope(&self) -> Filter {
-        person(&self.key, &[])
-    }
-    fn fetch<'a>(store: &'a dyn Store, t: &'a TenantId, page: &'a RecentPage) -> BoxFuture<'a, StoreResult<Vec<Self>>> {
-        store.actors(t, page)
-    }
-}
-
-impl Rollup for LinkSummary {
-    const KIND: Option<RollupKind> = Some(RollupKind::Links);
-    fn latest(&self) -> (Timestamp, &str) {
-        (self.last_activity_at, &self.key)
-    }
-    fn scope(&self) -> Filter {
-        links::of_link(&self.key, &[pattern::LINK])
-    }
-    fn fetch<'a>(store: &'a dyn Store, t: &'a TenantId, page: &'a RecentPage) -> BoxFuture<'a, StoreResult<Vec<Self>>> {
-        store.links(t, page)
-    }
-}
-
-/// One page of a rollup for filter `f` (its time range and actors), after the row `after`: the
-/// rows and the next page's cursor.
-pub(crate) async fn rollup_page<R: Rollup>(
-    store: &dyn Store,
-    t: &TenantId,
-    f: &Filter,
-    limit: usize,
-    mut after: Option<(Timestamp, String)>,
-) -> ApiResult<(Vec<R>, Option<String>)> {
-    if let (Some(kind), Some(to), true) = (R::KIND, f.time.to, f.actors.is_empty())
-        && to.as_microsecond() % ACTIVITY_BUCKET_US == 0
-    {
-        return closed_page(store, t, kind, f.time.from.unwrap_or(Timestamp::MIN), to, limit, after).await;
-    }
-    let mut rows: Vec<R> = Vec::new();
-    loop {
-        let page = RecentPage { since: f.time.from, after: after.clone(), limit: limit + 1, only: f.actors.clone() };
-        let batch = R::fetch(store, t, &page).await?;
-        let exhausted = batch.len() <= limit;
-        for r in batch {
-            let (at, key) = r.latest();
-            after = Some((at, key.to_owned()));
-            if f.time.to.is_some_and(|to| at >= to) && count_in_range(store, t, f, r.scope()).await? == 0 {
-                continue;
-            }
-            if rows.len() == limit {
-                // One more row exists: the page ends with the previous one.
-                let next = rows.last().map(|last| {
-                    let (at, key) = last.latest();
-                    cursor_of(at, key)
-                });
-                return Ok((rows, next));
-            }
-            rows.push(r);
-        }
-        if exhausted {
-            return Ok((rows, None));
-        }
-    }
-}
-
-/// One page of a rollup over a closed range whose end is on a bucket boundary (every preset
-/// and every date is): the rows active in the range by their latest activity in it, from the
-/// activity buckets, then their rollup rows by key.
-async fn closed_page<R: Rollup>(
-    store: &dyn Store,
-    t: &TenantId,
-    kind: RollupKind,
-    from: Timestamp,
-    to: Timestamp,
-    limit: usize,
-    after: Option<(Timestamp, String)>,
-) -> ApiResult<(Vec<R>, Option<String>)> {
-    let found = store.active_in(t, kind, from, to, after, limit + 1).await?;
-    let next = (found.len() > limit).then(|| cursor_of(found[limit - 1].0, &found[limit - 1].1));
-    let keys: Vec<String> = found.into_iter().take(limit).map(|(_, k)| k).collect();
-    if keys.is_empty() {
-        return Ok((Vec::new(), None));
-    }
-    // By key (a lookup by e-mail may also find someone else whose e-mail equals a key).
-    let page = RecentPage { limit: keys.len() * 2, only: keys.clone(), ..RecentPage::default() };
-    let mut by_key: std::collections::HashMap<String, R> =
-        R::fetch(store, t, &page).await?.into_iter().map(|r| (r.latest().1.to_owned(), r)).collect();
-    Ok((keys.iter().filter_map(|k| by_key.remove(k)).collect(), next))
-}
-
-/// Whether the filter bounds time at all (counts "in the range" then come from the index;
-/// over all time they are the rollup's totals).
-pub(crate) fn bounded(f: &Filter) -> bool {
-    f.time.from.is_some() || f.time.to.is_some()
-}
-
-/// One page of a report view (logins, usage, users) as JSON rows, for its exports.
-pub async fn report_page(
-    kind: trail_export::views::ViewKind,
-    store: &dyn Store,
-    t: &TenantId,
-    f: &Filter,
-    limit: usize,
-    after: Option<(Timestamp, String)>,
-) -> ApiResult<(Vec<serde_json::Map<String, serde_json::Value>>, Option<String>)> {
-    use trail_export::views::ViewKind;
-    fn maps<T: serde::Serialize>(rows: Vec<T>) -> Vec<serde_json::Map<String, serde_json::Value>> {
-        rows.into_iter()
-            .filter_map(|r| match serde_json::to_value(r) {
-                Ok(serde_json::Value::Object(m)) => Some(m),
-                _ => None,
-            })
-            .collect()
-    }
-    Ok(match kind {
-        ViewKind::Logins => login_rows(store, t, f, limit, after).await.map(|(r, n)| (maps(r), n))?,
-        ViewKind::Usage => usage_rows(store, t, f, limit, after).await.map(|(r, n)| (maps(r), n))?,
-        ViewKind::Users => user_rows(store, t, f, limit, after).await.map(|(r, n)| (maps(r), n))?,
-        other => return Err(ApiError::internal(format!("{} is not a report view", other.name()))),
-    })
+pub async fn message(
+    State(s): State<AppState>,
+    who: Principal,
+    TenantPath(t): TenantPath,
+    Path((_, id)): Path<(String, String)>,
+) -> ApiResult<Json<MessageEntry>> {
+    Ok(Json(reports::message_for(&s.app, &who, &t, &id).await?))
 }

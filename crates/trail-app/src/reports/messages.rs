@@ -1,32 +1,22 @@
-//! `GET /v1/tenants/{t}/messages/{message_id}`: one message's log entry, assembled from the
-//! events naming it as a `message` target: when it was sent and by whom, its
-//! recipients and expiry (`message.sent`'s metadata), its status (the latest lifecycle event),
-//! how often it was opened and downloaded, and every interaction with its IP, place and
-//! browser, oldest first. Managers and up. The events of one message are few; they are read
-//! whole, at most [`MAX_EVENTS`] of them.
+//! One message's log entry (`GET /v1/tenants/{t}/messages/{message_id}`, the console's
+//! message page), assembled from the events naming it as a `message` target: when it was sent
+//! and by whom, its recipients and expiry (`message.sent`'s metadata), its status (the latest
+//! lifecycle event), how often it was opened and downloaded, and every interaction with its IP,
+//! place and browser, oldest first. Managers and up. The events of one message are few; they
+//! are read whole, at most [`MAX_EVENTS`] of them.
 
-use axum::{
-    Json,
-    extract::{Path, State},
-};
 use serde::Serialize;
 use serde_json::Value;
 use trail_core::{
     TenantId,
     filter::{Filter, Page, TargetRef},
-    ids::Scope,
     time::TimeBounds,
     vocabulary::actions::{self, prefix},
 };
-
 use trail_store::Store;
 
-use crate::{
-    AppState,
-    api::extract::TenantPath,
-    auth::Principal,
-    error::{ApiError, ApiResult},
-};
+use super::{managers_only, tenant};
+use crate::{AppError, AppResult, access::Principal, redact::Redaction};
 
 /// The most events one message's entry is made from.
 const MAX_EVENTS: usize = 10_000;
@@ -71,33 +61,21 @@ pub struct MessageEntry {
     pub truncated: bool,
 }
 
-pub async fn message(
-    State(s): State<AppState>,
-    who: Principal,
-    TenantPath(t): TenantPath,
-    Path((_, id)): Path<(String, String)>,
-) -> ApiResult<Json<MessageEntry>> {
-    who.require(&t, Scope::Read)?;
-    if who.owner().is_some() {
-        return Err(ApiError::forbidden("the message log is for managers and up: role member sees its own events"));
-    }
-    let plan = crate::api::events::tenant(&s, &t).await?.plan;
-    let redaction = crate::redact::of(&who, &t, &s.config, &plan);
-    Ok(Json(message_entry(&*s.store, &t, &id, redaction).await?))
+/// The entry of message `id` as `who` may see it: for managers and up.
+pub async fn message_for(app: &crate::App, who: &Principal, t: &TenantId, id: &str) -> AppResult<MessageEntry> {
+    managers_only(who, t, "the message log is for managers and up: role member sees its own events")?;
+    let plan = tenant(&**app.store(), t).await?.plan;
+    let redaction = crate::redact::of(who, t, app.config(), &plan);
+    message_entry(&**app.store(), t, id, redaction).await
 }
 
 fn who(a: &trail_core::event::Actor) -> Who {
     Who { id: a.id.clone(), name: a.name.clone(), email: a.email.clone() }
 }
 
-/// The entry of message `id` as a reader with `redaction` may see it, or a 404 when no event
-/// names it.
-pub async fn message_entry(
-    store: &dyn Store,
-    t: &TenantId,
-    id: &str,
-    redaction: crate::redact::Redaction,
-) -> ApiResult<MessageEntry> {
+/// The entry of message `id` as a reader with `redaction` may see it, or "not found" when no
+/// event names it.
+pub async fn message_entry(store: &dyn Store, t: &TenantId, id: &str, redaction: Redaction) -> AppResult<MessageEntry> {
     let filter = Filter {
         time: TimeBounds::default(),
         targets: vec![TargetRef { kind: Some("message".into()), id: id.to_owned() }],
@@ -115,7 +93,7 @@ pub async fn message_entry(
         }
     }
     if events.is_empty() {
-        return Err(ApiError::not_found(format!("message {id}")));
+        return Err(AppError::NotFound(format!("message {id}")));
     }
     events.reverse();
     events.iter_mut().for_each(|e| crate::redact::event(e, redaction));

@@ -1,32 +1,14 @@
-//! `GET /v1/tenants/{t}/reports/usage`: per person seen in `file.*`, files held and storage
-//! used (as of now), their uploads, downloads and deletes (in the range; over all time for
-//! `range=all`), and their latest file event.
+//! The usage report (`GET /v1/tenants/{t}/reports/usage`, the console's Files page): per
+//! person seen in `file.*`, files held and storage used (as of now), their uploads, downloads
+//! and deletes (in the range; over all time for `range=all`), and their latest file event.
 
-use axum::{Json, extract::State, http::Uri};
 use jiff::Timestamp;
 use serde::Serialize;
-use serde_json::Value;
 use trail_core::{TenantId, filter::Filter, vocabulary::actions};
-use trail_store::Store;
-use trail_store::UsageSummary;
+use trail_store::{Store, UsageSummary};
 
-use super::{
-    bounded, count_in_range,
-    page::{RowsPage, body},
-    person, report_request, rollup_page,
-};
-use crate::{AppState, api::extract::TenantPath, auth::Principal, error::ApiResult};
-
-pub async fn usage(
-    State(s): State<AppState>,
-    who: Principal,
-    TenantPath(t): TenantPath,
-    uri: Uri,
-) -> ApiResult<Json<Value>> {
-    let r = report_request(&s, &who, &t, &uri, "usage", true).await?;
-    let (rows, next_cursor) = usage_rows(&*s.store, &t, &r.filter, r.limit, r.after).await?;
-    body(RowsPage { rows, next_cursor })
-}
+use super::{bounded, count_in_range, person, rollup_page};
+use crate::AppResult;
 
 /// One row of the usage report (the fields docs/api.md lists, plus `storage` in human units).
 #[derive(Serialize)]
@@ -53,7 +35,7 @@ pub async fn usage_rows(
     f: &Filter,
     limit: usize,
     after: Option<(Timestamp, String)>,
-) -> ApiResult<(Vec<UsageRow>, Option<String>)> {
+) -> AppResult<(Vec<UsageRow>, Option<String>)> {
     let (page, next) = rollup_page::<UsageSummary>(store, t, f, limit, after).await?;
     let mut rows = Vec::with_capacity(page.len());
     for u in page {

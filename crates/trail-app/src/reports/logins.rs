@@ -1,32 +1,14 @@
-//! `GET /v1/tenants/{t}/reports/logins`: per person seen in `auth.login.*`, the status of their
-//! latest attempt, their latest success and failure, their failed attempts in the range, and
-//! where the latest attempt came from.
+//! The login report (`GET /v1/tenants/{t}/reports/logins`, the console's Logins page): per
+//! person seen in `auth.login.*`, the status of their latest attempt, their latest success and
+//! failure, their failed attempts in the range, and where the latest attempt came from.
 
-use axum::{Json, extract::State, http::Uri};
 use jiff::Timestamp;
 use serde::Serialize;
-use serde_json::Value;
 use trail_core::{TenantId, filter::Filter, vocabulary::actions};
-use trail_store::LoginSummary;
-use trail_store::Store;
+use trail_store::{LoginSummary, Store};
 
-use super::{
-    count_in_range,
-    page::{RowsPage, body},
-    person, report_request, rollup_page,
-};
-use crate::{AppState, api::extract::TenantPath, auth::Principal, error::ApiResult};
-
-pub async fn logins(
-    State(s): State<AppState>,
-    who: Principal,
-    TenantPath(t): TenantPath,
-    uri: Uri,
-) -> ApiResult<Json<Value>> {
-    let r = report_request(&s, &who, &t, &uri, "login", true).await?;
-    let (rows, next_cursor) = login_rows(&*s.store, &t, &r.filter, r.limit, r.after).await?;
-    body(RowsPage { rows, next_cursor })
-}
+use super::{count_in_range, person, rollup_page};
+use crate::AppResult;
 
 /// One row of the login report.
 #[derive(Serialize)]
@@ -60,7 +42,7 @@ pub async fn login_rows(
     f: &Filter,
     limit: usize,
     after: Option<(Timestamp, String)>,
-) -> ApiResult<(Vec<LoginRow>, Option<String>)> {
+) -> AppResult<(Vec<LoginRow>, Option<String>)> {
     let (page, next) = rollup_page::<LoginSummary>(store, t, f, limit, after).await?;
     let mut rows = Vec::with_capacity(page.len());
     for l in page {
