@@ -1,15 +1,18 @@
-//! The timeline's bucket arithmetic: where the hours, days, months and years of a time zone
-//! begin over a range, and the interval that fits a range in [`MAX_BUCKETS`] buckets.
+//! The timeline: a filtered view's events counted per hour, day, month or year of the tenant's
+//! time zone ([`count`]), and the bucket arithmetic under it: where the intervals of a zone begin
+//! over a range, and the interval that fits a range in [`MAX_BUCKETS`] buckets.
 //!
-//! Pure functions of times and zones, no store and no HTTP: the API's timeline
-//! (`api/timeline.rs`, which counts the events in each bucket) and the console's activity chart
-//! both use them, so they live outside `api/` and the console does not import the API. They
-//! belong to the application layer (`trail-app`'s `timeline` module) and move there whole.
+//! The API's timeline (`/reports/timeline`), a person's statistics and the console's activity
+//! chart all count here; they differ only in whether a range too long for the interval asked
+//! takes a longer one ([`Coarsen`]), and in how they show the buckets.
 
 use jiff::{Timestamp, ToSpan, Zoned, tz::TimeZone};
+use trail_core::{TenantId, filter::Filter};
+
+use crate::{App, AppError, AppResult, Invalid};
 
 /// The most buckets one answer may hold.
-const MAX_BUCKETS: usize = 10_000;
+pub const MAX_BUCKETS: usize = 10_000;
 
 /// The length of a timeline's buckets. Days, months and years follow the zone's calendar.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -28,6 +31,14 @@ impl Interval {
             "month" => Interval::Month,
             "year" => Interval::Year,
             _ => return None,
+        })
+    }
+
+    /// The interval a request's `interval` parameter names.
+    pub fn from_param(s: &str) -> AppResult<Interval> {
+        Interval::parse(s).ok_or_else(|| {
+            AppError::invalid(Invalid::Parameter, format!("interval {s:?} is invalid: use hour, day, month or year"))
+                .with_field("interval")
         })
     }
 
@@ -151,6 +162,63 @@ pub fn fitted_boundaries(
             },
         }
     }
+}
+
+/// When a range holds more than [`MAX_BUCKETS`] buckets of the interval asked, whether the
+/// shortest longer interval that fits is used instead (see [`fitted_boundaries`]).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Coarsen {
+    /// Only for a range whose start the caller did not choose (the API's timeline): a start
+    /// they chose too far back is an error naming the interval that would fit.
+    WhenOpen,
+    /// Always (the console's chart, which draws whatever range it is given).
+    Always,
+}
+
+/// One bucket: its first instant and the events in it.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Bucket {
+    pub start: Timestamp,
+    pub count: u64,
+}
+
+/// Events counted per interval, oldest bucket first, with the interval used (longer than the
+/// one asked when the range was coarsened). No buckets when the range is open and the log
+/// has no events.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct Timeline {
+    pub interval: Interval,
+    pub buckets: Vec<Bucket>,
+}
+
+/// The events `filter` selects in `t`'s log counted per `interval` of time zone `tz`, over the
+/// filter's time range: from the tenant's first event when it has no start, to now when it has
+/// no end. A range too long for `interval` is an invalid `interval` parameter unless `coarsen`
+/// allows a longer one.
+pub async fn count(
+    app: &App,
+    t: &TenantId,
+    filter: &Filter,
+    interval: Interval,
+    tz: &TimeZone,
+    coarsen: Coarsen,
+) -> AppResult<Timeline> {
+    let now = Timestamp::now();
+    let from = match filter.time.from {
+        Some(from) => Some(from),
+        None => app.store().first_occurred_at(t).await?,
+    };
+    let to = filter.time.to.unwrap_or(now).max(from.unwrap_or(now));
+    let Some(from) = from else { return Ok(Timeline { interval, buckets: Vec::new() }) };
+    let coarsen = match coarsen {
+        Coarsen::WhenOpen => filter.time.from.is_none(),
+        Coarsen::Always => true,
+    };
+    let (interval, bounds) = fitted_boundaries(from, to, interval, tz, coarsen)
+        .map_err(|m| AppError::invalid(Invalid::Parameter, m).with_field("interval"))?;
+    let counts = app.store().count_buckets(t, filter, &bounds).await?;
+    let buckets = bounds.into_iter().zip(counts).map(|(start, count)| Bucket { start, count }).collect();
+    Ok(Timeline { interval, buckets })
 }
 
 #[cfg(test)]
