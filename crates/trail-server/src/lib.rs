@@ -29,7 +29,6 @@ pub mod retention;
 mod router;
 mod state;
 pub mod tail;
-mod timeline_math;
 
 use std::future::Future;
 
@@ -38,6 +37,8 @@ pub use state::{AppState, ServerConfig};
 // Shims: modules that moved to `trail-app`, at their old paths until every caller imports them
 // from there.
 pub use trail_app::{identity, plans, redact, secrets, viewer};
+// Shim: the timeline's arithmetic is `trail_app::timeline` (`api/reports/users.rs` still names it here).
+use trail_app::timeline as timeline_math;
 /// Shim: Trail's own events are `trail_app::own_events`; a request's origin is [`origin`].
 pub mod audit {
     pub use trail_app::own_events::{Origin, append, record};

@@ -1,4 +1,5 @@
-//! `/v1/tenants/{t}/events`: ingest, query, and one event.
+//! `/v1/tenants/{t}/events`: ingest, query, and one event. What each does is trail-app's
+//! (`ingest`, `queries`); here are the request's body and parameters, and the JSON answered.
 
 use axum::{
     Json,
@@ -7,16 +8,15 @@ use axum::{
     http::{HeaderMap, StatusCode, Uri, header},
     response::{IntoResponse, Response},
 };
-use jiff::Timestamp;
 use serde::Serialize;
+pub(crate) use trail_app::queries::Filtered;
+use trail_app::{ingest, queries};
 use trail_core::{
     TenantId,
-    event::{BodyFormat, StoredEvent, parse_batch},
-    filter::parse_params,
+    event::{BodyFormat, StoredEvent},
     ids::Scope,
-    time::{time_zone, truncate_us},
 };
-use trail_store::{PreparedEvent, Tenant};
+use trail_store::Tenant;
 
 use super::extract::TenantPath;
 use crate::{
@@ -100,59 +100,31 @@ async fn ingest_inner(
     })?;
     // Validation is the CPU part of ingest: a few requests at a time (`admission.rs`).
     let preparing = s.admission.preparing().await;
-    let received_at = truncate_us(Timestamp::now());
-    let events = parse_batch(&body, body_format(&headers), received_at, limits)?;
-    let truncate = trail_core::privacy::truncates_ips(&tenant(s, &t).await?.settings);
-    let prepared: Vec<PreparedEvent> = events
-        .into_iter()
-        .map(|e| PreparedEvent::new(e, received_at, |body| s.enricher.prepare(body, truncate)))
-        .collect();
+    let prepared = ingest::prepare(&s.app, &t, &body, body_format(&headers), &s.enricher).await?;
     drop((preparing, body));
-    let ids: Vec<Option<String>> = prepared.iter().map(|p| p.body.id.clone()).collect();
-    let receipt = s.app.append(&t, prepared).await?;
-    let duplicates = receipt.events.iter().filter(|e| e.duplicate).count();
-    Metrics::add(&s.metrics.events_stored, (receipt.events.len() - duplicates) as u64);
+    let receipt = ingest::append(&s.app, &t, prepared).await?;
+    let duplicates = receipt.duplicates();
+    Metrics::add(&s.metrics.events_stored, receipt.stored() as u64);
     Metrics::add(&s.metrics.events_duplicate, duplicates as u64);
     let listed: Vec<IngestedEvent<'_>> = receipt
         .events
         .iter()
-        .zip(&ids)
         .enumerate()
-        .map(|(index, (a, id))| IngestedEvent { index, seq: a.seq, id: id.as_deref(), duplicate: a.duplicate })
+        .map(|(index, e)| IngestedEvent { index, seq: e.seq, id: e.id.as_deref(), duplicate: e.duplicate })
         .collect();
     let body =
         IngestResponse { accepted: receipt.events.len(), duplicates, events: listed, tree_size: receipt.tree_size };
     Ok((StatusCode::CREATED, Json(body)).into_response())
 }
 
-/// The tenant, or the same 404 whoever asks.
+/// The tenant, or the same 404 whoever asks (`trail_app::queries::tenant`). Kept for the
+/// reports' and members' routes, which still call it here.
 pub(crate) async fn tenant(s: &AppState, t: &TenantId) -> ApiResult<Tenant> {
-    s.store.tenant(t).await?.ok_or_else(|| ApiError::not_found(format!("tenant {t}")))
+    Ok(queries::tenant(&*s.store, t).await?)
 }
 
-/// What a filtered request asks for: the filter and page from its query string (with `extra`
-/// parameters allowed and returned), resolved in the tenant's time zone.
-pub(crate) struct Filtered {
-    pub tenant: Tenant,
-    pub tz: jiff::tz::TimeZone,
-    pub filter: trail_core::filter::Filter,
-    pub page: trail_core::filter::Page,
-    pub pairs: Vec<(String, String)>,
-}
-
-impl Filtered {
-    /// The value of an extra parameter.
-    pub fn param(&self, name: &str) -> Option<&str> {
-        self.pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
-    }
-
-    /// Whether the request set the time range itself (`range`, `from` or `to`).
-    pub fn has_time(&self) -> bool {
-        self.pairs.iter().any(|(k, _)| matches!(k.as_str(), "range" | "from" | "to"))
-    }
-}
-
-/// The filter of a request, narrowed to the caller's own events when the caller is a `member`.
+/// The filter of a request (`trail_app::queries::filtered`): its query string, with `extra`
+/// parameters allowed and kept, for the caller.
 pub(crate) async fn filtered(
     s: &AppState,
     who: &Principal,
@@ -160,30 +132,7 @@ pub(crate) async fn filtered(
     uri: &Uri,
     extra: &[&str],
 ) -> ApiResult<Filtered> {
-    let tenant = tenant(s, t).await?;
-    let tz = time_zone(&tenant.time_zone).map_err(ApiError::internal)?;
-    let pairs = query_pairs(uri.query());
-    let (mut filter, page) =
-        parse_params(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())), &tz, Timestamp::now(), extra)?;
-    filter.owner = who.owner().cloned();
-    // The filter sees the events as this reader is shown them: no search confirms a value
-    // hidden from them.
-    filter.redaction = crate::redact::of(who, t, &s.config, &tenant.plan);
-    crate::identity::resolve(&*s.store, t, &mut filter).await?;
-    Ok(Filtered { tenant, tz, filter, page, pairs })
-}
-
-/// One event the caller may see: anyone's for managers and up, only their own for a `member`
-/// (another's is the same 404 as a missing one).
-pub(crate) async fn visible_event(s: &AppState, who: &Principal, t: &TenantId, seq: u64) -> ApiResult<StoredEvent> {
-    let owner = match who.owner() {
-        Some(o) => Some(crate::identity::owner(&*s.store, t, o).await?),
-        None => None,
-    };
-    match s.store.event(t, seq).await? {
-        Some(e) if owner.is_none_or(|o| o.owns(&e.body)) => Ok(e),
-        _ => Err(ApiError::not_found(format!("event {seq}"))),
-    }
+    Ok(queries::filtered(&s.app, who, t, query_pairs(uri.query()), extra).await?)
 }
 
 pub async fn query(
@@ -195,9 +144,7 @@ pub async fn query(
     who.require(&t, Scope::Read)?;
     Metrics::add(&s.metrics.query_requests, 1);
     let f = filtered(&s, &who, &t, &uri, &[]).await?;
-    let mut result = s.store.query(&t, &f.filter, f.page).await?;
-    let r = f.filter.redaction;
-    result.events.iter_mut().for_each(|e| crate::redact::event(e, r));
+    let result = queries::page(&*s.store, &t, &f.filter, f.page).await?;
     Ok(Json(EventsResponse { events: result.events, next_cursor: result.next_cursor.map(|c| c.encode()) }))
 }
 
@@ -220,9 +167,7 @@ pub async fn get_one(
         ApiError::bad_request("invalid_parameter", format!("{seq:?} is not a seq: use the event's number, such as 42"))
             .with_field("seq")
     })?;
-    let mut event = visible_event(&s, &who, &t, seq).await?;
-    let plan = tenant(&s, &t).await?.plan;
-    crate::redact::event(&mut event, crate::redact::of(&who, &t, &s.config, &plan));
+    let event = queries::event(&s.app, &who, &t, seq).await?;
     let leaf = s.store.leaf_hash(&t, seq).await?;
     use base64::Engine;
     let leaf_hash = leaf.map(|h| base64::engine::general_purpose::STANDARD.encode(h));

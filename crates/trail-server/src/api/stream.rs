@@ -36,7 +36,7 @@ struct Tail {
     /// When the stream ends (see [`MAX_LIFE`]).
     ends: tokio::time::Instant,
     /// Whether phone numbers are masked for this reader (`redact.rs`).
-    mask: crate::redact::Redaction,
+    mask: trail_app::redact::Redaction,
     filter: Filter,
     events: Subscription,
     ready: VecDeque<StoredEvent>,
@@ -46,7 +46,7 @@ impl Tail {
     async fn next(mut self) -> Option<(Result<Event, Infallible>, Self)> {
         loop {
             if let Some(mut e) = self.ready.pop_front() {
-                crate::redact::event(&mut e, self.mask);
+                trail_app::redact::event(&mut e, self.mask);
                 let data = serde_json::to_string(&e).ok()?;
                 let event = Event::default().id(e.seq.to_string()).event("event").data(data);
                 return Some((Ok(event), self));

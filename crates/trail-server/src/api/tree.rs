@@ -1,8 +1,7 @@
 //! The tenant's Merkle tree: checkpoints, proofs, and the data each leaf hashes (docs/integrity.md).
+//! What each answers is `trail_app::tree`'s; here are its parameters and its JSON.
 //!
 //! Hashes are base64 (standard, padded), as in checkpoints and in the RFC 6962 test vectors.
-//! A proof is computed against a tree size: by default the latest checkpoint's, so a client can
-//! check it against a signed root.
 
 use axum::{
     Json,
@@ -12,10 +11,11 @@ use axum::{
 };
 use base64::{Engine, engine::general_purpose::STANDARD};
 use serde::Serialize;
+use trail_app::tree;
 use trail_core::{TenantId, checkpoint::verifier_key, ids::Scope, merkle::Hash};
 use trail_store::StoredCheckpoint;
 
-use super::{events::tenant, extract::TenantPath};
+use super::extract::TenantPath;
 use crate::{
     AppState,
     auth::Principal,
@@ -81,38 +81,13 @@ fn seq(raw: &str) -> ApiResult<u64> {
     })
 }
 
-/// The tree size a proof is asked against: given, or the latest checkpoint's, or the log's.
-async fn size_or_latest(
-    s: &AppState,
-    t: &TenantId,
-    given: Option<u64>,
-    field: &str,
-) -> ApiResult<(u64, Option<StoredCheckpoint>)> {
-    let count = tenant(s, t).await?.event_count;
-    let latest = s.store.latest_checkpoint(t).await?;
-    let size = given.or(latest.as_ref().map(|c| c.size)).unwrap_or(count);
-    if size == 0 || size > count {
-        return Err(ApiError::bad_request(
-            "invalid_parameter",
-            format!("{field} {size} is not a tree size of this log: use 1 to {count}"),
-        )
-        .with_field(field));
-    }
-    let cp = latest.filter(|c| c.size == size);
-    Ok((size, cp))
-}
-
 pub async fn checkpoint(
     State(s): State<AppState>,
     who: Principal,
     TenantPath(t): TenantPath,
 ) -> ApiResult<Json<CheckpointView>> {
     who.require(&t, Scope::Read)?;
-    tenant(&s, &t).await?;
-    let c =
-        s.store.latest_checkpoint(&t).await?.ok_or_else(|| {
-            ApiError::not_found("checkpoint (the first is signed within a second of the first event)")
-        })?;
+    let c = tree::checkpoint(&s.app, &t).await?;
     Ok(Json(view(&s, &t, c)))
 }
 
@@ -133,13 +108,8 @@ pub async fn consistency(
     let from = param(&uri, "from")?.ok_or_else(|| {
         ApiError::bad_request("invalid_parameter", "from is required: the size of the older tree").with_field("from")
     })?;
-    let (to, _) = size_or_latest(&s, &t, param(&uri, "to")?, "to").await?;
-    if from == 0 || from > to {
-        return Err(ApiError::bad_request("invalid_parameter", format!("from must be between 1 and to ({to})"))
-            .with_field("from"));
-    }
-    let proof = s.store.consistency_proof(&t, from, to).await?;
-    Ok(Json(ConsistencyView { from, to, proof: proof.iter().map(b64).collect() }))
+    let c = tree::consistency(&s.app, &t, from, param(&uri, "to")?).await?;
+    Ok(Json(ConsistencyView { from: c.from, to: c.to, proof: c.proof.iter().map(b64).collect() }))
 }
 
 #[derive(Serialize)]
@@ -165,38 +135,20 @@ pub async fn inclusion(
 ) -> ApiResult<Json<InclusionView>> {
     who.require(&t, Scope::Read)?;
     let seq = seq(&raw_seq)?;
-    if who.owner().is_some() {
-        super::events::visible_event(&s, &who, &t, seq).await?;
-    }
-    let (size, cp) = size_or_latest(&s, &t, param(&uri, "tree_size")?, "tree_size").await?;
-    if seq == 0 || seq > size {
-        return Err(ApiError::not_found(format!("event {seq} in the tree of {size} events")));
-    }
-    let leaf = s.store.leaf_hash(&t, seq).await?.ok_or_else(|| ApiError::not_found(format!("event {seq}")))?;
-    let proof = s.store.inclusion_proof(&t, seq, size).await?;
-    // Against a checkpoint (the default), its root is the one signed: no need to compute it.
-    let root = match &cp {
-        Some(c) => c.root,
-        None => s.store.tree_root(&t, size).await?,
-    };
+    let p = tree::inclusion(&s.app, &who, &t, seq, param(&uri, "tree_size")?).await?;
     Ok(Json(InclusionView {
         seq,
         leaf_index: seq - 1,
-        tree_size: size,
-        leaf_hash: b64(&leaf),
-        root_hash: b64(&root),
-        proof: proof.iter().map(b64).collect(),
-        checkpoint: cp.map(|c| c.note),
+        tree_size: p.tree_size,
+        leaf_hash: b64(&p.leaf_hash),
+        root_hash: b64(&p.root_hash),
+        proof: p.proof.iter().map(b64).collect(),
+        checkpoint: p.checkpoint.map(|c| c.note),
     }))
 }
 
-/// The exact bytes leaf `seq` hashes (as `SHA-256(0x00 || bytes)`): the event in canonical form
-/// with commitments in place of its personal values.
-///
-/// A leaf holds the metadata, the location and the client in clear (only the e-mail, name,
-/// address and description are commitments), so a reader from whom the event's copy hides
-/// something (a masked phone number, a link visitor's detail the plan withholds) gets a 403
-/// for its leaf rather than the values hidden everywhere else.
+/// The exact bytes leaf `seq` hashes, or a 403 for a reader its event's copy hides something
+/// from (`trail_app::tree::leaf`).
 pub async fn leaf(
     State(s): State<AppState>,
     who: Principal,
@@ -204,34 +156,7 @@ pub async fn leaf(
     Path((_, raw_seq)): Path<(String, String)>,
 ) -> ApiResult<Response> {
     who.require(&t, Scope::Read)?;
-    let seq = seq(&raw_seq)?;
-    let redaction = crate::redact::of(&who, &t, &s.config, &tenant(&s, &t).await?.plan);
-    let event = if who.owner().is_some() {
-        Some(super::events::visible_event(&s, &who, &t, seq).await?)
-    } else if redaction != crate::redact::Redaction::NONE {
-        s.store.event(&t, seq).await?
-    } else {
-        None
-    };
-    if let Some(e) = event.filter(|e| crate::redact::changes(e, redaction)) {
-        let (what, who_may) = if redaction.hide_link_detail && crate::redact::is_link_access(&e) {
-            (
-                "a link visitor's e-mail, address, location and platform, which the tenant's plan does not include",
-                "on a plan with link detail it is shown",
-            )
-        } else {
-            ("an SMS phone number, which only admins of the tenant see whole", "an admin of the tenant can fetch it")
-        };
-        return Err(ApiError::new(
-            axum::http::StatusCode::FORBIDDEN,
-            "leaf_withheld",
-            format!(
-                "the leaf of event {seq} holds in clear what your access hides ({what}): {who_may}; \
-             its inclusion proof (GET /v1/tenants/{t}/events/{seq}/proof) still proves its leaf hash"
-            ),
-        ));
-    }
-    let data = s.store.leaf_data(&t, seq).await?.ok_or_else(|| ApiError::not_found(format!("event {seq}")))?;
+    let data = tree::leaf(&s.app, &who, &t, seq(&raw_seq)?).await?;
     Ok(([(header::CONTENT_TYPE, "application/json")], data).into_response())
 }
 

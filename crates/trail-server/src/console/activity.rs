@@ -19,10 +19,15 @@ use axum::{
 };
 use jiff::{Timestamp, tz::TimeZone};
 use serde_json::{Map, Value, json};
+use trail_app::{
+    AppError, AppResult,
+    queries::{self, Reader},
+    timeline::{self, Coarsen, Interval},
+};
 use trail_core::{
     catalogue::{KNOWN_CATEGORIES, report_type},
     event::{Category, StoredEvent},
-    filter::{ActionPattern, Filter, Page, parse_params},
+    filter::{ActionPattern, Filter, Page},
     search::{SearchQuery, Term, TermKind},
     time::{RangePreset, time_zone},
     vocabulary::{actions::prefix, categories},
@@ -32,9 +37,8 @@ use trail_store::Tenant;
 use super::{Nav, render, signed_in_tenant};
 use crate::{
     AppState,
-    auth::Person,
+    auth::{Person, Principal},
     params::query_pairs,
-    timeline_math::{Interval, fitted_boundaries},
 };
 
 /// People offered in the user picker (the most recently active).
@@ -229,17 +233,6 @@ impl View {
         }
         p
     }
-
-    fn redaction(&self, s: &AppState) -> crate::redact::Redaction {
-        let who = crate::auth::Principal::Person(self.person.clone());
-        crate::redact::of(&who, &self.tenant.id, &s.config, &self.tenant.plan)
-    }
-}
-
-/// The event as its reader may see it.
-fn redacted(mut e: trail_core::event::StoredEvent, r: crate::redact::Redaction) -> trail_core::event::StoredEvent {
-    crate::redact::event(&mut e, r);
-    e
 }
 
 async fn view(s: &AppState, parts: &Parts) -> Result<View, Response> {
@@ -253,28 +246,22 @@ async fn view(s: &AppState, parts: &Parts) -> Result<View, Response> {
     if let Some(c) = &cursor {
         all.push(("cursor".into(), c.clone()));
     }
+    // The list, its counts and its histogram match what this person is shown; one person by
+    // id or e-mail alike, for the `actor` field and a member's own events.
+    let reader = Reader::of(&s.app, &Principal::Person(person.clone()), &tenant);
+    let pairs = all.iter().map(|(k, v)| (k.as_str(), v.as_str()));
     let mut hiding_trail = false;
-    // The list, its counts and its histogram match what this person is shown.
-    let redaction =
-        crate::redact::of(&crate::auth::Principal::Person(person.clone()), &tenant.id, &s.config, &tenant.plan);
-    let parsed = parse_params(all.iter().map(|(k, v)| (k.as_str(), v.as_str())), &tz, Timestamp::now(), &[])
-        .map(|(mut f, p)| {
-            f.owner = person.owner.clone();
-            f.redaction = redaction;
+    let parsed = match queries::filter(&*s.store, &tenant.id, &tz, pairs, &[], &reader).await {
+        Ok((mut f, p)) => {
             if !show_trail && !decides_trail(&f) {
                 hide_trail(&mut f);
                 hiding_trail = true;
             }
-            (f, p)
-        })
-        .map_err(|e| e.to_string());
-    // One person by id or e-mail alike, for the `actor` field and a member's own events.
-    let parsed = match parsed {
-        Ok((mut f, p)) => match crate::identity::resolve(&*s.store, &tenant.id, &mut f).await {
-            Ok(()) => Ok((f, p)),
-            Err(e) => return Err(crate::error::ApiError::from(e).into_response()),
-        },
-        Err(e) => Err(e),
+            Ok((f, p))
+        }
+        // Invalid filters are said on the page, with the form to change them.
+        Err(AppError::Invalid { message, .. }) => Err(message),
+        Err(e) => return Err(crate::error::ApiError::from(e).into_response()),
     };
     let origin = crate::origin::origin_of(parts, &s.enricher);
     Ok(View { person, session, origin, tenant, tz, form, params, show_trail, hiding_trail, parsed })
@@ -346,12 +333,11 @@ pub async fn rows(State(s): State<AppState>, parts: Parts) -> Response {
     if let Err(e) = log_view(&s, &v).await {
         return crate::error::ApiError::from(e).into_response();
     }
-    let result = match s.store.query(&v.tenant.id, filter, *page).await {
+    let result = match queries::page(&*s.store, &v.tenant.id, filter, *page).await {
         Ok(r) => r,
         Err(e) => return crate::error::ApiError::from(e).into_response(),
     };
-    let redaction = v.redaction(&s);
-    let rows = result.events.into_iter().map(|e| row(&redacted(e, redaction), &v.tz)).collect();
+    let rows = result.events.iter().map(|e| row(e, &v.tz)).collect();
     let mut resp = render(&RowsFragment { rows });
     resp.headers_mut().insert("x-trail-rows", HeaderValue::from_static("1"));
     if let Some((page, rows)) = next_links(&v.console_params(), result.next_cursor.map(|c| c.encode())) {
@@ -382,12 +368,11 @@ pub async fn page(State(s): State<AppState>, parts: Parts) -> Response {
     match &v.parsed {
         Err(m) => error = Some(format!("{m}. Change the filter and press Refresh.")),
         Ok((filter, page)) => {
-            let result = s.store.query(&t, filter, *page).await;
+            let result = queries::page(&*s.store, &t, filter, *page).await;
             let counts = chart_of(&s, &t, filter, &v.tz).await;
             match (result, counts) {
                 (Ok(r), Ok(c)) => {
-                    let redaction = v.redaction(&s);
-                    rows = r.events.into_iter().map(|e| row(&redacted(e, redaction), &v.tz)).collect();
+                    rows = r.events.iter().map(|e| row(e, &v.tz)).collect();
                     more = next_links(&v.console_params(), r.next_cursor.map(|c| c.encode()));
                     chart = c;
                 }
@@ -551,58 +536,47 @@ impl Chart {
 
 /// Events per day of the filtered view (per month or year when it starts decades back), from
 /// the timeline's counts.
-async fn chart_of(
-    s: &AppState,
-    t: &trail_core::TenantId,
-    filter: &Filter,
-    tz: &TimeZone,
-) -> Result<Chart, trail_store::StoreError> {
-    let now = Timestamp::now();
-    let from = match filter.time.from {
-        Some(f) => f,
-        None => match s.store.first_occurred_at(t).await? {
-            Some(f) => f,
-            None => return Ok(Chart::empty()),
-        },
-    };
-    let to = filter.time.to.unwrap_or(now).max(from);
+async fn chart_of(s: &AppState, t: &trail_core::TenantId, filter: &Filter, tz: &TimeZone) -> AppResult<Chart> {
     // Days, or the shortest longer interval that fits (the timeline's own rule for an open
-    // start): one event dated 1970 must not empty the chart of `range=all`.
-    let Ok((interval, bounds)) = fitted_boundaries(from, to, Interval::Day, tz, true) else {
-        return Ok(Chart::empty());
+    // start, here for any start): one event dated 1970 must not empty the chart of `range=all`.
+    let counted = match timeline::count(&s.app, t, filter, Interval::Day, tz, Coarsen::Always).await {
+        Ok(c) if !c.buckets.is_empty() => c,
+        // No events, or a range outside the dates Trail computes with.
+        Ok(_) | Err(AppError::Invalid { .. }) => return Ok(Chart::empty()),
+        Err(e) => return Err(e),
     };
-    let label_format = match interval {
+    let label_format = match counted.interval {
         Interval::Hour | Interval::Day => "%a %-d %b %Y",
         Interval::Month => "%b %Y",
         Interval::Year => "%Y",
     };
-    let counts = s.store.count_buckets(t, filter, &bounds).await?;
-    let max = counts.iter().copied().max().unwrap_or(0).max(1);
-    let total: u64 = counts.iter().sum();
+    let buckets = &counted.buckets;
+    let max = buckets.iter().map(|b| b.count).max().unwrap_or(0).max(1);
+    let total: u64 = buckets.iter().map(|b| b.count).sum();
     const STEP: usize = 10;
-    let bars = counts
+    let bars = buckets
         .iter()
         .enumerate()
-        .map(|(i, &count)| {
-            let h = if count == 0 { 0 } else { ((count as f64 / max as f64) * 56.0).ceil() as u32 };
+        .map(|(i, b)| {
+            let h = if b.count == 0 { 0 } else { ((b.count as f64 / max as f64) * 56.0).ceil() as u32 };
             Bar {
                 x: i * STEP + 1,
                 y: 60 - h,
                 w: STEP - 2,
                 h,
-                label: bounds[i].to_zoned(tz.clone()).strftime(label_format).to_string(),
-                count,
+                label: b.start.to_zoned(tz.clone()).strftime(label_format).to_string(),
+                count: b.count,
             }
         })
         .collect::<Vec<_>>();
     let day = |t: Timestamp| t.to_zoned(tz.clone()).strftime("%-d %b %Y").to_string();
-    let last_day = bounds.get(counts.len().saturating_sub(1)).copied().unwrap_or(from);
+    let (first_day, last_day) = (buckets[0].start, buckets[buckets.len() - 1].start);
     let caption = match total {
         0 => "No events in this range.".to_owned(),
-        1 => format!("1 event, {} to {}", day(bounds[0]), day(last_day)),
-        n => format!("{n} events, {} to {}", day(bounds[0]), day(last_day)),
+        1 => format!("1 event, {} to {}", day(first_day), day(last_day)),
+        n => format!("{n} events, {} to {}", day(first_day), day(last_day)),
     };
-    Ok(Chart { width: (counts.len() * STEP).max(STEP), bars, caption })
+    Ok(Chart { width: (buckets.len() * STEP).max(STEP), bars, caption })
 }
 
 #[cfg(test)]

@@ -1,10 +1,10 @@
 //! One event's page: every field, the event as stored, and whether it is proven in the latest
 //! signed checkpoint.
 //!
-//! "Proven" means what an outside verifier would check, done here by the server with the same
-//! code: the checkpoint's signature verifies with the server's key, the leaf hash is the hash
-//! of the stored leaf data, and the inclusion proof leads from that leaf to the checkpoint's
-//! root. (That the leaf data commits to exactly the stored values is `trail verify`'s check.)
+//! "Proven" means what an outside verifier would check, done by the server with the same code
+//! (`trail_app::tree::proof_in_latest`): the checkpoint's signature verifies with the server's
+//! key, the leaf hash is the hash of the stored leaf data, and the inclusion proof leads from
+//! that leaf to the checkpoint's root.
 
 use askama::Template;
 use axum::{
@@ -14,7 +14,11 @@ use axum::{
 };
 use base64::{Engine, engine::general_purpose::STANDARD};
 use jiff::tz::TimeZone;
-use trail_core::{checkpoint::Checkpoint, event::StoredEvent, merkle, time::time_zone};
+use trail_app::{
+    AppError, queries,
+    tree::{self, Proof},
+};
+use trail_core::{event::StoredEvent, time::time_zone};
 
 use serde_json::json;
 
@@ -101,71 +105,38 @@ fn fields(e: &StoredEvent, tz: &TimeZone) -> Vec<(&'static str, String)> {
     out
 }
 
-/// Whether event `seq` is proven in the latest checkpoint: `(proven, title, explanation)`.
-async fn proof(
-    s: &AppState,
-    t: &trail_core::TenantId,
-    seq: u64,
-    leaf: &merkle::Hash,
-) -> Result<(bool, String, String), ApiError> {
-    let Some(cp) = s.store.latest_checkpoint(t).await? else {
-        return Ok((
+/// What the page says of a proof: `(proven, title, explanation)`.
+fn describe(proof: Proof, seq: u64) -> (bool, String, String) {
+    match proof {
+        Proof::NoCheckpoint => (
             false,
             "Not yet signed".into(),
             "The log has no signed checkpoint yet: one is signed within a second of new events. Reload in a moment."
                 .into(),
-        ));
-    };
-    if cp.size < seq {
-        return Ok((
+        ),
+        Proof::NotYetSigned { checkpoint_size } => (
             false,
             "Not yet in a signed checkpoint".into(),
             format!(
-                "The latest checkpoint covers events 1 to {}; checkpoints are signed within a second of new events. Reload in a moment.",
-                cp.size
+                "The latest checkpoint covers events 1 to {checkpoint_size}; checkpoints are signed within a second of new events. Reload in a moment."
             ),
-        ));
-    }
-    let failed = |why: String| {
-        Ok((
+        ),
+        Proof::Failed(why) => (
             false,
             "Proof failed".into(),
             format!("{why}. Run trail verify on the data directory to find what changed."),
-        ))
-    };
-    let public = s.config.signing_key.verifying_key();
-    let signed = match Checkpoint::verify(&cp.note, &s.config.key_name(), &public) {
-        Ok(c) if c.size == cp.size && c.root == cp.root => c,
-        Ok(_) => return failed("The checkpoint's signed note does not match its stored root".into()),
-        Err(e) => return failed(format!("The checkpoint's signature does not verify: {e}")),
-    };
-    let data = match s.store.leaf_data(t, seq).await {
-        Ok(Some(d)) => d,
-        Ok(None) => return failed("The event's leaf data is missing".into()),
-        // A damaged stored event: the page shows the placeholder and says so, never a 500.
-        Err(e) => {
-            tracing::error!(tenant = %t, seq, error = %e, "stored event cannot be read for its proof");
-            return failed("The stored event cannot be read, so its leaf cannot be recomputed".into());
-        }
-    };
-    if merkle::leaf_hash(&data) != *leaf {
-        return failed("The event's leaf data does not hash to its leaf hash".into());
-    }
-    let path: Vec<Vec<u8>> = s.store.inclusion_proof(t, seq, cp.size).await?.into_iter().map(|h| h.to_vec()).collect();
-    if let Err(e) = merkle::verify_inclusion(seq - 1, signed.size, leaf, &path, &signed.root) {
-        return failed(format!("The inclusion proof does not verify: {e}"));
-    }
-    let when = trail_core::time::format_rfc3339(cp.created_at);
-    Ok((
-        true,
-        format!("Proven in the signed checkpoint of {} events", cp.size),
-        format!(
-            "This event is leaf {} of the tenant's Merkle tree. Its inclusion proof ({} hashes) leads to the root {} that the server signed at {when}; the signature verifies with the key at /v1/keys/public.",
-            seq - 1,
-            path.len(),
-            STANDARD.encode(signed.root)
         ),
-    ))
+        Proof::Proven { tree_size, proof_len, root, signed_at } => (
+            true,
+            format!("Proven in the signed checkpoint of {tree_size} events"),
+            format!(
+                "This event is leaf {} of the tenant's Merkle tree. Its inclusion proof ({proof_len} hashes) leads to the root {} that the server signed at {}; the signature verifies with the key at /v1/keys/public.",
+                seq - 1,
+                STANDARD.encode(root),
+                trail_core::time::format_rfc3339(signed_at)
+            ),
+        ),
+    }
 }
 
 /// `GET /console/events/{seq}`.
@@ -188,18 +159,12 @@ pub async fn page(State(s): State<AppState>, parts: Parts, Path(seq): Path<Strin
         )
     };
     let Ok(n) = seq.parse::<u64>() else { return not_found() };
-    // A member's own events are theirs by id or by any e-mail linked to it.
-    let owner = match &person.owner {
-        Some(o) => match crate::identity::owner(&*s.store, &t, o).await {
-            Ok(o) => Some(o),
-            Err(e) => return ApiError::from(e).into_response(),
-        },
-        None => None,
-    };
-    let mut event = match s.store.event(&t, n).await {
-        // A member sees only their own: another's is the same 404 as a missing one.
-        Ok(Some(e)) if owner.as_ref().is_none_or(|o| o.owns(&e.body)) => e,
-        Ok(_) => return not_found(),
+    let who = Principal::Person(person.clone());
+    // A member sees only their own (by id or by any e-mail linked to it): another's is the
+    // same 404 as a missing one.
+    let mut event = match queries::visible_event(&*s.store, &who, &t, n).await {
+        Ok(e) => e,
+        Err(AppError::NotFound(_)) => return not_found(),
         Err(e) => return ApiError::from(e).into_response(),
     };
     let description = format!("{} viewed event {n}", person.name);
@@ -216,19 +181,16 @@ pub async fn page(State(s): State<AppState>, parts: Parts, Path(seq): Path<Strin
     {
         return ApiError::from(e).into_response();
     }
-    crate::redact::event(
-        &mut event,
-        crate::redact::of(&Principal::Person(person.clone()), &t, &s.config, &tenant.plan),
-    );
+    trail_app::redact::event(&mut event, trail_app::redact::of(&who, &t, &s.config, &tenant.plan));
     let leaf = match s.store.leaf_hash(&t, n).await {
         Ok(l) => l,
         Err(e) => return ApiError::from(e).into_response(),
     };
     let (proven, proof_title, proof_text) = match &leaf {
         None => (false, "No leaf".into(), "This store keeps no Merkle tree for the event.".into()),
-        Some(leaf) => match proof(&s, &t, n, leaf).await {
-            Ok(p) => p,
-            Err(e) => return e.into_response(),
+        Some(leaf) => match tree::proof_in_latest(&s.app, &t, n, leaf).await {
+            Ok(p) => describe(p, n),
+            Err(e) => return ApiError::from(e).into_response(),
         },
     };
     let tz = time_zone(&tenant.time_zone).unwrap_or(TimeZone::UTC);

@@ -16,7 +16,7 @@ use trail_core::vocabulary::actions;
 use trail_store::VerifyReport;
 
 use super::{Nav, csrf_ok, manager_page, render, signed_in};
-use crate::{AppState, audit, auth::Principal, error::ApiError};
+use crate::{AppState, auth::Principal, error::ApiError};
 
 #[derive(Template)]
 #[template(path = "integrity.html")]
@@ -64,12 +64,12 @@ pub async fn verify(State(s): State<AppState>, parts: Parts, Form(f): Form<Verif
     if person.owner.is_some() {
         return draw(&s, &parts, None).await;
     }
-    let report = match s.store.verify_log(&person.tenant, s.config.signing_key.verifying_key().as_bytes()).await {
+    let report = match trail_app::tree::verify(&s.app, &person.tenant).await {
         Ok(r) => r,
         Err(e) => return ApiError::from(e).into_response(),
     };
     let outcome = describe(&report);
-    let _ = audit::record(
+    let _ = trail_app::own_events::record(
         &s.app,
         &person.tenant,
         &crate::origin::origin_of(&parts, &s.enricher),

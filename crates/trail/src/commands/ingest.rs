@@ -17,7 +17,10 @@ use anyhow::{Context, bail};
 use indicatif::{ProgressBar, ProgressStyle};
 use jiff::Timestamp;
 use serde_json::value::RawValue;
-use trail_app::App;
+use trail_app::{
+    App,
+    ingest::{self, Preparer},
+};
 use trail_core::{TenantId, event::NewEvent, time::truncate_us};
 use trail_store::PreparedEvent;
 
@@ -95,9 +98,8 @@ fn bar(total: Option<u64>, what: &str) -> ProgressBar {
 
 struct Loader<'a> {
     app: &'a App,
-    enricher: std::sync::Arc<trail_enrich::Enricher>,
-    /// The tenant stores IPs truncated.
-    truncate_ips: bool,
+    /// How the tenant's events are prepared, as the server's ingest prepares them.
+    preparer: Preparer<'a>,
     tenant: TenantId,
     batch: Vec<PreparedEvent>,
     batch_size: usize,
@@ -112,18 +114,15 @@ impl Loader<'_> {
             return Ok(());
         }
         let batch = std::mem::take(&mut self.batch);
-        let r = self.app.append(&self.tenant, batch).await?;
-        let dups = r.events.iter().filter(|e| e.duplicate).count() as u64;
-        self.duplicates += dups;
-        self.stored += r.events.len() as u64 - dups;
+        let r = ingest::append(self.app, &self.tenant, batch).await.map_err(super::app_error)?;
+        self.duplicates += r.duplicates() as u64;
+        self.stored += r.stored() as u64;
         self.tree_size = r.tree_size;
         Ok(())
     }
 
     async fn push(&mut self, e: NewEvent) -> anyhow::Result<()> {
-        let now = truncate_us(Timestamp::now());
-        let (enricher, truncate) = (&self.enricher, self.truncate_ips);
-        self.batch.push(PreparedEvent::new(e, now, |body| enricher.prepare(body, truncate)));
+        self.batch.push(self.preparer.prepare(e, truncate_us(Timestamp::now())));
         if self.batch.len() >= self.batch_size {
             self.flush().await?;
         }
@@ -166,11 +165,10 @@ pub async fn run(config: Config, args: IngestArgs) -> anyhow::Result<ExitCode> {
             bail!("the files hold no events");
         }
     }
-    let app = open::app(&config, store.clone())?;
+    let app = open::app(&config, store.clone())?.with_enricher(open::enricher(&config)?);
     let mut loader = Loader {
         app: &app,
-        enricher: open::enricher(&config)?,
-        truncate_ips: trail_core::privacy::truncates_ips(&tenant.settings),
+        preparer: Preparer::new(app.enricher(), &tenant),
         tenant: tenant.id.clone(),
         batch: Vec::new(),
         batch_size: args.batch as usize,

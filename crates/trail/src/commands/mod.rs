@@ -65,3 +65,14 @@ pub async fn sign_checkpoints(config: &Config, store: std::sync::Arc<dyn Store>)
     }
     Ok(())
 }
+
+/// An application error as the CLI reports it: its message, except that what a server keeps
+/// for its log (an internal error's cause, why the store is unavailable) is shown to the
+/// operator here.
+pub fn app_error(e: trail_app::AppError) -> anyhow::Error {
+    match e {
+        trail_app::AppError::Internal(cause) => anyhow::anyhow!("{cause}"),
+        trail_app::AppError::Unavailable(why) => anyhow::anyhow!("store unavailable: {why}"),
+        other => other.into(),
+    }
+}

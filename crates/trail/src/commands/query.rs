@@ -5,12 +5,12 @@ use std::{
     process::ExitCode,
 };
 
-use jiff::{Timestamp, tz::TimeZone};
-use trail_core::{
-    event::StoredEvent,
-    filter::{Cursor, parse_params},
-    time::time_zone,
+use jiff::tz::TimeZone;
+use trail_app::{
+    AppError,
+    queries::{self, Reader},
 };
+use trail_core::{event::StoredEvent, filter::Cursor, time::time_zone};
 
 use super::existing_tenant;
 use crate::{cli::QueryArgs, config::Config, open};
@@ -24,10 +24,14 @@ pub async fn run(config: Config, args: QueryArgs) -> anyhow::Result<ExitCode> {
     if let Some(c) = &args.cursor {
         pairs.push(("cursor", c.clone()));
     }
-    let (mut filter, mut page) = parse_params(pairs.iter().map(|(k, v)| (*k, v.as_str())), &tz, Timestamp::now(), &[])
-        .map_err(|e| anyhow::anyhow!("--{}: {}", e.param, e.message))?;
-    // One person by id or any e-mail linked to it, as the server finds them.
-    trail_server::identity::resolve(&*store, &tenant.id, &mut filter).await?;
+    // The operator's tool: every event whole, and one person by id or any e-mail linked to
+    // it, as the server finds them.
+    let params = pairs.iter().map(|(k, v)| (*k, v.as_str()));
+    let (filter, mut page) =
+        queries::filter(&*store, &tenant.id, &tz, params, &[], &Reader::whole()).await.map_err(|e| match e {
+            AppError::Invalid { message, field: Some(param), .. } => anyhow::anyhow!("--{param}: {message}"),
+            other => super::app_error(other),
+        })?;
     let table = !args.json && std::io::stdout().is_terminal();
     let mut out = std::io::stdout().lock();
     let mut shown = 0usize;
@@ -39,7 +43,7 @@ pub async fn run(config: Config, args: QueryArgs) -> anyhow::Result<ExitCode> {
         )?;
     }
     let last_cursor: Option<Cursor> = loop {
-        let result = store.query(&tenant.id, &filter, page).await?;
+        let result = queries::page(&*store, &tenant.id, &filter, page).await.map_err(super::app_error)?;
         for e in &result.events {
             if table {
                 writeln!(out, "{}", row(e, &tz))?;
