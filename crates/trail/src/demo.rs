@@ -11,12 +11,14 @@
 use jiff::{SignedDuration, Timestamp, ToSpan, tz::TimeZone};
 use rand::{Rng, SeedableRng, rngs::StdRng, seq::IndexedRandom};
 use serde_json::{Value, json};
-use trail_app::App;
-use trail_core::{TenantId, event::NewEvent, vocabulary::actions};
-use trail_server::{
-    ServerConfig,
-    admin::{self, TenantRequest},
+use trail_app::{
+    App,
+    access::Principal,
+    members::{self, MemberRequest},
+    own_events::Origin,
+    tenants::{self, TenantRequest},
 };
+use trail_core::{TenantId, event::NewEvent, vocabulary::actions};
 use trail_store::PreparedEvent;
 
 pub const TENANT: &str = "demo";
@@ -538,9 +540,11 @@ pub fn events(now: Timestamp, tz: &TimeZone) -> Vec<(Timestamp, Value)> {
     g.events
 }
 
-/// Creates the `demo` tenant with its history, unless it exists. Returns how many events it holds.
-pub async fn seed(app: &App, config: &ServerConfig, enricher: &trail_enrich::Enricher) -> anyhow::Result<(bool, u64)> {
-    let store = &**app.store();
+/// Creates the `demo` tenant with its history (enriched by `app`'s enricher, appended through
+/// `app`) and its console members, unless it exists. Returns whether it was created and how many
+/// events it holds.
+pub async fn seed(app: &App) -> anyhow::Result<(bool, u64)> {
+    let (store, config, enricher) = (&**app.store(), app.config(), app.enricher());
     let id = TenantId::parse(TENANT)?;
     if let Some(t) = store.tenant(&id).await? {
         return Ok((false, t.event_count));
@@ -552,7 +556,7 @@ pub async fn seed(app: &App, config: &ServerConfig, enricher: &trail_enrich::Enr
         plan: Some(plan.into()),
         time_zone: Some("Europe/London".into()),
     };
-    admin::create_tenant(store, config, req).await?;
+    tenants::create_tenant(store, config, req).await?;
     let tz = trail_core::time::time_zone("Europe/London").map_err(anyhow::Error::msg)?;
     let now = Timestamp::now();
     let all = events(now, &tz);
@@ -570,21 +574,14 @@ pub async fn seed(app: &App, config: &ServerConfig, enricher: &trail_enrich::Enr
         total = app.append(&id, batch).await?.tree_size;
     }
     for (email, name, role, password, actor_id) in MEMBERS {
-        let req = trail_server::people::MemberRequest {
+        let req = MemberRequest {
             email: (*email).into(),
             name: (*name).into(),
             role: (*role).into(),
             password: (*password).into(),
             actor_id: actor_id.map(str::to_owned),
         };
-        trail_server::people::add_member(
-            app,
-            &trail_server::audit::Origin::none(),
-            &trail_server::auth::Principal::Operator,
-            &id,
-            req,
-        )
-        .await?;
+        members::add_member(app, &Origin::none(), &Principal::Operator, &id, req).await?;
     }
     let total = store.tenant(&id).await?.map_or(total, |t| t.event_count);
     Ok((true, total))
