@@ -613,4 +613,48 @@ mod tests {
             .count();
         assert!(failed_abroad > 0);
     }
+
+    /// The demo's history, its members and their `trail.member.added` events all enter the log
+    /// through `App::append`: the bus's notices, heard from before the seeding starts, cover
+    /// every event of the tenant exactly once.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn every_demo_event_is_announced_once_on_the_bus() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = std::sync::Arc::new(trail_store_sqlite::SqliteStore::open(dir.path()).unwrap());
+        let config = trail_app::AppConfig {
+            server_name: "test".into(),
+            plans: trail_app::plans::builtin(),
+            default_plan: "enterprise".into(),
+            limits: trail_core::event::Limits::default(),
+            signing_key: std::sync::Arc::new(ed25519_dalek::SigningKey::from_bytes(&[7; 32])),
+            checkpoint_journal: None,
+        };
+        let app = App::new(store, config);
+        let mut bus = app.subscribe();
+        let (created, count) = seed(&app).await.unwrap();
+        assert!(created);
+        let mut notices = Vec::new();
+        loop {
+            match bus.try_recv() {
+                Ok(n) => notices.push(n),
+                Err(tokio::sync::broadcast::error::TryRecvError::Empty) => break,
+                Err(e) => panic!("the bus lost notices: {e}"),
+            }
+        }
+        let id = TenantId::parse(TENANT).unwrap();
+        assert!(notices.iter().all(|n| n.tenant == id), "only the demo tenant was appended to");
+        notices.sort_by_key(|n| n.first_seq);
+        let announced: u64 = notices.iter().map(|n| n.last_seq - n.first_seq + 1).sum();
+        let stored = app.store().tenant(&id).await.unwrap().unwrap().event_count;
+        assert_eq!((announced, stored), (count, count), "{} notices", notices.len());
+        // Sorted, each notice starts right after the one before: no gap and no overlap.
+        let mut next = 1;
+        for n in &notices {
+            assert_eq!(n.first_seq, next, "{n:?}");
+            next = n.last_seq + 1;
+        }
+        assert_eq!(notices.last().map(|n| n.tree_size), Some(count));
+        let members = app.store().members(&id).await.unwrap();
+        assert_eq!(members.len(), MEMBERS.len());
+    }
 }
