@@ -192,3 +192,45 @@ pub async fn remove_member(app: &App, origin: &Origin, who: &Principal, tenant: 
     .await?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use trail_core::ids::Scope;
+
+    #[test]
+    fn passwords_and_emails_are_checked() {
+        assert!(check_password("twelve chars").is_ok());
+        let e = check_password("short").unwrap_err();
+        assert!(e.to_string().contains("at least 12 characters (this one has 5)"), "{e}");
+        assert!(matches!(e, AppError::Invalid { what: Invalid::Password, .. }));
+        assert!(check_email("asha@acme.example").is_ok());
+        for bad in ["asha", "@acme.example", "asha@acme", "asha@.example", "a sha@acme.example"] {
+            assert!(
+                matches!(check_email(bad), Err(AppError::Invalid { what: Invalid::Email, .. })),
+                "{bad:?} accepted"
+            );
+        }
+        assert!(matches!(parse_role("king"), Err(AppError::Invalid { what: Invalid::Role, .. })));
+    }
+
+    #[test]
+    fn only_owners_touch_owners() {
+        let admin_key = Principal::ApiKey {
+            tenant: TenantId::parse("acme").unwrap(),
+            key_id: "key_1".into(),
+            scopes: vec![Scope::Admin],
+        };
+        assert!(check_may_touch(&admin_key, Role::Admin).is_ok());
+        assert!(matches!(check_may_touch(&admin_key, Role::Owner), Err(AppError::Forbidden(_))));
+        assert!(check_may_touch(&Principal::Operator, Role::Owner).is_ok());
+    }
+
+    #[test]
+    fn a_password_verifies_against_its_own_hash_only() {
+        let hash = hash_password("correct horse battery");
+        assert!(verify_password("correct horse battery", &hash));
+        assert!(!verify_password("correct horse battery", dummy_hash()));
+        assert!(!verify_password("wrong horse battery", &hash));
+    }
+}

@@ -100,3 +100,36 @@ pub async fn run(app: Arc<App>) {
         tokio::time::sleep(INTERVAL).await;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_rule_follows_the_plan() {
+        let config = AppConfig {
+            server_name: "test".into(),
+            plans: crate::plans::builtin(),
+            default_plan: "enterprise".into(),
+            limits: Default::default(),
+            signing_key: Arc::new(ed25519_dalek::SigningKey::from_bytes(&[1; 32])),
+            checkpoint_journal: None,
+        };
+        let now: Timestamp = "2026-11-22T12:00:00Z".parse().unwrap();
+        let tenant = |plan: &str| Tenant {
+            id: trail_core::TenantId::parse("acme").unwrap(),
+            name: "Acme".into(),
+            plan: plan.into(),
+            time_zone: "UTC".into(),
+            settings: Default::default(),
+            created_at: now,
+            event_count: 0,
+        };
+        let basic = rule(&config, &tenant("basic"), now);
+        assert_eq!(basic.before, Some("2026-10-23T12:00:00Z".parse().unwrap()));
+        assert_eq!(basic.link_access_ended_before, Some("2026-08-24T12:00:00Z".parse().unwrap()));
+        assert_eq!(rule(&config, &tenant("enterprise"), now).before, None, "enterprise keeps everything");
+        // A plan no longer configured counts as the default one.
+        assert_eq!(rule(&config, &tenant("gone"), now).before, None);
+    }
+}

@@ -274,3 +274,74 @@ pub async fn run_signer(
         tracing::warn!(error = %e, "cannot sign the last checkpoints before stopping");
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+
+    use trail_store::{NewTenant, Store, conformance::event};
+
+    use super::*;
+    use crate::AppConfig;
+
+    async fn app(journal: PathBuf) -> (tempfile::TempDir, App, TenantId) {
+        let dir = tempfile::tempdir().unwrap();
+        let store: Arc<dyn Store> = Arc::new(trail_store_sqlite::SqliteStore::open(dir.path()).unwrap());
+        let t = TenantId::parse("acme").unwrap();
+        let new = NewTenant { id: t.clone(), name: "Acme".into(), plan: "enterprise".into(), time_zone: "UTC".into() };
+        store.create_tenant(new).await.unwrap();
+        let config = AppConfig {
+            server_name: "test".into(),
+            plans: crate::plans::builtin(),
+            default_plan: "enterprise".into(),
+            limits: Default::default(),
+            signing_key: Arc::new(ed25519_dalek::SigningKey::from_bytes(&[42; 32])),
+            checkpoint_journal: Some(journal),
+        };
+        (dir, App::new(store, config), t)
+    }
+
+    fn batch(ids: &[&str]) -> Vec<trail_store::PreparedEvent> {
+        ids.iter().map(|id| event(&format!(r#"{{"action":"file.uploaded","id":"{id}"}}"#))).collect()
+    }
+
+    #[tokio::test]
+    async fn a_grown_tree_is_signed_once_and_journaled() {
+        let keys = tempfile::tempdir().unwrap();
+        let journal = keys.path().join("checkpoints.log");
+        let (_dir, app, t) = app(journal.clone()).await;
+        app.append(&t, batch(&["a", "b"])).await.unwrap();
+        let mut signer = Signer::new(app.config().checkpoint_journal.clone());
+        assert_eq!(signer.sign_grown(&app).await.unwrap(), 1);
+        assert_eq!(signer.sign_grown(&app).await.unwrap(), 0, "nothing grew");
+        app.append(&t, batch(&["c"])).await.unwrap();
+        assert_eq!(signer.sign_grown(&app).await.unwrap(), 1);
+        let sizes: Vec<u64> = journal::read(&journal).unwrap().iter().map(|e| e.size).collect();
+        assert_eq!(sizes, [2, 3]);
+        assert_eq!(app.store().latest_checkpoint(&t).await.unwrap().unwrap().size, 3);
+        assert_eq!(app.refusals().get(&t), None);
+    }
+
+    /// A journal whose last tree the log does not extend: the signer refuses, the App's
+    /// refusals say why, and every refused pass is counted.
+    #[tokio::test]
+    async fn a_log_that_does_not_extend_the_journal_is_refused() {
+        let keys = tempfile::tempdir().unwrap();
+        let journal = keys.path().join("checkpoints.log");
+        let (_dir, app, t) = app(journal.clone()).await;
+        app.append(&t, batch(&["a", "b"])).await.unwrap();
+        journal::append(&journal, &Entry { tenant: t.to_string(), size: 2, root: [7; 32], note: "forged".into() })
+            .unwrap();
+        let counted = Arc::new(AtomicU64::new(0));
+        let count = counted.clone();
+        let mut signer = Signer::new(Some(journal)).counting_refusals(move || {
+            count.fetch_add(1, Relaxed);
+        });
+        assert_eq!(signer.sign_grown(&app).await.unwrap(), 0);
+        assert_eq!(signer.sign_grown(&app).await.unwrap(), 0);
+        let why = app.refusals().get(&t).expect("refused");
+        assert!(why.contains("is not the tree of 2 events this server signed"), "{why}");
+        assert_eq!(counted.load(Relaxed), 2, "each refused pass counts");
+        assert!(app.store().latest_checkpoint(&t).await.unwrap().is_none(), "nothing signed");
+    }
+}

@@ -110,3 +110,39 @@ pub async fn change_tenant(
     }
     Ok(after)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kind(e: AppError) -> (Invalid, Option<String>) {
+        match e {
+            AppError::Invalid { what, field, .. } => (what, field),
+            other => panic!("not an invalid value: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn each_check_names_its_kind_and_field() {
+        let plans = crate::plans::builtin();
+        assert!(plans.contains_key("basic"));
+        let config = AppConfig {
+            server_name: "test".into(),
+            plans,
+            default_plan: "basic".into(),
+            limits: Default::default(),
+            signing_key: std::sync::Arc::new(ed25519_dalek::SigningKey::from_bytes(&[1; 32])),
+            checkpoint_journal: None,
+        };
+        assert!(check_plan(&config, "basic").is_ok());
+        let e = check_plan(&config, "gold").unwrap_err();
+        assert!(e.to_string().contains("use one of basic, business"), "{e}");
+        assert_eq!(kind(e), (Invalid::Plan, Some("plan".into())));
+        assert!(check_time_zone("Europe/London").is_ok());
+        assert_eq!(kind(check_time_zone("Mars/Base").unwrap_err()), (Invalid::TimeZone, Some("time_zone".into())));
+        assert!(check_name("Acme").is_ok());
+        for bad in ["", "   ", &"x".repeat(201)] {
+            assert_eq!(kind(check_name(bad).unwrap_err()), (Invalid::Name, Some("name".into())), "{bad:?}");
+        }
+    }
+}
