@@ -72,6 +72,8 @@ pub struct App {
     viewed: viewed::LastViewed,
     /// Failed console sign-ins held back from the log, so a spray cannot flood it.
     failed_sign_ins: Arc<sign_in::FailedSignIns>,
+    /// Tenants whose trees the signer refuses to sign, and why (`signer.rs`).
+    refusals: Arc<signer::Refusals>,
 }
 
 impl App {
@@ -85,6 +87,7 @@ impl App {
             bus: broadcast::channel(BUS_CAPACITY).0,
             viewed: Default::default(),
             failed_sign_ins: Default::default(),
+            refusals: Default::default(),
         }
     }
 
@@ -110,6 +113,11 @@ impl App {
     /// Failed console sign-ins held back from the log ([`sign_in::FailedSignIns::record`]).
     pub fn failed_sign_ins(&self) -> &Arc<sign_in::FailedSignIns> {
         &self.failed_sign_ins
+    }
+
+    /// Tenants whose trees the signer ([`signer::run_signer`]) refuses to sign now, and why.
+    pub fn refusals(&self) -> &Arc<signer::Refusals> {
+        &self.refusals
     }
 
     /// Appends `events` to `tenant`'s log (all or nothing, as [`Store::append`]) and, once the

@@ -8,8 +8,9 @@ use std::{
 };
 
 use ed25519_dalek::SigningKey;
+use trail_app::secrets::hash_token;
 use trail_core::event::Limits;
-use trail_server::{AppState, ServerConfig, secrets::hash_token};
+use trail_server::{AppState, ServerConfig};
 use trail_store::Store;
 
 /// The operator key every benchmark server accepts.
@@ -43,7 +44,7 @@ pub async fn start(store: Arc<dyn Store>) -> anyhow::Result<String> {
     let config = ServerConfig {
         app: trail_app::AppConfig {
             server_name: "bench".into(),
-            plans: trail_server::plans::builtin(),
+            plans: trail_app::plans::builtin(),
             default_plan: "enterprise".into(),
             limits: Limits::default(),
             signing_key: Arc::new(signing_key()),

@@ -8,24 +8,19 @@
 //! - [`origin`]: where a request came from, for the events Trail writes about it.
 //! - [`api`]: one file per group of routes.
 //! - [`console`]: the web console (server-rendered pages, one stylesheet, one small script).
-//! - [`integrity`]: the checkpoint signer.
 //!
 //! [`serve_with_listener`] takes a bound listener and a shutdown future, so tests can run many
 //! servers on port 0 at once.
 
-pub mod admin;
 pub mod admission;
 pub mod api;
 pub mod auth;
 pub mod console;
 pub mod erasure;
 pub mod error;
-pub mod integrity;
 pub mod metrics;
 pub mod origin;
 mod params;
-pub mod people;
-pub mod retention;
 mod router;
 mod state;
 pub mod tail;
@@ -52,10 +47,12 @@ pub async fn serve_with_listener(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let (stop_signer, stopped) = tokio::sync::oneshot::channel::<()>();
-    let signer = tokio::spawn(integrity::run_signer(state.clone(), async move {
+    let metrics = state.metrics.clone();
+    let count_refusal = move || metrics::Metrics::add(&metrics.checkpoint_refusals, 1);
+    let signer = tokio::spawn(trail_app::signer::run_signer(state.app.clone(), count_refusal, async move {
         let _ = stopped.await;
     }));
-    let retention = tokio::spawn(retention::run(state.clone()));
+    let retention = tokio::spawn(trail_app::retention::run(state.app.clone()));
     // With each connection's peer address, which the console's sign-in throttle counts by.
     let app = router::router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     let served = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;

@@ -20,7 +20,7 @@ pub struct Metrics {
     pub events_duplicate: AtomicU64,
     pub query_requests: AtomicU64,
     pub server_errors: AtomicU64,
-    /// Signing passes that refused a tenant's tree (`integrity.rs`).
+    /// Signing passes that refused a tenant's tree (`trail_app::signer`).
     pub checkpoint_refusals: AtomicU64,
     /// Store reads made for live streams (`tail.rs`), and the events they returned.
     pub stream_reads: AtomicU64,

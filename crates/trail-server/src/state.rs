@@ -51,8 +51,9 @@ pub struct AppState {
     pub password_checks: Arc<tokio::sync::Semaphore>,
     /// GeoIP and user-agent enrichment at ingest (docs/events.md).
     pub enricher: Arc<trail_enrich::Enricher>,
-    /// Tenants whose trees the signer refuses to sign, and why (`integrity.rs`).
-    pub refusals: Arc<crate::integrity::Refusals>,
+    /// Tenants whose trees the signer refuses to sign, and why: the app's
+    /// (`trail_app::signer`), the same set [`App::refusals`] holds.
+    pub refusals: Arc<trail_app::signer::Refusals>,
     /// Live streams' hubs: one store read per append for every stream of a tenant (`tail.rs`).
     pub tails: Arc<crate::tail::Tails>,
     /// The admission gates (`admission.rs`).
@@ -71,6 +72,7 @@ impl AppState {
         let metrics = Arc::new(Metrics::default());
         let tails = Arc::new(crate::tail::Tails::new(app.clone(), metrics.clone()));
         let admission = Arc::new(crate::admission::Admission::new(config.admission, config.limits.max_bytes));
+        let refusals = app.refusals().clone();
         Self {
             store: app.store().clone(),
             enricher: app.enricher().clone(),
@@ -79,7 +81,7 @@ impl AppState {
             metrics,
             throttle: Arc::default(),
             password_checks: Arc::new(tokio::sync::Semaphore::new(4)),
-            refusals: Arc::default(),
+            refusals,
             tails,
             admission,
         }

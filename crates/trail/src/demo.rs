@@ -11,12 +11,14 @@
 use jiff::{SignedDuration, Timestamp, ToSpan, tz::TimeZone};
 use rand::{Rng, SeedableRng, rngs::StdRng, seq::IndexedRandom};
 use serde_json::{Value, json};
-use trail_app::App;
-use trail_core::{TenantId, event::NewEvent, vocabulary::actions};
-use trail_server::{
-    ServerConfig,
-    admin::{self, TenantRequest},
+use trail_app::{
+    App,
+    access::Principal,
+    members::{self, MemberRequest},
+    own_events::Origin,
+    tenants::{self, TenantRequest},
 };
+use trail_core::{TenantId, event::NewEvent, vocabulary::actions};
 use trail_store::PreparedEvent;
 
 pub const TENANT: &str = "demo";
@@ -538,9 +540,11 @@ pub fn events(now: Timestamp, tz: &TimeZone) -> Vec<(Timestamp, Value)> {
     g.events
 }
 
-/// Creates the `demo` tenant with its history, unless it exists. Returns how many events it holds.
-pub async fn seed(app: &App, config: &ServerConfig, enricher: &trail_enrich::Enricher) -> anyhow::Result<(bool, u64)> {
-    let store = &**app.store();
+/// Creates the `demo` tenant with its history (enriched by `app`'s enricher, appended through
+/// `app`) and its console members, unless it exists. Returns whether it was created and how many
+/// events it holds.
+pub async fn seed(app: &App) -> anyhow::Result<(bool, u64)> {
+    let (store, config, enricher) = (&**app.store(), app.config(), app.enricher());
     let id = TenantId::parse(TENANT)?;
     if let Some(t) = store.tenant(&id).await? {
         return Ok((false, t.event_count));
@@ -552,7 +556,7 @@ pub async fn seed(app: &App, config: &ServerConfig, enricher: &trail_enrich::Enr
         plan: Some(plan.into()),
         time_zone: Some("Europe/London".into()),
     };
-    admin::create_tenant(store, config, req).await?;
+    tenants::create_tenant(store, config, req).await?;
     let tz = trail_core::time::time_zone("Europe/London").map_err(anyhow::Error::msg)?;
     let now = Timestamp::now();
     let all = events(now, &tz);
@@ -570,21 +574,14 @@ pub async fn seed(app: &App, config: &ServerConfig, enricher: &trail_enrich::Enr
         total = app.append(&id, batch).await?.tree_size;
     }
     for (email, name, role, password, actor_id) in MEMBERS {
-        let req = trail_server::people::MemberRequest {
+        let req = MemberRequest {
             email: (*email).into(),
             name: (*name).into(),
             role: (*role).into(),
             password: (*password).into(),
             actor_id: actor_id.map(str::to_owned),
         };
-        trail_server::people::add_member(
-            app,
-            &trail_server::audit::Origin::none(),
-            &trail_server::auth::Principal::Operator,
-            &id,
-            req,
-        )
-        .await?;
+        members::add_member(app, &Origin::none(), &Principal::Operator, &id, req).await?;
     }
     let total = store.tenant(&id).await?.map_or(total, |t| t.event_count);
     Ok((true, total))
@@ -615,5 +612,49 @@ mod tests {
             .filter(|(_, v)| v["action"] == "auth.login.failed" && v["context"]["location"]["country"] == "RU")
             .count();
         assert!(failed_abroad > 0);
+    }
+
+    /// The demo's history, its members and their `trail.member.added` events all enter the log
+    /// through `App::append`: the bus's notices, heard from before the seeding starts, cover
+    /// every event of the tenant exactly once.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn every_demo_event_is_announced_once_on_the_bus() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = std::sync::Arc::new(trail_store_sqlite::SqliteStore::open(dir.path()).unwrap());
+        let config = trail_app::AppConfig {
+            server_name: "test".into(),
+            plans: trail_app::plans::builtin(),
+            default_plan: "enterprise".into(),
+            limits: trail_core::event::Limits::default(),
+            signing_key: std::sync::Arc::new(ed25519_dalek::SigningKey::from_bytes(&[7; 32])),
+            checkpoint_journal: None,
+        };
+        let app = App::new(store, config);
+        let mut bus = app.subscribe();
+        let (created, count) = seed(&app).await.unwrap();
+        assert!(created);
+        let mut notices = Vec::new();
+        loop {
+            match bus.try_recv() {
+                Ok(n) => notices.push(n),
+                Err(tokio::sync::broadcast::error::TryRecvError::Empty) => break,
+                Err(e) => panic!("the bus lost notices: {e}"),
+            }
+        }
+        let id = TenantId::parse(TENANT).unwrap();
+        assert!(notices.iter().all(|n| n.tenant == id), "only the demo tenant was appended to");
+        notices.sort_by_key(|n| n.first_seq);
+        let announced: u64 = notices.iter().map(|n| n.last_seq - n.first_seq + 1).sum();
+        let stored = app.store().tenant(&id).await.unwrap().unwrap().event_count;
+        assert_eq!((announced, stored), (count, count), "{} notices", notices.len());
+        // Sorted, each notice starts right after the one before: no gap and no overlap.
+        let mut next = 1;
+        for n in &notices {
+            assert_eq!(n.first_seq, next, "{n:?}");
+            next = n.last_seq + 1;
+        }
+        assert_eq!(notices.last().map(|n| n.tree_size), Some(count));
+        let members = app.store().members(&id).await.unwrap();
+        assert_eq!(members.len(), MEMBERS.len());
     }
 }

@@ -18,8 +18,8 @@ use std::{
 };
 
 use anyhow::{Context, bail};
-use trail_server::{
-    admin::{OPERATOR_KEY_SETTING, OperatorKey},
+use trail_app::{
+    keys::{OPERATOR_KEY_SETTING, OperatorKey},
     secrets,
 };
 use trail_store::{Store, StoreLocation};

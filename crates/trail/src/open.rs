@@ -1,4 +1,5 @@
-//! From configuration to a running store and server settings.
+//! From configuration to a running store and the application's settings (the server's own are
+//! built by `commands/serve.rs`).
 
 use std::sync::Arc;
 
@@ -6,7 +7,6 @@ use anyhow::Context;
 use ed25519_dalek::SigningKey;
 use trail_app::{App, AppConfig};
 use trail_core::event::Limits;
-use trail_server::ServerConfig;
 use trail_store::{Store, StoreLocation};
 use trail_store_postgres::PgStore;
 use trail_store_sqlite::{SqliteStore, StoreOptions};
@@ -121,11 +121,6 @@ pub fn app_config(config: &Config, signing_key: SigningKey) -> AppConfig {
 pub fn app(config: &Config, store: Arc<dyn Store>) -> anyhow::Result<App> {
     let (signing_key, _) = signing_key(config)?;
     Ok(App::new(store, app_config(config, signing_key)))
-}
-
-/// The server's settings from the configuration, the settled operator key and the signing key.
-pub fn server_config(config: &Config, operator_key_hash: [u8; 32], signing_key: SigningKey) -> ServerConfig {
-    ServerConfig { app: app_config(config, signing_key), operator_key_hash, admission: config.admission }
 }
 
 /// The checkpoint journal: beside the signing key.

@@ -7,12 +7,13 @@ use axum::{
 };
 use serde::Deserialize;
 use serde_json::{Value, json};
+use trail_app::keys;
 use trail_core::ids::Scope;
 use trail_store::ApiKey;
 
 use super::extract::{JsonBody, TenantPath};
 use crate::{
-    AppState, admin,
+    AppState,
     audit::Origin,
     auth::Principal,
     error::{ApiError, ApiResult},
@@ -41,7 +42,7 @@ pub async fn create(
             scopes.push(sc);
         }
     }
-    let (key, token) = admin::issue_api_key(&s.app, &origin, who.actor(), &t, body.name, scopes).await?;
+    let (key, token) = keys::issue_api_key(&s.app, &origin, who.actor(), &t, body.name, scopes).await?;
     Ok((
         StatusCode::CREATED,
         Json(
@@ -64,5 +65,5 @@ pub async fn revoke(
     Path((_, key_id)): Path<(String, String)>,
 ) -> ApiResult<Json<ApiKey>> {
     who.require_manage(&t, "revoke API keys")?;
-    Ok(Json(admin::revoke_api_key(&s.app, &origin, who.actor(), &t, &key_id).await?))
+    Ok(Json(keys::revoke_api_key(&s.app, &origin, who.actor(), &t, &key_id).await?))
 }

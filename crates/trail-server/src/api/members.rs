@@ -8,6 +8,7 @@ use axum::{
 use jiff::Timestamp;
 use serde::Deserialize;
 use serde_json::{Value, json};
+use trail_app::members::{self, MemberRequest};
 use trail_core::ids::{Role, Scope};
 use trail_store::{Member, MemberPatch};
 
@@ -17,7 +18,6 @@ use crate::{
     audit::Origin,
     auth::Principal,
     error::{ApiError, ApiResult},
-    people::{self, MemberRequest},
     viewer,
 };
 
@@ -42,7 +42,7 @@ pub async fn create(
     who.require_manage(&t, "add members")?;
     super::events::tenant(&s, &t).await?;
     let req = MemberRequest { email: b.email, name: b.name, role: b.role, password: b.password, actor_id: b.actor_id };
-    Ok((StatusCode::CREATED, Json(people::add_member(&s.app, &origin, &who, &t, req).await?)))
+    Ok((StatusCode::CREATED, Json(members::add_member(&s.app, &origin, &who, &t, req).await?)))
 }
 
 pub async fn list(State(s): State<AppState>, who: Principal, TenantPath(t): TenantPath) -> ApiResult<Json<Value>> {
@@ -79,9 +79,9 @@ pub async fn change(
     JsonBody(b): JsonBody<ChangeMember>,
 ) -> ApiResult<Json<Member>> {
     who.require_manage(&t, "change members")?;
-    let role = b.role.as_deref().map(people::parse_role).transpose()?;
+    let role = b.role.as_deref().map(members::parse_role).transpose()?;
     let patch = MemberPatch { name: b.name, role, actor_id: b.actor_id, password_hash: None };
-    Ok(Json(people::change_member(&s.app, &origin, &who, &t, &id, patch, b.password).await?))
+    Ok(Json(members::change_member(&s.app, &origin, &who, &t, &id, patch, b.password).await?))
 }
 
 pub async fn remove(
@@ -92,7 +92,7 @@ pub async fn remove(
     Path((_, id)): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
     who.require_manage(&t, "remove members")?;
-    people::remove_member(&s.app, &origin, &who, &t, &id).await?;
+    members::remove_member(&s.app, &origin, &who, &t, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -118,8 +118,8 @@ pub async fn viewer_token(
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     who.require_manage(&t, "create viewer tokens")?;
     super::events::tenant(&s, &t).await?;
-    let role = people::parse_role(&b.role)?;
-    people::check_may_touch(&who, role)?;
+    let role = members::parse_role(&b.role)?;
+    members::check_may_touch(&who, role)?;
     if role == Role::Member && b.actor_id.as_deref().unwrap_or("").is_empty() {
         return Err(ApiError::unprocessable(
             "missing_actor_id",

@@ -3,13 +3,13 @@
 use axum::{Json, extract::State, http::StatusCode};
 use serde::Deserialize;
 use serde_json::{Map, Value};
+use trail_app::tenants::{self, TenantRequest};
 use trail_core::ids::Scope;
 use trail_store::{Tenant, TenantPatch};
 
 use super::extract::{JsonBody, TenantPath};
 use crate::{
     AppState,
-    admin::{self, TenantRequest},
     audit::Origin,
     auth::Principal,
     error::{ApiError, ApiResult},
@@ -40,7 +40,7 @@ pub async fn create(
 ) -> ApiResult<(StatusCode, Json<Tenant>)> {
     who.require_operator("create tenants")?;
     let req = TenantRequest { id: body.id, name: body.name, plan: body.plan, time_zone: body.time_zone };
-    let t = admin::create_tenant(&*s.store, &s.config, req).await?;
+    let t = tenants::create_tenant(&*s.store, &s.config, req).await?;
     Ok((StatusCode::CREATED, Json(t)))
 }
 
@@ -65,5 +65,5 @@ pub async fn patch(
 ) -> ApiResult<Json<Tenant>> {
     who.require_manage(&t, "change the tenant's settings")?;
     let patch = TenantPatch { name: body.name, plan: body.plan, time_zone: body.time_zone, settings: body.settings };
-    Ok(Json(admin::change_tenant(&s.app, &origin, &s.config, &who, &t, patch).await?))
+    Ok(Json(tenants::change_tenant(&s.app, &origin, &who, &t, patch).await?))
 }

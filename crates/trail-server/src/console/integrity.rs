@@ -27,7 +27,7 @@ struct IntegrityPage {
     checkpoint: Option<CheckpointView>,
     public_key: String,
     result: Option<Outcome>,
-    /// Why the signer refuses this tenant's tree, if it does (`integrity.rs`).
+    /// Why the signer refuses this tenant's tree, if it does (`trail_app::signer`).
     refused: Option<String>,
 }
 

@@ -13,13 +13,15 @@ use serde_json::json;
 use trail_core::{TenantId, vocabulary::actions};
 use trail_store::Session;
 
-use trail_app::sign_in::{Failure, Reason};
+use trail_app::{
+    members,
+    sign_in::{Failure, Reason},
+};
 
 use super::{message, render, throttle};
 use crate::{
     AppState, audit,
     auth::{self, Person, Principal, SESSION_COOKIE},
-    people,
     secrets::{hash_token, hashes_equal, new_token},
     viewer,
 };
@@ -146,7 +148,7 @@ pub async fn sign_in(State(s): State<AppState>, parts: Parts, Form(f): Form<Sign
         return (StatusCode::SERVICE_UNAVAILABLE, "the server is stopping").into_response();
     };
     let ok = tokio::task::spawn_blocking(move || {
-        people::verify_password(&password, hash.as_deref().unwrap_or_else(|| people::dummy_hash()))
+        members::verify_password(&password, hash.as_deref().unwrap_or_else(|| members::dummy_hash()))
     })
     .await
     .unwrap_or(false);

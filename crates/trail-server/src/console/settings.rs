@@ -1,7 +1,8 @@
 //! The Settings page (docs/console.md; owners and admins): the account's name, plan, retention and time
 //! zone; its console members; its API keys.
 //!
-//! Every change goes through the same functions as the API (`admin`, `people`), so the same
+//! Every change goes through the same functions as the API (`trail_app::{tenants, keys,
+//! members}`), so the same
 //! rules hold (only owners touch owners, only the operator changes plans) and the same
 //! `trail.*` events are written. Each form posts back here with the session's CSRF token; the
 //! answer is the page again with a notice, so a new key's token is shown exactly once.
@@ -13,16 +14,20 @@ use axum::{
     http::{StatusCode, request::Parts},
     response::{IntoResponse, Response},
 };
+use trail_app::{
+    keys,
+    members::{self, MemberRequest},
+    tenants,
+};
 use trail_core::ids::{Role, Scope};
 use trail_store::TenantPatch;
 
 use super::{Nav, csrf_ok, message, render, signed_in};
 use crate::{
-    AppState, admin,
+    AppState,
     auth::{Person, Principal},
     error::ApiError,
     origin::origin_of,
-    people::{self, MemberRequest},
 };
 
 #[derive(Template)]
@@ -182,7 +187,7 @@ where
 
 /// `POST /console/settings/account`: name and time zone.
 pub async fn account(State(s): State<AppState>, parts: Parts, Form(form): Form<Vec<(String, String)>>) -> Response {
-    let (app, config) = (s.app.clone(), s.config.clone());
+    let app = s.app.clone();
     let origin = origin_of(&parts, &s.enricher);
     change(&s, &parts, field(&form, "csrf").to_owned(), |who| async move {
         let Principal::Person(p) = &who else { unreachable!("console people only") };
@@ -191,7 +196,7 @@ pub async fn account(State(s): State<AppState>, parts: Parts, Form(form): Form<V
             time_zone: Some(field(&form, "time_zone").trim().to_owned()),
             ..TenantPatch::default()
         };
-        admin::change_tenant(&app, &origin, &config, &who, &p.tenant, patch).await?;
+        tenants::change_tenant(&app, &origin, &who, &p.tenant, patch).await?;
         Ok(("Saved the account's settings.".into(), None))
     })
     .await
@@ -211,7 +216,7 @@ pub async fn add_member(State(s): State<AppState>, parts: Parts, Form(form): For
             password: field(&form, "password").to_owned(),
             actor_id: (!actor_id.is_empty()).then(|| actor_id.to_owned()),
         };
-        let m = people::add_member(&app, &origin, &who, &p.tenant, req).await?;
+        let m = members::add_member(&app, &origin, &who, &p.tenant, req).await?;
         Ok((format!("Added {} ({}) as {}.", m.name, m.email, m.role), None))
     })
     .await
@@ -231,7 +236,7 @@ pub async fn remove_member(
         if p.member_id.as_deref() == Some(id.as_str()) {
             return Err(ApiError::unprocessable("cannot_remove_self", "you cannot remove yourself: ask another admin"));
         }
-        people::remove_member(&app, &origin, &who, &p.tenant, &id).await?;
+        members::remove_member(&app, &origin, &who, &p.tenant, &id).await?;
         Ok(("Removed the member and ended their sessions.".into(), None))
     })
     .await
@@ -251,7 +256,7 @@ pub async fn create_key(State(s): State<AppState>, parts: Parts, Form(form): For
             }
         }
         let name = field(&form, "name").trim().to_owned();
-        let (key, token) = admin::issue_api_key(&app, &origin, who.actor(), &p.tenant, name, scopes).await?;
+        let (key, token) = keys::issue_api_key(&app, &origin, who.actor(), &p.tenant, name, scopes).await?;
         Ok((
             format!("Created API key {} ({}). Copy its token now: it is not shown again.", key.name, key.id),
             Some(token),
@@ -271,7 +276,7 @@ pub async fn revoke_key(
     let origin = origin_of(&parts, &s.enricher);
     change(&s, &parts, field(&form, "csrf").to_owned(), |who| async move {
         let Principal::Person(p) = &who else { unreachable!("console people only") };
-        let key = admin::revoke_api_key(&app, &origin, who.actor(), &p.tenant, &id).await?;
+        let key = keys::revoke_api_key(&app, &origin, who.actor(), &p.tenant, &id).await?;
         Ok((format!("Revoked API key {} ({}).", key.name, key.id), None))
     })
     .await

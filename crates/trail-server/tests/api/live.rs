@@ -329,7 +329,7 @@ async fn each_entry_point_publishes_one_notice_per_append() {
     let ancient = (jiff::Timestamp::now() - jiff::SignedDuration::from_hours(24 * 100)).to_string();
     s.ingest("old", json!({"action": "document.signed", "occurred_at": ancient})).await;
     assert_eq!(one("ingest into old").tenant.as_str(), "old");
-    trail_server::retention::purge_all(&s.app, &config(), jiff::Timestamp::now()).await;
+    trail_app::retention::purge_all(&s.app, &config(), jiff::Timestamp::now()).await;
     let n = one("retention");
     assert_eq!((n.tenant.as_str(), n.first_seq), ("old", 2));
 }

@@ -66,7 +66,7 @@ async fn each_plan_keeps_exactly_its_retention_and_the_log_still_verifies() {
     let total_before: u64 = before["rows"].as_array().unwrap().iter().map(|r| r["count"].as_u64().unwrap()).sum();
     assert_eq!(total_before, 8);
 
-    let results = trail_server::retention::purge_all(&s.app, &config(), Timestamp::now()).await;
+    let results = trail_app::retention::purge_all(&s.app, &config(), Timestamp::now()).await;
     assert_eq!(results.len(), 4);
     for (plan, keep, seqs) in &expected {
         assert_eq!(&kept(&s, plan).await, keep, "{plan} keeps exactly its retention");
@@ -93,7 +93,7 @@ async fn each_plan_keeps_exactly_its_retention_and_the_log_still_verifies() {
         users["rows"].as_array().unwrap().iter().filter_map(|r| r["actor_id"].as_str()).collect();
     assert!(people.contains("u_1") && people.contains("u_20") && !people.contains("u_40"), "{people:?}");
     // Running it again removes nothing more.
-    let again = trail_server::retention::purge_all(&s.app, &config(), Timestamp::now()).await;
+    let again = trail_app::retention::purge_all(&s.app, &config(), Timestamp::now()).await;
     assert!(again.iter().all(|(_, r)| r.as_ref().unwrap().removed() == 0));
 
     // Proofs issued before the purge still verify against the checkpoint they were made for,
@@ -144,7 +144,7 @@ async fn link_access_events_go_90_days_after_their_link_ended() {
         ]),
     )
     .await;
-    let results = trail_server::retention::purge_all(&s.app, &config(), Timestamp::now()).await;
+    let results = trail_app::retention::purge_all(&s.app, &config(), Timestamp::now()).await;
     let report = results[0].1.as_ref().unwrap();
     assert_eq!((report.expired, report.link_access), (0, 2));
     let actions: Vec<String> = s

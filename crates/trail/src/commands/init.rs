@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use trail_server::admin::{OperatorKey, operator_key};
+use trail_app::keys::{OperatorKey, operator_key};
 
 use crate::{cli::InitArgs, config::Config, open};
 

@@ -2,8 +2,8 @@
 
 use std::process::ExitCode;
 
+use trail_app::{access::Principal, keys, own_events::Origin};
 use trail_core::ids::Scope;
-use trail_server::{admin, audit::Origin, auth::Principal};
 
 use super::existing_tenant;
 use crate::{cli::KeyCommand, config::Config, open};
@@ -16,7 +16,7 @@ pub async fn run(config: Config, cmd: KeyCommand) -> anyhow::Result<ExitCode> {
             let t = existing_tenant(&*store, &tenant).await?;
             let scopes = scopes.iter().map(|s| Scope::parse(s)).collect::<Result<Vec<_>, _>>()?;
             let (key, token) =
-                admin::issue_api_key(&app, &Origin::none(), Principal::Operator.actor(), &t.id, name, scopes).await?;
+                keys::issue_api_key(&app, &Origin::none(), Principal::Operator.actor(), &t.id, name, scopes).await?;
             let scopes: Vec<&str> = key.scopes.iter().map(|s| s.as_str()).collect();
             println!("Created key {} ({}) with scopes {}", key.id, key.name, scopes.join(", "));
             println!("Token (shown only now; keep it safe): {token}");
@@ -49,7 +49,7 @@ pub async fn run(config: Config, cmd: KeyCommand) -> anyhow::Result<ExitCode> {
         }
         KeyCommand::Revoke { tenant, key_id } => {
             let t = existing_tenant(&*store, &tenant).await?;
-            let k = admin::revoke_api_key(&app, &Origin::none(), Principal::Operator.actor(), &t.id, &key_id).await?;
+            let k = keys::revoke_api_key(&app, &Origin::none(), Principal::Operator.actor(), &t.id, &key_id).await?;
             println!("Revoked key {} ({})", k.id, k.name);
         }
     }

@@ -55,12 +55,10 @@ pub async fn existing_tenant(store: &dyn Store, id: &str) -> anyhow::Result<Tena
 /// server), as the server's signer would, with the same journal: a log is never left unsigned,
 /// and never signed unless it extends what was signed before. A refusal is an error.
 pub async fn sign_checkpoints(config: &Config, store: std::sync::Arc<dyn Store>) -> anyhow::Result<()> {
-    let (signing_key, _) = crate::open::signing_key(config)?;
-    let server = crate::open::server_config(config, [0; 32], signing_key);
-    let mut signer = trail_server::integrity::Signer::new(server.checkpoint_journal.clone());
-    let state = trail_server::AppState::new(store, server);
-    signer.sign_grown(&state).await.context("cannot sign the new checkpoints")?;
-    if let Some(why) = state.store.tenants().await?.iter().find_map(|t| state.refusals.get(&t.id)) {
+    let app = crate::open::app(config, store)?;
+    let mut signer = trail_app::signer::Signer::new(app.config().checkpoint_journal.clone());
+    signer.sign_grown(&app).await.context("cannot sign the new checkpoints")?;
+    if let Some(why) = app.store().tenants().await?.iter().find_map(|t| app.refusals().get(&t.id)) {
         anyhow::bail!("refused to sign a checkpoint: {why}");
     }
     Ok(())

@@ -3,7 +3,9 @@
 use std::process::ExitCode;
 
 use anyhow::Context;
-use trail_server::{AppState, admin::OperatorKey, serve_with_listener};
+use ed25519_dalek::SigningKey;
+use trail_app::keys::{OperatorKey, operator_key};
+use trail_server::{AppState, ServerConfig, serve_with_listener};
 
 use crate::{cli::ServeArgs, config::Config, demo, demokey, open};
 
@@ -21,19 +23,16 @@ pub async fn run(mut config: Config, args: ServeArgs) -> anyhow::Result<ExitCode
     };
     let key = match &demo_key {
         Some(d) => d.operator_key(),
-        None => {
-            trail_server::admin::operator_key(&*store, config.operator_key.as_ref().map(|k| k.expose()), false).await?
-        }
+        None => operator_key(&*store, config.operator_key.as_ref().map(|k| k.expose()), false).await?,
     };
     let (signing_key, new_signing_key) = open::signing_key(&config)?;
-    let server_config = open::server_config(&config, key.hash(), signing_key);
+    let server_config = server_config(&config, key.hash(), signing_key);
     let enricher = open::enricher(&config)?;
     // One application for the process: the demo's history and everything the server appends.
     let app =
         std::sync::Arc::new(trail_app::App::new(store, server_config.app.clone()).with_enricher(enricher.clone()));
     let demo_events = if args.demo {
-        let (created, n) =
-            demo::seed(&app, &server_config, &enricher).await.context("cannot create the demo tenant")?;
+        let (created, n) = demo::seed(&app).await.context("cannot create the demo tenant")?;
         Some((created, n))
     } else {
         None
@@ -89,6 +88,11 @@ pub async fn run(mut config: Config, args: ServeArgs) -> anyhow::Result<ExitCode
     serve_with_listener(state, listener, shutdown_signal()).await?;
     tracing::info!("stopped");
     Ok(ExitCode::SUCCESS)
+}
+
+/// The server's settings from the configuration, the settled operator key and the signing key.
+fn server_config(config: &Config, operator_key_hash: [u8; 32], signing_key: SigningKey) -> ServerConfig {
+    ServerConfig { app: open::app_config(config, signing_key), operator_key_hash, admission: config.admission }
 }
 
 async fn shutdown_signal() {

@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use trail_server::admin::{self, TenantRequest};
+use trail_app::tenants::{self, TenantRequest};
 
 use super::existing_tenant;
 use crate::{cli::TenantCommand, config::Config, open};
@@ -16,8 +16,8 @@ pub async fn run(config: Config, cmd: TenantCommand) -> anyhow::Result<ExitCode>
     match cmd {
         TenantCommand::Create { id, name, plan, time_zone } => {
             let (key, _) = open::signing_key(&config)?;
-            let sc = open::server_config(&config, [0; 32], key);
-            let t = admin::create_tenant(&*store, &sc, TenantRequest { id, name, plan, time_zone }).await?;
+            let app_config = open::app_config(&config, key);
+            let t = tenants::create_tenant(&*store, &app_config, TenantRequest { id, name, plan, time_zone }).await?;
             println!("{}", serde_json::to_string_pretty(&t)?);
         }
         TenantCommand::List => {
