@@ -18,7 +18,7 @@ use trail_export::{
     views::{View, ViewKind},
 };
 use trail_server::export::BlockingEvents;
-use trail_store::{NewTenant, Store};
+use trail_store::{Accounts, NewTenant, Store};
 use trail_store_sqlite::SqliteStore;
 
 use crate::{
