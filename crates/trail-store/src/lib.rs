@@ -6,7 +6,8 @@
 //! Each backend is a sibling crate (`trail-store-sqlite`, `trail-store-postgres`) implementing
 //! every role, and must pass the [`conformance`] suite, which is the executable definition of
 //! the roles' contract: seq numbering, idempotency, all-or-nothing batches, ordering and
-//! paging, tenant isolation.
+//! paging, tenant isolation. With the `memory` feature, `memory::MemStore` keeps the event
+//! log, the accounts and the tree in memory, for the application's own fast tests.
 //!
 //! The binary chooses a backend once, at start-up, from a [`StoreLocation`]; an unknown URL
 //! scheme is an error there, not a surprise later.
@@ -17,6 +18,8 @@ mod export_reads;
 pub mod identity;
 pub mod journal;
 mod location;
+#[cfg(feature = "memory")]
+pub mod memory;
 pub mod record;
 mod rendered;
 pub mod roles;
