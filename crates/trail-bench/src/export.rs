@@ -18,7 +18,7 @@ use trail_export::{
     Cell,
     views::{View, ViewKind},
 };
-use trail_store::{NewTenant, Store};
+use trail_store::{Accounts, NewTenant, Store};
 use trail_store_sqlite::SqliteStore;
 
 use crate::{

@@ -12,7 +12,7 @@ use std::{path::PathBuf, sync::Arc, time::Instant};
 use clap::Args as ClapArgs;
 use serde_json::Value;
 use trail_core::event::NewEvent;
-use trail_store::{NewTenant, PreparedEvent, Store};
+use trail_store::{EventLog, NewTenant, PreparedEvent, Store};
 use trail_store_sqlite::{SqliteStore, StoreOptions};
 
 use crate::report::{self, Row};

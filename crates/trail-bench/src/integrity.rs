@@ -16,7 +16,7 @@ use trail_core::{
     TenantId,
     merkle::{verify_consistency, verify_inclusion},
 };
-use trail_store::Store;
+use trail_store::{EventLog, Tree};
 use trail_store_sqlite::{DB_FILE, SqliteStore, StoreOptions};
 
 use crate::{

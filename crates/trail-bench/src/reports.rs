@@ -14,7 +14,7 @@ use clap::Args as ClapArgs;
 use rand::{Rng, SeedableRng, rngs::StdRng};
 use serde_json::{Value, json};
 use trail_core::{TenantId, event::NewEvent, vocabulary::actions};
-use trail_store::{PreparedEvent, Store};
+use trail_store::{EventLog, PreparedEvent};
 
 use crate::{
     report::fmt,

@@ -11,7 +11,7 @@ use ed25519_dalek::SigningKey;
 use trail_app::secrets::hash_token;
 use trail_core::event::Limits;
 use trail_server::{AppState, ServerConfig};
-use trail_store::Store;
+use trail_store::{Accounts, Store};
 
 /// The operator key every benchmark server accepts.
 pub const KEY: &str = "trail_op_bench-operator-key-0000000000";

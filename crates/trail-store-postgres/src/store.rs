@@ -1,4 +1,5 @@
-//! [`PgStore`]: the [`Store`] trait over a connection pool.
+//! [`PgStore`]: the storage roles (`trail_store::roles`) over a connection pool, one `impl` per
+//! role; exports read whole events ([`ExportReads`]'s default bodies).
 
 use std::{collections::HashMap, str::FromStr, sync::Arc, sync::Mutex};
 
@@ -13,10 +14,10 @@ use trail_core::{
     merkle::Hash,
 };
 use trail_store::{
-    ActionCount, ActorSummary, ApiKey, AppendReceipt, ErasureReport, ErasureRequest, EventPage, LinkSummary,
-    LoginSummary, Member, MemberPatch, NewApiKey, NewMember, NewTenant, PreparedEvent, PurgeReport, PurgeRule,
-    RecentPage, RollupKind, Session, Store, StoreError, StoreResult, StoredCheckpoint, Tenant, TenantPatch,
-    UsageSummary, VerifyReport, tree::Edge,
+    Accounts, ActionCount, ActorSummary, ApiKey, AppendReceipt, ErasureReport, ErasureRequest, EventLog, EventPage,
+    ExportReads, LinkSummary, LoginSummary, Maintenance, Member, MemberPatch, NewApiKey, NewMember, NewTenant,
+    PreparedEvent, PurgeReport, PurgeRule, RecentPage, RollupKind, Rollups, Session, StoreError, StoreResult,
+    StoredCheckpoint, Tenant, TenantPatch, Tree, UsageSummary, VerifyReport, tree::Edge,
 };
 
 use crate::{
@@ -132,11 +133,7 @@ pub(crate) fn now_us() -> i64 {
 }
 
 #[async_trait]
-impl Store for PgStore {
-    async fn ping(&self) -> StoreResult<()> {
-        self.client().await?.query_one("SELECT 1", &[]).await.pg().map(|_| ())
-    }
-
+impl Accounts for PgStore {
     async fn create_tenant(&self, t: NewTenant) -> StoreResult<Tenant> {
         crate::accounts::create_tenant(self, t).await
     }
@@ -205,6 +202,28 @@ impl Store for PgStore {
         crate::accounts::delete_session(self, id_hash).await
     }
 
+    async fn setting(&self, key: &str) -> StoreResult<Option<String>> {
+        let client = self.client().await?;
+        let row = client.query_opt("SELECT value FROM server_settings WHERE key = $1", &[&key]).await.pg()?;
+        Ok(row.map(|r| r.get(0)))
+    }
+
+    async fn set_setting(&self, key: &str, value: &str) -> StoreResult<()> {
+        let client = self.client().await?;
+        client
+            .execute(
+                "INSERT INTO server_settings (key, value) VALUES ($1, $2)
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                &[&key, &value],
+            )
+            .await
+            .pg()?;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl EventLog for PgStore {
     async fn append(&self, tenant: &TenantId, events: Vec<PreparedEvent>) -> StoreResult<AppendReceipt> {
         crate::append::append(self, tenant, events).await
     }
@@ -233,7 +252,13 @@ impl Store for PgStore {
     async fn first_occurred_at(&self, tenant: &TenantId) -> StoreResult<Option<Timestamp>> {
         crate::query::first_occurred_at(self, tenant).await
     }
+}
 
+/// Whole events, rendered on a blocking thread: the default bodies.
+impl ExportReads for PgStore {}
+
+#[async_trait]
+impl Rollups for PgStore {
     async fn actors(&self, tenant: &TenantId, page: &RecentPage) -> StoreResult<Vec<ActorSummary>> {
         crate::rollups::actors(self, tenant, page).await
     }
@@ -251,6 +276,33 @@ impl Store for PgStore {
         crate::rollups::actions(self, tenant).await
     }
 
+    async fn logins(&self, tenant: &TenantId, page: &RecentPage) -> StoreResult<Vec<LoginSummary>> {
+        crate::rollups::logins(self, tenant, page).await
+    }
+
+    async fn usage(&self, tenant: &TenantId, page: &RecentPage) -> StoreResult<Vec<UsageSummary>> {
+        crate::rollups::usage(self, tenant, page).await
+    }
+
+    async fn links(&self, tenant: &TenantId, page: &RecentPage) -> StoreResult<Vec<LinkSummary>> {
+        crate::rollups::links(self, tenant, page).await
+    }
+
+    async fn active_in(
+        &self,
+        tenant: &TenantId,
+        kind: RollupKind,
+        from: Timestamp,
+        to: Timestamp,
+        after: Option<(Timestamp, String)>,
+        limit: usize,
+    ) -> StoreResult<Vec<(Timestamp, String)>> {
+        crate::rollups::active_in(self, tenant, kind, from, to, after, limit).await
+    }
+}
+
+#[async_trait]
+impl Tree for PgStore {
     async fn leaf_hash(&self, tenant: &TenantId, seq: u64) -> StoreResult<Option<Hash>> {
         crate::tree::leaf_hash(self, tenant, seq).await
     }
@@ -278,29 +330,12 @@ impl Store for PgStore {
     async fn latest_checkpoint(&self, tenant: &TenantId) -> StoreResult<Option<StoredCheckpoint>> {
         crate::tree::latest_checkpoint(self, tenant).await
     }
+}
 
-    async fn logins(&self, tenant: &TenantId, page: &RecentPage) -> StoreResult<Vec<LoginSummary>> {
-        crate::rollups::logins(self, tenant, page).await
-    }
-
-    async fn usage(&self, tenant: &TenantId, page: &RecentPage) -> StoreResult<Vec<UsageSummary>> {
-        crate::rollups::usage(self, tenant, page).await
-    }
-
-    async fn links(&self, tenant: &TenantId, page: &RecentPage) -> StoreResult<Vec<LinkSummary>> {
-        crate::rollups::links(self, tenant, page).await
-    }
-
-    async fn active_in(
-        &self,
-        tenant: &TenantId,
-        kind: RollupKind,
-        from: Timestamp,
-        to: Timestamp,
-        after: Option<(Timestamp, String)>,
-        limit: usize,
-    ) -> StoreResult<Vec<(Timestamp, String)>> {
-        crate::rollups::active_in(self, tenant, kind, from, to, after, limit).await
+#[async_trait]
+impl Maintenance for PgStore {
+    async fn ping(&self) -> StoreResult<()> {
+        self.client().await?.query_one("SELECT 1", &[]).await.pg().map(|_| ())
     }
 
     async fn purge(&self, tenant: &TenantId, rule: &PurgeRule) -> StoreResult<PurgeReport> {
@@ -320,24 +355,5 @@ impl Store for PgStore {
             checkpoints: r.checkpoints,
             problem: r.problem.map(|p| (p.seq, p.message)),
         })
-    }
-
-    async fn setting(&self, key: &str) -> StoreResult<Option<String>> {
-        let client = self.client().await?;
-        let row = client.query_opt("SELECT value FROM server_settings WHERE key = $1", &[&key]).await.pg()?;
-        Ok(row.map(|r| r.get(0)))
-    }
-
-    async fn set_setting(&self, key: &str, value: &str) -> StoreResult<()> {
-        let client = self.client().await?;
-        client
-            .execute(
-                "INSERT INTO server_settings (key, value) VALUES ($1, $2)
-                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                &[&key, &value],
-            )
-            .await
-            .pg()?;
-        Ok(())
     }
 }

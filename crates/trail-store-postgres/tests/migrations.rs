@@ -5,7 +5,7 @@
 use jiff::Timestamp;
 use tokio_postgres::NoTls;
 use trail_core::{TenantId, filter::Filter};
-use trail_store::{NewTenant, Store, conformance::event};
+use trail_store::{Accounts, EventLog, NewTenant, conformance::event};
 use trail_store_postgres::{PgStore, testing::fresh_database};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

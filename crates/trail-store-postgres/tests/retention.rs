@@ -6,7 +6,7 @@
 use jiff::Timestamp;
 use tokio_postgres::NoTls;
 use trail_core::{TenantId, filter::Filter};
-use trail_store::{NewTenant, PurgeRule, Store, conformance::event};
+use trail_store::{Accounts, EventLog, Maintenance, NewTenant, PurgeRule, conformance::event};
 use trail_store_postgres::{PgStore, testing::fresh_database};
 
 async fn partitions(url: &str) -> Vec<String> {

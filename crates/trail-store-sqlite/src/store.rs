@@ -1,4 +1,6 @@
-//! [`SqliteStore`]: the [`Store`] trait over the writer thread and the read pool.
+//! [`SqliteStore`]: the storage roles (`trail_store::roles`) over the writer thread and the read
+//! pool, one `impl` per role, and the export side's reads ([`ExportReads`]) decoded and rendered
+//! on the reading threads.
 
 use std::{
     collections::HashMap,
@@ -18,10 +20,10 @@ use trail_core::{
     ids::Scope,
 };
 use trail_store::{
-    ActionCount, ActorSummary, ApiKey, AppendReceipt, ErasureReport, ErasureRequest, EventPage, LinkSummary,
-    LoginSummary, Member, MemberPatch, NewApiKey, NewMember, NewTenant, PreparedEvent, PurgeReport, PurgeRule,
-    RecentPage, RenderRow, RenderedPage, RollupKind, Session, Store, StoreError, StoreResult, StoredCheckpoint, Tenant,
-    TenantPatch, UsageSummary, VerifyReport,
+    Accounts, ActionCount, ActorSummary, ApiKey, AppendReceipt, ErasureReport, ErasureRequest, EventLog, EventPage,
+    ExportReads, LinkSummary, LoginSummary, Maintenance, Member, MemberPatch, NewApiKey, NewMember, NewTenant,
+    PreparedEvent, PurgeReport, PurgeRule, RecentPage, RenderRow, RenderedPage, RollupKind, Rollups, Session,
+    StoreError, StoreResult, StoredCheckpoint, Tenant, TenantPatch, Tree, UsageSummary, VerifyReport,
 };
 
 use trail_index::{IndexConfig, TermIndex};
@@ -398,11 +400,7 @@ pub(crate) fn checkpoint_row(r: &Row<'_>) -> rusqlite::Result<StoredCheckpoint> 
 }
 
 #[async_trait]
-impl Store for SqliteStore {
-    async fn ping(&self) -> StoreResult<()> {
-        self.read(|c| c.query_row("SELECT 1", [], |_| Ok(())).sql()).await
-    }
-
+impl Accounts for SqliteStore {
     async fn create_tenant(&self, t: NewTenant) -> StoreResult<Tenant> {
         self.write(move |tx| {
             let exists = tx
@@ -584,6 +582,30 @@ impl Store for SqliteStore {
         self.write(move |tx| members::delete_session(tx, &hash)).await
     }
 
+    async fn setting(&self, key: &str) -> StoreResult<Option<String>> {
+        let key = key.to_owned();
+        self.read(move |c| {
+            c.query_row("SELECT value FROM server_settings WHERE key = ?1", [key], |r| r.get(0)).optional().sql()
+        })
+        .await
+    }
+
+    async fn set_setting(&self, key: &str, value: &str) -> StoreResult<()> {
+        let (key, value) = (key.to_owned(), value.to_owned());
+        self.write(move |tx| {
+            tx.execute(
+                "INSERT INTO server_settings (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                params![key, value],
+            )
+            .sql()?;
+            Ok(())
+        })
+        .await
+    }
+}
+
+#[async_trait]
+impl EventLog for SqliteStore {
     async fn append(&self, tenant: &TenantId, events: Vec<PreparedEvent>) -> StoreResult<AppendReceipt> {
         let tid = self.tid(tenant).await?;
         let rows = self.rows(tenant, events);
@@ -598,35 +620,6 @@ impl Store for SqliteStore {
 
     async fn query(&self, tenant: &TenantId, filter: &Filter, page: Page) -> StoreResult<EventPage> {
         self.query_fields(tenant, filter, page, Fields::All).await
-    }
-
-    async fn query_fields(
-        &self,
-        tenant: &TenantId,
-        filter: &Filter,
-        page: Page,
-        fields: Fields,
-    ) -> StoreResult<EventPage> {
-        let tid = self.tid(tenant).await?;
-        let (tenant, filter, inner) = (tenant.clone(), filter.clone(), self.inner.clone());
-        self.read(move |c| query::run(c, &inner.ctx(), &query::PageQuery::new(&tenant, tid, &filter, page, fields)))
-            .await
-    }
-
-    async fn query_rendered(
-        &self,
-        tenant: &TenantId,
-        filter: &Filter,
-        page: Page,
-        fields: Fields,
-        render: Arc<dyn RenderRow>,
-    ) -> StoreResult<RenderedPage> {
-        let tid = self.tid(tenant).await?;
-        let (tenant, filter, inner) = (tenant.clone(), filter.clone(), self.inner.clone());
-        self.read(move |c| {
-            query::run_rendered(c, &inner.ctx(), &query::PageQuery::new(&tenant, tid, &filter, page, fields), render)
-        })
-        .await
     }
 
     async fn event(&self, tenant: &TenantId, seq: u64) -> StoreResult<Option<StoredEvent>> {
@@ -686,7 +679,42 @@ impl Store for SqliteStore {
         })
         .await
     }
+}
 
+#[async_trait]
+impl ExportReads for SqliteStore {
+    async fn query_fields(
+        &self,
+        tenant: &TenantId,
+        filter: &Filter,
+        page: Page,
+        fields: Fields,
+    ) -> StoreResult<EventPage> {
+        let tid = self.tid(tenant).await?;
+        let (tenant, filter, inner) = (tenant.clone(), filter.clone(), self.inner.clone());
+        self.read(move |c| query::run(c, &inner.ctx(), &query::PageQuery::new(&tenant, tid, &filter, page, fields)))
+            .await
+    }
+
+    async fn query_rendered(
+        &self,
+        tenant: &TenantId,
+        filter: &Filter,
+        page: Page,
+        fields: Fields,
+        render: Arc<dyn RenderRow>,
+    ) -> StoreResult<RenderedPage> {
+        let tid = self.tid(tenant).await?;
+        let (tenant, filter, inner) = (tenant.clone(), filter.clone(), self.inner.clone());
+        self.read(move |c| {
+            query::run_rendered(c, &inner.ctx(), &query::PageQuery::new(&tenant, tid, &filter, page, fields), render)
+        })
+        .await
+    }
+}
+
+#[async_trait]
+impl Rollups for SqliteStore {
     async fn actors(&self, tenant: &TenantId, page: &RecentPage) -> StoreResult<Vec<ActorSummary>> {
         let (tid, page) = (self.tid(tenant).await?, page.clone());
         self.read(move |c| crate::rollups::actors(c, tid, &page)).await
@@ -733,50 +761,14 @@ impl Store for SqliteStore {
         Ok(found.into_iter().map(|(at, key)| (ts(at), key)).collect())
     }
 
-    async fn erase(&self, tenant: &TenantId, request: &ErasureRequest) -> StoreResult<ErasureReport> {
-        let tid = self.tid(tenant).await?;
-        let (codec, request) = (self.inner.codec.clone(), request.clone());
-        let report = self.write(move |tx| crate::erase::apply(tx, &codec, tid, &request)).await?;
-        self.truncate_wal().await?;
-        Ok(report)
-    }
-
-    async fn purge(&self, tenant: &TenantId, rule: &PurgeRule) -> StoreResult<PurgeReport> {
-        let tid = self.tid(tenant).await?;
-        let (t, r, inner) = (tenant.clone(), rule.clone(), self.inner.clone());
-        let (expired, links) = self.read(move |c| crate::purge::select(c, &inner.ctx(), &t, tid, &r)).await?;
-        if expired.is_empty() && links.is_empty() {
-            return Ok(PurgeReport::default());
-        }
-        let rule = rule.clone();
-        let (report, removed) = self.write(move |tx| crate::purge::apply(tx, tid, &rule, &expired, &links)).await?;
-        self.inner.index.forget(tid as u64, &removed);
-        Ok(report)
-    }
-
     async fn links(&self, tenant: &TenantId, page: &RecentPage) -> StoreResult<Vec<LinkSummary>> {
         let (tid, page) = (self.tid(tenant).await?, page.clone());
         self.read(move |c| crate::links::page(c, tid, &page)).await
     }
+}
 
-    async fn verify_log(&self, tenant: &TenantId, public_key: &[u8; 32]) -> StoreResult<VerifyReport> {
-        let public = ed25519_dalek::VerifyingKey::from_bytes(public_key)
-            .map_err(|e| StoreError::Internal(format!("the public key is not valid: {e}").into()))?;
-        let (dir, tenant) = (self.inner.dir.clone(), tenant.to_string());
-        // One thread: the server keeps the other core for requests.
-        let reports = tokio::task::spawn_blocking(move || {
-            crate::verify::verify(&dir, Some(&tenant), &public, &Default::default(), 1, &|_| {})
-        })
-        .await
-        .map_err(StoreError::internal)??;
-        let r = reports.into_iter().next().ok_or_else(|| StoreError::NotFound("tenant".into()))?;
-        Ok(VerifyReport {
-            events: r.events,
-            checkpoints: r.checkpoints,
-            problem: r.problem.map(|p| (p.seq, p.message)),
-        })
-    }
-
+#[async_trait]
+impl Tree for SqliteStore {
     async fn leaf_hash(&self, tenant: &TenantId, seq: u64) -> StoreResult<Option<Hash>> {
         let tid = self.tid(tenant).await?;
         if seq == 0 {
@@ -860,25 +852,50 @@ impl Store for SqliteStore {
         })
         .await
     }
+}
 
-    async fn setting(&self, key: &str) -> StoreResult<Option<String>> {
-        let key = key.to_owned();
-        self.read(move |c| {
-            c.query_row("SELECT value FROM server_settings WHERE key = ?1", [key], |r| r.get(0)).optional().sql()
-        })
-        .await
+#[async_trait]
+impl Maintenance for SqliteStore {
+    async fn ping(&self) -> StoreResult<()> {
+        self.read(|c| c.query_row("SELECT 1", [], |_| Ok(())).sql()).await
     }
 
-    async fn set_setting(&self, key: &str, value: &str) -> StoreResult<()> {
-        let (key, value) = (key.to_owned(), value.to_owned());
-        self.write(move |tx| {
-            tx.execute(
-                "INSERT INTO server_settings (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                params![key, value],
-            )
-            .sql()?;
-            Ok(())
+    async fn erase(&self, tenant: &TenantId, request: &ErasureRequest) -> StoreResult<ErasureReport> {
+        let tid = self.tid(tenant).await?;
+        let (codec, request) = (self.inner.codec.clone(), request.clone());
+        let report = self.write(move |tx| crate::erase::apply(tx, &codec, tid, &request)).await?;
+        self.truncate_wal().await?;
+        Ok(report)
+    }
+
+    async fn purge(&self, tenant: &TenantId, rule: &PurgeRule) -> StoreResult<PurgeReport> {
+        let tid = self.tid(tenant).await?;
+        let (t, r, inner) = (tenant.clone(), rule.clone(), self.inner.clone());
+        let (expired, links) = self.read(move |c| crate::purge::select(c, &inner.ctx(), &t, tid, &r)).await?;
+        if expired.is_empty() && links.is_empty() {
+            return Ok(PurgeReport::default());
+        }
+        let rule = rule.clone();
+        let (report, removed) = self.write(move |tx| crate::purge::apply(tx, tid, &rule, &expired, &links)).await?;
+        self.inner.index.forget(tid as u64, &removed);
+        Ok(report)
+    }
+
+    async fn verify_log(&self, tenant: &TenantId, public_key: &[u8; 32]) -> StoreResult<VerifyReport> {
+        let public = ed25519_dalek::VerifyingKey::from_bytes(public_key)
+            .map_err(|e| StoreError::Internal(format!("the public key is not valid: {e}").into()))?;
+        let (dir, tenant) = (self.inner.dir.clone(), tenant.to_string());
+        // One thread: the server keeps the other core for requests.
+        let reports = tokio::task::spawn_blocking(move || {
+            crate::verify::verify(&dir, Some(&tenant), &public, &Default::default(), 1, &|_| {})
         })
         .await
+        .map_err(StoreError::internal)??;
+        let r = reports.into_iter().next().ok_or_else(|| StoreError::NotFound("tenant".into()))?;
+        Ok(VerifyReport {
+            events: r.events,
+            checkpoints: r.checkpoints,
+            problem: r.problem.map(|p| (p.seq, p.message)),
+        })
     }
 }

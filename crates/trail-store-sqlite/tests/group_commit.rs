@@ -3,7 +3,7 @@
 use std::sync::{Arc, atomic::Ordering};
 
 use trail_core::{TenantId, event::NewEvent};
-use trail_store::{NewTenant, PreparedEvent, Store};
+use trail_store::{Accounts, EventLog, NewTenant, PreparedEvent};
 use trail_store_sqlite::SqliteStore;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -2,7 +2,7 @@
 //! server) is seen by the running store's counts at once.
 
 use trail_core::{TenantId, event::NewEvent, filter::Filter, time::TimeBounds};
-use trail_store::{NewTenant, PreparedEvent, PurgeRule, Store};
+use trail_store::{Accounts, EventLog, Maintenance, NewTenant, PreparedEvent, PurgeRule};
 use trail_store_sqlite::SqliteStore;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

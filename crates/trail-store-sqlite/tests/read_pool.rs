@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use trail_core::{TenantId, event::NewEvent};
-use trail_store::{NewTenant, PreparedEvent, Store};
+use trail_store::{Accounts, EventLog, NewTenant, PreparedEvent};
 use trail_store_sqlite::SqliteStore;
 
 /// Regression (issue 20, live tails): every concurrent read opened a connection of its own (with

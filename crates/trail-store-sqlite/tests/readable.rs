@@ -22,7 +22,7 @@ use trail_core::{
     filter::{Filter, Page},
 };
 use trail_export::{Format, RowRenderer, views};
-use trail_store::{NewTenant, PreparedEvent, RenderRow, Store};
+use trail_store::{Accounts, EventLog, ExportReads, NewTenant, PreparedEvent, RenderRow};
 use trail_store_sqlite::SqliteStore;
 
 struct Env {

@@ -17,7 +17,7 @@ use trail_core::{
     filter::{Filter, Page},
     time::TimeBounds,
 };
-use trail_store::{ErasureRequest, NewTenant, PreparedEvent, RenderRow, Store};
+use trail_store::{Accounts, ErasureRequest, EventLog, ExportReads, Maintenance, NewTenant, PreparedEvent, RenderRow};
 use trail_store_sqlite::SqliteStore;
 
 /// Renders an event as its seq and its activity fields, on a line of its own; notes the events

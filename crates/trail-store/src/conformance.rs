@@ -2,7 +2,12 @@
 //!
 //! A backend's test file calls [`store_conformance_tests!`](crate::store_conformance_tests) with
 //! an async function that makes a fresh, empty store; each case below becomes a test of its own.
-//! The cases use only the trait, so a backend passes by behaving, not by sharing code.
+//! The cases use only the traits, so a backend passes by behaving, not by sharing code.
+//!
+//! Each case asks only for the roles it uses (`S: EventLog + Accounts`, say), so a store of some
+//! roles only runs the cases of those: [`event_log_conformance_tests!`](crate::event_log_conformance_tests)
+//! and [`tree_conformance_tests!`](crate::tree_conformance_tests) (the in-memory store's
+//! `tests/memory.rs`). A full store runs them all, as `Arc<dyn Store>`.
 
 use std::{collections::HashSet, sync::Arc};
 
@@ -16,8 +21,8 @@ use trail_core::{
 };
 
 use crate::{
-    MemberPatch, NewApiKey, NewMember, NewTenant, PreparedEvent, PurgeRule, RecentPage, RollupKind, Session, Store,
-    StoreError, TenantPatch,
+    Accounts, EventLog, ExportReads, MemberPatch, NewApiKey, NewMember, NewTenant, PreparedEvent, PurgeRule,
+    RecentPage, RollupKind, Session, Store, StoreError, TenantPatch, Tree,
 };
 
 /// Generates one `#[tokio::test]` per conformance case. `$make` is an async function returning
@@ -88,11 +93,56 @@ macro_rules! store_conformance_tests {
     };
 }
 
+/// Generates one `#[tokio::test]` per conformance case of the event log and the accounts, for
+/// a store that implements those roles and maybe no others (`memory::MemStore`): `$make` is an
+/// async function returning `(Arc<S>, G)` with `S: EventLog + Accounts + ExportReads` (every
+/// event log has the export reads, by their default bodies). The cases take the roles they use,
+/// so [`store_conformance_tests!`](crate::store_conformance_tests) runs the same functions on
+/// full stores, with all the others.
+#[macro_export]
+macro_rules! event_log_conformance_tests {
+    ($make:path) => {
+        $crate::store_conformance_tests!(@cases required $make,
+            tenants_are_created_listed_read_and_patched,
+            api_keys_are_stored_hashed_listed_and_revoked,
+            seq_starts_at_one_per_tenant_and_is_consecutive,
+            resent_ids_are_duplicates_within_and_across_batches,
+            a_conflicting_id_rejects_the_whole_batch,
+            appending_to_an_unknown_tenant_is_not_found,
+            events_round_trip_by_seq,
+            queries_are_newest_first_with_ties_by_seq,
+            every_filter_selects_exactly_its_events,
+            paging_walks_every_event_once_while_events_arrive,
+            filtered_pages_find_matches_spread_over_years,
+            tenants_never_see_each_others_events,
+            concurrent_appends_share_no_seq_and_leave_no_gap,
+            settings_are_kept,
+            context_and_search_filters_select_exactly,
+            random_filters_agree_with_the_reference,
+            events_after_follows_seq_order,
+            buckets_count_matching_events,
+            members_are_kept_per_tenant_and_sessions_end_with_them
+        );
+    };
+}
+
+/// [`event_log_conformance_tests!`](crate::event_log_conformance_tests)'s counterpart for the
+/// tree: the cases of a store that also implements [`Tree`] (`S: EventLog + Accounts + Tree`).
+#[macro_export]
+macro_rules! tree_conformance_tests {
+    ($make:path) => {
+        $crate::store_conformance_tests!(@cases required $make,
+            the_tree_is_the_rfc6962_tree_of_the_leaves,
+            checkpoints_are_kept
+        );
+    };
+}
+
 fn tid(s: &str) -> TenantId {
     TenantId::parse(s).unwrap()
 }
 
-async fn tenant(store: &dyn Store, id: &str) -> TenantId {
+async fn tenant<S: Accounts + ?Sized>(store: &S, id: &str) -> TenantId {
     let id = tid(id);
     store
         .create_tenant(NewTenant {
@@ -123,7 +173,7 @@ fn at(action: &str, actor: &str, occurred_at: &str) -> PreparedEvent {
 }
 
 /// Every event of the tenant, newest first, in pages of 1,000.
-async fn all_events(store: &dyn Store, t: &TenantId) -> Vec<StoredEvent> {
+async fn all_events<S: EventLog + ?Sized>(store: &S, t: &TenantId) -> Vec<StoredEvent> {
     let mut out = Vec::new();
     let mut page = Page { limit: 1000, cursor: None };
     loop {
@@ -136,7 +186,7 @@ async fn all_events(store: &dyn Store, t: &TenantId) -> Vec<StoredEvent> {
     }
 }
 
-async fn all_seqs(store: &dyn Store, t: &TenantId, filter: &Filter, limit: usize) -> Vec<u64> {
+async fn all_seqs<S: EventLog + ?Sized>(store: &S, t: &TenantId, filter: &Filter, limit: usize) -> Vec<u64> {
     let mut out = Vec::new();
     let mut page = Page { limit, cursor: None };
     loop {
@@ -153,7 +203,7 @@ fn everything() -> Filter {
     Filter { time: TimeBounds::default(), ..Filter::default() }
 }
 
-pub async fn tenants_are_created_listed_read_and_patched(store: Arc<dyn Store>) {
+pub async fn tenants_are_created_listed_read_and_patched<S: Accounts + ?Sized>(store: Arc<S>) {
     let a = tenant(&*store, "acme").await;
     tenant(&*store, "beta").await;
     let dup = store
@@ -191,7 +241,7 @@ pub async fn tenants_are_created_listed_read_and_patched(store: Arc<dyn Store>) 
     assert!(matches!(missing, Err(StoreError::NotFound(_))), "{missing:?}");
 }
 
-pub async fn api_keys_are_stored_hashed_listed_and_revoked(store: Arc<dyn Store>) {
+pub async fn api_keys_are_stored_hashed_listed_and_revoked<S: Accounts + ?Sized>(store: Arc<S>) {
     let a = tenant(&*store, "acme").await;
     let b = tenant(&*store, "beta").await;
     let k1 = store
@@ -238,7 +288,7 @@ pub async fn api_keys_are_stored_hashed_listed_and_revoked(store: Arc<dyn Store>
     assert!(matches!(store.revoke_api_key(&a, "key_404").await, Err(StoreError::NotFound(_))));
 }
 
-pub async fn seq_starts_at_one_per_tenant_and_is_consecutive(store: Arc<dyn Store>) {
+pub async fn seq_starts_at_one_per_tenant_and_is_consecutive<S: EventLog + Accounts + ?Sized>(store: Arc<S>) {
     let a = tenant(&*store, "acme").await;
     let b = tenant(&*store, "beta").await;
     let r = store.append(&a, vec![event(r#"{"action":"a.one"}"#), event(r#"{"action":"a.two"}"#)]).await.unwrap();
@@ -252,7 +302,7 @@ pub async fn seq_starts_at_one_per_tenant_and_is_consecutive(store: Arc<dyn Stor
     assert_eq!(store.tenant(&a).await.unwrap().unwrap().event_count, 3);
 }
 
-pub async fn resent_ids_are_duplicates_within_and_across_batches(store: Arc<dyn Store>) {
+pub async fn resent_ids_are_duplicates_within_and_across_batches<S: EventLog + Accounts + ?Sized>(store: Arc<S>) {
     let a = tenant(&*store, "acme").await;
     let b = tenant(&*store, "beta").await;
     let e1 = r#"{"id":"evt_1","action":"x.y","occurred_at":"2026-01-01T00:00:00Z"}"#;
@@ -269,7 +319,7 @@ pub async fn resent_ids_are_duplicates_within_and_across_batches(store: Arc<dyn 
     assert_eq!((r.events[0].seq, r.events[0].duplicate), (1, false));
 }
 
-pub async fn a_conflicting_id_rejects_the_whole_batch(store: Arc<dyn Store>) {
+pub async fn a_conflicting_id_rejects_the_whole_batch<S: EventLog + Accounts + ?Sized>(store: Arc<S>) {
     let a = tenant(&*store, "acme").await;
     store.append(&a, vec![event(r#"{"id":"evt_1","action":"x.y"}"#)]).await.unwrap();
     let r =
@@ -289,14 +339,14 @@ pub async fn a_conflicting_id_rejects_the_whole_batch(store: Arc<dyn Store>) {
     assert_eq!((r.events[0].seq, r.tree_size), (2, 2));
 }
 
-pub async fn appending_to_an_unknown_tenant_is_not_found(store: Arc<dyn Store>) {
+pub async fn appending_to_an_unknown_tenant_is_not_found<S: EventLog + ?Sized>(store: Arc<S>) {
     let r = store.append(&tid("ghost"), vec![event(r#"{"action":"x"}"#)]).await;
     assert!(matches!(r, Err(StoreError::NotFound(_))), "{r:?}");
     let q = store.query(&tid("ghost"), &everything(), Page::default()).await;
     assert!(matches!(q, Err(StoreError::NotFound(_))), "{q:?}");
 }
 
-pub async fn events_round_trip_by_seq(store: Arc<dyn Store>) {
+pub async fn events_round_trip_by_seq<S: EventLog + Accounts + ?Sized>(store: Arc<S>) {
     let a = tenant(&*store, "acme").await;
     let full = event(
         r#"{"id":"evt_full","occurred_at":"2026-11-22T10:15:30.120Z","action":"document.signed","category":"document",
@@ -314,7 +364,7 @@ pub async fn events_round_trip_by_seq(store: Arc<dyn Store>) {
     assert!(store.event(&a, 0).await.unwrap().is_none());
 }
 
-pub async fn queries_are_newest_first_with_ties_by_seq(store: Arc<dyn Store>) {
+pub async fn queries_are_newest_first_with_ties_by_seq<S: EventLog + Accounts + ?Sized>(store: Arc<S>) {
     let a = tenant(&*store, "acme").await;
     store
         .append(
@@ -333,7 +383,7 @@ pub async fn queries_are_newest_first_with_ties_by_seq(store: Arc<dyn Store>) {
     assert_eq!(all_seqs(&*store, &a, &everything(), 1000).await, [3, 4, 1, 2, 5]);
 }
 
-pub async fn every_filter_selects_exactly_its_events(store: Arc<dyn Store>) {
+pub async fn every_filter_selects_exactly_its_events<S: EventLog + Accounts + ?Sized>(store: Arc<S>) {
     let a = tenant(&*store, "acme").await;
     let batch = vec![
         /* 1 */ at("auth.login.succeeded", "u1", "2026-01-01T10:00:00Z"),
@@ -400,7 +450,7 @@ pub async fn every_filter_selects_exactly_its_events(store: Arc<dyn Store>) {
     assert_eq!(got, [2]);
 }
 
-pub async fn paging_walks_every_event_once_while_events_arrive(store: Arc<dyn Store>) {
+pub async fn paging_walks_every_event_once_while_events_arrive<S: EventLog + Accounts + ?Sized>(store: Arc<S>) {
     let a = tenant(&*store, "acme").await;
     let base: Timestamp = "2026-01-01T00:00:00Z".parse().unwrap();
     let stamp = |i: i64| (base + jiff::SignedDuration::from_secs(i / 3)).to_string();
@@ -433,7 +483,7 @@ pub async fn paging_walks_every_event_once_while_events_arrive(store: Arc<dyn St
 /// A filter whose matches are sparse and spread from minutes to years apart (a backend may look
 /// in growing time windows): every page, walked by cursor at several sizes, and within time
 /// bounds, holds exactly the matches, newest first.
-pub async fn filtered_pages_find_matches_spread_over_years(store: Arc<dyn Store>) {
+pub async fn filtered_pages_find_matches_spread_over_years<S: EventLog + Accounts + ?Sized>(store: Arc<S>) {
     let a = tenant(&*store, "acme").await;
     let base: Timestamp = "2021-01-01T00:00:00Z".parse().unwrap();
     // Gaps growing from a second to about a year, others' events in between.
@@ -471,7 +521,7 @@ pub async fn filtered_pages_find_matches_spread_over_years(store: Arc<dyn Store>
     assert_eq!(got, inside[..got.len()].to_vec(), "the newest matches, in order");
 }
 
-pub async fn tenants_never_see_each_others_events(store: Arc<dyn Store>) {
+pub async fn tenants_never_see_each_others_events<S: EventLog + Accounts + ?Sized>(store: Arc<S>) {
     let a = tenant(&*store, "acme").await;
     let b = tenant(&*store, "beta").await;
     store.append(&a, vec![at("secret.a", "u1", "2026-01-01T00:00:00Z")]).await.unwrap();
@@ -488,7 +538,7 @@ pub async fn tenants_never_see_each_others_events(store: Arc<dyn Store>) {
     assert_eq!(store.event(&a, 2).await.unwrap(), None, "seq 2 exists only in beta");
 }
 
-pub async fn concurrent_appends_share_no_seq_and_leave_no_gap(store: Arc<dyn Store>) {
+pub async fn concurrent_appends_share_no_seq_and_leave_no_gap<S: EventLog + Accounts + ?Sized>(store: Arc<S>) {
     let a = tenant(&*store, "acme").await;
     let b = tenant(&*store, "beta").await;
     let jobs = (0..40).map(|i| {
@@ -514,14 +564,14 @@ pub async fn concurrent_appends_share_no_seq_and_leave_no_gap(store: Arc<dyn Sto
     }
 }
 
-pub async fn settings_are_kept(store: Arc<dyn Store>) {
+pub async fn settings_are_kept<S: Accounts + ?Sized>(store: Arc<S>) {
     assert_eq!(store.setting("operator_key_sha256").await.unwrap(), None);
     store.set_setting("operator_key_sha256", "abc").await.unwrap();
     store.set_setting("operator_key_sha256", "def").await.unwrap();
     assert_eq!(store.setting("operator_key_sha256").await.unwrap().as_deref(), Some("def"));
 }
 
-pub async fn context_and_search_filters_select_exactly(store: Arc<dyn Store>) {
+pub async fn context_and_search_filters_select_exactly<S: EventLog + Accounts + ?Sized>(store: Arc<S>) {
     let a = tenant(&*store, "acme").await;
     let batch = vec![
         /* 1 */
@@ -706,7 +756,7 @@ fn random_filter(rng: &mut impl rand::Rng) -> Filter {
     f
 }
 
-pub async fn random_filters_agree_with_the_reference(store: Arc<dyn Store>) {
+pub async fn random_filters_agree_with_the_reference<S: ExportReads + Accounts + ?Sized>(store: Arc<S>) {
     use rand::{Rng, SeedableRng};
     let mut rng = rand::rngs::StdRng::seed_from_u64(20261122);
     let a = tenant(&*store, "acme").await;
@@ -779,7 +829,13 @@ impl crate::RenderRow for SeqActionTenant {
 }
 
 /// Every row `query_rendered` gives for `f`, a page of `limit` at a time, as lines.
-async fn rendered_lines(store: &dyn Store, t: &TenantId, f: &Filter, limit: usize, fields: Fields) -> Vec<String> {
+async fn rendered_lines<S: ExportReads + ?Sized>(
+    store: &S,
+    t: &TenantId,
+    f: &Filter,
+    limit: usize,
+    fields: Fields,
+) -> Vec<String> {
     let render: Arc<dyn crate::RenderRow> = Arc::new(SeqActionTenant);
     let mut page = Page { limit, cursor: None };
     let mut lines = Vec::new();
@@ -803,7 +859,7 @@ async fn rendered_lines(store: &dyn Store, t: &TenantId, f: &Filter, limit: usiz
     }
 }
 
-pub async fn events_after_follows_seq_order(store: Arc<dyn Store>) {
+pub async fn events_after_follows_seq_order<S: EventLog + Accounts + ?Sized>(store: Arc<S>) {
     let a = tenant(&*store, "acme").await;
     let b = tenant(&*store, "beta").await;
     store.append(&b, vec![at("b.one", "u", "2026-01-01T00:00:00Z")]).await.unwrap();
@@ -920,7 +976,7 @@ pub async fn timelines_count_exactly_at_any_edges_and_after_a_purge(store: Arc<d
     }
 }
 
-pub async fn buckets_count_matching_events(store: Arc<dyn Store>) {
+pub async fn buckets_count_matching_events<S: EventLog + Accounts + ?Sized>(store: Arc<S>) {
     let a = tenant(&*store, "acme").await;
     let batch = vec![
         at("x.a", "u1", "2026-01-01T00:00:00Z"),
@@ -940,7 +996,7 @@ pub async fn buckets_count_matching_events(store: Arc<dyn Store>) {
     assert_eq!(store.first_occurred_at(&a).await.unwrap(), Some("2026-01-01T00:00:00Z".parse().unwrap()));
 }
 
-pub async fn the_tree_is_the_rfc6962_tree_of_the_leaves(store: Arc<dyn Store>) {
+pub async fn the_tree_is_the_rfc6962_tree_of_the_leaves<S: EventLog + Accounts + Tree + ?Sized>(store: Arc<S>) {
     use trail_core::merkle::{self, naive_root, verify_consistency, verify_inclusion};
     let a = tenant(&*store, "acme").await;
     let b = tenant(&*store, "beta").await;
@@ -999,7 +1055,7 @@ pub async fn the_tree_is_the_rfc6962_tree_of_the_leaves(store: Arc<dyn Store>) {
     assert_eq!(store.tree_root(&b, 1).await.unwrap(), store.leaf_hash(&b, 1).await.unwrap().unwrap());
 }
 
-pub async fn checkpoints_are_kept(store: Arc<dyn Store>) {
+pub async fn checkpoints_are_kept<S: EventLog + Accounts + Tree + ?Sized>(store: Arc<S>) {
     use crate::StoredCheckpoint;
     let a = tenant(&*store, "acme").await;
     assert!(store.latest_checkpoint(&a).await.unwrap().is_none());
@@ -1013,7 +1069,7 @@ pub async fn checkpoints_are_kept(store: Arc<dyn Store>) {
     assert_eq!(store.latest_checkpoint(&a).await.unwrap(), Some(cp(9)));
 }
 
-pub async fn members_are_kept_per_tenant_and_sessions_end_with_them(store: Arc<dyn Store>) {
+pub async fn members_are_kept_per_tenant_and_sessions_end_with_them<S: Accounts + ?Sized>(store: Arc<S>) {
     use trail_core::ids::Role;
     let a = tenant(&*store, "acme").await;
     let b = tenant(&*store, "beta").await;

@@ -86,7 +86,7 @@ impl Resolved {
 }
 
 /// Every identifier of one person, or of the people some values name (see
-/// `Store::person`): the ids and every e-mail spelling linked to them.
+/// `Rollups::person`): the ids and every e-mail spelling linked to them.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Person {
     pub ids: Vec<String>,

@@ -260,7 +260,7 @@ pub fn leaf_hash(bytes: &[u8], tenant_suffix: &[u8], seq: u64) -> Result<trail_c
     trail_core::canonical::leaf_hash(record.canonical, &record.layout, tenant_suffix, &record.salts(), seq)
 }
 
-/// The data leaf `seq` hashes (`Store::leaf_data`): the canonical form with commitments in
+/// The data leaf `seq` hashes (`Tree::leaf_data`): the canonical form with commitments in
 /// place of personal values.
 pub fn leaf_data(bytes: &[u8], tenant: &str, seq: u64) -> Result<Vec<u8>, String> {
     let record = decode(bytes)?;

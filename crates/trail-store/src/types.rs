@@ -415,7 +415,7 @@ impl PurgeRule {
 }
 
 /// The filter and interval edges (microseconds) a backend counts with for
-/// `Store::count_buckets`: the filter's time range narrowed to the boundaries', and each
+/// `EventLog::count_buckets`: the filter's time range narrowed to the boundaries', and each
 /// boundary clamped into it.
 pub fn bucket_bounds(
     filter: &trail_core::filter::Filter,
