@@ -128,12 +128,7 @@ impl App {
     /// publishes nothing; nor does a failed append. The notice is sent after the commit, so a
     /// subscriber that reads the log on receiving it finds the events there.
     pub async fn append(&self, tenant: &TenantId, events: Vec<PreparedEvent>) -> StoreResult<AppendReceipt> {
-        let receipt = self.store.append(tenant, events).await?;
-        if let Some(notice) = Appended::of(tenant, &receipt) {
-            // No subscriber is not an error: no one needed to hear of it.
-            let _ = self.bus.send(notice);
-        }
-        Ok(receipt)
+        bus::append(&*self.store, &self.bus, tenant, events).await
     }
 
     /// A receiver of every notice published from now on (see [`Appended`] for how to treat

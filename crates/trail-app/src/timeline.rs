@@ -9,7 +9,9 @@
 use jiff::{Timestamp, ToSpan, Zoned, tz::TimeZone};
 use trail_core::{TenantId, filter::Filter};
 
-use crate::{App, AppError, AppResult, Invalid};
+use trail_store::Store;
+
+use crate::{AppError, AppResult, Invalid};
 
 /// The most buckets one answer may hold.
 pub const MAX_BUCKETS: usize = 10_000;
@@ -191,12 +193,29 @@ pub struct Timeline {
     pub buckets: Vec<Bucket>,
 }
 
+/// A bucket as the API and the reports show it: its first instant written in the tenant's
+/// time zone (`2026-11-22T00:00:00+01:00`), and its count.
+#[derive(Clone, PartialEq, Eq, Debug, serde::Serialize)]
+pub struct Row {
+    /// The bucket's first instant, in the tenant's time zone.
+    pub start: String,
+    pub count: u64,
+}
+
+impl Timeline {
+    /// The buckets as rows, their starts written in `tz`.
+    pub fn rows(&self, tz: &TimeZone) -> Vec<Row> {
+        let start = |b: &Bucket| b.start.to_zoned(tz.clone()).strftime("%Y-%m-%dT%H:%M:%S%:z").to_string();
+        self.buckets.iter().map(|b| Row { start: start(b), count: b.count }).collect()
+    }
+}
+
 /// The events `filter` selects in `t`'s log counted per `interval` of time zone `tz`, over the
 /// filter's time range: from the tenant's first event when it has no start, to now when it has
 /// no end. A range too long for `interval` is an invalid `interval` parameter unless `coarsen`
 /// allows a longer one.
 pub async fn count(
-    app: &App,
+    store: &dyn Store,
     t: &TenantId,
     filter: &Filter,
     interval: Interval,
@@ -206,7 +225,7 @@ pub async fn count(
     let now = Timestamp::now();
     let from = match filter.time.from {
         Some(from) => Some(from),
-        None => app.store().first_occurred_at(t).await?,
+        None => store.first_occurred_at(t).await?,
     };
     let to = filter.time.to.unwrap_or(now).max(from.unwrap_or(now));
     let Some(from) = from else { return Ok(Timeline { interval, buckets: Vec::new() }) };
@@ -216,7 +235,7 @@ pub async fn count(
     };
     let (interval, bounds) = fitted_boundaries(from, to, interval, tz, coarsen)
         .map_err(|m| AppError::invalid(Invalid::Parameter, m).with_field("interval"))?;
-    let counts = app.store().count_buckets(t, filter, &bounds).await?;
+    let counts = store.count_buckets(t, filter, &bounds).await?;
     let buckets = bounds.into_iter().zip(counts).map(|(start, count)| Bucket { start, count }).collect();
     Ok(Timeline { interval, buckets })
 }

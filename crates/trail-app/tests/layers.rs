@@ -78,15 +78,40 @@ fn each_crate_depends_only_on_the_layers_below_it() {
         ("trail-app", &["trail-core", "trail-store", "trail-enrich", "trail-export"]),
         (
             "trail-server",
-            &["trail-core", "trail-store", "trail-enrich", "trail-export", "trail-app", "trail-store-sqlite", "trail-store-postgres"],
+            &[
+                "trail-core",
+                "trail-store",
+                "trail-enrich",
+                "trail-export",
+                "trail-app",
+                "trail-store-sqlite",
+                "trail-store-postgres",
+            ],
         ),
         (
             "trail",
-            &["trail-core", "trail-store", "trail-enrich", "trail-export", "trail-app", "trail-store-sqlite", "trail-store-postgres", "trail-server"],
+            &[
+                "trail-core",
+                "trail-store",
+                "trail-enrich",
+                "trail-export",
+                "trail-app",
+                "trail-store-sqlite",
+                "trail-store-postgres",
+                "trail-server",
+            ],
         ),
         (
             "trail-bench",
-            &["trail-core", "trail-store", "trail-export", "trail-app", "trail-store-sqlite", "trail-store-postgres", "trail-server"],
+            &[
+                "trail-core",
+                "trail-store",
+                "trail-export",
+                "trail-app",
+                "trail-store-sqlite",
+                "trail-store-postgres",
+                "trail-server",
+            ],
         ),
     ];
     let deps = dependencies();

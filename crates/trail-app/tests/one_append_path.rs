@@ -7,7 +7,8 @@ use std::path::{Path, PathBuf};
 /// How a direct call looks in this code base: the store is always reached through a binding
 /// or field named `store` (`store.append(`, `s.store.append(`, `self.store.append(`), an
 /// accessor (`app.store().append(`), or the trait path.
-const DIRECT_CALLS: &[&str] = &["store.append(", "store().append(", "store.clone().append(", "Store::append("];
+const DIRECT_CALLS: &[&str] =
+    &["store.append(", "store().append(", "store.clone().append(", "Store::append(", "EventLog::append("];
 
 /// Crates allowed to call `Store::append`:
 /// - `trail-app`: the one append path itself;

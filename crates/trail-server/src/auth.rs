@@ -14,9 +14,8 @@ use axum::{
 
 pub use trail_app::access::{Person, Principal};
 
-use crate::{
-    AppState,
-    error::ApiError,
+use crate::{AppState, error::ApiError};
+use trail_app::{
     secrets::{hash_token, hashes_equal},
     viewer,
 };

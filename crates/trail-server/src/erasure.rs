@@ -74,7 +74,7 @@ fn push_new(list: &mut Vec<String>, v: Option<&str>) {
 pub async fn erase(
     State(s): State<AppState>,
     who: Principal,
-    origin: crate::audit::Origin,
+    origin: trail_app::own_events::Origin,
     TenantPath(t): TenantPath,
     JsonBody(body): JsonBody<ErasureBody>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
@@ -144,7 +144,7 @@ pub async fn erase(
 
     // The request is logged, without the values it erased: the actor ids it found (ids are
     // not among the erased fields) and the counts.
-    crate::audit::record(
+    trail_app::own_events::record(
         &s.app,
         &t,
         &origin,

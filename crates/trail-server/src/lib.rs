@@ -29,16 +29,6 @@ use std::future::Future;
 
 pub use state::{AppState, ServerConfig};
 
-// Shims: modules that moved to `trail-app`, at their old paths until every caller imports them
-// from there.
-pub use trail_app::{identity, plans, redact, secrets, viewer};
-// Shim: the timeline's arithmetic is `trail_app::timeline` (`api/reports/users.rs` still names it here).
-use trail_app::timeline as timeline_math;
-/// Shim: Trail's own events are `trail_app::own_events`; a request's origin is [`origin`].
-pub mod audit {
-    pub use trail_app::own_events::{Origin, append, record};
-}
-
 /// Serves the API on `listener` until `shutdown` completes, signing checkpoints and purging
 /// what retention removes meanwhile.
 pub async fn serve_with_listener(

@@ -32,7 +32,7 @@ use trail_core::{
     vocabulary::actions::{self, pattern},
 };
 use trail_store::{
-    ACTIVITY_BUCKET_US, ActorSummary, LinkSummary, LoginSummary, RecentPage, RollupKind, Store, StoreResult, Tenant,
+    ACTIVITY_BUCKET_US, ActorSummary, LinkSummary, LoginSummary, RecentPage, RollupKind, Store, StoreResult,
     UsageSummary,
 };
 
@@ -40,9 +40,9 @@ pub use links::{LinkRow, find_link, link_rows, narrow_to_link};
 pub use logins::{LoginRow, login_rows};
 pub use messages::{Interaction, MessageEntry, Who, message_entry, message_for};
 pub use usage::{UsageRow, usage_rows};
-pub use users::{ActionStat, DayBounds, DayCount, UserRow, UserStats, may_see_stats, user_rows, user_stats};
+pub use users::{ActionStat, UserRow, UserStats, may_see_stats, user_rows, user_stats};
 
-use crate::{App, AppError, AppResult, Invalid, access::Principal};
+use crate::{App, AppError, AppResult, Invalid, access::Principal, queries::tenant};
 
 fn cursor_of(at: Timestamp, key: &str) -> String {
     URL_SAFE_NO_PAD.encode(format!("{}:{key}", at.as_microsecond()))
@@ -53,14 +53,6 @@ pub fn parse_cursor(c: &str) -> Option<(Timestamp, String)> {
     let text = String::from_utf8(URL_SAFE_NO_PAD.decode(c).ok()?).ok()?;
     let (at, key) = text.split_once(':')?;
     Some((Timestamp::from_microsecond(at.parse().ok()?).ok()?, key.to_owned()))
-}
-
-/// The tenant, or the same "not found" whoever asks.
-///
-/// The same lookup as the events query's (`crate::queries`, moving there in parallel): one of
-/// the two goes when both have landed.
-pub(crate) async fn tenant(store: &dyn Store, t: &TenantId) -> AppResult<Tenant> {
-    store.tenant(t).await?.ok_or_else(|| AppError::NotFound(format!("tenant {t}")))
 }
 
 /// Allows a read of `t` that is for managers and up: the read scope, and not a `member` (who

@@ -10,7 +10,7 @@ use trail_core::{TenantId, filter::Filter, ids::Scope};
 use trail_store::{ActorSummary, RecentPage, Store};
 
 use super::{bounded, count_in_range, person, rollup_page};
-use crate::{AppError, AppResult, Invalid, access::Principal};
+use crate::{AppError, AppResult, access::Principal};
 
 /// One row of the users report.
 #[derive(Serialize)]
@@ -63,15 +63,6 @@ pub struct ActionStat {
     pub count: u64,
 }
 
-/// One day's count (or month's, or year's, for a range starting decades back): the timeline's
-/// row, keyed the same (`start` in the tenant's time zone, then `count`).
-#[derive(Serialize)]
-pub struct DayCount {
-    /// The bucket's first instant, in the tenant's time zone.
-    pub start: String,
-    pub count: u64,
-}
-
 /// One person's statistics (`GET .../reports/users/{actor}/stats`, the console's statistics page).
 #[derive(Serialize)]
 pub struct UserStats {
@@ -81,19 +72,9 @@ pub struct UserStats {
     pub key: String,
     pub event_count: u64,
     pub by_action: Vec<ActionStat>,
-    pub by_day: Vec<DayCount>,
+    pub by_day: Vec<crate::timeline::Row>,
     pub time_zone: String,
 }
-
-/// Where the buckets of a person's days begin over `[from, to)` in the tenant's time zone: the
-/// timeline's bucket arithmetic with days asked for (`fitted_boundaries` with `Interval::Day`,
-/// coarsened when the third argument is true, i.e. the range's start was not chosen), or why
-/// the range has none.
-///
-/// Passed in by the caller because that arithmetic still lives in `trail-server`
-/// (`timeline_math.rs`) while it moves into this crate's `timeline` module; once it is here,
-/// [`user_stats`] calls it and this parameter goes.
-pub type DayBounds<'a> = &'a (dyn Fn(Timestamp, Timestamp, bool) -> Result<Vec<Timestamp>, String> + Send + Sync);
 
 /// Allows reading `actor`'s statistics: managers and up may read anyone's, a member only their
 /// own (anyone else's is the same "not found" as nobody's).
@@ -108,7 +89,7 @@ pub async fn may_see_stats(store: &dyn Store, who: &Principal, t: &TenantId, act
 }
 
 /// The statistics of the person `actor` (actor id or e-mail) over `filter`'s time range, by
-/// day of the tenant's time zone `tz` (named `time_zone`), the days' bounds from `days`.
+/// day of the tenant's time zone `tz` (named `time_zone`), as the timeline counts days.
 pub async fn user_stats(
     store: &dyn Store,
     t: &TenantId,
@@ -116,7 +97,6 @@ pub async fn user_stats(
     filter: &Filter,
     tz: &TimeZone,
     time_zone: &str,
-    days: DayBounds<'_>,
 ) -> AppResult<UserStats> {
     let found = store.actors(t, &RecentPage { only: vec![actor.to_owned()], ..RecentPage::first(1) }).await?;
     let Some(a) = found.into_iter().next() else {
@@ -138,8 +118,8 @@ pub async fn user_stats(
     let mut scope = person(&a.key, &[]);
     scope.time = filter.time;
     scope.redaction = filter.redaction;
-    // Days, or months or years for an open range starting decades back (see `DayBounds`).
-    let by_day = by_day(store, t, &scope, tz, days).await?;
+    // Days, or months or years for an open range starting decades back.
+    let by_day = by_day(store, t, &scope, tz).await?;
     Ok(UserStats {
         event_count: by_action.iter().map(|x| x.count).sum::<u64>(),
         actor_id: a.actor_id,
@@ -159,24 +139,7 @@ async fn by_day(
     t: &TenantId,
     scope: &Filter,
     tz: &TimeZone,
-    days: DayBounds<'_>,
-) -> AppResult<Vec<DayCount>> {
-    let now = Timestamp::now();
-    let from = match scope.time.from {
-        Some(from) => Some(from),
-        None => store.first_occurred_at(t).await?,
-    };
-    let to = scope.time.to.unwrap_or(now).max(from.unwrap_or(now));
-    let Some(from) = from else { return Ok(Vec::new()) };
-    let bounds = days(from, to, scope.time.from.is_none())
-        .map_err(|m| AppError::invalid(Invalid::Parameter, m).with_field("interval"))?;
-    let counts = store.count_buckets(t, scope, &bounds).await?;
-    Ok(bounds
-        .iter()
-        .zip(counts)
-        .map(|(b, count)| DayCount {
-            start: b.to_zoned(tz.clone()).strftime("%Y-%m-%dT%H:%M:%S%:z").to_string(),
-            count,
-        })
-        .collect())
+) -> AppResult<Vec<crate::timeline::Row>> {
+    use crate::timeline::{Coarsen, Interval, count};
+    Ok(count(store, t, scope, Interval::Day, tz, Coarsen::WhenOpen).await?.rows(tz))
 }

@@ -14,10 +14,10 @@ use trail_store::ApiKey;
 use super::extract::{JsonBody, TenantPath};
 use crate::{
     AppState,
-    audit::Origin,
     auth::Principal,
     error::{ApiError, ApiResult},
 };
+use trail_app::own_events::Origin;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -15,11 +15,10 @@ use trail_store::{Member, MemberPatch};
 use super::extract::{JsonBody, TenantPath};
 use crate::{
     AppState,
-    audit::Origin,
     auth::Principal,
     error::{ApiError, ApiResult},
-    viewer,
 };
+use trail_app::{own_events::Origin, viewer};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -40,14 +39,14 @@ pub async fn create(
     JsonBody(b): JsonBody<CreateMember>,
 ) -> ApiResult<(StatusCode, Json<Member>)> {
     who.require_manage(&t, "add members")?;
-    super::events::tenant(&s, &t).await?;
+    trail_app::queries::tenant(&*s.store, &t).await?;
     let req = MemberRequest { email: b.email, name: b.name, role: b.role, password: b.password, actor_id: b.actor_id };
     Ok((StatusCode::CREATED, Json(members::add_member(&s.app, &origin, &who, &t, req).await?)))
 }
 
 pub async fn list(State(s): State<AppState>, who: Principal, TenantPath(t): TenantPath) -> ApiResult<Json<Value>> {
     who.require(&t, Scope::Admin)?;
-    super::events::tenant(&s, &t).await?;
+    trail_app::queries::tenant(&*s.store, &t).await?;
     Ok(Json(json!({ "members": s.store.members(&t).await? })))
 }
 
@@ -117,7 +116,7 @@ pub async fn viewer_token(
     JsonBody(b): JsonBody<CreateViewerToken>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     who.require_manage(&t, "create viewer tokens")?;
-    super::events::tenant(&s, &t).await?;
+    trail_app::queries::tenant(&*s.store, &t).await?;
     let role = members::parse_role(&b.role)?;
     members::check_may_touch(&who, role)?;
     if role == Role::Member && b.actor_id.as_deref().unwrap_or("").is_empty() {

@@ -10,10 +10,10 @@ use trail_store::{Tenant, TenantPatch};
 use super::extract::{JsonBody, TenantPath};
 use crate::{
     AppState,
-    audit::Origin,
     auth::Principal,
     error::{ApiError, ApiResult},
 };
+use trail_app::own_events::Origin;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -4,18 +4,11 @@
 use axum::{Json, extract::State, http::Uri};
 use jiff::tz::TimeZone;
 use serde::Serialize;
-use trail_app::timeline::{self, Coarsen, Interval};
+use trail_app::timeline::{self, Coarsen, Interval, Row};
 use trail_core::ids::Scope;
 
 use super::{events::filtered, extract::TenantPath};
 use crate::{AppState, auth::Principal, error::ApiResult};
-
-#[derive(Serialize)]
-pub struct Row {
-    /// The bucket's first instant, in the tenant's time zone.
-    pub start: String,
-    pub count: u64,
-}
 
 #[derive(Serialize)]
 pub struct TimelineResponse {
@@ -34,15 +27,8 @@ pub async fn buckets(
     interval: Interval,
     tz: &TimeZone,
 ) -> ApiResult<(Interval, Vec<Row>)> {
-    let counted = timeline::count(&s.app, t, filter, interval, tz, Coarsen::WhenOpen).await?;
-    let rows = counted
-        .buckets
-        .iter()
-        .map(|b| Row {
-            start: b.start.to_zoned(tz.clone()).strftime("%Y-%m-%dT%H:%M:%S%:z").to_string(),
-            count: b.count,
-        })
-        .collect();
+    let counted = timeline::count(&**s.app.store(), t, filter, interval, tz, Coarsen::WhenOpen).await?;
+    let rows = counted.rows(tz);
     Ok((counted.interval, rows))
 }
 

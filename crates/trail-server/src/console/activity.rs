@@ -197,7 +197,7 @@ fn hide_trail(f: &mut Filter) {
 struct View {
     person: Person,
     session: [u8; 32],
-    origin: crate::audit::Origin,
+    origin: trail_app::own_events::Origin,
     tenant: Tenant,
     tz: TimeZone,
     /// The form's fields, as sent.
@@ -539,7 +539,7 @@ impl Chart {
 async fn chart_of(s: &AppState, t: &trail_core::TenantId, filter: &Filter, tz: &TimeZone) -> AppResult<Chart> {
     // Days, or the shortest longer interval that fits (the timeline's own rule for an open
     // start, here for any start): one event dated 1970 must not empty the chart of `range=all`.
-    let counted = match timeline::count(&s.app, t, filter, Interval::Day, tz, Coarsen::Always).await {
+    let counted = match timeline::count(&**s.app.store(), t, filter, Interval::Day, tz, Coarsen::Always).await {
         Ok(c) if !c.buckets.is_empty() => c,
         // No events, or a range outside the dates Trail computes with.
         Ok(_) | Err(AppError::Invalid { .. }) => return Ok(Chart::empty()),

@@ -228,7 +228,7 @@ pub(crate) fn plan_formats(s: &AppState, plan: &str) -> (Vec<(&'static str, &'st
     let p = s.config.plan(plan);
     let (ok, not): (Vec<_>, Vec<_>) = all.into_iter().partition(|(f, _)| p.exports(f));
     let note = not.first().map(|(f, _)| {
-        let needed = crate::plans::plans_where(&s.config.plans, |q| q.exports(f));
+        let needed = trail_app::plans::plans_where(&s.config.plans, |q| q.exports(f));
         let labels: Vec<&str> = not.iter().map(|(_, l)| *l).collect();
         format!(
             "{} downloads need plan {} (this account is on {plan}).",
@@ -264,7 +264,10 @@ pub(crate) fn report_downloads(
 pub(crate) fn csrf_ok(p: &Person, sent: &str) -> bool {
     let expected = p.csrf.as_deref().unwrap_or_default();
     !expected.is_empty()
-        && crate::secrets::hashes_equal(&crate::secrets::hash_token(sent), &crate::secrets::hash_token(expected))
+        && trail_app::secrets::hashes_equal(
+            &trail_app::secrets::hash_token(sent),
+            &trail_app::secrets::hash_token(expected),
+        )
 }
 
 /// The answer to a form without the session's CSRF token.
@@ -333,7 +336,7 @@ pub(crate) async fn signed_in(parts: &Parts, s: &AppState) -> Result<(Person, [u
     match auth::session_person(parts, s).await {
         Ok(Some(p)) => {
             let token = auth::cookie(parts, auth::SESSION_COOKIE).unwrap_or_default();
-            Ok((p, crate::secrets::hash_token(token)))
+            Ok((p, trail_app::secrets::hash_token(token)))
         }
         Ok(None) => Err(Redirect::to("/console/sign-in").into_response()),
         Err(e) => Err(e.into_response()),

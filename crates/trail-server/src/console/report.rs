@@ -26,13 +26,7 @@ use trail_export::{Cell, views::ViewKind};
 use trail_store::Tenant;
 
 use super::{Nav, activity::Download, activity::encode, render, signed_in_tenant};
-use crate::{
-    AppState,
-    auth::Person,
-    error::ApiError,
-    params::query_pairs,
-    timeline_math::{Interval, fitted_boundaries},
-};
+use crate::{AppState, auth::Person, error::ApiError, params::query_pairs};
 
 /// Rows a page shows.
 const PAGE: usize = 100;
@@ -77,7 +71,7 @@ struct Request {
     person: Person,
     session: [u8; 32],
     /// Where the request came from, for the `trail.logs.viewed` it may write.
-    origin: crate::audit::Origin,
+    origin: trail_app::own_events::Origin,
     tenant: Tenant,
     tz: TimeZone,
     range: String,
@@ -98,7 +92,7 @@ async fn request(s: &AppState, parts: &Parts, default_range: &str) -> Result<Req
         parse_params([("range", range.as_str())], &tz, Timestamp::now(), &[]).expect("a preset parses");
     // The pages' rows and counts are of the events as this person is shown them.
     let who = crate::auth::Principal::Person(person.clone());
-    filter.redaction = crate::redact::of(&who, &tenant.id, &s.config, &tenant.plan);
+    filter.redaction = trail_app::redact::of(&who, &tenant.id, &s.config, &tenant.plan);
     let origin = crate::origin::origin_of(parts, &s.enricher);
     Ok(Request { person, session, origin, tenant, tz, range, cursor: get("cursor"), filter })
 }
@@ -418,8 +412,12 @@ async fn event_view(
     extra: &[(String, String)],
     downloads: Vec<Download>,
 ) -> Result<Drawn, Response> {
-    let redaction =
-        crate::redact::of(&crate::auth::Principal::Person(r.person.clone()), &r.tenant.id, &s.config, &r.tenant.plan);
+    let redaction = trail_app::redact::of(
+        &crate::auth::Principal::Person(r.person.clone()),
+        &r.tenant.id,
+        &s.config,
+        &r.tenant.plan,
+    );
     // The rows match what this person is shown (a `target` of a masked number finds nothing).
     filter.redaction = redaction;
     let view = views::view_for(kind, r.tz.clone(), s.app.config(), redaction);
@@ -432,7 +430,7 @@ async fn event_view(
             Ok(p) => p,
             Err(e) => return Err(ApiError::from(e).into_response()),
         };
-    events.events.iter_mut().for_each(|e| crate::redact::event(e, redaction));
+    events.events.iter_mut().for_each(|e| trail_app::redact::event(e, redaction));
     let columns = kind.columns();
     let mut cells = Vec::new();
     let rows = events
@@ -502,10 +500,7 @@ pub async fn user(State(s): State<AppState>, parts: Parts, Path(key): Path<Strin
         Ok(r) => r,
         Err(resp) => return resp,
     };
-    // The timeline's days (until its arithmetic moves into trail-app: see `DayBounds`).
-    let tz = r.tz.clone();
-    let days = move |from, to, open| fitted_boundaries(from, to, Interval::Day, &tz, open).map(|(_, b)| b);
-    let stats = reports::user_stats(&*s.store, &r.tenant.id, &key, &r.filter, &r.tz, &r.tenant.time_zone, &days);
+    let stats = reports::user_stats(&*s.store, &r.tenant.id, &key, &r.filter, &r.tz, &r.tenant.time_zone);
     let stats = match stats.await.map_err(ApiError::from) {
         Ok(st) => st,
         Err(e) => {
@@ -565,8 +560,12 @@ pub async fn message(State(s): State<AppState>, parts: Parts, Path(id): Path<Str
         Err(resp) => return resp,
     };
     let nav = Nav::of(&s, &r.person, &r.tenant.name, "/console/logs/messages").await;
-    let redaction =
-        crate::redact::of(&crate::auth::Principal::Person(r.person.clone()), &r.tenant.id, &s.config, &r.tenant.plan);
+    let redaction = trail_app::redact::of(
+        &crate::auth::Principal::Person(r.person.clone()),
+        &r.tenant.id,
+        &s.config,
+        &r.tenant.plan,
+    );
     let m = match reports::message_entry(&*s.store, &r.tenant.id, &id, redaction).await.map_err(ApiError::from) {
         Ok(m) => m,
         Err(e) => {

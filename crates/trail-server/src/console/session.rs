@@ -20,8 +20,11 @@ use trail_app::{
 
 use super::{message, render, throttle};
 use crate::{
-    AppState, audit,
+    AppState,
     auth::{self, Person, Principal, SESSION_COOKIE},
+};
+use trail_app::{
+    own_events,
     secrets::{hash_token, hashes_equal, new_token},
     viewer,
 };
@@ -184,7 +187,7 @@ pub async fn sign_in(State(s): State<AppState>, parts: Parts, Form(f): Form<Sign
     let expires = Timestamp::now() + SignedDuration::from_hours(SESSION_HOURS);
     match open_session(&s, headers, &person, member.actor_id.clone(), expires).await {
         Ok(resp) => {
-            let _ = audit::record(
+            let _ = own_events::record(
                 &s.app,
                 &tenant,
                 &origin,

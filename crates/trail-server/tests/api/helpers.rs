@@ -4,8 +4,9 @@ use std::sync::Arc;
 
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
+use trail_app::secrets::hash_token;
 use trail_core::event::Limits;
-use trail_server::{AppState, ServerConfig, secrets::hash_token, serve_with_listener};
+use trail_server::{AppState, ServerConfig, serve_with_listener};
 use trail_store::Store;
 use trail_store::verify::TenantReport;
 use trail_store_postgres::PgStore;
@@ -32,7 +33,7 @@ pub fn config() -> ServerConfig {
     ServerConfig {
         app: trail_app::AppConfig {
             server_name: "test".into(),
-            plans: trail_server::plans::builtin(),
+            plans: trail_app::plans::builtin(),
             default_plan: "enterprise".into(),
             limits: Limits::default(),
             signing_key: std::sync::Arc::new(ed25519_dalek::SigningKey::from_bytes(&[42; 32])),

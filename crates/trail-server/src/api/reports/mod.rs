@@ -25,13 +25,7 @@ pub use views::{access_log, view};
 
 use self::page::{RowsPage, body};
 use super::{events::filtered, extract::TenantPath};
-use crate::{
-    AppState,
-    auth::Principal,
-    error::ApiResult,
-    params::query_pairs,
-    timeline_math::{Interval, fitted_boundaries},
-};
+use crate::{AppState, auth::Principal, error::ApiResult, params::query_pairs};
 
 /// A rollup report's request from the query string (see `trail_app::reports::report_request`).
 async fn request(
@@ -99,10 +93,7 @@ pub async fn stats(
     reports::may_see_stats(&*s.store, &who, &t, &actor).await?;
     let f = filtered(&s, &who, &t, &uri, &[]).await?;
     reports::only_time_filters(&f.filter, "user statistics", false)?;
-    // The timeline's days (until its arithmetic moves into trail-app: see `DayBounds`).
-    let tz = f.tz.clone();
-    let days = move |from, to, open| fitted_boundaries(from, to, Interval::Day, &tz, open).map(|(_, b)| b);
-    let stats = reports::user_stats(&*s.store, &t, &actor, &f.filter, &f.tz, &f.tenant.time_zone, &days).await?;
+    let stats = reports::user_stats(&*s.store, &t, &actor, &f.filter, &f.tz, &f.tenant.time_zone).await?;
     Ok(Json(stats))
 }
 
