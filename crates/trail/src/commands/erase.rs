@@ -70,6 +70,8 @@ pub async fn run(config: Config, args: EraseArgs) -> anyhow::Result<ExitCode> {
     );
     eprintln!("done in {:.1}s; actor ids found: {}", started.elapsed().as_secs_f64(), done.actor_ids.join(", "));
     // The erasure's own event grew the tree: sign it, as a server would.
-    super::sign_checkpoints(&config, store).await.context("the erasure is done, but")?;
+    super::sign_checkpoints(&config, store)
+        .await
+        .context("the erasure is done, but the tree its own event grew was not signed")?;
     Ok(ExitCode::SUCCESS)
 }
