@@ -208,7 +208,10 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
                 name: format!("`trail erase`, {person} of their events, wall time"),
                 value: erase.secs * 1000.0,
                 unit: "ms",
-                baseline: Some((format!("`trail export --actor` of the same {person} events, ms"), export.secs * 1000.0)),
+                baseline: Some((
+                    format!("`trail export --actor` of the same {person} events, ms"),
+                    export.secs * 1000.0,
+                )),
             },
             Row {
                 name: "`trail erase`, events erased per second".into(),
