@@ -34,7 +34,8 @@ pub(crate) async fn erase(store: &PgStore, tenant: &TenantId, request: &ErasureR
             tx.query("SELECT seq, body FROM events WHERE tenant_id = $1 AND seq = ANY($2)", &[&t, &seqs]).await.pg()?;
         let mut bodies: HashMap<i64, Vec<u8>> = rows.iter().map(|r| (r.get(0), r.get(1))).collect();
         // The new bodies, one per seq (a seq asked twice is erased on top of the first time).
-        let (mut changed, mut at): (Vec<(i64, Vec<u8>)>, HashMap<i64, usize>) = (Vec::new(), HashMap::new());
+        let mut changed: Vec<(i64, Vec<u8>)> = Vec::new();
+        let mut at: HashMap<i64, usize> = HashMap::new();
         let internal = |e: String| StoreError::Internal(e.into());
         for (seq, fields) in &request.events {
             let seq = *seq as i64;
