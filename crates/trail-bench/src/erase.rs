@@ -14,6 +14,7 @@ use std::{
 
 use clap::Args as ClapArgs;
 use serde_json::json;
+use trail_core::vocabulary::actions;
 
 use crate::report::{Row, fmt, print};
 
@@ -110,7 +111,7 @@ fn load(bin: &Path, data: &Path, args: &Args) -> anyhow::Result<()> {
         let event = if theirs {
             mine += 1;
             json!({
-                "action": if mine % 10 == 0 { "auth.login.succeeded" } else { "document.viewed" },
+                "action": if mine % 10 == 0 { actions::AUTH_LOGIN_SUCCEEDED } else { "document.viewed" },
                 "occurred_at": at.to_string(),
                 "actor": {"id": "u_42", "name": "Asha Rao", "email": "asha.rao@acme.example"},
                 "description": format!("Asha Rao opened document {mine}"),

@@ -29,6 +29,7 @@ pub async fn run(config: Config, args: EraseArgs) -> anyhow::Result<ExitCode> {
 
     let bar = ProgressBar::new_spinner();
     bar.set_style(ProgressStyle::with_template("{spinner} {msg}, {elapsed}").expect("template"));
+    bar.enable_steady_tick(std::time::Duration::from_millis(200));
     let shown = std::sync::Mutex::new(Instant::now());
     let on_progress = |p: Progress| {
         // At most ten redraws a second: a page of 1,000 events takes milliseconds.
