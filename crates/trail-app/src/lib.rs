@@ -78,12 +78,13 @@ pub struct App {
 
 impl App {
     /// An application over `store`, enriching with user-agent parsing and no GeoIP database
-    /// (see [`App::with_enricher`]).
+    /// (see [`App::with_enricher`]). The parser is built when first used: a command that never
+    /// parses a user agent does not hold its 60 MB (a server passes an enricher built up front).
     pub fn new(store: Arc<dyn Store>, config: AppConfig) -> App {
         App {
             store,
             config,
-            enricher: Arc::new(Enricher::new(None)),
+            enricher: Arc::new(Enricher::lazy(None)),
             bus: broadcast::channel(BUS_CAPACITY).0,
             viewed: Default::default(),
             failed_sign_ins: Default::default(),

@@ -4,11 +4,12 @@
 //! the ratio between them: this machine is noisy, so only same-run ratios mean much. Timings
 //! are never asserted in tests; they are measured here and written into `BENCHMARKS.md`.
 //!
-//! Run: `cargo run --release -p trail-bench -- ingest`, `... -- query`, `... -- integrity`, `... -- export`, `... -- console`, `... -- tails` and `... -- overload`
+//! Run: `cargo run --release -p trail-bench -- ingest`, `... -- query`, `... -- integrity`, `... -- export`, `... -- console`, `... -- tails`, `... -- overload` and `... -- erase`
 
 mod console;
 mod data;
 mod dataset;
+mod erase;
 mod export;
 mod ingest;
 mod integrity;
@@ -61,6 +62,9 @@ enum Bench {
     /// Overload: query latency idle beside under ingest from many connections, and how many
     /// requests were told to back off (503 overloaded).
     Overload(overload::Args),
+    /// Erasure: one person's 200,000 events (or `--events N`) erased by `trail erase`, its time
+    /// and peak memory beside an export of the same events, then `trail verify`.
+    Erase(erase::Args),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -75,5 +79,6 @@ fn main() -> anyhow::Result<()> {
         Bench::Reports(args) => rt.block_on(reports::run(args)),
         Bench::Tails(args) => rt.block_on(tails::run(args)),
         Bench::Overload(args) => rt.block_on(overload::run(args)),
+        Bench::Erase(args) => rt.block_on(erase::run(args)),
     }
 }

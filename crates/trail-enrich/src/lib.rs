@@ -42,6 +42,13 @@ impl Enricher {
     /// does not wait the 100-150 ms that takes.
     pub fn new(geoip: Option<GeoIp>) -> Enricher {
         useragent::parser();
+        Enricher::lazy(geoip)
+    }
+
+    /// An enricher that builds the user-agent parser on first use instead (its compiled rules
+    /// take about 60 MB): for a process that may never parse a user agent, such as a command
+    /// that only writes Trail's own events without a request behind them (`trail erase`).
+    pub fn lazy(geoip: Option<GeoIp>) -> Enricher {
         Enricher { geoip, clients: Mutex::new(HashMap::new()) }
     }
 

@@ -227,6 +227,29 @@ fn checksum<'a>(parts: impl Iterator<Item = &'a [u8]>) -> u64 {
     h.digest()
 }
 
+/// [`checksum`] of a whole segment file, read through a small buffer rather than through its
+/// map: hashing the map would make every page of every segment resident in each process that
+/// opens the index, for as long as it runs (50 MB at 1.2 million events: a `trail erase` or
+/// `trail export` of one person's events would hold the whole index).
+fn checksum_of_file(file: &File) -> io::Result<u64> {
+    use std::io::Read;
+    let mut h = xxhash_rust::xxh3::Xxh3::new();
+    let mut buf = vec![0u8; 1 << 20];
+    let (mut reader, mut at) = (file, 0usize);
+    loop {
+        let n = reader.read(&mut buf)?;
+        if n == 0 {
+            return Ok(h.digest());
+        }
+        let part = &mut buf[..n];
+        for i in (CHECKSUM_AT..CHECKSUM_AT + 8).filter(|i| (at..at + n).contains(i)) {
+            part[i - at] = 0;
+        }
+        h.update(part);
+        at += n;
+    }
+}
+
 /// The mode of the index's files: the index holds every tenant's words and values, so only the
 /// user Trail runs as may read it, whatever the umask (as the database beside it).
 pub(crate) const FILE_MODE: u32 = 0o600;
@@ -352,7 +375,7 @@ impl Segment {
                 return Err(bad(path, "truncated or inconsistent"));
             }
             let stored = u64_at(b, CHECKSUM_AT);
-            let actual = checksum(std::iter::once(b));
+            let actual = checksum_of_file(&file)?;
             if stored != actual {
                 return Err(bad(
                     path,

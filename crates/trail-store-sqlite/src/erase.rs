@@ -5,11 +5,19 @@
 //! proof stay as they were. The writer connection runs with `secure_delete` (freed bytes are
 //! zeroed, so an old row version does not linger in a free page), and after the transaction
 //! the write-ahead log is checkpointed and truncated, so the old pages it held are gone too.
+//!
+//! A person with many events is erased in many requests (the application layer hands over a
+//! page of 1,000 events at a time): each request reads and rewrites only its own events' pages,
+//! and the writer's page cache is held to [`ERASE_CACHE_KIB`] while it does, so that the pages
+//! of every event erased do not stay in memory (the writer's cache is otherwise 64 MiB).
 
 use rusqlite::{OptionalExtension, Transaction, params_from_iter, types::Value};
 use trail_store::{ErasureReport, ErasureRequest, StoreError, StoreResult};
 
 use crate::{codec::Codec, error::SqlResultExt, event_pos};
+
+/// The writer's page cache while it erases, in KiB: a request's pages, not every page erased.
+const ERASE_CACHE_KIB: i64 = 8 * 1024;
 
 pub(crate) fn apply(
     tx: &Transaction<'_>,
@@ -17,6 +25,16 @@ pub(crate) fn apply(
     tid: i64,
     request: &ErasureRequest,
 ) -> StoreResult<ErasureReport> {
+    // Pages beyond the smaller limit are let go as the cache recycles them; the limit is put
+    // back afterwards for the appends, which grow it again only as they need.
+    let cache: i64 = tx.query_row("PRAGMA cache_size", [], |r| r.get(0)).sql()?;
+    tx.pragma_update(None, "cache_size", -ERASE_CACHE_KIB).sql()?;
+    let report = rewrite(tx, codec, tid, request);
+    tx.pragma_update(None, "cache_size", cache).sql()?;
+    report
+}
+
+fn rewrite(tx: &Transaction<'_>, codec: &Codec, tid: i64, request: &ErasureRequest) -> StoreResult<ErasureReport> {
     let mut report = ErasureReport::default();
     let mut read = tx.prepare_cached("SELECT body FROM events WHERE pos = ?1").sql()?;
     let mut write = tx.prepare_cached("UPDATE events SET body = ?1 WHERE pos = ?2").sql()?;

@@ -70,7 +70,14 @@ macro_rules! store_conformance_tests {
             an_email_linked_to_an_id_is_one_person_in_the_login_rollup,
             an_email_linked_to_an_id_is_one_person_whichever_comes_first,
             an_email_linked_in_the_same_batch_is_one_person,
-            person_finds_every_identifier_of_a_person
+            person_finds_every_identifier_of_a_person,
+            erasure_in_chunks_adds_up_to_one_request,
+            erasure_is_idempotent,
+            erased_values_are_gone_from_events_queries_and_search,
+            erased_people_leave_the_rollups_identities_and_links,
+            erasure_keeps_every_leaf_root_and_proof,
+            erasure_stays_in_its_tenant,
+            erasure_counts_only_fields_there_to_erase
         );
     };
     (@cases required $make:path, $($case:ident),+) => {
@@ -1591,4 +1598,290 @@ pub async fn person_finds_every_identifier_of_a_person(store: Arc<dyn Store>) {
     let as_id = store.person(&t, &["shared@example.com".to_string()], &[]).await.unwrap();
     assert_eq!(as_id, Default::default());
     assert!(either(&*store, &t, "u_2").await.emails.is_empty());
+}
+
+// Erasure (`Store::erase`): the application layer erases a person a page at a time (an
+// `ErasureRequest` of one page's events each), then their identifiers in one last request; an
+// interrupted erasure is finished by running it again. These cases hold every backend to what
+// that needs: chunks add up to one request, a second request changes nothing, the values are
+// gone from every read, the tree is untouched, nothing crosses tenants.
+
+const ASHA: &str = r#"{"id":"u_42","name":"Asha Rao","email":"asha.rao@x.example"}"#;
+const BEN: &str = r#"{"id":"u_7","name":"Ben Okafor","email":"ben@x.example"}"#;
+
+/// Asha's events (seqs 1 to 4), Ben's (5 to 7, of which 5 and 6 name her in their remarks), and
+/// what erasing her asks for: every personal field of hers, the description of his remarks,
+/// and her identifiers (`events` in seq order).
+async fn erasure_fixture(store: &dyn Store, t: &TenantId) -> crate::ErasureRequest {
+    use trail_core::canonical::Personal;
+    let ev = |action: &str, actor: &str, when: &str, rest: &str| {
+        event(&format!(r#"{{"action":"{action}","occurred_at":"2026-01-0{when}T10:00:00Z","actor":{actor}{rest}}}"#))
+    };
+    let ip = r#","context":{"ip":"198.51.100.77","location":{"country":"IN"}}"#;
+    let r = store
+        .append(
+            t,
+            vec![
+                ev("auth.login.succeeded", ASHA, "1", ip),
+                ev(
+                    "file.uploaded",
+                    ASHA,
+                    "2",
+                    &format!(r#","description":"Asha Rao uploaded q1.pdf","metadata":{{"size_bytes":1000}}{ip}"#),
+                ),
+                ev(
+                    "link.created",
+                    r#"{"email":"asha.rao@x.example"}"#,
+                    "3",
+                    r#","targets":[{"type":"link","id":"l1"}]"#,
+                ),
+                ev("auth.login.failed", r#"{"id":"u_42"}"#, "4", ip),
+                ev(
+                    "document.reviewed",
+                    BEN,
+                    "5",
+                    r#","description":"Reviewed what ASHA RAO signed","context":{"ip":"203.0.113.9"}"#,
+                ),
+                ev("message.sent", BEN, "6", r#","description":"Sent to asha.rao@x.example""#),
+                ev("link.created", BEN, "7", r#","targets":[{"type":"link","id":"l2"}],"description":"Q1 pack""#),
+            ],
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.events.iter().map(|e| e.seq).collect::<Vec<_>>(), [1, 2, 3, 4, 5, 6, 7]);
+    let mut events: Vec<(u64, Vec<Personal>)> = (1..=4).map(|s| (s, Personal::ALL.to_vec())).collect();
+    events.extend([5, 6].map(|s| (s, vec![Personal::Description])));
+    crate::ErasureRequest {
+        events,
+        keys: vec!["u_42".into(), "asha.rao@x.example".into()],
+        emails: vec!["asha.rao@x.example".into()],
+        names: vec!["Asha Rao".into()],
+    }
+}
+
+/// Every event of the tenant as JSON, oldest first, without the time each was received.
+async fn bodies(store: &dyn Store, t: &TenantId) -> Vec<serde_json::Value> {
+    let mut all = all_events(store, t).await;
+    all.sort_by_key(|e| e.seq);
+    all.into_iter()
+        .map(|e| {
+            let mut v = serde_json::to_value(&e.body).unwrap();
+            v.as_object_mut().unwrap().remove("received_at");
+            v
+        })
+        .collect()
+}
+
+/// The tenant's users, login and usage rollups, and its links, as text.
+async fn rollups(store: &dyn Store, t: &TenantId) -> String {
+    let page = RecentPage::first(100);
+    format!(
+        "{:?}\n{:?}\n{:?}\n{:?}",
+        store.actors(t, &page).await.unwrap(),
+        store.logins(t, &page).await.unwrap(),
+        store.usage(t, &page).await.unwrap(),
+        store.links(t, &page).await.unwrap()
+    )
+}
+
+fn searched(q: &str) -> Filter {
+    Filter { q: Some(trail_core::search::SearchQuery::parse(q).unwrap()), ..everything() }
+}
+
+/// One request, or the same events one page (here, two events) at a time followed by the
+/// identifiers alone, erase the same fields and rows: the reports add up, the events and
+/// rollups end the same. A seq the log does not hold is skipped.
+pub async fn erasure_in_chunks_adds_up_to_one_request(store: Arc<dyn Store>) {
+    let whole = tenant(&*store, "whole").await;
+    let paged = tenant(&*store, "paged").await;
+    let request = erasure_fixture(&*store, &whole).await;
+    assert_eq!(erasure_fixture(&*store, &paged).await, request);
+    let one = store.erase(&whole, &request).await.unwrap();
+    assert_eq!((one.events, one.fields), (6, 3 + 4 + 1 + 1 + 1 + 1), "{one:?}");
+    assert!(one.rollup_rows >= 4, "users, logins, usage and a link's creator: {one:?}");
+
+    let mut sum = crate::ErasureReport::default();
+    let mut events = request.events.clone();
+    events.push((99, trail_core::canonical::Personal::ALL.to_vec()));
+    for chunk in events.chunks(2) {
+        let r =
+            store.erase(&paged, &crate::ErasureRequest { events: chunk.to_vec(), ..Default::default() }).await.unwrap();
+        assert_eq!(r.rollup_rows, 0, "a request without identifiers drops no row");
+        sum.events += r.events;
+        sum.fields += r.fields;
+    }
+    let last = crate::ErasureRequest { events: Vec::new(), ..request.clone() };
+    let r = store.erase(&paged, &last).await.unwrap();
+    assert_eq!((r.events, r.fields), (0, 0));
+    sum.rollup_rows = r.rollup_rows;
+    assert_eq!(sum, one);
+    assert_eq!(bodies(&*store, &paged).await, bodies(&*store, &whole).await);
+    assert_eq!(rollups(&*store, &paged).await, rollups(&*store, &whole).await);
+}
+
+/// A request run again (a rerun that finishes an interrupted erasure) changes nothing more and
+/// says so; a field already erased is skipped when a request asks for it among others.
+pub async fn erasure_is_idempotent(store: Arc<dyn Store>) {
+    use trail_core::canonical::Personal;
+    let t = tenant(&*store, "again").await;
+    let request = erasure_fixture(&*store, &t).await;
+    // Half done: one description already gone.
+    let first = crate::ErasureRequest { events: vec![(2, vec![Personal::Description])], ..Default::default() };
+    assert_eq!(store.erase(&t, &first).await.unwrap().fields, 1);
+    let done = store.erase(&t, &request).await.unwrap();
+    assert_eq!((done.events, done.fields), (6, 11 - 1));
+    let (after, kept) = (bodies(&*store, &t).await, rollups(&*store, &t).await);
+    assert_eq!(store.erase(&t, &request).await.unwrap(), crate::ErasureReport::default());
+    assert_eq!(bodies(&*store, &t).await, after);
+    assert_eq!(rollups(&*store, &t).await, kept);
+}
+
+/// After erasure the values are in no answer: the event reads `[erased]` in each erased text
+/// field, has no address, and lists what was erased; no search or filter finds it by them; the
+/// remarks naming the person lose their description and nothing else.
+pub async fn erased_values_are_gone_from_events_queries_and_search(store: Arc<dyn Store>) {
+    use trail_core::event::ERASED;
+    let t = tenant(&*store, "gone").await;
+    let request = erasure_fixture(&*store, &t).await;
+    let n = |q: &str| {
+        let (store, t, f) = (store.clone(), t.clone(), searched(q));
+        async move { all_seqs(&*store, &t, &f, 10).await }
+    };
+    assert_eq!(n("actor:asha.rao@x.example").await, [3, 2, 1]);
+    let named = n("\"Asha Rao\"").await;
+    assert!([1, 2, 5].iter().all(|s| named.contains(s)), "{named:?}");
+    store.erase(&t, &request).await.unwrap();
+
+    let e = store.event(&t, 2).await.unwrap().unwrap().body;
+    let a = e.actor.as_ref().unwrap();
+    assert_eq!((a.id.as_deref(), a.name.as_deref(), a.email.as_deref()), (Some("u_42"), Some(ERASED), Some(ERASED)));
+    assert_eq!(e.description.as_deref(), Some(ERASED));
+    assert!(e.context.as_ref().is_none_or(|c| c.ip.is_none()), "{:?}", e.context);
+    assert_eq!(e.context.as_ref().and_then(|c| c.location.as_ref()).and_then(|l| l.country.as_deref()), Some("IN"));
+    assert_eq!(e.metadata.as_ref().unwrap()["size_bytes"], 1000, "metadata is not erased");
+    let mut erased = e.erased.clone();
+    erased.sort();
+    assert_eq!(erased, ["actor.email", "actor.name", "context.ip", "description"]);
+    for q in [
+        "actor:asha.rao@x.example",
+        "\"Asha Rao\"",
+        "asha",
+        "\"uploaded q1\"",
+        "ip:198.51.100.77",
+        "ip:198.51.100.0/24",
+    ] {
+        assert_eq!(n(q).await, Vec::<u64>::new(), "{q} finds nothing");
+    }
+    let by_address = Filter { ips: vec!["198.51.100.77/32".parse().unwrap()], ..everything() };
+    assert!(all_seqs(&*store, &t, &by_address, 10).await.is_empty());
+    // Ids are not personal fields: her events are still hers.
+    assert_eq!(n("actor:u_42").await, [4, 2, 1]);
+
+    // Ben's remarks: only the description goes.
+    for seq in [5, 6] {
+        let e = store.event(&t, seq).await.unwrap().unwrap().body;
+        let a = e.actor.as_ref().unwrap();
+        assert_eq!((a.name.as_deref(), a.email.as_deref()), (Some("Ben Okafor"), Some("ben@x.example")));
+        assert_eq!(e.description.as_deref(), Some(ERASED));
+        assert_eq!(e.erased, ["description"]);
+    }
+    let five = store.event(&t, 5).await.unwrap().unwrap().body;
+    assert_eq!(five.context.and_then(|c| c.ip).map(|ip| ip.to_string()).as_deref(), Some("203.0.113.9"));
+    assert_eq!(n("Ben").await, [7, 6, 5]);
+    let seven = store.event(&t, 7).await.unwrap().unwrap().body;
+    assert_eq!((seven.description.as_deref(), seven.erased.len()), (Some("Q1 pack"), 0));
+}
+
+/// The person's rows leave the users, login and usage rollups and the identity table; links
+/// they created forget who did; everyone else's rows stay as they were.
+pub async fn erased_people_leave_the_rollups_identities_and_links(store: Arc<dyn Store>) {
+    let t = tenant(&*store, "rows").await;
+    let request = erasure_fixture(&*store, &t).await;
+    let page = RecentPage::first(100);
+    let keys = |v: Vec<String>| v.into_iter().collect::<HashSet<_>>();
+    assert_eq!(
+        keys(store.actors(&t, &page).await.unwrap().into_iter().map(|a| a.key).collect()),
+        keys(vec!["u_42".into(), "u_7".into()])
+    );
+    assert_eq!(store.logins(&t, &page).await.unwrap().len(), 1);
+    assert_eq!(store.usage(&t, &page).await.unwrap().len(), 1);
+    assert_eq!(either(&*store, &t, "u_42").await.emails, ["asha.rao@x.example"]);
+    let ben_before =
+        (store.actors(&t, &page).await.unwrap().into_iter().find(|a| a.key == "u_7"), either(&*store, &t, "u_7").await);
+
+    let r = store.erase(&t, &request).await.unwrap();
+    assert!(r.rollup_rows >= 4, "{r:?}");
+    let actors = store.actors(&t, &page).await.unwrap();
+    assert_eq!(actors.iter().map(|a| a.key.as_str()).collect::<Vec<_>>(), ["u_7"]);
+    assert!(store.logins(&t, &page).await.unwrap().is_empty());
+    assert!(store.usage(&t, &page).await.unwrap().is_empty());
+    assert_eq!(either(&*store, &t, "u_42").await, Default::default());
+    assert_eq!(either(&*store, &t, "asha.rao@x.example").await, Default::default());
+    assert_eq!((actors.into_iter().next(), either(&*store, &t, "u_7").await), ben_before);
+    let text = rollups(&*store, &t).await;
+    assert!(!text.contains("u_42") && !text.contains("asha") && !text.contains("Asha"), "{text}");
+
+    let mut links = store.links(&t, &page).await.unwrap();
+    links.sort_by(|a, b| a.key.cmp(&b.key));
+    let creators: Vec<(&str, Option<&str>)> = links.iter().map(|l| (l.key.as_str(), l.created_by.as_deref())).collect();
+    assert_eq!(creators, [("l1", None), ("l2", Some("ben@x.example"))]);
+}
+
+/// Erasure rewrites no leaf: every leaf, root and proof is what it was, a checkpoint signed
+/// before still verifies, and the whole log verifies.
+pub async fn erasure_keeps_every_leaf_root_and_proof(store: Arc<dyn Store>) {
+    use trail_core::checkpoint::Checkpoint;
+    let t = tenant(&*store, "tree").await;
+    let request = erasure_fixture(&*store, &t).await;
+    let leaves = |store: Arc<dyn Store>, t: TenantId| async move {
+        let mut out = Vec::new();
+        for seq in 1..=7 {
+            out.push((store.leaf_hash(&t, seq).await.unwrap(), store.leaf_data(&t, seq).await.unwrap()));
+        }
+        (out, store.tree_root(&t, 7).await.unwrap(), store.inclusion_proof(&t, 2, 7).await.unwrap())
+    };
+    let before = leaves(store.clone(), t.clone()).await;
+    let key = ed25519_dalek::SigningKey::from_bytes(&[7; 32]);
+    let root = store.tree_root(&t, 7).await.unwrap();
+    let note = Checkpoint { origin: format!("trail/test/{t}"), size: 7, root }.sign("trail/test", &key);
+    store.add_checkpoint(&t, crate::StoredCheckpoint { size: 7, root, note, created_at: now() }).await.unwrap();
+
+    store.erase(&t, &request).await.unwrap();
+    assert_eq!(leaves(store.clone(), t.clone()).await, before);
+    let report = store.verify_log(&t, key.verifying_key().as_bytes()).await.unwrap();
+    assert_eq!((report.events, report.checkpoints, report.problem), (7, 1, None));
+}
+
+/// Another tenant's events and rows with the same person's identifiers are not touched, and
+/// a request naming the other tenant's seqs erases the requesting tenant's events only.
+pub async fn erasure_stays_in_its_tenant(store: Arc<dyn Store>) {
+    let t = tenant(&*store, "here").await;
+    let other = tenant(&*store, "there").await;
+    let request = erasure_fixture(&*store, &t).await;
+    erasure_fixture(&*store, &other).await;
+    let (events, rows) = (bodies(&*store, &other).await, rollups(&*store, &other).await);
+    store.erase(&t, &request).await.unwrap();
+    assert_eq!(bodies(&*store, &other).await, events);
+    assert_eq!(rollups(&*store, &other).await, rows);
+    assert_eq!(either(&*store, &other, "u_42").await.emails, ["asha.rao@x.example"]);
+    assert_eq!(all_seqs(&*store, &other, &searched("actor:asha.rao@x.example"), 10).await, [3, 2, 1]);
+    assert!(rows.contains("Asha Rao"), "{rows}");
+}
+
+/// A request for one field of an event erases that field and counts it once; asking for a
+/// field the event does not have (no address, no description) erases nothing and is no error.
+pub async fn erasure_counts_only_fields_there_to_erase(store: Arc<dyn Store>) {
+    use trail_core::canonical::Personal;
+    let t = tenant(&*store, "fields").await;
+    erasure_fixture(&*store, &t).await;
+    let ask = |events: Vec<(u64, Vec<Personal>)>| crate::ErasureRequest { events, ..Default::default() };
+    // Seq 3 has an e-mail only; seq 4 an id and an address.
+    let r = store.erase(&t, &ask(vec![(3, vec![Personal::Ip, Personal::Description])])).await.unwrap();
+    assert_eq!(r, crate::ErasureReport::default());
+    let r = store.erase(&t, &ask(vec![(3, Personal::ALL.to_vec()), (4, Personal::ALL.to_vec())])).await.unwrap();
+    assert_eq!((r.events, r.fields, r.rollup_rows), (2, 2, 0));
+    assert_eq!(store.event(&t, 3).await.unwrap().unwrap().body.erased, ["actor.email"]);
+    assert_eq!(store.event(&t, 4).await.unwrap().unwrap().body.erased, ["context.ip"]);
+    // The rollups keep her rows until a request names her.
+    assert_eq!(store.logins(&t, &RecentPage::first(10)).await.unwrap().len(), 1);
 }

@@ -51,6 +51,27 @@ pub enum Command {
     /// Run retention now: remove each tenant's events older than its plan keeps, and link
     /// access events of links that ended long enough ago (the tree keeps their leaf hashes).
     Purge(PurgeArgs),
+    /// Erase one person's personal data (e-mail, name, IP address, descriptions) from a
+    /// tenant's events, the remarks naming them and the reports, keeping the tree valid.
+    Erase(EraseArgs),
+}
+
+#[derive(Args, Debug)]
+#[command(
+    group = clap::ArgGroup::new("person").required(true).args(["actor", "email"]),
+    after_help = "Example:\n  trail erase --tenant acme --email asha.rao@acme.example\n  trail verify --tenant acme\n\n\
+An interrupted erasure is finished by running the same command again."
+)]
+pub struct EraseArgs {
+    /// The tenant whose log holds the person's events.
+    #[arg(long)]
+    pub tenant: String,
+    /// The person's actor id.
+    #[arg(long, value_name = "ID")]
+    pub actor: Option<String>,
+    /// The person's e-mail.
+    #[arg(long, value_name = "EMAIL")]
+    pub email: Option<String>,
 }
 
 #[derive(Args, Debug)]

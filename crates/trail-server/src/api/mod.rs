@@ -19,8 +19,6 @@ use axum::{
 
 use crate::AppState;
 
-pub(crate) use events::tenant as events_tenant;
-
 /// The API's routes, without state or layers: `crate::router` puts them beside the console's
 /// and adds the fallbacks and layers both share.
 pub fn routes() -> Router<AppState> {

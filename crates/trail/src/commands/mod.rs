@@ -1,5 +1,6 @@
 //! One module per command.
 
+mod erase;
 mod export;
 mod ingest;
 mod init;
@@ -39,6 +40,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Export(args) => export::run(config, *args).await,
         Command::Verify(args) => verify::run(config, args).await,
         Command::Purge(args) => purge::run(config, args).await,
+        Command::Erase(args) => erase::run(config, args).await,
     }
 }
 

@@ -3,6 +3,7 @@
 mod commands;
 mod crash;
 mod data_dir;
+mod erase;
 mod fixture;
 mod helpers;
 mod rewrite;
