@@ -59,11 +59,8 @@ fn sources(dir: &Path) -> Vec<(PathBuf, String)> {
         .into_iter()
         .map(|f| {
             let text = std::fs::read_to_string(&f).unwrap();
-            let code = text
-                .lines()
-                .filter(|l| !l.trim_start().starts_with("//"))
-                .flat_map(|l| l.split_whitespace())
-                .collect();
+            let code =
+                text.lines().filter(|l| !l.trim_start().starts_with("//")).flat_map(|l| l.split_whitespace()).collect();
             (f, code)
         })
         .collect()

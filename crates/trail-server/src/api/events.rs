@@ -16,7 +16,6 @@ use trail_core::{
     event::{BodyFormat, StoredEvent},
     ids::Scope,
 };
-use trail_store::Tenant;
 
 use super::extract::TenantPath;
 use crate::{
@@ -115,12 +114,6 @@ async fn ingest_inner(
     let body =
         IngestResponse { accepted: receipt.events.len(), duplicates, events: listed, tree_size: receipt.tree_size };
     Ok((StatusCode::CREATED, Json(body)).into_response())
-}
-
-/// The tenant, or the same 404 whoever asks (`trail_app::queries::tenant`). Kept for the
-/// reports' and members' routes, which still call it here.
-pub(crate) async fn tenant(s: &AppState, t: &TenantId) -> ApiResult<Tenant> {
-    Ok(queries::tenant(&*s.store, t).await?)
 }
 
 /// The filter of a request (`trail_app::queries::filtered`): its query string, with `extra`
