@@ -62,8 +62,12 @@ pub struct AppState {
 
 impl AppState {
     /// A state with user-agent parsing and no GeoIP database (see [`AppState::with_enricher`]).
+    /// The user-agent parser is built now, not at the first request (as `App::new` would,
+    /// for the CLI's sake): a server parses user agents from its first ingest on, which should
+    /// not wait the 100-150 ms that takes.
     pub fn new(store: Arc<dyn Store>, config: ServerConfig) -> Self {
-        Self::with_app(Arc::new(App::new(store, config.app.clone())), config)
+        let enricher = Arc::new(trail_enrich::Enricher::new(None));
+        Self::with_app(Arc::new(App::new(store, config.app.clone()).with_enricher(enricher)), config)
     }
 
     /// A state appending through `app` (the binary's, which the demo's history went through),
