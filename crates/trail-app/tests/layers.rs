@@ -6,6 +6,8 @@
 //! anything); imports from the source, with whitespace removed so a path split over lines is
 //! still found.
 
+mod source;
+
 use std::{
     collections::BTreeMap,
     path::{Path, PathBuf},
@@ -39,22 +41,11 @@ fn dependencies() -> BTreeMap<String, Vec<String>> {
     out
 }
 
-fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    for entry in std::fs::read_dir(dir).unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display())) {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            rust_files(&path, out);
-        } else if path.extension().is_some_and(|x| x == "rs") {
-            out.push(path);
-        }
-    }
-}
-
 /// The code of every `.rs` file under `dir`: without its comment lines (doc comments may name
 /// what the code must not use, to say so) and without whitespace.
 fn sources(dir: &Path) -> Vec<(PathBuf, String)> {
     let mut files = Vec::new();
-    rust_files(dir, &mut files);
+    source::rust_files(dir, &mut files);
     files
         .into_iter()
         .map(|f| {

@@ -2,7 +2,9 @@
 //! `Store::append` itself, since an append made there would publish no notice and the live
 //! tail (and whatever else subscribes) would not hear of it.
 
-use std::path::{Path, PathBuf};
+mod source;
+
+use std::path::Path;
 
 /// How a direct call looks in this code base: the store is always reached through a binding
 /// or field named `store` (`store.append(`, `s.store.append(`, `self.store.append(`), an
@@ -17,17 +19,6 @@ const DIRECT_CALLS: &[&str] =
 /// - `trail-bench`: measures the stores' append throughput on its own, without a server.
 const EXEMPT: &[&str] = &["trail-app", "trail-store", "trail-store-sqlite", "trail-store-postgres", "trail-bench"];
 
-fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    for entry in std::fs::read_dir(dir).unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display())) {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            rust_files(&path, out);
-        } else if path.extension().is_some_and(|x| x == "rs") {
-            out.push(path);
-        }
-    }
-}
-
 #[test]
 fn no_crate_appends_to_a_store_but_through_the_app() {
     let crates = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
@@ -40,7 +31,7 @@ fn no_crate_appends_to_a_store_but_through_the_app() {
             continue;
         }
         let mut files = Vec::new();
-        rust_files(&dir.join("src"), &mut files);
+        source::rust_files(&dir.join("src"), &mut files);
         for file in files {
             // Without whitespace, so a call split over lines (`store\n    .append(`) is found.
             let code: String = std::fs::read_to_string(&file).unwrap().split_whitespace().collect();

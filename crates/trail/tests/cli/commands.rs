@@ -8,7 +8,8 @@ use std::{
 
 use serde_json::Value;
 
-fn trail(data: &Path, args: &[&str]) -> Output {
+/// Runs the `trail` binary on `data` (also used by the other command tests of this suite).
+pub(crate) fn trail(data: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_trail"))
         .arg("--data")
         .arg(data)
@@ -19,13 +20,13 @@ fn trail(data: &Path, args: &[&str]) -> Output {
         .expect("run trail")
 }
 
-fn ok(out: &Output) -> String {
+pub(crate) fn ok(out: &Output) -> String {
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(out.status.success(), "failed: {stdout}\n{}", String::from_utf8_lossy(&out.stderr));
     stdout
 }
 
-fn fails(out: &Output) -> String {
+pub(crate) fn fails(out: &Output) -> String {
     assert!(!out.status.success(), "should fail: {}", String::from_utf8_lossy(&out.stdout));
     String::from_utf8_lossy(&out.stderr).into_owned()
 }

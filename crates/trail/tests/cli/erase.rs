@@ -2,35 +2,17 @@
 //! people's remarks naming them losing their text, everyone else intact, and `trail verify`
 //! passing afterwards.
 
-use std::{
-    io::Write,
-    path::Path,
-    process::{Command, Output},
-};
+use std::{io::Write, path::Path, process::Output};
 
 use serde_json::Value;
 
-fn trail(data: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_trail"))
-        .arg("--data")
-        .arg(data)
-        .args(args)
-        .env_remove("TRAIL_OPERATOR_KEY")
-        .env("TRAIL_LOG", "warn")
-        .output()
-        .expect("run trail")
-}
+use super::commands::{ok, trail};
 
-fn ok(out: &Output) -> String {
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(out.status.success(), "failed: {stdout}\n{}", String::from_utf8_lossy(&out.stderr));
-    stdout
-}
-
+/// A failure with exit code 1 (what was asked cannot be done), its standard error.
 fn fails(out: &Output) -> String {
-    assert!(!out.status.success(), "should fail: {}", String::from_utf8_lossy(&out.stdout));
+    let stderr = super::commands::fails(out);
     assert_eq!(out.status.code(), Some(1));
-    String::from_utf8_lossy(&out.stderr).into_owned()
+    stderr
 }
 
 /// The tenant's events, oldest first, as `trail query` prints them when piped.
